@@ -1,0 +1,293 @@
+package interfaces
+
+import (
+	"fmt"
+)
+
+// BlockVersion is the current block encoding version.
+const BlockVersion = 1
+
+// MaxBlockTxs bounds the number of transactions in one block.
+const MaxBlockTxs = 1 << 20
+
+// BlockHeader is the hashed part of a HyloChain block. The block "unfolds"
+// from the previous block's hash followed by its ordered transactions, and
+// "folds" them into TxRoot: the Merkle root over [Prev, tx IDs...]. Genesis's
+// Prev is the hash of the network seed.
+type BlockHeader struct {
+	Cluster   ClusterID
+	Height    uint64 // genesis state is height 0; the first block is height 1
+	Epoch     uint64 // the consensus epoch that decided this block
+	Prev      Hash   // hash of block Height-1, or GenesisHash(seed) for height 1
+	TxRoot    Hash   // MerkleRoot(Prev, tx IDs in order)
+	StateRoot Hash   // digest of the ledger state after applying the block
+	MetaHash  Hash   // hash of the block's BlockMeta encoding
+	Timestamp int64  // unix milliseconds, agreed by consensus (never a local clock)
+	TxCount   uint32
+}
+
+// Encode returns the canonical header encoding.
+func (h *BlockHeader) Encode() []byte {
+	e := NewEncoder(200)
+	h.EncodeTo(e)
+	return e.Bytes()
+}
+
+// EncodeTo appends the canonical header encoding to e.
+func (h *BlockHeader) EncodeTo(e *Encoder) {
+	e.U8(BlockVersion)
+	e.U32(uint32(h.Cluster))
+	e.U64(h.Height)
+	e.U64(h.Epoch)
+	e.Fixed(h.Prev[:])
+	e.Fixed(h.TxRoot[:])
+	e.Fixed(h.StateRoot[:])
+	e.Fixed(h.MetaHash[:])
+	e.I64(h.Timestamp)
+	e.U32(h.TxCount)
+}
+
+func decodeHeaderFrom(d *Decoder) BlockHeader {
+	var h BlockHeader
+	if v := d.U8(); d.Err() == nil && v != BlockVersion {
+		d.Fail(fmt.Errorf("block version %d, want %d", v, BlockVersion))
+	}
+	h.Cluster = ClusterID(d.U32())
+	h.Height = d.U64()
+	h.Epoch = d.U64()
+	d.Fixed(h.Prev[:])
+	d.Fixed(h.TxRoot[:])
+	d.Fixed(h.StateRoot[:])
+	d.Fixed(h.MetaHash[:])
+	h.Timestamp = d.I64()
+	h.TxCount = d.U32()
+	return h
+}
+
+// Hash is the block's identity: the hash of its header.
+func (h *BlockHeader) Hash() Hash { return DomainSum("constellation/block/v1", h.Encode()) }
+
+// GenesisHash is the hash that the first block names as Prev.
+func GenesisHash(seed string) Hash { return DomainSum("constellation/genesis/v1", []byte(seed)) }
+
+// FaultKind classifies a provable fault.
+type FaultKind uint8
+
+const (
+	FaultEquivocation  FaultKind = 1 // two conflicting messages for one slot
+	FaultInvalidShare  FaultKind = 2 // a threshold share (coin, decryption) that fails verification
+	FaultMalformed     FaultKind = 3 // a message that does not decode or breaks the protocol's rules
+	FaultInvalidBlock  FaultKind = 4 // a proposal whose contents fail validation
+	FaultReplay        FaultKind = 5 // a message from an epoch that is closed
+	FaultInvalidMerkle FaultKind = 6 // an erasure-coded shard whose Merkle branch does not verify
+)
+
+func (k FaultKind) String() string {
+	switch k {
+	case FaultEquivocation:
+		return "equivocation"
+	case FaultInvalidShare:
+		return "invalid-share"
+	case FaultMalformed:
+		return "malformed"
+	case FaultInvalidBlock:
+		return "invalid-block"
+	case FaultReplay:
+		return "replay"
+	case FaultInvalidMerkle:
+		return "invalid-merkle"
+	}
+	return fmt.Sprintf("fault(%d)", uint8(k))
+}
+
+// Fault is evidence that a star broke the protocol. Evidence is the
+// engine-specific proof (for example the two signed conflicting messages).
+type Fault struct {
+	Star     StarID
+	Kind     FaultKind
+	Epoch    uint64
+	Evidence []byte
+}
+
+// BlockMeta is what reputation observes about a finalized block: who took
+// part in deciding it and what went wrong. It is hashed into the header.
+type BlockMeta struct {
+	Proposers []StarID // stars whose contributions were included, in decided order
+	Members   []StarID // the delegates of the epoch, sorted
+	Faults    []Fault
+	// Latency per member in milliseconds from the epoch's start until its
+	// contribution was delivered, aligned with Members; 0 means not seen.
+	LatencyMillis []uint32
+}
+
+// Encode returns the canonical encoding of the metadata.
+func (m *BlockMeta) Encode() []byte {
+	e := NewEncoder(64 * (len(m.Proposers) + len(m.Members) + 1))
+	m.EncodeTo(e)
+	return e.Bytes()
+}
+
+// EncodeTo appends the canonical encoding to e.
+func (m *BlockMeta) EncodeTo(e *Encoder) {
+	e.U8(1)
+	e.Uvarint(uint64(len(m.Proposers)))
+	for _, s := range m.Proposers {
+		e.Fixed(s[:])
+	}
+	e.Uvarint(uint64(len(m.Members)))
+	for _, s := range m.Members {
+		e.Fixed(s[:])
+	}
+	e.Uvarint(uint64(len(m.Faults)))
+	for _, f := range m.Faults {
+		e.Fixed(f.Star[:])
+		e.U8(uint8(f.Kind))
+		e.U64(f.Epoch)
+		e.VarBytes(f.Evidence)
+	}
+	e.Uvarint(uint64(len(m.LatencyMillis)))
+	for _, l := range m.LatencyMillis {
+		e.U32(l)
+	}
+}
+
+// maxMetaEntries bounds list lengths inside BlockMeta.
+const maxMetaEntries = 1 << 16
+
+func decodeMetaFrom(d *Decoder) BlockMeta {
+	var m BlockMeta
+	if v := d.U8(); d.Err() == nil && v != 1 {
+		d.Fail(fmt.Errorf("block meta version %d, want 1", v))
+	}
+	stars := func() []StarID {
+		n := d.Len(maxMetaEntries)
+		if n*len(StarID{}) > d.Remaining() {
+			d.Fail(ErrTruncated)
+			return nil
+		}
+		var out []StarID
+		for i := 0; i < n && d.Err() == nil; i++ {
+			var s StarID
+			d.Fixed(s[:])
+			out = append(out, s)
+		}
+		return out
+	}
+	m.Proposers = stars()
+	m.Members = stars()
+	n := d.Len(maxMetaEntries)
+	for i := 0; i < n && d.Err() == nil; i++ {
+		var f Fault
+		d.Fixed(f.Star[:])
+		f.Kind = FaultKind(d.U8())
+		f.Epoch = d.U64()
+		f.Evidence = d.VarBytes(MaxFieldLen)
+		m.Faults = append(m.Faults, f)
+	}
+	n = d.Len(maxMetaEntries)
+	if n*4 > d.Remaining() {
+		d.Fail(ErrTruncated)
+		return m
+	}
+	for i := 0; i < n && d.Err() == nil; i++ {
+		m.LatencyMillis = append(m.LatencyMillis, d.U32())
+	}
+	return m
+}
+
+// Block is a finalized HyloChain block: header, ordered transactions and the
+// metadata reputation consumes.
+type Block struct {
+	Header BlockHeader
+	Txs    []*Transaction
+	Meta   BlockMeta
+}
+
+// Hash returns the block's header hash.
+func (b *Block) Hash() Hash { return b.Header.Hash() }
+
+// ComputeTxRoot folds prev and the transactions into the Merkle root the
+// header must carry.
+func ComputeTxRoot(prev Hash, txs []*Transaction) Hash {
+	leaves := make([]Hash, 0, len(txs)+1)
+	leaves = append(leaves, prev)
+	for _, t := range txs {
+		leaves = append(leaves, t.ID())
+	}
+	return MerkleRoot(leaves)
+}
+
+// Seal fills TxRoot, MetaHash and TxCount from the block's body. The caller
+// sets the other header fields (StateRoot comes from the ledger).
+func (b *Block) Seal() {
+	b.Header.TxRoot = ComputeTxRoot(b.Header.Prev, b.Txs)
+	b.Header.MetaHash = Sum(b.Meta.Encode())
+	b.Header.TxCount = uint32(len(b.Txs))
+}
+
+// CheckBody verifies that the header commits to the body it travels with.
+func (b *Block) CheckBody() error {
+	if int(b.Header.TxCount) != len(b.Txs) {
+		return fmt.Errorf("block %d: header counts %d transactions, body has %d", b.Header.Height, b.Header.TxCount, len(b.Txs))
+	}
+	if got := ComputeTxRoot(b.Header.Prev, b.Txs); got != b.Header.TxRoot {
+		return fmt.Errorf("block %d: transaction root %s does not match header %s", b.Header.Height, got.Short(), b.Header.TxRoot.Short())
+	}
+	if got := Sum(b.Meta.Encode()); got != b.Header.MetaHash {
+		return fmt.Errorf("block %d: meta hash %s does not match header %s", b.Header.Height, got.Short(), b.Header.MetaHash.Short())
+	}
+	return nil
+}
+
+// Encode returns the canonical block encoding: header, transactions, meta.
+func (b *Block) Encode() []byte {
+	size := 256
+	for _, t := range b.Txs {
+		size += 180 + len(t.Payload)
+	}
+	e := NewEncoder(size)
+	b.Header.EncodeTo(e)
+	e.Uvarint(uint64(len(b.Txs)))
+	for _, t := range b.Txs {
+		t.EncodeTo(e)
+	}
+	b.Meta.EncodeTo(e)
+	return e.Bytes()
+}
+
+// DecodeBlock decodes a canonical block and checks that its header commits
+// to its body.
+func DecodeBlock(raw []byte) (*Block, error) {
+	d := NewDecoder(raw)
+	b := &Block{Header: decodeHeaderFrom(d)}
+	n := d.Len(MaxBlockTxs)
+	// Each transaction takes at least 170 bytes; refuse counts the input
+	// cannot hold before allocating for them.
+	if d.Err() == nil && n > d.Remaining()/170 {
+		d.Fail(fmt.Errorf("%d transactions cannot fit in %d bytes", n, d.Remaining()))
+	}
+	if d.Err() == nil {
+		b.Txs = make([]*Transaction, 0, n)
+	}
+	for i := 0; i < n && d.Err() == nil; i++ {
+		b.Txs = append(b.Txs, DecodeTransactionFrom(d))
+	}
+	b.Meta = decodeMetaFrom(d)
+	if err := d.Finish(); err != nil {
+		return nil, fmt.Errorf("decode block: %w", err)
+	}
+	if err := b.CheckBody(); err != nil {
+		return nil, fmt.Errorf("decode block: %w", err)
+	}
+	return b, nil
+}
+
+// DecodeBlockHeader decodes a canonical header alone.
+func DecodeBlockHeader(raw []byte) (BlockHeader, error) {
+	d := NewDecoder(raw)
+	h := decodeHeaderFrom(d)
+	if err := d.Finish(); err != nil {
+		return h, fmt.Errorf("decode block header: %w", err)
+	}
+	return h, nil
+}

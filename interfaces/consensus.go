@@ -1,0 +1,165 @@
+package interfaces
+
+import (
+	"fmt"
+)
+
+// Consensus capabilities a conformance suite checks or skips.
+const (
+	CapFaultTolerance = "fault-tolerance"  // tolerates f = (N-1)/3 Byzantine members
+	CapAsynchronous   = "asynchronous"     // terminates without timing assumptions
+	CapCensorship     = "censorship-resil" // contributions are hidden until agreed
+	CapMultiMember    = "multi-member"     // more than one member may propose
+	CapFaultEvidence  = "fault-evidence"   // reports provable faults
+)
+
+// ConsensusConfig is everything a consensus instance needs. It carries its
+// own keys and randomness so the state machine never reaches outside.
+type ConsensusConfig struct {
+	Self    StarID
+	Members []StarID // the epoch's delegates, sorted by StarID; Self among them
+	// Faulty is f, the number of Byzantine members tolerated; 0 asks the
+	// engine for its maximum, (len(Members)-1)/3 for BFT engines.
+	Faulty int
+	// Epoch is the first epoch this instance decides.
+	Epoch uint64
+	// Keys is the engine's key material for Self (for HoneyBadger: the
+	// threshold signature and decryption shares and the public keys), in the
+	// engine's own encoding. It never appears in a manifest.
+	Keys []byte
+	// Seed seeds the engine's deterministic random generator. It must be
+	// secret to the node and fresh per run in production; the simulator
+	// derives it from the run's seed so a run can be replayed bit for bit.
+	Seed Hash
+	// BatchSize is the target number of transactions per epoch across all
+	// members (HoneyBadger's B).
+	BatchSize int
+	// Params is the plugin's own config block as JSON, already validated
+	// against the schema in its PluginInfo.
+	Params []byte
+}
+
+// F returns the fault tolerance to use: Faulty if set, else (N-1)/3.
+func (c ConsensusConfig) F() int {
+	if c.Faulty > 0 {
+		return c.Faulty
+	}
+	return (len(c.Members) - 1) / 3
+}
+
+// Index returns the position of s in Members, or -1.
+func (c ConsensusConfig) Index(s StarID) int {
+	for i, m := range c.Members {
+		if m == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// Broadcast as an OutMessage's To means "every other member".
+var Broadcast = StarID{}
+
+// OutMessage is a message the host must deliver. To is a member or
+// Broadcast. Payload is in the engine's own canonical wire format.
+type OutMessage struct {
+	To      StarID
+	Payload []byte
+}
+
+// ContributionFrom is one member's decided contribution.
+type ContributionFrom struct {
+	Proposer StarID
+	Data     []byte
+}
+
+// Decision is the outcome of one epoch: the agreed contributions in a
+// deterministic order, identical on every honest member.
+type Decision struct {
+	Epoch         uint64
+	Contributions []ContributionFrom
+}
+
+// Output is what one call into a Consensus produced.
+type Output struct {
+	Messages  []OutMessage
+	Decisions []Decision // in epoch order, each epoch exactly once
+	Faults    []Fault
+}
+
+// Append merges o2 into o, keeping order.
+func (o *Output) Append(o2 Output) {
+	o.Messages = append(o.Messages, o2.Messages...)
+	o.Decisions = append(o.Decisions, o2.Decisions...)
+	o.Faults = append(o.Faults, o2.Faults...)
+}
+
+// Consensus is an agreement protocol written as a pure, deterministic state
+// machine (in the style of etcd's raft): no goroutines, no clocks, no I/O.
+// The host calls Propose and Step from one goroutine, in an order it records
+// in a write-ahead log before acting on any output, so a restarted node can
+// replay the log into a fresh instance and reach the same state without
+// sending anything it did not send before.
+//
+// Every returned Output must be acted on before the next call: messages
+// sent (after the WAL entry for the input is durable), decisions applied in
+// order. A malformed or hostile message is reported as a Fault or ignored;
+// it never makes the engine return an error or panic. Errors are reserved for
+// misuse by the host (such as proposing twice in one epoch).
+type Consensus interface {
+	// Propose submits this member's contribution for the current epoch (the
+	// oldest epoch not yet proposed to).
+	Propose(contribution []byte) (Output, error)
+	// Step delivers a message from another member, authenticated by the
+	// transport.
+	Step(from StarID, payload []byte) (Output, error)
+	// Epoch returns the epoch the next Propose contributes to.
+	Epoch() uint64
+}
+
+// ConsensusFactory builds consensus instances; both builtins and the RPC
+// client for external binaries implement it.
+type ConsensusFactory interface {
+	Plugin
+	NewConsensus(cfg ConsensusConfig) (Consensus, error)
+}
+
+// TxBatch is the contribution the kernel proposes: a timestamp from the
+// proposer's runtime (the block takes the median) and encoded transactions.
+type TxBatch struct {
+	Timestamp int64
+	Txs       []*Transaction
+}
+
+// Encode returns the canonical batch encoding.
+func (b *TxBatch) Encode() []byte {
+	e := NewEncoder(16 + 200*len(b.Txs))
+	e.U8(1)
+	e.I64(b.Timestamp)
+	e.Uvarint(uint64(len(b.Txs)))
+	for _, t := range b.Txs {
+		t.EncodeTo(e)
+	}
+	return e.Bytes()
+}
+
+// DecodeTxBatch decodes a contribution produced by Encode.
+func DecodeTxBatch(raw []byte) (*TxBatch, error) {
+	d := NewDecoder(raw)
+	b := &TxBatch{}
+	if v := d.U8(); d.Err() == nil && v != 1 {
+		d.Fail(fmt.Errorf("batch version %d, want 1", v))
+	}
+	b.Timestamp = d.I64()
+	n := d.Len(MaxBlockTxs)
+	if d.Err() == nil && n > d.Remaining()/170 {
+		d.Fail(fmt.Errorf("%d transactions cannot fit in %d bytes", n, d.Remaining()))
+	}
+	for i := 0; i < n && d.Err() == nil; i++ {
+		b.Txs = append(b.Txs, DecodeTransactionFrom(d))
+	}
+	if err := d.Finish(); err != nil {
+		return nil, fmt.Errorf("decode batch: %w", err)
+	}
+	return b, nil
+}

@@ -1,0 +1,94 @@
+package interfaces
+
+import (
+	"encoding/hex"
+	"fmt"
+
+	sha256 "github.com/minio/sha256-simd"
+)
+
+// HashSize is the length in bytes of every hash in the protocol.
+const HashSize = 32
+
+// Hash is a sha256 digest. The zero Hash means "none".
+type Hash [HashSize]byte
+
+// ZeroHash is the all-zero hash, used where no hash exists yet.
+var ZeroHash Hash
+
+// Sum hashes the concatenation of parts with sha256.
+func Sum(parts ...[]byte) Hash {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	var out Hash
+	h.Sum(out[:0])
+	return out
+}
+
+// DomainSum hashes parts under a domain-separation tag, so that the same bytes
+// hashed for two different purposes never collide. The tag is length-prefixed.
+func DomainSum(domain string, parts ...[]byte) Hash {
+	h := sha256.New()
+	var l [2]byte
+	l[0], l[1] = byte(len(domain)>>8), byte(len(domain))
+	h.Write(l[:])
+	h.Write([]byte(domain))
+	for _, p := range parts {
+		h.Write(p)
+	}
+	var out Hash
+	h.Sum(out[:0])
+	return out
+}
+
+// IsZero reports whether h is the zero hash.
+func (h Hash) IsZero() bool { return h == ZeroHash }
+
+// String returns the full lowercase hex form.
+func (h Hash) String() string { return hex.EncodeToString(h[:]) }
+
+// Short returns the first 8 hex digits, for logs.
+func (h Hash) Short() string { return hex.EncodeToString(h[:4]) }
+
+// ParseHash parses a 64-digit hex string.
+func ParseHash(s string) (Hash, error) {
+	var h Hash
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return h, fmt.Errorf("parse hash %q: %w", s, err)
+	}
+	if len(b) != HashSize {
+		return h, fmt.Errorf("parse hash %q: want %d bytes, got %d", s, HashSize, len(b))
+	}
+	copy(h[:], b)
+	return h, nil
+}
+
+// MerkleRoot computes the root of a binary Merkle tree over leaves. Leaves
+// and inner nodes are hashed under different prefixes (RFC 6962 style) so a
+// leaf can never be mistaken for an inner node; an odd node at a level is
+// promoted unchanged. The root of no leaves is the hash of the empty string
+// under the leaf prefix.
+func MerkleRoot(leaves []Hash) Hash {
+	if len(leaves) == 0 {
+		return Sum([]byte{0})
+	}
+	level := make([]Hash, len(leaves))
+	for i, l := range leaves {
+		level[i] = Sum([]byte{0}, l[:])
+	}
+	for len(level) > 1 {
+		next := level[:0:0]
+		for i := 0; i < len(level); i += 2 {
+			if i+1 == len(level) {
+				next = append(next, level[i])
+				continue
+			}
+			next = append(next, Sum([]byte{1}, level[i][:], level[i+1][:]))
+		}
+		level = next
+	}
+	return level[0]
+}

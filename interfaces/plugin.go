@@ -1,0 +1,115 @@
+package interfaces
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Kind names what a plugin implements.
+type Kind string
+
+const (
+	KindConsensus   Kind = "consensus"
+	KindReputation  Kind = "reputation"
+	KindPartitioner Kind = "partitioner"
+	KindContracts   Kind = "contracts"
+	KindTransport   Kind = "transport"
+)
+
+// Kinds lists every plugin kind in a fixed order.
+var Kinds = []Kind{KindConsensus, KindReputation, KindPartitioner, KindContracts, KindTransport}
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool {
+	for _, x := range Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// APIVersion is the version of these interfaces a plugin speaks. The RPC
+// handshake negotiates the highest version both sides support.
+const APIVersion = 1
+
+// ConfigType is the type of one field of a plugin's config block.
+type ConfigType string
+
+const (
+	ConfigString     ConfigType = "string"
+	ConfigNumber     ConfigType = "number" // decoded as a float64 or int64 by the plugin
+	ConfigBool       ConfigType = "bool"
+	ConfigStringList ConfigType = "list(string)"
+	ConfigNumberList ConfigType = "list(number)"
+)
+
+// ConfigField describes one attribute of a plugin's `config { }` block. The
+// kernel turns the list into an HCL schema and validates the manifest
+// against it before the plugin is started.
+type ConfigField struct {
+	Name     string
+	Type     ConfigType
+	Required bool
+	Default  string // JSON text of the default value; empty for none
+	Doc      string
+}
+
+// PluginInfo is how a plugin describes itself, in process or over RPC.
+type PluginInfo struct {
+	Kind         Kind
+	Name         string
+	Version      string // semver of the implementation
+	APIVersions  []int  // interface versions it speaks
+	Capabilities []string
+	Config       []ConfigField
+}
+
+// Has reports whether the plugin claims capability c.
+func (p PluginInfo) Has(c string) bool {
+	for _, x := range p.Capabilities {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks the description itself: known kind, a name, unique config
+// field names of known types.
+func (p PluginInfo) Validate() error {
+	if !p.Kind.Valid() {
+		return fmt.Errorf("plugin %q: unknown kind %q", p.Name, p.Kind)
+	}
+	if p.Name == "" {
+		return fmt.Errorf("plugin of kind %s has no name", p.Kind)
+	}
+	if len(p.APIVersions) == 0 {
+		return fmt.Errorf("plugin %s/%s declares no API versions", p.Kind, p.Name)
+	}
+	seen := map[string]bool{}
+	for _, f := range p.Config {
+		if seen[f.Name] {
+			return fmt.Errorf("plugin %s/%s: config field %q declared twice", p.Kind, p.Name, f.Name)
+		}
+		seen[f.Name] = true
+		switch f.Type {
+		case ConfigString, ConfigNumber, ConfigBool, ConfigStringList, ConfigNumberList:
+		default:
+			return fmt.Errorf("plugin %s/%s: config field %q has unknown type %q", p.Kind, p.Name, f.Name, f.Type)
+		}
+	}
+	return nil
+}
+
+// SortedCapabilities returns the capabilities sorted, for display.
+func (p PluginInfo) SortedCapabilities() []string {
+	out := append([]string(nil), p.Capabilities...)
+	sort.Strings(out)
+	return out
+}
+
+// Plugin is implemented by every plugin factory, built in or external.
+type Plugin interface {
+	Info() PluginInfo
+}
