@@ -2,6 +2,7 @@ package interfaces
 
 import (
 	"fmt"
+	"io"
 )
 
 // Consensus capabilities a conformance suite checks or skips.
@@ -162,4 +163,13 @@ func DecodeTxBatch(raw []byte) (*TxBatch, error) {
 		return nil, fmt.Errorf("decode batch: %w", err)
 	}
 	return b, nil
+}
+
+// KeyDealer is implemented by consensus factories whose members need shared
+// key material (threshold keys). It acts as a trusted dealer: given the
+// sorted members and f, it returns each member's ConsensusConfig.Keys, in
+// Members order. rnd supplies the dealer's randomness; tests pass a seeded
+// source, `constellation keygen --cluster N` passes crypto/rand.
+type KeyDealer interface {
+	DealKeys(members []StarID, faulty int, rnd io.Reader) ([][]byte, error)
 }
