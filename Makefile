@@ -1,0 +1,57 @@
+# Constellation — build, run and test.
+#
+#   make run    start a local network from the embedded default manifest
+#   make test   everything CI checks (this is what .ci/run calls)
+#   make bench  the performance table (written to docs/benchmarks.md)
+
+GO        ?= go
+BIN       := bin/constellation
+PKGS      := ./...
+FUZZTIME  ?= 3s
+export CGO_ENABLED ?= 1
+
+.PHONY: all build run test deps vet unit fuzz-short bench proto clean
+
+all: build
+
+## deps: fetch Go modules (the module proxy); Debian packages a target needs are installed by that target
+deps:
+	$(GO) mod download
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/constellation
+
+## run: a local network producing blocks from the embedded default manifest (Ctrl-C stops it)
+run: build
+	./$(BIN) testnet
+
+## test: vet, unit/property/conformance/end-to-end tests, then a short run of every fuzz target
+test: deps vet unit fuzz-short
+	@echo "make test: all checks passed"
+
+vet:
+	$(GO) vet $(PKGS)
+
+unit:
+	$(GO) test -count=1 -timeout 25m $(PKGS)
+
+## fuzz-short: run each fuzz target for FUZZTIME
+fuzz-short:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '/examples/' | sort); do \
+	  dir=$$(dirname $$f); \
+	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do \
+	    echo "fuzz $$dir $$t ($(FUZZTIME))"; \
+	    $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$dir >/tmp/constellation-fuzz.log 2>&1 || { cat /tmp/constellation-fuzz.log; exit 1; }; \
+	  done; \
+	done
+
+## bench: the benchmark table; see docs/benchmarks.md
+bench: build
+	$(GO) test -run='^$$' -bench=. -benchtime=1x ./... | tee /tmp/constellation-bench.txt
+
+## proto: regenerate the plugin RPC code (needs Debian's protobuf-compiler)
+proto:
+	bash plugins/proto/generate.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/urfave/cli/v2"
+
+	"github.com/constellation-chain/constellation/framework/manifest"
+	"github.com/constellation-chain/constellation/framework/node"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// loadManifest reads FILE, or the embedded default when path is "". For
+// the default, relative paths (key files) resolve against dataDir.
+func loadManifest(c *cli.Context, path, dataDir string) (*manifest.Manifest, string, error) {
+	var (
+		m     *manifest.Manifest
+		diags hcl.Diagnostics
+		name  = path
+		base  string
+	)
+	if path == "" {
+		name = manifest.DefaultFilename + " (embedded)"
+		m, diags = manifest.ParseDefault()
+		base = dataDir
+	} else {
+		m, diags = manifest.LoadFile(path)
+	}
+	if m != nil && !diags.HasErrors() {
+		cat, err := newCatalog(nil)
+		if err != nil {
+			return nil, "", err
+		}
+		diags = append(diags, manifest.Check(m, cat.Lookup, cat.Known)...)
+	}
+	if diags.HasErrors() {
+		return nil, "", reportDiagnostics(c, m, name, diags)
+	}
+	return m, base, nil
+}
+
+// signalContext is cancelled on SIGINT or SIGTERM.
+func signalContext(parent context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+}
+
+// blockPrinter writes one line per committed block with a moving tx/s.
+type blockPrinter struct {
+	w      io.Writer
+	window []node.BlockEvent
+}
+
+func (p *blockPrinter) print(ev node.BlockEvent, pool int) {
+	p.window = append(p.window, ev)
+	if len(p.window) > 10 {
+		p.window = p.window[1:]
+	}
+	rate := 0.0
+	if n := len(p.window); n > 1 {
+		txs := 0
+		for _, e := range p.window[1:] {
+			txs += len(e.Block.Txs)
+		}
+		if d := p.window[n-1].At.Sub(p.window[0].At); d > 0 {
+			rate = float64(txs) / d.Seconds()
+		}
+	}
+	h := ev.Block.Header
+	fmt.Fprintf(p.w, "block %6d  epoch %6d  txs %5d  rejected %3d  hash %s  %8.1f tx/s  pool %d\n",
+		h.Height, h.Epoch, len(ev.Block.Txs), ev.Rejected, ev.Hash.Short(), rate, pool)
+}
+
+func nodeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "node",
+		Usage: "run one node",
+		Subcommands: []*cli.Command{{
+			Name:  "run",
+			Usage: "run the node NAME of a manifest until interrupted",
+			Description: `Opens the node's data directory (creating it and the genesis state on first
+start), starts the plugins the manifest names and produces blocks. Ctrl-C
+stops it cleanly; a node killed at any point reopens at its last committed
+block.
+
+   constellation node run --manifest network.hcl --node star-1 --data data/star-1
+
+This session's build runs a single-member cluster per process (the solo
+engine); multi-process networks over the gossip transport come with the
+network runtime.`,
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Usage: "manifest FILE (default: the embedded default manifest)"},
+				&cli.StringFlag{Name: "node", Aliases: []string{"n"}, Usage: "which node block of the manifest this process runs", Required: true},
+				&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "data directory", Value: "data/node"},
+				&cli.BoolFlag{Name: "create-keys", Usage: "generate missing key files (development networks only)"},
+			},
+			Action: runNode,
+		}},
+	}
+}
+
+func runNode(c *cli.Context) error {
+	log := logger(c, "node")
+	dataDir := c.String("data")
+	m, base, err := loadManifest(c, c.String("manifest"), dataDir)
+	if err != nil {
+		return err
+	}
+	cat, err := newCatalog(nil)
+	if err != nil {
+		return err
+	}
+	set, diags := cat.Open(m)
+	if diags.HasErrors() {
+		return reportDiagnostics(c, m, m.Filename, diags)
+	}
+	defer set.Close()
+	n, err := node.Assemble(m, set, node.AssembleOptions{
+		NodeName:   c.String("node"),
+		DataDir:    filepath.Join(dataDir, "chain"),
+		KeyBase:    base,
+		CreateKeys: c.Bool("create-keys") || m.Network.Dev,
+		Logger:     log,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext(c.Context)
+	defer stop()
+	events, cancel := n.Subscribe(256)
+	defer cancel()
+	p := &blockPrinter{w: c.App.Writer}
+	go func() {
+		for ev := range events {
+			p.print(ev, n.PoolLen())
+		}
+	}()
+	if err := n.Run(ctx); err != nil {
+		return err
+	}
+	h, hash := n.Head()
+	fmt.Fprintf(c.App.Writer, "stopped cleanly at height %d (%s); data in %s\n", h, hash.Short(), dataDir)
+	return nil
+}
+
+// keepRate paces a loop to rate iterations per second.
+type keepRate struct {
+	start time.Time
+	rate  float64
+	done  int
+}
+
+func (k *keepRate) wait(ctx context.Context) bool {
+	k.done++
+	due := k.start.Add(time.Duration(float64(k.done) / k.rate * float64(time.Second)))
+	if d := time.Until(due); d > 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(d):
+		}
+	}
+	return ctx.Err() == nil
+}
+
+var _ = interfaces.APIVersion

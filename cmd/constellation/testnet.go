@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/constellation-chain/constellation/builtin/memnet"
+	"github.com/constellation-chain/constellation/framework/keys"
+	"github.com/constellation-chain/constellation/framework/loadgen"
+	"github.com/constellation-chain/constellation/framework/manifest"
+	"github.com/constellation-chain/constellation/framework/node"
+	"github.com/constellation-chain/constellation/framework/pool"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+func testnetCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "testnet",
+		Usage: "run a local network with a load generator (what `make run` does)",
+		Description: `Starts every cluster node of the manifest (by default the embedded default
+manifest) on this machine, feeds them signed transfers from development
+wallets funded by the genesis faucet, and prints one line per committed
+block: height, epoch, transactions, rejected ones, hash prefix, tx/s and pool
+size. Ctrl-C stops every node cleanly; run it again and the network resumes
+from the data directory.
+
+   constellation testnet                      # embedded default manifest
+   constellation testnet --rate 2000          # more load
+   constellation testnet --blocks 20          # stop after 20 blocks
+   constellation testnet --manifest my.hcl --data data/my-net
+
+In this build the nodes run in one process and talk over the in-memory
+transport; each node keeps its own bbolt data directory under --data.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Usage: "manifest FILE (default: the embedded default manifest)"},
+			&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "data directory (keys and one chain per node)", Value: "data/testnet"},
+			&cli.Float64Flag{Name: "rate", Usage: "transactions per second the load generator submits (0 disables it)", Value: 500},
+			&cli.IntFlag{Name: "wallets", Usage: "development wallets the load generator pays between", Value: 64},
+			&cli.StringFlag{Name: "faucet", Usage: "genesis allocation the load generator spends, as dev:NAME", Value: "dev:faucet"},
+			&cli.IntFlag{Name: "blocks", Usage: "stop after this many new blocks (0: run until Ctrl-C)"},
+			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (0: run until Ctrl-C)"},
+		},
+		Action: runTestnet,
+	}
+}
+
+func runTestnet(c *cli.Context) error {
+	log := logger(c, "testnet")
+	out := c.App.Writer
+	dataDir := c.String("data")
+	m, base, err := loadManifest(c, c.String("manifest"), dataDir)
+	if err != nil {
+		return err
+	}
+	if base == "" {
+		base = m.Dir
+	}
+	cat, err := newCatalog(nil)
+	if err != nil {
+		return err
+	}
+	set, diags := cat.Open(m)
+	if diags.HasErrors() {
+		return reportDiagnostics(c, m, m.Filename, diags)
+	}
+	defer set.Close()
+
+	ctx, stop := signalContext(c.Context)
+	defer stop()
+	if d := c.Duration("duration"); d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+
+	fmt.Fprintf(out, "network %q from %s, data in %s\n", m.Network.Name, m.Filename, dataDir)
+	hub := memnet.NewHub()
+	var nodes []*node.Node
+	for i := range m.Nodes {
+		mn := &m.Nodes[i]
+		if !mn.HasRole(manifest.RoleCluster) {
+			fmt.Fprintf(out, "  %-10s skipped (no cluster role; followers need the network runtime)\n", mn.Name)
+			continue
+		}
+		key, err := node.LoadKey(mn, base, m.Network.Dev)
+		if err != nil {
+			return err
+		}
+		self := keys.Star(key)
+		tr, err := hub.Join(self, 4096)
+		if err != nil {
+			return err
+		}
+		n, err := node.Assemble(m, set, node.AssembleOptions{
+			NodeName:   mn.Name,
+			DataDir:    filepath.Join(dataDir, mn.Name),
+			KeyBase:    base,
+			CreateKeys: m.Network.Dev,
+			Transport:  tr,
+			Logger:     log.Named(mn.Name),
+		})
+		if err != nil {
+			return err
+		}
+		h, hash := n.Head()
+		fmt.Fprintf(out, "  %-10s %s  height %d (%s)\n", mn.Name, n.Self(), h, hash.Short())
+		nodes = append(nodes, n)
+	}
+	if len(nodes) == 0 {
+		return errors.New("no cluster node to run")
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, len(nodes)+1)
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	for _, n := range nodes {
+		wg.Add(1)
+		go func(n *node.Node) {
+			defer wg.Done()
+			if err := n.Run(runCtx); err != nil {
+				errs <- err
+				cancelRun()
+			}
+		}(n)
+	}
+
+	if rate := c.Float64("rate"); rate > 0 {
+		faucet, err := devFaucet(m, c.String("faucet"))
+		if err != nil {
+			cancelRun()
+			wg.Wait()
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runLoad(runCtx, log, nodes, faucet, c.Int("wallets"), rate)
+		}()
+	}
+
+	events, cancelSub := nodes[0].Subscribe(1024)
+	p := &blockPrinter{w: out}
+	start, _ := nodes[0].Head()
+	fmt.Fprintf(out, "producing blocks (Ctrl-C to stop)\n")
+	limit := c.Int("blocks")
+loop:
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				break loop
+			}
+			p.print(ev, nodes[0].PoolLen())
+			if limit > 0 && ev.Block.Header.Height >= start+uint64(limit) {
+				cancelRun()
+			}
+		case <-runCtx.Done():
+			break loop
+		}
+	}
+	cancelSub()
+	cancelRun()
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	for i, n := range nodes {
+		h, hash := n.Head()
+		fmt.Fprintf(out, "  %-10s stopped cleanly at height %d (%s)\n", m.Nodes[i].Name, h, hash.Short())
+	}
+	return nil
+}
+
+// devFaucet returns the development key of the genesis allocation named
+// by text ("dev:NAME"), refusing anything but a dev network's dev key.
+func devFaucet(m *manifest.Manifest, text string) ([]byte, error) {
+	const prefix = "dev:"
+	if len(text) <= len(prefix) || text[:len(prefix)] != prefix {
+		return nil, fmt.Errorf("--faucet %q: the load generator spends a development allocation, written dev:NAME", text)
+	}
+	if !m.Network.Dev {
+		return nil, fmt.Errorf("network %q is not a development network; the load generator only runs on dev networks", m.Network.Name)
+	}
+	star := interfaces.DevStar(text[len(prefix):])
+	for _, a := range m.Network.Genesis.Allocations {
+		if a.Star == star {
+			return interfaces.DevKey(text[len(prefix):]), nil
+		}
+	}
+	return nil, fmt.Errorf("--faucet %q has no genesis allocation in %s", text, m.Filename)
+}
+
+// runLoad submits generated transfers round-robin to the nodes at rate.
+func runLoad(ctx context.Context, log interface{ Warn(string, ...any) }, nodes []*node.Node, faucet []byte, wallets int, rate float64) {
+	g := loadgen.New(faucet, wallets, 1_000_000_000, uint64(time.Now().UnixNano()))
+	if err := g.Sync(nodes[0].ChainHead, nodes[0].Balance); err != nil {
+		log.Warn("load generator cannot read the chain", "error", err)
+		return
+	}
+	pace := &keepRate{start: time.Now(), rate: rate}
+	for i := 0; ctx.Err() == nil; i++ {
+		tx, err := g.Next()
+		if err != nil {
+			log.Warn("load generator", "error", err)
+			return
+		}
+		if err := nodes[i%len(nodes)].Submit(tx); err != nil {
+			g.Undo(tx)
+			if errors.Is(err, pool.ErrFull) {
+				// Back off until blocks drain the pool.
+				select {
+				case <-ctx.Done():
+				case <-time.After(100 * time.Millisecond):
+				}
+				continue
+			}
+			log.Warn("transaction refused", "error", err)
+		}
+		if !pace.wait(ctx) {
+			return
+		}
+	}
+}
+
+var _ = os.Stdout

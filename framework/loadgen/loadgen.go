@@ -1,0 +1,122 @@
+// Package loadgen makes a stream of valid, signed transfers for development
+// networks and benchmarks: a faucet funds a set of wallets, then the wallets
+// pay each other small random amounts. It tracks each account's chain (next
+// sequence number and previous transaction) so every transaction it makes is
+// valid when applied in order. Keys are development keys (interfaces.DevKey):
+// anyone can derive them, so this never runs against a real network.
+package loadgen
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+type account struct {
+	key  ed25519.PrivateKey
+	id   interfaces.StarID
+	seq  uint64 // last issued sequence
+	prev interfaces.Hash
+}
+
+// Generator is not safe for concurrent use.
+type Generator struct {
+	faucet  *account
+	wallets []*account
+	funded  int
+	fund    uint64
+	rng     *rand.Rand
+}
+
+// New returns a generator paying from faucet to n development wallets, each
+// first funded with fund noOs. seed makes the stream reproducible.
+func New(faucet ed25519.PrivateKey, n int, fund uint64, seed uint64) *Generator {
+	g := &Generator{faucet: newAccount(faucet), fund: fund, rng: rand.New(rand.NewPCG(seed, 0x5eed))}
+	for i := 0; i < n; i++ {
+		g.wallets = append(g.wallets, newAccount(interfaces.DevKey(fmt.Sprintf("loadgen-wallet-%d", i))))
+	}
+	return g
+}
+
+func newAccount(key ed25519.PrivateKey) *account {
+	id, _ := interfaces.StarIDFromPublicKey(key.Public().(ed25519.PublicKey))
+	return &account{key: key, id: id}
+}
+
+// Accounts returns the faucet and wallet identities.
+func (g *Generator) Accounts() []interfaces.StarID {
+	out := []interfaces.StarID{g.faucet.id}
+	for _, w := range g.wallets {
+		out = append(out, w.id)
+	}
+	return out
+}
+
+// Sync sets every account's chain position from committed state, so a
+// generator can resume against a network that already has its history.
+// Wallets with a balance count as funded.
+func (g *Generator) Sync(head func(interfaces.StarID) (uint64, interfaces.Hash, error), balance func(interfaces.StarID) (uint64, error)) error {
+	for _, a := range append([]*account{g.faucet}, g.wallets...) {
+		seq, last, err := head(a.id)
+		if err != nil {
+			return fmt.Errorf("read chain head of %s: %w", a.id.Short(), err)
+		}
+		a.seq, a.prev = seq, last
+	}
+	g.funded = 0
+	for _, w := range g.wallets {
+		b, err := balance(w.id)
+		if err != nil {
+			return fmt.Errorf("read balance of %s: %w", w.id.Short(), err)
+		}
+		if b == 0 {
+			break
+		}
+		g.funded++
+	}
+	return nil
+}
+
+// Next returns the next transaction: a faucet payment until every wallet is
+// funded, then a random payment between two wallets. Call Undo if it was
+// not accepted, so the sender's chain does not skip a sequence number.
+func (g *Generator) Next() (*interfaces.Transaction, error) {
+	var from, to *account
+	var amount uint64
+	if g.funded < len(g.wallets) || len(g.wallets) < 2 {
+		from, to, amount = g.faucet, g.wallets[g.funded%len(g.wallets)], g.fund
+	} else {
+		i := g.rng.IntN(len(g.wallets))
+		j := g.rng.IntN(len(g.wallets) - 1)
+		if j >= i {
+			j++
+		}
+		from, to, amount = g.wallets[i], g.wallets[j], 1+g.rng.Uint64N(100)
+	}
+	tx, err := interfaces.NewTransfer(from.key, from.seq+1, from.prev, to.id, amount)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: sign transfer: %w", err)
+	}
+	if from == g.faucet {
+		g.funded++
+	}
+	from.seq++
+	from.prev = tx.ID()
+	return tx, nil
+}
+
+// Undo takes back the last transaction Next returned for tx's sender.
+func (g *Generator) Undo(tx *interfaces.Transaction) {
+	for _, a := range append([]*account{g.faucet}, g.wallets...) {
+		if a.id == tx.Sender && a.seq == tx.Seq {
+			a.seq--
+			a.prev = tx.Prev
+			if a == g.faucet && g.funded > 0 {
+				g.funded--
+			}
+			return
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package node
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/constellation-chain/constellation/framework/catalog"
+	"github.com/constellation-chain/constellation/framework/keys"
+	"github.com/constellation-chain/constellation/framework/ledger"
+	"github.com/constellation-chain/constellation/framework/manifest"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// AssembleOptions say which manifest node to build and where it lives.
+type AssembleOptions struct {
+	NodeName string
+	// DataDir is where this node's chain is stored.
+	DataDir string
+	// KeyBase resolves relative key_file paths; "" means they were resolved
+	// by the manifest loader already.
+	KeyBase string
+	// CreateKeys generates missing key files (development networks only).
+	CreateKeys bool
+	Transport  interfaces.Transport
+	Logger     hclog.Logger
+}
+
+// KeyPath returns where node's key file is.
+func KeyPath(n *manifest.Node, base string) string {
+	if base == "" || filepath.IsAbs(n.KeyFile) {
+		return n.KeyFile
+	}
+	return filepath.Join(base, n.KeyFile)
+}
+
+// LoadKey loads (or, with create, makes) a manifest node's star key.
+func LoadKey(n *manifest.Node, base string, create bool) (ed25519.PrivateKey, error) {
+	path := KeyPath(n, base)
+	if create {
+		key, made, err := keys.LoadOrCreate(path)
+		if err != nil {
+			return nil, fmt.Errorf("node %q: %w", n.Name, err)
+		}
+		_ = made
+		return key, nil
+	}
+	key, err := keys.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.KeyFile, err)
+	}
+	return key, nil
+}
+
+// ClusterMembers returns the stars of the manifest's nodes with the cluster
+// role, reading their key files.
+func ClusterMembers(m *manifest.Manifest, base string, create bool) ([]interfaces.StarID, error) {
+	var out []interfaces.StarID
+	for i := range m.Nodes {
+		n := &m.Nodes[i]
+		if !n.HasRole(manifest.RoleCluster) {
+			continue
+		}
+		key, err := LoadKey(n, base, create)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, keys.Star(key))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("manifest %s names no node with the %q role", m.Filename, manifest.RoleCluster)
+	}
+	return out, nil
+}
+
+// GenesisOf converts the manifest's genesis block for the ledger.
+func GenesisOf(m *manifest.Manifest) ledger.Genesis {
+	g := ledger.Genesis{Seed: m.Network.Genesis.Seed, Timestamp: m.Network.Genesis.Timestamp}
+	for _, a := range m.Network.Genesis.Allocations {
+		g.Allocations = append(g.Allocations, ledger.Allocation{Star: a.Star, Amount: a.Amount})
+	}
+	return g
+}
+
+// hostParams are the consensus config fields the node itself reads.
+type hostParams struct {
+	BatchSize       *float64 `json:"batch_size"`
+	BlockIntervalMS *float64 `json:"block_interval_ms"`
+}
+
+// Assemble builds the node named opts.NodeName from a manifest and its
+// opened plugins.
+func Assemble(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions) (*Node, error) {
+	mn, ok := m.Node(opts.NodeName)
+	if !ok {
+		var names []string
+		for _, n := range m.Nodes {
+			names = append(names, n.Name)
+		}
+		return nil, fmt.Errorf("manifest %s has no node %q (it has %v)", m.Filename, opts.NodeName, names)
+	}
+	key, err := LoadKey(mn, opts.KeyBase, opts.CreateKeys)
+	if err != nil {
+		return nil, err
+	}
+	members, err := ClusterMembers(m, opts.KeyBase, opts.CreateKeys)
+	if err != nil {
+		return nil, err
+	}
+	cons := set.One(interfaces.KindConsensus)
+	if cons == nil {
+		return nil, fmt.Errorf("manifest %s declares no consensus plugin", m.Filename)
+	}
+	var hp hostParams
+	if err := json.Unmarshal(cons.Params, &hp); err != nil {
+		return nil, fmt.Errorf("consensus config of %s: %w", cons.Info.Name, err)
+	}
+	cfg := Config{
+		Key:             key,
+		DataDir:         opts.DataDir,
+		Genesis:         GenesisOf(m),
+		Members:         members,
+		Consensus:       cons.Plugin.(interfaces.ConsensusFactory),
+		ConsensusParams: cons.Params,
+		Transport:       opts.Transport,
+		Logger:          opts.Logger,
+	}
+	if hp.BatchSize != nil {
+		cfg.BatchSize = int(*hp.BatchSize)
+	}
+	if hp.BlockIntervalMS != nil {
+		cfg.Interval = time.Duration(*hp.BlockIntervalMS) * time.Millisecond
+	}
+	return Open(cfg)
+}

@@ -1,0 +1,496 @@
+// Package node assembles and runs one Constellation node: it wires the
+// consensus state machine, the transaction pool, the ledger builder and the
+// bbolt store (and, when configured, the transport) into the HyloChain
+// pipeline. All protocol inputs go through one goroutine, Run's loop, so the
+// consensus engine sees a single ordered stream of Propose and Step calls.
+//
+// Data flow: Submit → pool → (each proposal tick) a contribution reaped from
+// the pool → Consensus.Propose → decisions → ledger.Builder → store commit
+// (block and state changes in one bbolt transaction) → pool cleanup →
+// subscribers (the CLI's block log, later the API).
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/constellation-chain/constellation/framework/ledger"
+	"github.com/constellation-chain/constellation/framework/pool"
+	"github.com/constellation-chain/constellation/framework/store"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// Config is what a node needs. The caller (the CLI) resolves the manifest
+// and plugins into it.
+type Config struct {
+	Key       ed25519.PrivateKey
+	DataDir   string
+	Genesis   ledger.Genesis
+	Cluster   interfaces.ClusterID
+	Members   []interfaces.StarID // the cluster's delegates; sorted here
+	Consensus interfaces.ConsensusFactory
+	// ConsensusKeys is the engine's key material for this node (see
+	// interfaces.ConsensusConfig.Keys).
+	ConsensusKeys   []byte
+	ConsensusParams []byte
+	// BatchSize is B, the target number of transactions per block across
+	// all members; each member proposes about B/N.
+	BatchSize int
+	// Interval is how long the node waits between proposals when fewer than
+	// B/N transactions wait in the pool.
+	Interval time.Duration
+	// Transport carries consensus messages between members; nil for a
+	// single-member network.
+	Transport interfaces.Transport
+	Pool      pool.Options
+	Logger    hclog.Logger
+	// Now returns the time used for proposal timestamps and block events;
+	// nil means time.Now. It never reaches consensus except through the
+	// timestamps the decided contributions carry.
+	Now func() time.Time
+}
+
+// BlockEvent announces a committed block.
+type BlockEvent struct {
+	Block    *interfaces.Block
+	Hash     interfaces.Hash
+	Rejected int // decided transactions the ledger refused (invalid or duplicates)
+	At       time.Time
+}
+
+// Node is one running star. Submit, Head, Balance and Subscribe may be
+// called from any goroutine; Run must be called once.
+type Node struct {
+	cfg    Config
+	self   interfaces.StarID
+	log    hclog.Logger
+	store  *store.Store
+	pool   *pool.Pool
+	engine interfaces.Consensus
+	rng    *rand.Rand
+
+	inbox chan interfaces.Envelope
+	kick  chan struct{}
+
+	mu          sync.Mutex
+	subs        map[int]chan BlockEvent
+	nextSub     int
+	proposed    bool // proposed to engine.Epoch() already
+	faults      []interfaces.Fault
+	cancelTopic func()
+}
+
+// ErrStopped is returned by calls made after the node stopped.
+var ErrStopped = errors.New("node stopped")
+
+// Open opens (or creates) the node's store, checks it belongs to this
+// network, and builds the consensus engine at the epoch after the last
+// committed block.
+func Open(cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 1000
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 500 * time.Millisecond
+	}
+	self, err := interfaces.StarIDFromPublicKey(cfg.Key.Public().(ed25519.PublicKey))
+	if err != nil {
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+	members := slices.Clone(cfg.Members)
+	slices.SortFunc(members, func(a, b interfaces.StarID) int { return compare(a, b) })
+	members = slices.Compact(members)
+	if !slices.Contains(members, self) {
+		return nil, fmt.Errorf("this node (%s) is not among the cluster's %d members", self, len(members))
+	}
+	cfg.Members = members
+
+	st, err := store.Open(cfg.DataDir, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Init(cfg.Genesis); err != nil {
+		st.Close()
+		return nil, err
+	}
+	n := &Node{
+		cfg:   cfg,
+		self:  self,
+		log:   cfg.Logger,
+		store: st,
+		inbox: make(chan interfaces.Envelope, 4096),
+		kick:  make(chan struct{}, 1),
+		subs:  map[int]chan BlockEvent{},
+	}
+	popts := cfg.Pool
+	popts.Committed = func(s interfaces.StarID) uint64 {
+		seq, _, err := st.ChainHead(s)
+		if err != nil {
+			return 0
+		}
+		return seq
+	}
+	n.pool = pool.New(popts)
+
+	head := st.Parent()
+	seed := interfaces.DomainSum("constellation/node-seed/v1", cfg.Key.Seed(), head.Hash[:])
+	n.rng = rand.New(rand.NewChaCha8(seed))
+	var epoch uint64
+	if head.Height > 0 {
+		b, err := st.Block(head.Height)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("read head block: %w", err)
+		}
+		epoch = b.Header.Epoch + 1
+	}
+	n.engine, err = cfg.Consensus.NewConsensus(interfaces.ConsensusConfig{
+		Self:      self,
+		Members:   members,
+		Epoch:     epoch,
+		Keys:      cfg.ConsensusKeys,
+		Seed:      interfaces.DomainSum("constellation/consensus-seed/v1", seed[:]),
+		BatchSize: cfg.BatchSize,
+		Params:    cfg.ConsensusParams,
+	})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("start consensus %s: %w", cfg.Consensus.Info().Name, err)
+	}
+	if cfg.Transport != nil {
+		cancel, err := cfg.Transport.Subscribe(interfaces.TopicConsensus, func(e interfaces.Envelope) {
+			select {
+			case n.inbox <- e:
+			default:
+				n.log.Warn("consensus inbox full; dropping message", "from", e.From.Short())
+			}
+		})
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("subscribe to consensus messages: %w", err)
+		}
+		n.cancelTopic = cancel
+	}
+	n.log.Info("node opened", "star", self.Short(), "height", head.Height, "epoch", epoch, "members", len(members), "consensus", cfg.Consensus.Info().Name)
+	return n, nil
+}
+
+func compare(a, b interfaces.StarID) int {
+	switch {
+	case a.Less(b):
+		return -1
+	case b.Less(a):
+		return 1
+	}
+	return 0
+}
+
+// Self returns the node's star identity.
+func (n *Node) Self() interfaces.StarID { return n.self }
+
+// Head returns the last committed block's height and hash.
+func (n *Node) Head() (uint64, interfaces.Hash) {
+	h, hash, _ := n.store.Head()
+	return h, hash
+}
+
+// Store exposes the node's store for read-only queries.
+func (n *Node) Store() *store.Store { return n.store }
+
+// Balance returns a star's committed balance.
+func (n *Node) Balance(s interfaces.StarID) (uint64, error) { return n.store.Balance(s) }
+
+// ChainHead returns a star's committed sequence number and last transaction.
+func (n *Node) ChainHead(s interfaces.StarID) (uint64, interfaces.Hash, error) {
+	return n.store.ChainHead(s)
+}
+
+// PoolLen returns how many transactions wait.
+func (n *Node) PoolLen() int { return n.pool.Len() }
+
+// Submit adds a signed transaction to the pool. The error says why a
+// transaction was refused (bad signature, duplicate, stale sequence, full).
+func (n *Node) Submit(tx *interfaces.Transaction) error {
+	if err := n.pool.Add(tx); err != nil {
+		return err
+	}
+	if n.pool.Len() >= n.share() {
+		select {
+		case n.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// Subscribe returns a channel of committed blocks and a cancel function. A
+// subscriber that does not keep up misses events rather than stalling the
+// node.
+func (n *Node) Subscribe(buffer int) (<-chan BlockEvent, func()) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ch := make(chan BlockEvent, buffer)
+	id := n.nextSub
+	n.nextSub++
+	n.subs[id] = ch
+	return ch, func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if c, ok := n.subs[id]; ok {
+			delete(n.subs, id)
+			close(c)
+		}
+	}
+}
+
+// share is B/N, the number of transactions this member proposes per epoch.
+func (n *Node) share() int {
+	s := n.cfg.BatchSize / len(n.cfg.Members)
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
+
+// Run drives the node until ctx is done, then closes the store. Every
+// protocol input passes through this one goroutine.
+func (n *Node) Run(ctx context.Context) error {
+	defer n.close()
+	ticker := time.NewTicker(n.cfg.Interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case env := <-n.inbox:
+			out, err := n.engine.Step(env.From, env.Payload)
+			if err != nil {
+				return fmt.Errorf("consensus step: %w", err)
+			}
+			if err := n.handle(ctx, out); err != nil {
+				return err
+			}
+		case <-ticker.C:
+			if err := n.propose(ctx); err != nil {
+				return err
+			}
+		case <-n.kick:
+			if err := n.propose(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (n *Node) close() {
+	if n.cancelTopic != nil {
+		n.cancelTopic()
+	}
+	if err := n.store.Close(); err != nil {
+		n.log.Error("close store", "error", err)
+	}
+	n.mu.Lock()
+	for id, c := range n.subs {
+		delete(n.subs, id)
+		close(c)
+	}
+	n.mu.Unlock()
+	n.log.Info("node stopped")
+}
+
+// propose contributes to the current epoch once: a random B/N slice of the
+// pool's head (HoneyBadger's sampling, so members rarely propose the same
+// transactions), chosen by sender so each sender's run stays in sequence.
+func (n *Node) propose(ctx context.Context) error {
+	if n.proposed {
+		return nil
+	}
+	share := n.share()
+	candidates := n.pool.Reap(n.cfg.BatchSize)
+	txs := candidates
+	if len(n.cfg.Members) > 1 && len(candidates) > share {
+		txs = sampleBySender(n.rng, candidates, share)
+	}
+	batch := interfaces.TxBatch{Timestamp: n.cfg.Now().UnixMilli(), Txs: txs}
+	n.proposed = true
+	out, err := n.engine.Propose(batch.Encode())
+	if err != nil {
+		return fmt.Errorf("consensus propose: %w", err)
+	}
+	return n.handle(ctx, out)
+}
+
+// sampleBySender picks about want transactions from txs (which holds each
+// sender's run in sequence order) by taking whole sender runs in a random
+// order; a partial run is cut at its end, never in its middle.
+func sampleBySender(rng *rand.Rand, txs []*interfaces.Transaction, want int) []*interfaces.Transaction {
+	type run struct{ from, to int }
+	var runs []run
+	for i := 0; i < len(txs); {
+		j := i + 1
+		for j < len(txs) && txs[j].Sender == txs[i].Sender {
+			j++
+		}
+		runs = append(runs, run{i, j})
+		i = j
+	}
+	rng.Shuffle(len(runs), func(i, j int) { runs[i], runs[j] = runs[j], runs[i] })
+	out := make([]*interfaces.Transaction, 0, want)
+	for _, r := range runs {
+		for k := r.from; k < r.to && len(out) < want; k++ {
+			out = append(out, txs[k])
+		}
+		if len(out) >= want {
+			break
+		}
+	}
+	return out
+}
+
+func (n *Node) handle(ctx context.Context, out interfaces.Output) error {
+	for _, m := range out.Messages {
+		n.send(ctx, m)
+	}
+	n.faults = append(n.faults, out.Faults...)
+	for _, d := range out.Decisions {
+		if err := n.commit(d); err != nil {
+			return err
+		}
+		n.proposed = false
+	}
+	if !n.proposed && n.pool.Len() >= n.share() {
+		select {
+		case n.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func (n *Node) send(ctx context.Context, m interfaces.OutMessage) {
+	if n.cfg.Transport == nil {
+		return
+	}
+	targets := []interfaces.StarID{m.To}
+	if m.To == interfaces.Broadcast {
+		targets = n.cfg.Members
+	}
+	for _, to := range targets {
+		if to == n.self {
+			continue
+		}
+		if err := n.cfg.Transport.Send(ctx, to, interfaces.TopicConsensus, m.Payload); err != nil {
+			n.log.Debug("send consensus message", "to", to.Short(), "error", err)
+		}
+	}
+}
+
+// commit turns a decision into the next block: decode each contribution,
+// order the union of their transactions deterministically, apply them, and
+// commit block and state changes in one store transaction.
+func (n *Node) commit(d interfaces.Decision) error {
+	head := n.store.Parent()
+	var (
+		txs        []*interfaces.Transaction
+		stamps     []int64
+		proposers  []interfaces.StarID
+		seen       = map[interfaces.Hash]struct{}{}
+		duplicates int
+	)
+	for _, c := range d.Contributions {
+		batch, err := interfaces.DecodeTxBatch(c.Data)
+		if err != nil {
+			n.faults = append(n.faults, interfaces.Fault{Star: c.Proposer, Kind: interfaces.FaultInvalidBlock, Epoch: d.Epoch, Evidence: []byte(err.Error())})
+			continue
+		}
+		proposers = append(proposers, c.Proposer)
+		stamps = append(stamps, batch.Timestamp)
+		for _, tx := range batch.Txs {
+			id := tx.ID()
+			if _, dup := seen[id]; dup {
+				duplicates++
+				continue
+			}
+			seen[id] = struct{}{}
+			txs = append(txs, tx)
+		}
+	}
+	parentTime := n.cfg.Genesis.Timestamp
+	if head.Height > 0 {
+		if pb, err := n.store.Block(head.Height); err == nil {
+			parentTime = pb.Header.Timestamp
+		}
+	}
+	ts := median(stamps)
+	if ts < parentTime {
+		ts = parentTime
+	}
+	b := ledger.NewBuilder(n.store, n.cfg.Cluster, head)
+	// Transactions apply in decided order: contributions in the order
+	// consensus fixed, each in its proposer's order. A transaction that
+	// arrives before its sender's previous one (they came in different
+	// contributions) gets one more try after the first pass.
+	var retry, refused []*interfaces.Transaction
+	for pass := 0; pass < 2; pass++ {
+		for _, tx := range txs {
+			err := b.Apply(tx)
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, ledger.ErrInvalidTx) {
+				return fmt.Errorf("apply decided transaction: %w", err)
+			}
+			if pass == 0 && errors.Is(err, ledger.ErrSequenceGap) {
+				retry = append(retry, tx)
+				continue
+			}
+			n.log.Debug("decided transaction rejected", "tx", tx.ID().Short(), "error", err)
+			if !errors.Is(err, ledger.ErrInsufficientBalance) && !errors.Is(err, ledger.ErrSequenceGap) {
+				refused = append(refused, tx)
+			}
+		}
+		txs, retry = retry, nil
+	}
+	rejected := duplicates + len(txs)
+	meta := interfaces.BlockMeta{Proposers: proposers, Members: n.cfg.Members, Faults: n.faults}
+	block, changes := b.Finish(d.Epoch, ts, meta)
+	if err := n.store.CommitBlock(block, changes); err != nil {
+		return fmt.Errorf("commit block %d: %w", block.Header.Height, err)
+	}
+	n.faults = nil
+	n.pool.Committed(block.Txs)
+	n.pool.Drop(refused)
+	ev := BlockEvent{Block: block, Hash: block.Hash(), Rejected: rejected, At: n.cfg.Now()}
+	n.mu.Lock()
+	for _, ch := range n.subs {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+	n.mu.Unlock()
+	return nil
+}
+
+func median(v []int64) int64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}

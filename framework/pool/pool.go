@@ -1,0 +1,234 @@
+// Package pool is the node's transaction pool: transactions arrive from the
+// API and gossip, wait here, and are reaped into the node's next consensus
+// contribution. It deduplicates, bounds memory, keeps each sender's
+// transactions in sequence order so a reaped batch applies cleanly, and
+// serves senders by priority (their reputation) instead of fees:
+// low-priority senders wait longer but are never dropped while there is room.
+package pool
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// Errors returned by Add. Each is wrapped with the transaction it concerns.
+var (
+	ErrFull      = errors.New("transaction pool is full")
+	ErrDuplicate = errors.New("transaction already in the pool")
+	ErrConflict  = errors.New("another transaction with the same sender and sequence is in the pool")
+	ErrStale     = errors.New("sequence already committed")
+	ErrInvalid   = errors.New("invalid transaction")
+)
+
+// Options bound the pool.
+type Options struct {
+	MaxTxs   int // most transactions held; default 100,000
+	MaxBytes int // most encoded bytes held; default 256 MiB
+	// Priority ranks senders; higher is served first. Nil serves everyone
+	// alike, in arrival order.
+	Priority func(interfaces.StarID) int64
+	// Committed returns a sender's committed sequence number (0 for none).
+	// Nil means every sender starts at 0.
+	Committed func(interfaces.StarID) uint64
+}
+
+type entry struct {
+	tx *interfaces.Transaction
+	id interfaces.Hash
+}
+
+type sender struct {
+	id      interfaces.StarID
+	txs     map[uint64]entry // by sequence
+	arrival uint64                             // order of the sender's first waiting tx
+}
+
+// Pool is safe for concurrent use.
+type Pool struct {
+	opts Options
+
+	mu      sync.Mutex
+	ids     map[interfaces.Hash]struct{}
+	senders map[interfaces.StarID]*sender
+	count   int
+	bytes   int
+	clock   uint64
+}
+
+// New returns an empty pool.
+func New(opts Options) *Pool {
+	if opts.MaxTxs <= 0 {
+		opts.MaxTxs = 100_000
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = 256 << 20
+	}
+	return &Pool{opts: opts, ids: map[interfaces.Hash]struct{}{}, senders: map[interfaces.StarID]*sender{}}
+}
+
+func txSize(t *interfaces.Transaction) int { return 170 + len(t.Payload) + len(t.CounterSig) }
+
+// Add checks tx without state (kind, payload size, signatures) and queues it.
+// The signature check runs outside the lock so many callers verify at once.
+func (p *Pool) Add(tx *interfaces.Transaction) error {
+	if tx == nil {
+		return fmt.Errorf("add transaction: %w: nil", ErrInvalid)
+	}
+	id := tx.ID()
+	if !tx.Kind.Valid() {
+		return fmt.Errorf("add transaction %s: %w: unknown kind %d", id.Short(), ErrInvalid, tx.Kind)
+	}
+	if tx.Seq == 0 {
+		return fmt.Errorf("add transaction %s: %w: sequence numbers start at 1", id.Short(), ErrInvalid)
+	}
+	if len(tx.Payload) > interfaces.MaxTxPayload {
+		return fmt.Errorf("add transaction %s: %w: payload of %d bytes exceeds %d", id.Short(), ErrInvalid, len(tx.Payload), interfaces.MaxTxPayload)
+	}
+	if err := tx.VerifySignatures(); err != nil {
+		return fmt.Errorf("add transaction %s: %w: %w", id.Short(), ErrInvalid, err)
+	}
+	var committed uint64
+	if p.opts.Committed != nil {
+		committed = p.opts.Committed(tx.Sender)
+	}
+	if tx.Seq <= committed {
+		return fmt.Errorf("add transaction %s: %w (sender %s is at %d)", id.Short(), ErrStale, tx.Sender.Short(), committed)
+	}
+	size := txSize(tx)
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.ids[id]; ok {
+		return fmt.Errorf("add transaction %s: %w", id.Short(), ErrDuplicate)
+	}
+	s := p.senders[tx.Sender]
+	if s != nil {
+		if _, ok := s.txs[tx.Seq]; ok {
+			return fmt.Errorf("add transaction %s: %w (seq %d)", id.Short(), ErrConflict, tx.Seq)
+		}
+	}
+	if p.count+1 > p.opts.MaxTxs || p.bytes+size > p.opts.MaxBytes {
+		return fmt.Errorf("add transaction %s: %w (%d transactions, %d bytes held); retry after the next block", id.Short(), ErrFull, p.count, p.bytes)
+	}
+	if s == nil {
+		p.clock++
+		s = &sender{id: tx.Sender, txs: map[uint64]entry{}, arrival: p.clock}
+		p.senders[tx.Sender] = s
+	}
+	s.txs[tx.Seq] = entry{tx: tx, id: id}
+	p.ids[id] = struct{}{}
+	p.count++
+	p.bytes += size
+	return nil
+}
+
+// Len returns how many transactions wait.
+func (p *Pool) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.count
+}
+
+// Reap returns up to max transactions for the next contribution without
+// removing them: for each sender, the run of consecutive sequence numbers
+// following its committed one. Senders are taken by priority, then by the
+// arrival of their oldest waiting transaction, then by StarID, so the result
+// does not depend on map order.
+func (p *Pool) Reap(max int) []*interfaces.Transaction {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	order := make([]*sender, 0, len(p.senders))
+	prio := make(map[interfaces.StarID]int64, len(p.senders))
+	for _, s := range p.senders {
+		order = append(order, s)
+		if p.opts.Priority != nil {
+			prio[s.id] = p.opts.Priority(s.id)
+		}
+	}
+	sort.Slice(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if prio[a.id] != prio[b.id] {
+			return prio[a.id] > prio[b.id]
+		}
+		if a.arrival != b.arrival {
+			return a.arrival < b.arrival
+		}
+		return a.id.Less(b.id)
+	})
+	var out []*interfaces.Transaction
+	for _, s := range order {
+		var next uint64 = 1
+		if p.opts.Committed != nil {
+			next = p.opts.Committed(s.id) + 1
+		}
+		for len(out) < max {
+			e, ok := s.txs[next]
+			if !ok {
+				break
+			}
+			out = append(out, e.tx)
+			next++
+		}
+		if len(out) >= max {
+			break
+		}
+	}
+	return out
+}
+
+// Committed drops every waiting transaction a new block made obsolete: the
+// ones it included and any other whose sequence is now committed. Call it
+// after the block is durable.
+func (p *Pool) Committed(block []*interfaces.Transaction) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, tx := range block {
+		s := p.senders[tx.Sender]
+		if s == nil {
+			continue
+		}
+		var committed uint64
+		if p.opts.Committed != nil {
+			committed = p.opts.Committed(tx.Sender)
+		}
+		if committed < tx.Seq {
+			committed = tx.Seq
+		}
+		for seq := range s.txs {
+			if seq <= committed {
+				p.dropLocked(s, seq)
+			}
+		}
+	}
+}
+
+func (p *Pool) dropLocked(s *sender, seq uint64) {
+	e := s.txs[seq]
+	delete(s.txs, seq)
+	delete(p.ids, e.id)
+	p.count--
+	p.bytes -= txSize(e.tx)
+	if len(s.txs) == 0 {
+		delete(p.senders, s.id)
+	}
+}
+
+// Drop removes transactions the ledger refused for good (bad signature,
+// wrong previous hash, replay, double spend), so they are not proposed again.
+func (p *Pool) Drop(txs []*interfaces.Transaction) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, tx := range txs {
+		s := p.senders[tx.Sender]
+		if s == nil {
+			continue
+		}
+		if e, ok := s.txs[tx.Seq]; ok && e.id == tx.ID() {
+			p.dropLocked(s, tx.Seq)
+		}
+	}
+}
