@@ -44,7 +44,7 @@ type entry struct {
 type sender struct {
 	id      interfaces.StarID
 	txs     map[uint64]entry // by sequence
-	arrival uint64                             // order of the sender's first waiting tx
+	arrival uint64           // order of the sender's first waiting tx
 }
 
 // Pool is safe for concurrent use.
