@@ -61,6 +61,7 @@ Check a manifest of your own:
 			manifestCommand(),
 			nodeCommand(),
 			testnetCommand(),
+			chainCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

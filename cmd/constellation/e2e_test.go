@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/constellation-chain/constellation/framework/manifest"
+	"github.com/constellation-chain/constellation/framework/store"
+)
+
+// binary is the constellation command built once for these tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "constellation-cli")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "constellation")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build constellation: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func run(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return o.String(), e.String(), code
+}
+
+// singleNodeManifest is the default manifest with only star-1 in the
+// cluster, which the solo engine needs.
+func singleNodeManifest(t *testing.T, dir string) string {
+	t.Helper()
+	src := string(manifest.Default())
+	i := strings.Index(src, `node "star-2"`)
+	if i < 0 {
+		t.Fatal("default manifest has no star-2")
+	}
+	src = src[:i] + strings.ReplaceAll(src[i:], `["star", "cluster"]`, `["star"]`)
+	path := filepath.Join(dir, "net.hcl")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestManifestValidateAcceptsTheDefault(t *testing.T) {
+	out, errOut, code := run(t, t.TempDir(), "manifest", "validate")
+	if code != 0 || !strings.Contains(out, "valid") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+}
+
+func TestManifestValidateNamesFileAndLine(t *testing.T) {
+	dir := t.TempDir()
+	src := string(manifest.Default())
+	// Break the consensus plugin's name: the error must point at its line.
+	line := 1 + strings.Count(src[:strings.Index(src, `plugin "consensus" "solo"`)], "\n")
+	src = strings.Replace(src, `plugin "consensus" "solo"`, `plugin "consensus" "sollo"`, 1)
+	path := filepath.Join(dir, "broken.hcl")
+	os.WriteFile(path, []byte(src), 0o644)
+	_, errOut, code := run(t, dir, "manifest", "validate", "broken.hcl")
+	if code == 0 {
+		t.Fatalf("broken manifest accepted:\n%s", errOut)
+	}
+	if want := fmt.Sprintf("broken.hcl:%d", line); !strings.Contains(errOut, want) {
+		t.Fatalf("diagnostics do not name %s:\n%s", want, errOut)
+	}
+	if !strings.Contains(errOut, "solo") {
+		t.Fatalf("diagnostics do not list the known engines:\n%s", errOut)
+	}
+}
+
+func TestManifestValidateTypeError(t *testing.T) {
+	dir := t.TempDir()
+	src := strings.Replace(string(manifest.Default()), "batch_size", "batch_size = \"many\"\n    unused_knob", 1)
+	os.WriteFile(filepath.Join(dir, "bad.hcl"), []byte(src), 0o644)
+	_, errOut, code := run(t, dir, "manifest", "validate", "bad.hcl")
+	if code == 0 || !regexp.MustCompile(`bad\.hcl:\d+`).MatchString(errOut) {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+}
+
+var blockLine = regexp.MustCompile(`^block\s+(\d+)\s+epoch\s+\d+\s+txs\s+(\d+)`)
+
+// TestTestnetProducesBlocksAndResumes runs the testnet command, stops it
+// after a few blocks, verifies the store, and runs it again: the chain
+// continues from where it stopped.
+func TestTestnetProducesBlocksAndResumes(t *testing.T) {
+	dir := t.TempDir()
+	path := singleNodeManifest(t, dir)
+	data := filepath.Join(dir, "data")
+	args := []string{"--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--blocks", "5", "--rate", "800"}
+	out, errOut, code := run(t, dir, args...)
+	if code != 0 {
+		t.Fatalf("testnet exit %d\n%s\n%s", code, out, errOut)
+	}
+	heights, txs := parseBlocks(out)
+	if len(heights) < 5 || heights[0] != 1 {
+		t.Fatalf("want blocks 1..5, got %v\n%s", heights, out)
+	}
+	if txs == 0 {
+		t.Fatalf("no transactions committed:\n%s", out)
+	}
+	if !strings.Contains(out, "stopped cleanly") {
+		t.Fatalf("no clean stop reported:\n%s", out)
+	}
+	vout, verr, code := run(t, dir, "chain", "verify", filepath.Join(data, "star-1"))
+	if code != 0 {
+		t.Fatalf("verify: %s %s", vout, verr)
+	}
+	out, errOut, code = run(t, dir, args...)
+	if code != 0 {
+		t.Fatalf("second testnet exit %d\n%s\n%s", code, out, errOut)
+	}
+	again, _ := parseBlocks(out)
+	if len(again) == 0 || again[0] != heights[len(heights)-1]+1 {
+		t.Fatalf("restart did not continue after height %d: %v", heights[len(heights)-1], again)
+	}
+}
+
+func parseBlocks(out string) (heights []uint64, txs int) {
+	for _, l := range strings.Split(out, "\n") {
+		if m := blockLine.FindStringSubmatch(l); m != nil {
+			h, _ := strconv.ParseUint(m[1], 10, 64)
+			n, _ := strconv.Atoi(m[2])
+			heights = append(heights, h)
+			txs += n
+		}
+	}
+	return heights, txs
+}
+
+// TestSIGKILLMidWriteLeavesNoPartialBlock kills a running node process with
+// SIGKILL at several moments while it commits blocks under load, and checks
+// after each kill that the store reopens at its last committed block with
+// state equal to a replay of the stored blocks.
+func TestSIGKILLMidWriteLeavesNoPartialBlock(t *testing.T) {
+	dir := t.TempDir()
+	path := singleNodeManifest(t, dir)
+	data := filepath.Join(dir, "data")
+	kills := 4
+	if testing.Short() {
+		kills = 2
+	}
+	var last uint64
+	for i := 0; i < kills; i++ {
+		cmd := exec.Command(binary, "--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--rate", "3000")
+		cmd.Dir = dir
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stderr = io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Wait for a few new blocks, then kill at a varying moment.
+		sc := bufio.NewScanner(stdout)
+		seen := 0
+		deadline := time.Now().Add(60 * time.Second)
+		for sc.Scan() && time.Now().Before(deadline) {
+			if blockLine.MatchString(sc.Text()) {
+				seen++
+				if seen == 2+i {
+					break
+				}
+			}
+		}
+		time.Sleep(time.Duration(i*37) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		go io.Copy(io.Discard, stdout)
+		cmd.Wait()
+		if seen == 0 {
+			t.Fatal("node produced no block before the kill")
+		}
+
+		st, err := store.Open(filepath.Join(data, "star-1"), store.Options{})
+		if err != nil {
+			t.Fatalf("kill %d: reopen: %v", i, err)
+		}
+		if err := st.Verify(); err != nil {
+			st.Close()
+			t.Fatalf("kill %d: %v", i, err)
+		}
+		h, _, _ := st.Head()
+		st.Close()
+		if h < last {
+			t.Fatalf("kill %d: head went back from %d to %d", i, last, h)
+		}
+		last = h
+	}
+	if last == 0 {
+		t.Fatal("no block survived")
+	}
+}
