@@ -64,6 +64,9 @@ see that nothing is half-written. The node must not be running.`,
 
 // openExisting opens a store that must already exist.
 func openExisting(dir string) (*store.Store, error) {
+	if _, err := os.Stat(filepath.Join(dir, "chain", store.FileName)); err == nil {
+		dir = filepath.Join(dir, "chain") // a node's data directory
+	}
 	if _, err := os.Stat(filepath.Join(dir, store.FileName)); err != nil {
 		return nil, fmt.Errorf("no chain store in %s: %w", dir, err)
 	}

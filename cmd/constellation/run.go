@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -124,7 +123,7 @@ func runNode(c *cli.Context) error {
 	defer set.Close()
 	n, err := node.Assemble(m, set, node.AssembleOptions{
 		NodeName:   c.String("node"),
-		DataDir:    filepath.Join(dataDir, "chain"),
+		DataDir:    dataDir,
 		KeyBase:    base,
 		CreateKeys: c.Bool("create-keys") || m.Network.Dev,
 		Logger:     log,

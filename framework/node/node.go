@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/constellation-chain/constellation/framework/ledger"
 	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/framework/store"
+	"github.com/constellation-chain/constellation/framework/wal"
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
@@ -73,6 +75,7 @@ type Node struct {
 	self   interfaces.StarID
 	log    hclog.Logger
 	store  *store.Store
+	wal    *wal.Log
 	pool   *pool.Pool
 	engine interfaces.Consensus
 	rng    *rand.Rand
@@ -84,6 +87,8 @@ type Node struct {
 	subs        map[int]chan BlockEvent
 	nextSub     int
 	proposed    bool // proposed to engine.Epoch() already
+	replayed    []interfaces.OutMessage
+	replaying   bool
 	faults      []interfaces.Fault
 	cancelTopic func()
 }
@@ -119,7 +124,7 @@ func Open(cfg Config) (*Node, error) {
 	}
 	cfg.Members = members
 
-	st, err := store.Open(cfg.DataDir, store.Options{})
+	st, err := store.Open(filepath.Join(cfg.DataDir, "chain"), store.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -147,8 +152,10 @@ func Open(cfg Config) (*Node, error) {
 	n.pool = pool.New(popts)
 
 	head := st.Parent()
-	seed := interfaces.DomainSum("constellation/node-seed/v1", cfg.Key.Seed(), head.Hash[:])
-	n.rng = rand.New(rand.NewChaCha8(seed))
+	// The engine's seed must be the same after a restart, or a replayed
+	// engine could draw different randomness and contradict what it sent.
+	seed := interfaces.DomainSum("constellation/consensus-seed/v1", cfg.Key.Seed())
+	n.rng = rand.New(rand.NewChaCha8(interfaces.DomainSum("constellation/sampling-seed/v1", seed[:], head.Hash[:])))
 	var epoch uint64
 	if head.Height > 0 {
 		b, err := st.Block(head.Height)
@@ -163,7 +170,7 @@ func Open(cfg Config) (*Node, error) {
 		Members:   members,
 		Epoch:     epoch,
 		Keys:      cfg.ConsensusKeys,
-		Seed:      interfaces.DomainSum("constellation/consensus-seed/v1", seed[:]),
+		Seed:      seed,
 		BatchSize: cfg.BatchSize,
 		Params:    cfg.ConsensusParams,
 	})
@@ -184,6 +191,14 @@ func Open(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("subscribe to consensus messages: %w", err)
 		}
 		n.cancelTopic = cancel
+	}
+	if n.wal, err = wal.Open(filepath.Join(cfg.DataDir, "wal"), 3); err != nil {
+		n.closeStorage()
+		return nil, err
+	}
+	if err := n.replay(); err != nil {
+		n.closeStorage()
+		return nil, err
 	}
 	n.log.Info("node opened", "star", self.Short(), "height", head.Height, "epoch", epoch, "members", len(members), "consensus", cfg.Consensus.Info().Name)
 	return n, nil
@@ -270,6 +285,10 @@ func (n *Node) share() int {
 // protocol input passes through this one goroutine.
 func (n *Node) Run(ctx context.Context) error {
 	defer n.close()
+	for _, m := range n.replayed {
+		n.send(ctx, m)
+	}
+	n.replayed = nil
 	ticker := time.NewTicker(n.cfg.Interval)
 	defer ticker.Stop()
 	for {
@@ -277,11 +296,7 @@ func (n *Node) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case env := <-n.inbox:
-			out, err := n.engine.Step(env.From, env.Payload)
-			if err != nil {
-				return fmt.Errorf("consensus step: %w", err)
-			}
-			if err := n.handle(ctx, out); err != nil {
+			if err := n.step(ctx, env); err != nil {
 				return err
 			}
 		case <-ticker.C:
@@ -300,9 +315,7 @@ func (n *Node) close() {
 	if n.cancelTopic != nil {
 		n.cancelTopic()
 	}
-	if err := n.store.Close(); err != nil {
-		n.log.Error("close store", "error", err)
-	}
+	n.closeStorage()
 	n.mu.Lock()
 	for id, c := range n.subs {
 		delete(n.subs, id)
@@ -326,12 +339,103 @@ func (n *Node) propose(ctx context.Context) error {
 		txs = sampleBySender(n.rng, candidates, share)
 	}
 	batch := interfaces.TxBatch{Timestamp: n.cfg.Now().UnixMilli(), Txs: txs}
+	data := batch.Encode()
+	if err := n.wal.Append(wal.Entry{Kind: wal.KindPropose, Epoch: n.engine.Epoch(), Data: data}); err != nil {
+		return err
+	}
 	n.proposed = true
-	out, err := n.engine.Propose(batch.Encode())
+	out, err := n.engine.Propose(data)
 	if err != nil {
 		return fmt.Errorf("consensus propose: %w", err)
 	}
 	return n.handle(ctx, out)
+}
+
+// step feeds one message to the engine, and any others already waiting, so
+// one fsync of the log covers them all before their answers are sent.
+func (n *Node) step(ctx context.Context, env interfaces.Envelope) error {
+	var out interfaces.Output
+	for i := 0; ; i++ {
+		if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, From: env.From, Data: env.Payload}); err != nil {
+			return err
+		}
+		o, err := n.engine.Step(env.From, env.Payload)
+		if err != nil {
+			return fmt.Errorf("consensus step: %w", err)
+		}
+		out.Append(o)
+		if len(o.Decisions) > 0 || i == 255 {
+			break
+		}
+		select {
+		case env = <-n.inbox:
+			continue
+		default:
+		}
+		break
+	}
+	return n.handle(ctx, out)
+}
+
+// replay rebuilds the engine's state from the write-ahead log: inputs are
+// fed again in order; decisions not yet committed (a crash between deciding
+// and committing) are committed now; messages are sent again once Run
+// starts, which is harmless since they are the ones sent before.
+func (n *Node) replay() error {
+	var out interfaces.Output
+	count := 0
+	n.replaying = true
+	defer func() { n.replaying = false }()
+	err := n.wal.Replay(func(e wal.Entry) error {
+		count++
+		var o interfaces.Output
+		var err error
+		switch e.Kind {
+		case wal.KindPropose:
+			if e.Epoch != n.engine.Epoch() {
+				return nil // an epoch already closed, or not this engine's
+			}
+			n.proposed = true
+			o, err = n.engine.Propose(e.Data)
+		case wal.KindStep:
+			o, err = n.engine.Step(e.From, e.Data)
+		}
+		if err != nil {
+			return fmt.Errorf("replay consensus log: %w", err)
+		}
+		out.Messages = append(out.Messages, o.Messages...)
+		for _, d := range o.Decisions {
+			if h, _, _ := n.store.Head(); h > 0 {
+				if b, err := n.store.Block(h); err == nil && d.Epoch <= b.Header.Epoch {
+					continue
+				}
+			}
+			if err := n.commit(d); err != nil {
+				return err
+			}
+			n.proposed = false
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	n.replayed = out.Messages
+	if count > 0 {
+		n.log.Info("replayed consensus log", "entries", count, "messages", len(out.Messages))
+	}
+	return nil
+}
+
+func (n *Node) closeStorage() {
+	if n.wal != nil {
+		if err := n.wal.Close(); err != nil {
+			n.log.Error("close consensus log", "error", err)
+		}
+	}
+	if err := n.store.Close(); err != nil {
+		n.log.Error("close store", "error", err)
+	}
 }
 
 // sampleBySender picks about want transactions from txs (which holds each
@@ -362,6 +466,14 @@ func sampleBySender(rng *rand.Rand, txs []*interfaces.Transaction, want int) []*
 }
 
 func (n *Node) handle(ctx context.Context, out interfaces.Output) error {
+	if len(out.Messages) > 0 {
+		// Persist before send: the inputs behind these messages must
+		// survive a crash, so a restarted node repeats rather than
+		// contradicts them.
+		if err := n.wal.Sync(); err != nil {
+			return err
+		}
+	}
 	for _, m := range out.Messages {
 		n.send(ctx, m)
 	}
@@ -472,6 +584,11 @@ func (n *Node) commit(d interfaces.Decision) error {
 		return fmt.Errorf("commit block %d: %w", block.Header.Height, err)
 	}
 	n.faults = nil
+	if !n.replaying {
+		if err := n.wal.Rotate(); err != nil {
+			return err
+		}
+	}
 	n.pool.Committed(block.Txs)
 	n.pool.Drop(refused)
 	ev := BlockEvent{Block: block, Hash: block.Hash(), Rejected: rejected, At: n.cfg.Now()}

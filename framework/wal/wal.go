@@ -1,0 +1,319 @@
+// Package wal is the node's write-ahead log of consensus inputs, in the
+// style of CometBFT's: every Propose and Step the runtime feeds the
+// consensus engine is appended here, and made durable before any message
+// the engine produced in answer is sent. A node killed at any point rebuilds
+// its engine by replaying the log, reaches the state it had, and so never
+// sends a message that contradicts one it sent before the crash.
+//
+// The log is a directory of numbered segment files. The runtime starts a new
+// segment after each committed block and keeps the last few (older epochs'
+// messages are not needed once their block is durable). A record is
+//
+//	length  uint32 big-endian (of kind..data)
+//	crc32c  uint32 big-endian (of kind..data)
+//	kind    uint8  (1 propose, 2 step)
+//	epoch   uint64 (propose: the epoch proposed to; step: 0)
+//	from    [32]byte (step: the sender; propose: zero)
+//	data    the contribution or message bytes
+//
+// A torn record at the end of the last segment (a crash mid-append) is cut
+// off when the log is opened; a bad record anywhere else is corruption and
+// an error.
+package wal
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// Kind tells what an entry records.
+type Kind uint8
+
+const (
+	KindPropose Kind = 1
+	KindStep    Kind = 2
+)
+
+// Entry is one recorded consensus input.
+type Entry struct {
+	Kind  Kind
+	Epoch uint64 // the epoch a Propose went to
+	From  interfaces.StarID
+	Data  []byte
+}
+
+const (
+	headerLen = 8
+	fixedLen  = 1 + 8 + 32
+	// MaxEntry bounds one entry's data (the largest envelope payload).
+	MaxEntry = interfaces.MaxEnvelopePayload
+	ext      = ".wal"
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrCorrupt reports a damaged record that is not a torn tail.
+var ErrCorrupt = errors.New("write-ahead log is corrupt")
+
+// Log is an open write-ahead log. It is used from the node's one consensus
+// goroutine and is not safe for concurrent use.
+type Log struct {
+	dir  string
+	keep int
+	seq  []uint64 // segment numbers on disk, ascending
+	f    *os.File
+	w    *bufio.Writer
+	// dirty is true when appended entries are not yet fsynced.
+	dirty bool
+}
+
+// Open opens (creating) the log in dir, keeping the newest keep segments
+// when Rotate starts a new one (at least 2). It repairs a torn tail.
+func Open(dir string, keep int) (*Log, error) {
+	if keep < 2 {
+		keep = 2
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create wal directory: %w", err)
+	}
+	l := &Log{dir: dir, keep: keep}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read wal directory: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ext) {
+			continue
+		}
+		n, err := strconv.ParseUint(strings.TrimSuffix(name, ext), 10, 64)
+		if err != nil {
+			continue
+		}
+		l.seq = append(l.seq, n)
+	}
+	slices.Sort(l.seq)
+	if len(l.seq) == 0 {
+		l.seq = []uint64{1}
+	}
+	last := l.path(l.seq[len(l.seq)-1])
+	good, err := validPrefix(last)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(last, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open wal segment: %w", err)
+	}
+	if err := f.Truncate(good); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cut torn wal tail: %w", err)
+	}
+	if _, err := f.Seek(good, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seek wal: %w", err)
+	}
+	l.f, l.w = f, bufio.NewWriterSize(f, 64<<10)
+	return l, nil
+}
+
+func (l *Log) path(n uint64) string { return filepath.Join(l.dir, fmt.Sprintf("%016d%s", n, ext)) }
+
+// validPrefix returns the length of the longest run of good records at the
+// start of the file (0 if it does not exist).
+func validPrefix(path string) (int64, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("open wal segment: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	var off int64
+	for {
+		_, n, err := readEntry(r)
+		if err != nil {
+			return off, nil
+		}
+		off += int64(n)
+	}
+}
+
+// Append records e. It is buffered: call Sync before acting on the engine's
+// output for it.
+func (l *Log) Append(e Entry) error {
+	if len(e.Data) > MaxEntry {
+		return fmt.Errorf("wal entry of %d bytes exceeds %d", len(e.Data), MaxEntry)
+	}
+	body := make([]byte, 0, fixedLen+len(e.Data))
+	body = append(body, byte(e.Kind))
+	body = binary.BigEndian.AppendUint64(body, e.Epoch)
+	body = append(body, e.From[:]...)
+	body = append(body, e.Data...)
+	var hdr [headerLen]byte
+	binary.BigEndian.PutUint32(hdr[0:], uint32(len(body)))
+	binary.BigEndian.PutUint32(hdr[4:], crc32.Checksum(body, crcTable))
+	if _, err := l.w.Write(hdr[:]); err != nil {
+		return fmt.Errorf("append to wal: %w", err)
+	}
+	if _, err := l.w.Write(body); err != nil {
+		return fmt.Errorf("append to wal: %w", err)
+	}
+	l.dirty = true
+	return nil
+}
+
+// Sync makes every appended entry durable (flush and fsync). It does
+// nothing when nothing was appended since the last Sync.
+func (l *Log) Sync() error {
+	if !l.dirty {
+		return nil
+	}
+	if err := l.w.Flush(); err != nil {
+		return fmt.Errorf("flush wal: %w", err)
+	}
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("fsync wal: %w", err)
+	}
+	l.dirty = false
+	return nil
+}
+
+// Rotate syncs the current segment, starts a new one, and deletes segments
+// beyond the newest keep. The runtime calls it after each committed block.
+func (l *Log) Rotate() error {
+	if err := l.Sync(); err != nil {
+		return err
+	}
+	if err := l.f.Close(); err != nil {
+		return fmt.Errorf("close wal segment: %w", err)
+	}
+	next := l.seq[len(l.seq)-1] + 1
+	f, err := os.OpenFile(l.path(next), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("start wal segment: %w", err)
+	}
+	l.f, l.w = f, bufio.NewWriterSize(f, 64<<10)
+	l.seq = append(l.seq, next)
+	if err := syncDir(l.dir); err != nil {
+		return err
+	}
+	for len(l.seq) > l.keep {
+		if err := os.Remove(l.path(l.seq[0])); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove old wal segment: %w", err)
+		}
+		l.seq = l.seq[1:]
+	}
+	return nil
+}
+
+// Replay calls fn for every entry in the log, oldest first. Call it after
+// Open and before the first Append.
+func (l *Log) Replay(fn func(Entry) error) error {
+	for i, n := range l.seq {
+		if err := replaySegment(l.path(n), i == len(l.seq)-1, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func replaySegment(path string, last bool, fn func(Entry) error) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open wal segment: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	for {
+		e, _, err := readEntry(r)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			if last {
+				return nil // a torn tail; Open already cut it
+			}
+			return fmt.Errorf("%w: %s: %w", ErrCorrupt, filepath.Base(path), err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+}
+
+// readEntry reads one record; io.EOF means a clean end.
+func readEntry(r *bufio.Reader) (Entry, int, error) {
+	var hdr [headerLen]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return Entry{}, 0, io.EOF
+		}
+		return Entry{}, 0, fmt.Errorf("record header: %w", err)
+	}
+	n := binary.BigEndian.Uint32(hdr[0:])
+	if n < fixedLen || n > fixedLen+MaxEntry {
+		return Entry{}, 0, fmt.Errorf("record length %d out of range", n)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return Entry{}, 0, fmt.Errorf("record body: %w", err)
+	}
+	if crc32.Checksum(body, crcTable) != binary.BigEndian.Uint32(hdr[4:]) {
+		return Entry{}, 0, errors.New("record checksum mismatch")
+	}
+	e, err := decodeBody(body)
+	return e, headerLen + int(n), err
+}
+
+func decodeBody(body []byte) (Entry, error) {
+	e := Entry{Kind: Kind(body[0]), Epoch: binary.BigEndian.Uint64(body[1:9])}
+	copy(e.From[:], body[9:41])
+	e.Data = body[41:]
+	if e.Kind != KindPropose && e.Kind != KindStep {
+		return Entry{}, fmt.Errorf("record kind %d unknown", e.Kind)
+	}
+	return e, nil
+}
+
+// Close syncs and closes the log.
+func (l *Log) Close() error {
+	if l.f == nil {
+		return nil
+	}
+	err := l.Sync()
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	l.f = nil
+	return err
+}
+
+// syncDir makes a new segment's directory entry durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open wal directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync wal directory: %w", err)
+	}
+	return nil
+}
