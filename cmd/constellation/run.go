@@ -4,14 +4,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/urfave/cli/v2"
 
+	"github.com/constellation-chain/constellation/framework/api"
 	"github.com/constellation-chain/constellation/framework/manifest"
 	"github.com/constellation-chain/constellation/framework/node"
 	"github.com/constellation-chain/constellation/interfaces"
@@ -133,6 +137,13 @@ func runNode(c *cli.Context) error {
 	}
 	ctx, stop := signalContext(c.Context)
 	defer stop()
+	if mn, _ := m.Node(c.String("node")); mn.API != "" {
+		srv, err := serveAPI(ctx, mn.API, n, log)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+	}
 	events, cancel := n.Subscribe(256)
 	defer cancel()
 	p := &blockPrinter{w: c.App.Writer}
@@ -147,6 +158,26 @@ func runNode(c *cli.Context) error {
 	h, hash := n.Head()
 	fmt.Fprintf(c.App.Writer, "stopped cleanly at height %d (%s); data in %s\n", h, hash.Short(), dataDir)
 	return nil
+}
+
+// serveAPI serves the node API on addr until ctx ends.
+func serveAPI(ctx context.Context, addr string, n *node.Node, log hclog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("node API: listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: api.Handler(n), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+			log.Error("node API stopped", "error", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	log.Info("node API listening", "addr", ln.Addr().String())
+	return srv, nil
 }
 
 // keepRate paces a loop to rate iterations per second.

@@ -611,3 +611,6 @@ func median(v []int64) int64 {
 	slices.Sort(s)
 	return s[(len(s)-1)/2]
 }
+
+// Block returns the committed block at height.
+func (n *Node) Block(height uint64) (*interfaces.Block, error) { return n.store.Block(height) }

@@ -1,0 +1,193 @@
+// Package api is the node's HTTP API: wallets and tools submit signed
+// transactions and read blocks, balances and chain heads through it. It
+// listens on loopback by default and speaks JSON; transactions travel in
+// their canonical binary encoding (hex in JSON), never re-encoded field by
+// field, so what a wallet signed is exactly what the node checks.
+package api
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/constellation-chain/constellation/framework/pool"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// Backend is what the API needs from a node.
+type Backend interface {
+	Self() interfaces.StarID
+	Submit(tx *interfaces.Transaction) error
+	Head() (uint64, interfaces.Hash)
+	Block(height uint64) (*interfaces.Block, error)
+	Balance(interfaces.StarID) (uint64, error)
+	ChainHead(interfaces.StarID) (uint64, interfaces.Hash, error)
+	PoolLen() int
+}
+
+// MaxBody bounds a request body.
+const MaxBody = 1 << 20
+
+// Handler returns the API's HTTP handler.
+func Handler(b Backend) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/tx", func(w http.ResponseWriter, r *http.Request) { submit(b, w, r) })
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
+		h, hash := b.Head()
+		writeJSON(w, http.StatusOK, Status{Star: b.Self().String(), Height: h, Hash: hash.String(), Pool: b.PoolLen()})
+	})
+	mux.HandleFunc("GET /v1/blocks/{height}", func(w http.ResponseWriter, r *http.Request) {
+		h, err := strconv.ParseUint(r.PathValue("height"), 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "height %q is not a number", r.PathValue("height"))
+			return
+		}
+		if head, _ := b.Head(); h == 0 || h > head {
+			writeError(w, http.StatusNotFound, "no block at height %d (head is %d)", h, head)
+			return
+		}
+		blk, err := b.Block(h)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "read block %d: %v", h, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, BlockSummaryOf(blk))
+	})
+	mux.HandleFunc("GET /v1/accounts/{star}", func(w http.ResponseWriter, r *http.Request) {
+		star, err := interfaces.ParseStarID(r.PathValue("star"))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		bal, err := b.Balance(star)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "read balance: %v", err)
+			return
+		}
+		seq, last, err := b.ChainHead(star)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "read chain head: %v", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, Account{Star: star.String(), Balance: bal, Seq: seq, Last: last.String()})
+	})
+	return mux
+}
+
+// Status is GET /v1/status.
+type Status struct {
+	Star   string `json:"star"`
+	Height uint64 `json:"height"`
+	Hash   string `json:"hash"`
+	Pool   int    `json:"pool"`
+}
+
+// Account is GET /v1/accounts/{star}.
+type Account struct {
+	Star    string `json:"star"`
+	Balance uint64 `json:"balance"`
+	Seq     uint64 `json:"seq"`
+	Last    string `json:"last"`
+}
+
+// SubmitRequest is the body of POST /v1/tx: the canonical encoding in hex.
+type SubmitRequest struct {
+	Tx string `json:"tx"`
+}
+
+// SubmitResponse answers a POST /v1/tx.
+type SubmitResponse struct {
+	ID string `json:"id"`
+}
+
+// BlockSummary is GET /v1/blocks/{height}.
+type BlockSummary struct {
+	Height    uint64   `json:"height"`
+	Epoch     uint64   `json:"epoch"`
+	Hash      string   `json:"hash"`
+	Prev      string   `json:"prev"`
+	StateRoot string   `json:"state_root"`
+	Timestamp int64    `json:"timestamp"`
+	Txs       []string `json:"txs"`
+	Proposers []string `json:"proposers"`
+	Faults    int      `json:"faults"`
+}
+
+// BlockSummaryOf summarises b.
+func BlockSummaryOf(b *interfaces.Block) BlockSummary {
+	s := BlockSummary{
+		Height: b.Header.Height, Epoch: b.Header.Epoch, Hash: b.Hash().String(), Prev: b.Header.Prev.String(),
+		StateRoot: b.Header.StateRoot.String(), Timestamp: b.Header.Timestamp, Faults: len(b.Meta.Faults),
+		Txs: []string{}, Proposers: []string{},
+	}
+	for _, t := range b.Txs {
+		s.Txs = append(s.Txs, t.ID().String())
+	}
+	for _, p := range b.Meta.Proposers {
+		s.Proposers = append(s.Proposers, p.String())
+	}
+	return s
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, format string, args ...any) {
+	writeJSON(w, code, errorBody{Error: fmt.Sprintf(format, args...)})
+}
+
+func submit(b Backend, w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "read body: %v", err)
+		return
+	}
+	if len(body) > MaxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, "body exceeds %d bytes", MaxBody)
+		return
+	}
+	tx, err := DecodeSubmit(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if err := b.Submit(tx); err != nil {
+		code := http.StatusUnprocessableEntity
+		switch {
+		case errors.Is(err, pool.ErrFull):
+			code = http.StatusServiceUnavailable
+		case errors.Is(err, pool.ErrDuplicate):
+			code = http.StatusConflict
+		}
+		writeError(w, code, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, SubmitResponse{ID: tx.ID().String()})
+}
+
+// DecodeSubmit decodes a POST /v1/tx body.
+func DecodeSubmit(body []byte) (*interfaces.Transaction, error) {
+	var req SubmitRequest
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return nil, fmt.Errorf("body is not {\"tx\": \"<hex>\"}: %w", err)
+	}
+	raw, err := hex.DecodeString(req.Tx)
+	if err != nil {
+		return nil, fmt.Errorf("tx is not hex: %w", err)
+	}
+	return interfaces.DecodeTransaction(raw)
+}

@@ -1,0 +1,126 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/constellation-chain/constellation/framework/pool"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+type fakeBackend struct {
+	mu   sync.Mutex
+	pool *pool.Pool
+	txs  []*interfaces.Transaction
+}
+
+func (f *fakeBackend) Self() interfaces.StarID { return interfaces.DevStar("node") }
+func (f *fakeBackend) Submit(tx *interfaces.Transaction) error {
+	if err := f.pool.Add(tx); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.txs = append(f.txs, tx)
+	f.mu.Unlock()
+	return nil
+}
+func (f *fakeBackend) Head() (uint64, interfaces.Hash) { return 1, interfaces.Hash{1} }
+func (f *fakeBackend) Block(h uint64) (*interfaces.Block, error) {
+	b := &interfaces.Block{Header: interfaces.BlockHeader{Height: h}}
+	b.Seal()
+	return b, nil
+}
+func (f *fakeBackend) Balance(interfaces.StarID) (uint64, error) { return 42, nil }
+func (f *fakeBackend) ChainHead(interfaces.StarID) (uint64, interfaces.Hash, error) {
+	return 3, interfaces.Hash{3}, nil
+}
+func (f *fakeBackend) PoolLen() int { return f.pool.Len() }
+
+func newServer(t *testing.T) (*Client, *fakeBackend) {
+	b := &fakeBackend{pool: pool.New(pool.Options{})}
+	srv := httptest.NewServer(Handler(b))
+	t.Cleanup(srv.Close)
+	return &Client{Base: srv.URL, HTTP: srv.Client()}, b
+}
+
+func TestSubmitAcceptsSignedTransactionAndRefusesDuplicates(t *testing.T) {
+	c, b := newServer(t)
+	tx, _ := interfaces.NewTransfer(interfaces.DevKey("a"), 1, interfaces.Hash{}, interfaces.DevStar("b"), 5)
+	if err := c.Submit(context.Background(), tx); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.txs) != 1 || b.txs[0].ID() != tx.ID() {
+		t.Fatal("transaction did not reach the backend intact")
+	}
+	var apiErr *Error
+	if err := c.Submit(context.Background(), tx); !errors.As(err, &apiErr) || apiErr.Status != http.StatusConflict {
+		t.Fatalf("duplicate: %v", err)
+	}
+	tx2, _ := interfaces.NewTransfer(interfaces.DevKey("a"), 2, tx.ID(), interfaces.DevStar("b"), 5)
+	tx2.Sig[3] ^= 1
+	if err := c.Submit(context.Background(), tx2); !errors.As(err, &apiErr) || apiErr.Status != http.StatusUnprocessableEntity || !strings.Contains(apiErr.Message, "signature") {
+		t.Fatalf("bad signature: %v", err)
+	}
+}
+
+func TestBadBodiesGetClearErrors(t *testing.T) {
+	c, _ := newServer(t)
+	for _, body := range []string{"", "{", `{"tx":"zz"}`, `{"tx":"00"}`, `{"tx":"","extra":1}`, strings.Repeat("a", MaxBody+10)} {
+		resp, err := c.HTTP.Post(c.Base+"/v1/tx", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 4 {
+			t.Fatalf("body %.20q: status %d, want 4xx", body, resp.StatusCode)
+		}
+	}
+}
+
+func TestReads(t *testing.T) {
+	c, _ := newServer(t)
+	ctx := context.Background()
+	st, err := c.Status(ctx)
+	if err != nil || st.Height != 1 {
+		t.Fatalf("status %+v %v", st, err)
+	}
+	a, err := c.Account(ctx, interfaces.DevStar("x"))
+	if err != nil || a.Balance != 42 || a.Seq != 3 {
+		t.Fatalf("account %+v %v", a, err)
+	}
+	if _, err := c.Block(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	var apiErr *Error
+	if _, err := c.Block(ctx, 9); !errors.As(err, &apiErr) || apiErr.Status != 404 {
+		t.Fatalf("missing block: %v", err)
+	}
+	if _, err := c.Account(ctx, interfaces.StarID{}); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := c.HTTP.Get(c.Base + "/v1/accounts/nothex")
+	if resp.StatusCode != 400 {
+		t.Fatalf("bad star: %d", resp.StatusCode)
+	}
+	resp.Body.Close()
+}
+
+// FuzzDecodeSubmit checks the submit decoder never panics and accepts only
+// bodies that hold a canonical transaction.
+func FuzzDecodeSubmit(f *testing.F) {
+	tx, _ := interfaces.NewTransfer(interfaces.DevKey("a"), 1, interfaces.Hash{}, interfaces.DevStar("b"), 5)
+	f.Add([]byte(fmt.Sprintf(`{"tx":"%x"}`, tx.Encode())))
+	f.Add([]byte(`{"tx":""}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, err := DecodeSubmit(body)
+		if err == nil && got == nil {
+			t.Fatal("nil transaction without error")
+		}
+	})
+}

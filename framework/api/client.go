@@ -1,0 +1,94 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// Client talks to one node's API.
+type Client struct {
+	Base string // e.g. "http://127.0.0.1:8001"
+	HTTP *http.Client
+}
+
+// NewClient returns a client for the node API at addr (host:port).
+func NewClient(addr string) *Client {
+	return &Client{Base: "http://" + addr, HTTP: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// Error is a non-2xx answer.
+type Error struct {
+	Status  int
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("node API: %d: %s", e.Status, e.Message) }
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, body)
+	if err != nil {
+		return err
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("node API %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return fmt.Errorf("node API %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var eb errorBody
+		json.Unmarshal(raw, &eb)
+		return &Error{Status: resp.StatusCode, Message: eb.Error}
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("node API %s %s: decode answer: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// Submit sends a signed transaction.
+func (c *Client) Submit(ctx context.Context, tx *interfaces.Transaction) error {
+	return c.do(ctx, http.MethodPost, "/v1/tx", SubmitRequest{Tx: hex.EncodeToString(tx.Encode())}, &SubmitResponse{})
+}
+
+// Status returns the node's head and pool size.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var s Status
+	err := c.do(ctx, http.MethodGet, "/v1/status", nil, &s)
+	return s, err
+}
+
+// Account returns a star's balance and chain head.
+func (c *Client) Account(ctx context.Context, star interfaces.StarID) (Account, error) {
+	var a Account
+	err := c.do(ctx, http.MethodGet, "/v1/accounts/"+star.String(), nil, &a)
+	return a, err
+}
+
+// Block returns the summary of the block at height.
+func (c *Client) Block(ctx context.Context, height uint64) (BlockSummary, error) {
+	var b BlockSummary
+	err := c.do(ctx, http.MethodGet, fmt.Sprintf("/v1/blocks/%d", height), nil, &b)
+	return b, err
+}
