@@ -23,6 +23,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/constellation-chain/constellation/framework/blocksync"
 	"github.com/constellation-chain/constellation/framework/ledger"
 	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/framework/store"
@@ -53,7 +54,10 @@ type Config struct {
 	// single-member network.
 	Transport interfaces.Transport
 	Pool      pool.Options
-	Logger    hclog.Logger
+	// SyncInterval is how often members exchange heads to find missing
+	// blocks; default one second.
+	SyncInterval time.Duration
+	Logger       hclog.Logger
 	// Now returns the time used for proposal timestamps and block events;
 	// nil means time.Now. It never reaches consensus except through the
 	// timestamps the decided contributions carry.
@@ -80,17 +84,23 @@ type Node struct {
 	engine interfaces.Consensus
 	rng    *rand.Rand
 
-	inbox chan interfaces.Envelope
-	kick  chan struct{}
+	inbox     chan interfaces.Envelope
+	syncInbox chan interfaces.Envelope
+	kick      chan struct{}
+	syncer    *blocksync.Syncer
+	// recent holds the last consensus messages received, fed again to a
+	// fresh engine after catch-up moves it to a later epoch.
+	recent []interfaces.Envelope
 
 	mu          sync.Mutex
 	subs        map[int]chan BlockEvent
 	nextSub     int
+	seed        interfaces.Hash
 	proposed    bool // proposed to engine.Epoch() already
 	replayed    []interfaces.OutMessage
 	replaying   bool
 	faults      []interfaces.Fault
-	cancelTopic func()
+	cancelTopic []func()
 }
 
 // ErrStopped is returned by calls made after the node stopped.
@@ -111,6 +121,9 @@ func Open(cfg Config) (*Node, error) {
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = 500 * time.Millisecond
+	}
+	if cfg.SyncInterval <= 0 {
+		cfg.SyncInterval = time.Second
 	}
 	self, err := interfaces.StarIDFromPublicKey(cfg.Key.Public().(ed25519.PublicKey))
 	if err != nil {
@@ -137,8 +150,9 @@ func Open(cfg Config) (*Node, error) {
 		self:  self,
 		log:   cfg.Logger,
 		store: st,
-		inbox: make(chan interfaces.Envelope, 4096),
-		kick:  make(chan struct{}, 1),
+		inbox:     make(chan interfaces.Envelope, 4096),
+		syncInbox: make(chan interfaces.Envelope, 256),
+		kick:      make(chan struct{}, 1),
 		subs:  map[int]chan BlockEvent{},
 	}
 	popts := cfg.Pool
@@ -156,41 +170,17 @@ func Open(cfg Config) (*Node, error) {
 	// engine could draw different randomness and contradict what it sent.
 	seed := interfaces.DomainSum("constellation/consensus-seed/v1", cfg.Key.Seed())
 	n.rng = rand.New(rand.NewChaCha8(interfaces.DomainSum("constellation/sampling-seed/v1", seed[:], head.Hash[:])))
-	var epoch uint64
-	if head.Height > 0 {
-		b, err := st.Block(head.Height)
-		if err != nil {
-			st.Close()
-			return nil, fmt.Errorf("read head block: %w", err)
-		}
-		epoch = b.Header.Epoch + 1
-	}
-	n.engine, err = cfg.Consensus.NewConsensus(interfaces.ConsensusConfig{
-		Self:      self,
-		Members:   members,
-		Epoch:     epoch,
-		Keys:      cfg.ConsensusKeys,
-		Seed:      seed,
-		BatchSize: cfg.BatchSize,
-		Params:    cfg.ConsensusParams,
-	})
-	if err != nil {
+	n.seed = seed
+	if err := n.startEngine(); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("start consensus %s: %w", cfg.Consensus.Info().Name, err)
+		return nil, err
 	}
 	if cfg.Transport != nil {
-		cancel, err := cfg.Transport.Subscribe(interfaces.TopicConsensus, func(e interfaces.Envelope) {
-			select {
-			case n.inbox <- e:
-			default:
-				n.log.Warn("consensus inbox full; dropping message", "from", e.From.Short())
-			}
-		})
-		if err != nil {
+		if err := n.subscribe(); err != nil {
+			n.unsubscribe()
 			st.Close()
-			return nil, fmt.Errorf("subscribe to consensus messages: %w", err)
+			return nil, err
 		}
-		n.cancelTopic = cancel
 	}
 	if n.wal, err = wal.Open(filepath.Join(cfg.DataDir, "wal"), 3); err != nil {
 		n.closeStorage()
@@ -200,8 +190,73 @@ func Open(cfg Config) (*Node, error) {
 		n.closeStorage()
 		return nil, err
 	}
-	n.log.Info("node opened", "star", self.Short(), "height", head.Height, "epoch", epoch, "members", len(members), "consensus", cfg.Consensus.Info().Name)
+	n.log.Info("node opened", "star", self.Short(), "height", head.Height, "epoch", n.engine.Epoch(), "members", len(members), "consensus", cfg.Consensus.Info().Name)
 	return n, nil
+}
+
+// startEngine builds a consensus engine at the epoch after the last
+// committed block.
+func (n *Node) startEngine() error {
+	var epoch uint64
+	if h, _, _ := n.store.Head(); h > 0 {
+		b, err := n.store.Block(h)
+		if err != nil {
+			return fmt.Errorf("read head block: %w", err)
+		}
+		epoch = b.Header.Epoch + 1
+	}
+	engine, err := n.cfg.Consensus.NewConsensus(interfaces.ConsensusConfig{
+		Self:      n.self,
+		Members:   n.cfg.Members,
+		Epoch:     epoch,
+		Keys:      n.cfg.ConsensusKeys,
+		Seed:      n.seed,
+		BatchSize: n.cfg.BatchSize,
+		Params:    n.cfg.ConsensusParams,
+	})
+	if err != nil {
+		return fmt.Errorf("start consensus %s at epoch %d: %w", n.cfg.Consensus.Info().Name, epoch, err)
+	}
+	n.engine = engine
+	n.proposed = false
+	return nil
+}
+
+// subscribe registers the consensus and block-sync handlers.
+func (n *Node) subscribe() error {
+	tr := n.cfg.Transport
+	cancel, err := tr.Subscribe(interfaces.TopicConsensus, func(e interfaces.Envelope) {
+		select {
+		case n.inbox <- e:
+		default:
+			n.log.Warn("consensus inbox full; dropping message", "from", e.From.Short())
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe to consensus messages: %w", err)
+	}
+	n.cancelTopic = append(n.cancelTopic, cancel)
+	if len(n.cfg.Members) > 1 {
+		n.syncer = blocksync.New(n.self, n.cfg.Members, (len(n.cfg.Members)-1)/3)
+		cancel, err := tr.Subscribe(blocksync.Topic, func(e interfaces.Envelope) {
+			select {
+			case n.syncInbox <- e:
+			default:
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("subscribe to block sync: %w", err)
+		}
+		n.cancelTopic = append(n.cancelTopic, cancel)
+	}
+	return nil
+}
+
+func (n *Node) unsubscribe() {
+	for _, c := range n.cancelTopic {
+		c()
+	}
+	n.cancelTopic = nil
 }
 
 func compare(a, b interfaces.StarID) int {
@@ -291,10 +346,20 @@ func (n *Node) Run(ctx context.Context) error {
 	n.replayed = nil
 	ticker := time.NewTicker(n.cfg.Interval)
 	defer ticker.Stop()
+	syncTicker := time.NewTicker(n.cfg.SyncInterval)
+	defer syncTicker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-syncTicker.C:
+			if n.syncer != nil {
+				n.sendSync(ctx, n.syncer.Tick(n))
+			}
+		case env := <-n.syncInbox:
+			if err := n.handleSync(ctx, env); err != nil {
+				return err
+			}
 		case env := <-n.inbox:
 			if err := n.step(ctx, env); err != nil {
 				return err
@@ -312,9 +377,7 @@ func (n *Node) Run(ctx context.Context) error {
 }
 
 func (n *Node) close() {
-	if n.cancelTopic != nil {
-		n.cancelTopic()
-	}
+	n.unsubscribe()
 	n.closeStorage()
 	n.mu.Lock()
 	for id, c := range n.subs {
@@ -356,6 +419,7 @@ func (n *Node) propose(ctx context.Context) error {
 func (n *Node) step(ctx context.Context, env interfaces.Envelope) error {
 	var out interfaces.Output
 	for i := 0; ; i++ {
+		n.remember(env)
 		if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, From: env.From, Data: env.Payload}); err != nil {
 			return err
 		}
@@ -591,15 +655,7 @@ func (n *Node) commit(d interfaces.Decision) error {
 	}
 	n.pool.Committed(block.Txs)
 	n.pool.Drop(refused)
-	ev := BlockEvent{Block: block, Hash: block.Hash(), Rejected: rejected, At: n.cfg.Now()}
-	n.mu.Lock()
-	for _, ch := range n.subs {
-		select {
-		case ch <- ev:
-		default:
-		}
-	}
-	n.mu.Unlock()
+	n.publish(BlockEvent{Block: block, Hash: block.Hash(), Rejected: rejected, At: n.cfg.Now()})
 	return nil
 }
 
@@ -614,3 +670,95 @@ func median(v []int64) int64 {
 
 // Block returns the committed block at height.
 func (n *Node) Block(height uint64) (*interfaces.Block, error) { return n.store.Block(height) }
+
+// maxRecent bounds the consensus messages kept for a fresh engine.
+const maxRecent = 8192
+
+func (n *Node) remember(env interfaces.Envelope) {
+	if len(n.recent) == maxRecent {
+		copy(n.recent, n.recent[1:])
+		n.recent = n.recent[:maxRecent-1]
+	}
+	n.recent = append(n.recent, env)
+}
+
+func (n *Node) sendSync(ctx context.Context, out []blocksync.Out) {
+	for _, o := range out {
+		if err := n.cfg.Transport.Send(ctx, o.To, blocksync.Topic, o.Payload); err != nil {
+			n.log.Debug("send block sync message", "to", o.To.Short(), "error", err)
+		}
+	}
+}
+
+// handleSync answers a block-sync message and adopts the blocks a quorum of
+// members vouched for.
+func (n *Node) handleSync(ctx context.Context, env interfaces.Envelope) error {
+	out, ready, err := n.syncer.Handle(env.From, env.Payload, n)
+	if err != nil {
+		n.log.Debug("block sync", "error", err)
+	}
+	n.sendSync(ctx, out)
+	if len(ready) == 0 {
+		return nil
+	}
+	for _, b := range ready {
+		if err := n.adopt(b); err != nil {
+			n.log.Warn("fetched block refused", "height", b.Header.Height, "error", err)
+			return nil
+		}
+	}
+	// The engine is behind the chain now: restart it at the next epoch and
+	// feed it the messages that arrived meanwhile, which may belong to the
+	// epoch it joins.
+	if err := n.startEngine(); err != nil {
+		return err
+	}
+	n.log.Info("caught up", "height", ready[len(ready)-1].Header.Height, "blocks", len(ready), "epoch", n.engine.Epoch())
+	recent := n.recent
+	n.recent = nil
+	var out2 interfaces.Output
+	for _, e := range recent {
+		n.remember(e)
+		o, err := n.engine.Step(e.From, e.Payload)
+		if err != nil {
+			return fmt.Errorf("consensus step: %w", err)
+		}
+		out2.Append(o)
+	}
+	if err := n.wal.Rotate(); err != nil {
+		return err
+	}
+	for _, e := range n.recent {
+		if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, From: e.From, Data: e.Payload}); err != nil {
+			return err
+		}
+	}
+	return n.handle(ctx, out2)
+}
+
+// adopt verifies a block fetched from peers against the local state and
+// commits it.
+func (n *Node) adopt(b *interfaces.Block) error {
+	parent := n.store.Parent()
+	ch, err := ledger.VerifyBlock(n.store, parent, b)
+	if err != nil {
+		return err
+	}
+	if err := n.store.CommitBlock(b, ch); err != nil {
+		return fmt.Errorf("commit fetched block %d: %w", b.Header.Height, err)
+	}
+	n.pool.Committed(b.Txs)
+	n.publish(BlockEvent{Block: b, Hash: b.Hash(), At: n.cfg.Now()})
+	return nil
+}
+
+func (n *Node) publish(ev BlockEvent) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, ch := range n.subs {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
