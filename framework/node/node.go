@@ -146,14 +146,14 @@ func Open(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg:   cfg,
-		self:  self,
-		log:   cfg.Logger,
-		store: st,
+		cfg:       cfg,
+		self:      self,
+		log:       cfg.Logger,
+		store:     st,
 		inbox:     make(chan interfaces.Envelope, 4096),
 		syncInbox: make(chan interfaces.Envelope, 256),
 		kick:      make(chan struct{}, 1),
-		subs:  map[int]chan BlockEvent{},
+		subs:      map[int]chan BlockEvent{},
 	}
 	popts := cfg.Pool
 	popts.Committed = func(s interfaces.StarID) uint64 {
