@@ -1,0 +1,428 @@
+package conformance
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/constellation-chain/constellation/conformance/sim"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// RunConsensus runs the consensus conformance suite against f as Go
+// subtests of t. Call it from the engine's own test:
+//
+//	func TestConformance(t *testing.T) { conformance.RunConsensus(t, myengine.Factory{}) }
+//
+// With -short only a small subset runs (N = 4 and 7, three seeds), so a
+// fast engine passes in seconds; without it N ∈ {4, 7, 10, 16} with ten
+// seeds per case.
+func RunConsensus(t *testing.T, f interfaces.ConsensusFactory) {
+	ConsensusSuite(FromTesting(t), f)
+}
+
+// ConsensusSuite runs the same cases on any TB (the CLI's Runner uses it).
+// Each case is a sub-case named after the property it checks, with one
+// sub-case per cluster size ("agreement/N=7"), and runs the engine in the
+// deterministic simulator (package sim) over several seeds:
+//
+//   - agreement: all honest members decide the same contributions in the
+//     same order for every epoch, each epoch exactly once and in order;
+//   - validity: every decided epoch holds at least N-f contributions from
+//     distinct members (at least one for engines that are not fault
+//     tolerant), and an honest proposer's contribution is decided exactly
+//     as the host proposed it for that epoch;
+//   - termination-under-asynchrony: with long-tailed delays, reordering,
+//     duplicates and a partition that heals, every honest member decides
+//     the goal within the simulator's step and virtual-time bounds;
+//   - byzantine/<behaviour>: up to f members silent, crashing mid-epoch,
+//     sending garbage, flipping bits, replaying old messages or
+//     equivocating (plus engine-specific behaviours from
+//     ConsensusOptions); agreement, validity and termination still hold;
+//   - censorship-resilience: a transaction held by the N-f honest members
+//     is committed within censorshipBound epochs while f members are silent;
+//   - crash-restart-replay: members crash and restart from their input log;
+//     the replay reproduces their earlier output exactly (so nothing they
+//     send afterwards conflicts with what they sent before) and they keep
+//     agreeing;
+//   - robustness: malformed, truncated, bit-flipped, empty and
+//     unknown-sender input never makes Step panic or return an error;
+//   - determinism: two runs from one seed are identical, message for
+//     message.
+//
+// Every run also fails on an engine panic, an error from Step, and (for
+// engines claiming CapFaultEvidence) any fault that names an honest member.
+//
+// Cases that need a capability the engine does not claim in
+// f.Info().Capabilities are skipped with the capability named: without
+// interfaces.CapMultiMember only N = 1 runs; without CapFaultTolerance the
+// Byzantine cases are skipped; without CapCensorship the censorship case;
+// without CapFaultEvidence the fault-evidence checks are not made.
+//
+// Every failure names the property, the case, N, f, the seed, the network
+// and the nodes and epoch involved. Runs are deterministic, so rerunning
+// the named sub-case reproduces a failure exactly.
+func ConsensusSuite(t TB, f interfaces.ConsensusFactory) {
+	ConsensusSuiteWith(t, f, ConsensusOptions{})
+}
+
+// ConsensusOptions extends the suite for one engine.
+type ConsensusOptions struct {
+	// Behaviours are engine-specific Byzantine behaviours, run by the
+	// byzantine case beside the built-in ones with up to f such members.
+	// They let an engine test attacks that need its wire format (an invalid
+	// coin share, a bad decryption share) through the same checks.
+	Behaviours []ByzantineBehaviour
+	// Params is passed as every instance's ConsensusConfig.Params (the
+	// engine's config block as JSON); nil leaves the engine's defaults.
+	Params []byte
+	// Sizes, Seeds and Epochs override the suite's cluster sizes, seeds per
+	// case and epochs per run (zero values keep the defaults for the mode:
+	// see RunConsensus). A slow engine may trim its -short run with them;
+	// its full run should keep the defaults.
+	Sizes  []int
+	Seeds  int
+	Epochs int
+}
+
+// ByzantineBehaviour names a Byzantine behaviour for the byzantine case.
+type ByzantineBehaviour struct {
+	// Name is the sub-case name, such as "invalid-coin-share".
+	Name string
+	// New returns a fresh behaviour for one Byzantine node of one run. seed
+	// is the run's seed and n its cluster size; a behaviour must draw its
+	// randomness from the Env it is given, not from elsewhere.
+	New func(seed uint64, n int) sim.Behaviour
+	// MustReportFault: an engine claiming CapFaultEvidence must report at
+	// least one fault by a Byzantine member over the seeds of each N.
+	MustReportFault bool
+}
+
+// RunConsensusWith is RunConsensus with engine-specific extensions.
+func RunConsensusWith(t *testing.T, f interfaces.ConsensusFactory, opts ConsensusOptions) {
+	ConsensusSuiteWith(FromTesting(t), f, opts)
+}
+
+// ConsensusSuiteWith is ConsensusSuite with engine-specific extensions.
+func ConsensusSuiteWith(t TB, f interfaces.ConsensusFactory, opts ConsensusOptions) {
+	info := f.Info()
+	if info.Kind != interfaces.KindConsensus {
+		t.Fatalf("consensus suite: plugin %q is of kind %q, not %q", info.Name, info.Kind, interfaces.KindConsensus)
+	}
+	s := &consensusSuite{f: f, info: info, short: t.Short(), extra: opts.Behaviours, params: opts.Params,
+		sizes: opts.Sizes, nSeeds: opts.Seeds, nEpochs: opts.Epochs}
+	t.Logf("consensus suite for %s %s, capabilities %v", info.Name, info.Version, info.SortedCapabilities())
+	t.Run("agreement", s.agreement)
+	t.Run("validity", s.validity)
+	t.Run("termination-under-asynchrony", s.termination)
+	t.Run("byzantine", s.byzantine)
+	t.Run("censorship-resilience", s.censorship)
+	t.Run("crash-restart-replay", s.crashRestart)
+	t.Run("robustness", s.robustness)
+	t.Run("determinism", s.determinism)
+}
+
+type consensusSuite struct {
+	f      interfaces.ConsensusFactory
+	info   interfaces.PluginInfo
+	short  bool
+	extra  []ByzantineBehaviour
+	params []byte
+	// Overrides from ConsensusOptions; zero means the mode's default.
+	sizes   []int
+	nSeeds  int
+	nEpochs int
+}
+
+// Suite sizes and budgets.
+var (
+	consLongSizes  = []int{4, 7, 10, 16}
+	consShortSizes = []int{4, 7}
+)
+
+const (
+	consLongSeeds   = 10
+	consShortSeeds  = 3
+	consLongEpochs  = 6
+	consShortEpochs = 3
+	// censorshipBound is how many epochs, counted from the first epoch in
+	// which N-f honest members hold a transaction, may pass before it must
+	// be committed. With at least N-f contributions decided per epoch and
+	// N-f holders, N-2f >= f+1 holders' contributions are decided in every
+	// epoch, so a censorship-resilient engine commits it in the first; the
+	// bound leaves room for engines that pipeline.
+	consCensorshipBound = 3
+)
+
+func (s *consensusSuite) seeds() int {
+	if s.nSeeds > 0 {
+		return s.nSeeds
+	}
+	if s.short {
+		return consShortSeeds
+	}
+	return consLongSeeds
+}
+
+func (s *consensusSuite) epochs() int {
+	if s.nEpochs > 0 {
+		return s.nEpochs
+	}
+	if s.short {
+		return consShortEpochs
+	}
+	return consLongEpochs
+}
+
+// forSizes runs body once per cluster size as sub-cases "N=4" and so on. An
+// engine without CapMultiMember runs N=1 only and sees every larger size
+// skipped, visibly.
+func (s *consensusSuite) forSizes(t TB, body func(t TB, n int)) {
+	sizes := consLongSizes
+	switch {
+	case len(s.sizes) > 0:
+		sizes = s.sizes
+	case s.short:
+		sizes = consShortSizes
+	}
+	multi := s.info.Has(interfaces.CapMultiMember)
+	if !multi {
+		t.Run("N=1", func(t TB) { body(t, 1) })
+	}
+	for _, n := range sizes {
+		t.Run(fmt.Sprintf("N=%d", n), func(t TB) {
+			if !multi {
+				t.Skipf("engine %s lacks capability %q: multi-member cases run with N=1 only", s.info.Name, interfaces.CapMultiMember)
+			}
+			body(t, n)
+		})
+	}
+}
+
+func (s *consensusSuite) require(t TB, capability, what string) {
+	if !s.info.Has(capability) {
+		t.Skipf("engine %s lacks capability %q: %s not checked", s.info.Name, capability, what)
+	}
+}
+
+// faultyCount is the f the suite configures: (N-1)/3 for fault-tolerant
+// engines, 0 otherwise.
+func (s *consensusSuite) faultyCount(n int) int {
+	if s.info.Has(interfaces.CapFaultTolerance) {
+		return (n - 1) / 3
+	}
+	return 0
+}
+
+// consBenign is a network with random delays (so messages are reordered) and
+// occasional duplicates.
+func consBenign() consNetwork {
+	return consNetwork{
+		name:  "random-delay",
+		delay: sim.Uniform{Min: sim.Millisecond, Max: 50 * sim.Millisecond},
+		dup:   0.05,
+	}
+}
+
+// consAdversarial schedules messages against the protocol: exponential delays
+// with a long tail of very late messages, duplicates, and a partition that
+// cuts `cut` nodes off until it heals.
+func consAdversarial(n int, cut []int) consNetwork {
+	nw := consNetwork{
+		name: "adversarial",
+		delay: sim.LongTail{
+			Base:     sim.Exponential{Min: sim.Millisecond, Mean: 10 * sim.Millisecond},
+			Slow:     sim.Uniform{Min: 200 * sim.Millisecond, Max: 2 * sim.Second},
+			SlowProb: 0.1,
+		},
+		dup: 0.2,
+	}
+	if n > 1 && len(cut) > 0 {
+		nw.partitions = []sim.Partition{{Isolated: cut, Start: 20 * sim.Millisecond, Heal: 1500 * sim.Millisecond}}
+	}
+	return nw
+}
+
+// consPick draws k distinct node indices from [0, n) with a generator seeded by
+// the scenario's seed, sorted.
+func consPick(seed uint64, purpose string, n, k int) []int {
+	r := rand.New(rand.NewPCG(seed, uint64(len(purpose))*0x9E3779B97F4A7C15+uint64(n)))
+	perm := r.Perm(n)
+	out := append([]int(nil), perm[:k]...)
+	slices.Sort(out)
+	return out
+}
+
+func (s *consensusSuite) agreement(t TB) {
+	s.forSizes(t, func(t TB, n int) {
+		for i := range s.seeds() {
+			sc := s.newScenario("agreement", n, uint64(i+1), consBenign())
+			r := s.run(t, sc)
+			c := s.check(t, sc, r)
+			c.agreement()
+			c.termination()
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+func (s *consensusSuite) validity(t TB) {
+	s.forSizes(t, func(t TB, n int) {
+		for i := range s.seeds() {
+			sc := s.newScenario("validity", n, uint64(1000+i), consBenign())
+			r := s.run(t, sc)
+			c := s.check(t, sc, r)
+			c.validity()
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+func (s *consensusSuite) termination(t TB) {
+	s.forSizes(t, func(t TB, n int) {
+		for i := range s.seeds() {
+			seed := uint64(2000 + i)
+			cut := consPick(seed, "partition", n, max(1, s.faultyCount(n)))
+			sc := s.newScenario("termination under asynchrony", n, seed, consAdversarial(n, cut))
+			r := s.run(t, sc)
+			c := s.check(t, sc, r)
+			c.termination()
+			c.agreement()
+			c.validity()
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// consBuiltinBehaviours are the engine-independent Byzantine behaviours every
+// fault-tolerant engine is run against.
+var consBuiltinBehaviours = []ByzantineBehaviour{
+	{Name: "silent", New: func(uint64, int) sim.Behaviour { return sim.Silent{} }},
+	{Name: "crash-mid-epoch", New: func(seed uint64, n int) sim.Behaviour {
+		// A few messages in: the node has started the first epoch.
+		return sim.CrashAt(1 + int(seed%uint64(2*n)))
+	}},
+	{Name: "garbage", New: func(uint64, int) sim.Behaviour { return sim.Garbage{} }, MustReportFault: true},
+	{Name: "bitflip", New: func(uint64, int) sim.Behaviour { return sim.BitFlip{} }},
+	{Name: "replay-old-messages", New: func(uint64, int) sim.Behaviour { return sim.Replay(3 * sim.Second) }},
+	{Name: "equivocation", New: func(uint64, int) sim.Behaviour { return sim.Equivocate() }},
+}
+
+func (s *consensusSuite) byzantine(t TB) {
+	for _, bc := range append(slices.Clone(consBuiltinBehaviours), s.extra...) {
+		t.Run(bc.Name, func(t TB) {
+			s.require(t, interfaces.CapMultiMember, "Byzantine members")
+			s.require(t, interfaces.CapFaultTolerance, "Byzantine members")
+			s.forSizes(t, func(t TB, n int) {
+				f := s.faultyCount(n)
+				if f == 0 {
+					t.Skipf("N=%d tolerates no Byzantine member", n)
+				}
+				reported := 0
+				for i := range s.seeds() {
+					seed := uint64(3000 + i)
+					byz := consPick(seed, "byzantine", n, f)
+					sc := s.newScenario("byzantine/"+bc.Name, n, seed, consAdversarial(n, nil))
+					sc.byzantine = byz
+					sc.behaviour = func() sim.Behaviour { return bc.New(seed, n) }
+					r := s.run(t, sc)
+					c := s.check(t, sc, r)
+					c.termination()
+					c.agreement()
+					c.validity()
+					reported += c.faultsReported()
+					if t.Failed() {
+						return
+					}
+				}
+				if bc.MustReportFault && s.info.Has(interfaces.CapFaultEvidence) && reported == 0 {
+					t.Errorf("fault evidence: N=%d f=%d, %d seeds from %d: engine claims %q but no honest node reported any fault from a %s member",
+						n, f, s.seeds(), 3000, interfaces.CapFaultEvidence, bc.Name)
+				}
+			})
+		})
+	}
+}
+
+// consCensorshipMarker is the transaction whose inclusion the censorship case
+// tracks.
+func consCensorshipMarker(seed uint64) []byte {
+	return consDataTx("conformance/censorship-client", 1, fmt.Sprintf("censorship marker, seed %d", seed)).Encode()
+}
+
+func (s *consensusSuite) censorship(t TB) {
+	s.require(t, interfaces.CapCensorship, "censorship resilience")
+	s.forSizes(t, func(t TB, n int) {
+		for i := range s.seeds() {
+			seed := uint64(4000 + i)
+			f := s.faultyCount(n)
+			byz := consPick(seed, "byzantine", n, f)
+			sc := s.newScenario("censorship resilience", n, seed, consAdversarial(n, nil))
+			sc.epochs = max(sc.epochs, consCensorshipBound)
+			sc.byzantine = byz
+			sc.behaviour = func() sim.Behaviour { return sim.Silent{} }
+			// Every honest node, N-f of them, holds the marker from the
+			// first epoch on.
+			sc.marker = consCensorshipMarker(seed)
+			r := s.run(t, sc)
+			c := s.check(t, sc, r)
+			c.termination()
+			c.agreement()
+			c.committedWithin(sc.marker, consCensorshipBound)
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+func (s *consensusSuite) crashRestart(t TB) {
+	s.forSizes(t, func(t TB, n int) {
+		for i := range s.seeds() {
+			seed := uint64(5000 + i)
+			victim := consPick(seed, "crash", n, 1)[0]
+			nw := consBenign()
+			nw.name = "random-delay, crash-restart"
+			nw.crashes = []sim.Crash{{Node: victim, AfterSteps: 1 + int(seed%uint64(n)), Downtime: 300 * sim.Millisecond}}
+			if n >= 4 {
+				// A second node crashes at a point in time, mid-run.
+				other := (victim + 1 + int(seed%uint64(n-1))) % n
+				nw.crashes = append(nw.crashes, sim.Crash{Node: other, At: 60 * sim.Millisecond, Downtime: 500 * sim.Millisecond})
+			}
+			sc := s.newScenario("crash-restart replay", n, seed, nw)
+			r := s.run(t, sc)
+			c := s.check(t, sc, r)
+			c.termination()
+			c.agreement()
+			c.validity()
+			c.replayConsistent()
+			c.restarted(victim)
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+func (s *consensusSuite) determinism(t TB) {
+	s.forSizes(t, func(t TB, n int) {
+		for i := range min(s.seeds(), 2) {
+			seed := uint64(6000 + i)
+			nw := consAdversarial(n, consPick(seed, "partition", n, max(1, s.faultyCount(n))))
+			nw.crashes = []sim.Crash{{Node: consPick(seed, "crash", n, 1)[0], AfterSteps: 2 + n, Downtime: 200 * sim.Millisecond}}
+			sc := s.newScenario("engine determinism", n, seed, nw)
+			a, b := s.run(t, sc), s.run(t, sc)
+			s.check(t, sc, a).sameRun(b)
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
