@@ -621,11 +621,17 @@ func (n *Node) commit(d interfaces.Decision) error {
 	// arrives before its sender's previous one (they came in different
 	// contributions) gets one more try after the first pass.
 	var retry, refused []*interfaces.Transaction
-	for pass := 0; pass < 2; pass++ {
+	full := false
+	for pass := 0; pass < 2 && !full; pass++ {
 		for _, tx := range txs {
 			err := b.Apply(tx)
 			if err == nil {
 				continue
+			}
+			if errors.Is(err, ledger.ErrBlockFull) {
+				// The rest stay in the pool for a later block.
+				full = true
+				break
 			}
 			if !errors.Is(err, ledger.ErrInvalidTx) {
 				return fmt.Errorf("apply decided transaction: %w", err)
