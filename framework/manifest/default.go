@@ -1,0 +1,23 @@
+package manifest
+
+import (
+	_ "embed"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// DefaultFilename is the name the embedded default manifest is parsed
+// under, and the name diagnostics about it carry.
+const DefaultFilename = "default.hcl"
+
+//go:embed default.hcl
+var defaultSource []byte
+
+// Default returns the source of the embedded default manifest: a
+// four-node development network on 127.0.0.1 running the solo consensus,
+// which `make run` uses. The caller owns the returned slice.
+func Default() []byte { return append([]byte(nil), defaultSource...) }
+
+// ParseDefault parses the embedded default manifest. Its key_file paths are
+// left relative; call ResolvePaths with the data directory.
+func ParseDefault() (*Manifest, hcl.Diagnostics) { return Parse(DefaultFilename, Default()) }

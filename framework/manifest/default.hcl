@@ -1,0 +1,109 @@
+# Constellation default manifest: a four-node development network on this
+# machine. `make run` uses it; copy it to start your own.
+#
+# Check a manifest with:   constellation manifest validate FILE
+# Run a node of it with:   constellation node run --manifest FILE --node star-1
+#
+# Relative paths (key_file, plugin path) are resolved against the directory
+# that holds the manifest.
+
+# Exactly one network block. Its name and genesis identify the chain: nodes
+# with a different genesis will not talk to each other.
+network "devnet" {
+  # Number of Star Clusters at genesis (default 1). Each cluster orders its
+  # own transactions; the galaxy orders the clusters' checkpoint blocks.
+  clusters = 1
+
+  # A network whose name starts with "dev" is a development network: its
+  # genesis may credit "dev:<name>" stars, whose private keys anyone can
+  # derive from the name. Set `dev = false` to forbid them, or rename the
+  # network (e.g. "mainnet") and use real keys.
+
+  genesis {
+    # The genesis value: the first block chains from it. Different networks
+    # must use different seeds.
+    seed = "constellation-devnet"
+
+    # Genesis time in unix milliseconds (optional, default 0).
+    # 1767225600000 is 2026-01-01T00:00:00Z.
+    timestamp = 1767225600000
+
+    # Native token (noOs) credited at genesis; repeat the block for more
+    # stars. `star` is "ed25519:<64 hex digits>" (the public key printed by
+    # `constellation keygen`) or, on a development network only,
+    # "dev:<name>". Amounts are whole noOs; their total must fit in 64 bits.
+    allocation {
+      star   = "dev:faucet"
+      amount = 1000000000000
+    }
+  }
+}
+
+# One block per node. The label is the node's name, chosen with
+# `constellation node run --node NAME`.
+#
+#   key_file  the node's ed25519 key (create it with `constellation keygen`)
+#   listen    peer-to-peer address: /ip4/<ip>/tcp/<port>, /ip6/…, /dns4/<host>/…
+#   api       optional host:port of the node's HTTP API
+#   bootstrap optional peers to dial at start (other nodes' listen addresses)
+#   roles     any of "star" (keeps the ledger, sends transactions),
+#             "cluster" (may be chosen as a delegate of its Star Cluster) and
+#             "galaxy" (may take part in the galaxy epoch); default ["star"]
+
+node "star-1" {
+  key_file  = "keys/star-1.key"
+  listen    = "/ip4/127.0.0.1/tcp/7001"
+  api       = "127.0.0.1:8001"
+  bootstrap = ["/ip4/127.0.0.1/tcp/7002", "/ip4/127.0.0.1/tcp/7003", "/ip4/127.0.0.1/tcp/7004"]
+  roles     = ["star", "cluster"]
+}
+
+node "star-2" {
+  key_file  = "keys/star-2.key"
+  listen    = "/ip4/127.0.0.1/tcp/7002"
+  api       = "127.0.0.1:8002"
+  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7003", "/ip4/127.0.0.1/tcp/7004"]
+  roles     = ["star", "cluster"]
+}
+
+node "star-3" {
+  key_file  = "keys/star-3.key"
+  listen    = "/ip4/127.0.0.1/tcp/7003"
+  api       = "127.0.0.1:8003"
+  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7002", "/ip4/127.0.0.1/tcp/7004"]
+  roles     = ["star", "cluster"]
+}
+
+node "star-4" {
+  key_file  = "keys/star-4.key"
+  listen    = "/ip4/127.0.0.1/tcp/7004"
+  api       = "127.0.0.1:8004"
+  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7002", "/ip4/127.0.0.1/tcp/7003"]
+  roles     = ["star", "cluster"]
+}
+
+# Plugins: plugin "<kind>" "<name>" { … }. Kinds: consensus (exactly one),
+# reputation, partitioner and transport (at most one each), contracts (any
+# number).
+#
+# A plugin is either compiled into the node (source = "builtin") or an
+# external binary:
+#
+#   plugin "reputation" "acme-trust" {
+#     path   = "./plugins/acme-trust"
+#     sha256 = "<64 hex digits from sha256sum>"  # required unless the node runs with --dev
+#     config { decay = 0.98 }
+#   }
+#
+# The config block is checked against the schema the plugin declares before
+# the plugin starts; unknown fields and wrong types are reported here.
+
+# solo: one proposer, no fault tolerance. For development only (like
+# geth --dev); use a Byzantine-fault-tolerant consensus for a real network.
+plugin "consensus" "solo" {
+  source = "builtin"
+  config {
+    batch_size        = 2000 # most transactions per block
+    block_interval_ms = 500  # time between blocks, in milliseconds
+  }
+}
