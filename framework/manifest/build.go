@@ -242,6 +242,35 @@ node "star-1" {
 			n.KeyFile = s
 		}
 
+		if rn.Star != nil {
+			s, d := stringValue(rn.Star.Expr, "star", `Write the node's identity in quotes, e.g. "ed25519:<64 hex digits>".`)
+			diags = append(diags, d...)
+			if !d.HasErrors() {
+				id, err := interfaces.ParseStarID(s)
+				if err != nil || !strings.HasPrefix(s, "ed25519:") {
+					diags = append(diags, errDiag(rn.Star.Expr.Range(), "Invalid star id",
+						fmt.Sprintf("%q is not a star id. Write \"ed25519:\" and the 64 hex digits that constellation keygen printed.", s)))
+				} else {
+					n.Star = id
+				}
+			}
+		}
+
+		if rn.ClusterKeyFile != nil {
+			s, d := stringValue(rn.ClusterKeyFile.Expr, "cluster_key_file", `Write the path in quotes, e.g. "keys/star-1.cluster.key".`)
+			diags = append(diags, d...)
+			if !d.HasErrors() {
+				if s == "" {
+					diags = append(diags, errDiag(rn.ClusterKeyFile.Expr.Range(), "Empty cluster_key_file",
+						`cluster_key_file must name the node's threshold key share, e.g. "keys/star-1.cluster.key", or be left out.`))
+				} else {
+					claim(keyFiles, s, rn.ClusterKeyFile.Expr.Range(), "Key file shared by two nodes",
+						"Each node holds its own share of the cluster key.")
+				}
+			}
+			n.ClusterKeyFile = s
+		}
+
 		if rn.Listen == nil {
 			diags = append(diags, errDiag(rn.DefRange, "Missing listen",
 				`The node needs a peer-to-peer listen address, e.g. listen = "/ip4/127.0.0.1/tcp/7001".`))

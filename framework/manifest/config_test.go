@@ -275,7 +275,7 @@ func TestUnsupportedArgumentSuggestsOnce(t *testing.T) {
 		for _, d := range diags {
 			if d.Summary == "Unsupported argument" {
 				found = true
-				if strings.Count(d.Detail, `Did you mean "listen"?`) != 1 || !strings.Contains(d.Detail, "A node block accepts: api, bootstrap, key_file, listen, roles.") {
+				if strings.Count(d.Detail, `Did you mean "listen"?`) != 1 || !strings.Contains(d.Detail, "A node block accepts: api, bootstrap, cluster_key_file, key_file, listen, roles, star.") {
 					t.Errorf("detail: %s", d.Detail)
 				}
 			}

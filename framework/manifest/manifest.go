@@ -95,6 +95,13 @@ type Allocation struct {
 type Node struct {
 	Name      string
 	KeyFile   string // resolved against Manifest.Dir by LoadFile/ResolvePaths
+	// Star is the node's public identity when the manifest states it
+	// (needed when other machines hold the node's key file); zero if not.
+	Star interfaces.StarID
+	// ClusterKeyFile holds the node's share of its cluster's threshold keys
+	// (written by `constellation keygen --cluster`), "" if not given;
+	// resolved like KeyFile.
+	ClusterKeyFile string
 	Listen    string // a multiaddr: /ip4|ip6|dns4|dns6|dns/<host>/tcp/<port>
 	API       string // host:port of the node API, "" if not served
 	Bootstrap []string
@@ -174,6 +181,9 @@ func (m *Manifest) ResolvePaths(dir string) {
 	m.Dir = dir
 	for i := range m.Nodes {
 		m.Nodes[i].KeyFile = resolve(dir, m.Nodes[i].KeyFile)
+		if m.Nodes[i].ClusterKeyFile != "" {
+			m.Nodes[i].ClusterKeyFile = resolve(dir, m.Nodes[i].ClusterKeyFile)
+		}
 	}
 	for _, p := range m.Plugins {
 		if !p.Builtin {

@@ -36,14 +36,16 @@ type rawAllocation struct {
 }
 
 type rawNode struct {
-	Name      string         `hcl:"name,label"`
-	NameRange hcl.Range      `hcl:"name,label_range"`
-	KeyFile   *hcl.Attribute `hcl:"key_file,optional"`
-	Listen    *hcl.Attribute `hcl:"listen,optional"`
-	API       *hcl.Attribute `hcl:"api,optional"`
-	Bootstrap *hcl.Attribute `hcl:"bootstrap,optional"`
-	Roles     *hcl.Attribute `hcl:"roles,optional"`
-	DefRange  hcl.Range      `hcl:",def_range"`
+	Name           string         `hcl:"name,label"`
+	NameRange      hcl.Range      `hcl:"name,label_range"`
+	KeyFile        *hcl.Attribute `hcl:"key_file,optional"`
+	Star           *hcl.Attribute `hcl:"star,optional"`
+	ClusterKeyFile *hcl.Attribute `hcl:"cluster_key_file,optional"`
+	Listen         *hcl.Attribute `hcl:"listen,optional"`
+	API            *hcl.Attribute `hcl:"api,optional"`
+	Bootstrap      *hcl.Attribute `hcl:"bootstrap,optional"`
+	Roles          *hcl.Attribute `hcl:"roles,optional"`
+	DefRange       hcl.Range      `hcl:",def_range"`
 }
 
 type rawPlugin struct {

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -57,7 +58,8 @@ func LoadKey(n *manifest.Node, base string, create bool) (ed25519.PrivateKey, er
 }
 
 // ClusterMembers returns the stars of the manifest's nodes with the cluster
-// role, reading their key files.
+// role: a node's stated `star`, or else the identity in its key file (which
+// must then be on this machine; with create, a missing one is generated).
 func ClusterMembers(m *manifest.Manifest, base string, create bool) ([]interfaces.StarID, error) {
 	var out []interfaces.StarID
 	for i := range m.Nodes {
@@ -65,9 +67,13 @@ func ClusterMembers(m *manifest.Manifest, base string, create bool) ([]interface
 		if !n.HasRole(manifest.RoleCluster) {
 			continue
 		}
+		if !n.Star.IsZero() {
+			out = append(out, n.Star)
+			continue
+		}
 		key, err := LoadKey(n, base, create)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w (give the node's star = \"ed25519:…\" in the manifest when its key file lives on another machine)", err)
 		}
 		out = append(out, keys.Star(key))
 	}
@@ -107,6 +113,19 @@ func Assemble(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions) (*No
 	if err != nil {
 		return nil, err
 	}
+	if !mn.Star.IsZero() && keys.Star(key) != mn.Star {
+		return nil, fmt.Errorf("node %q: key file %s holds %s, but the manifest says star = %s", mn.Name, KeyPath(mn, opts.KeyBase), keys.Star(key), mn.Star)
+	}
+	var clusterKeys []byte
+	if mn.ClusterKeyFile != "" {
+		path := mn.ClusterKeyFile
+		if opts.KeyBase != "" && !filepath.IsAbs(path) {
+			path = filepath.Join(opts.KeyBase, path)
+		}
+		if clusterKeys, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("node %q: read cluster key share: %w", mn.Name, err)
+		}
+	}
 	members, err := ClusterMembers(m, opts.KeyBase, opts.CreateKeys)
 	if err != nil {
 		return nil, err
@@ -126,6 +145,7 @@ func Assemble(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions) (*No
 		Members:         members,
 		Consensus:       cons.Plugin.(interfaces.ConsensusFactory),
 		ConsensusParams: cons.Params,
+		ConsensusKeys:   clusterKeys,
 		Transport:       opts.Transport,
 		Logger:          opts.Logger,
 	}
