@@ -103,7 +103,7 @@ func (r *Runner) run(name string, f func(TB)) bool {
 	}()
 	st := Pass
 	switch {
-	case c.failed:
+	case c.failed || c.subFail:
 		st = Fail
 	case c.skipped:
 		st = Skip

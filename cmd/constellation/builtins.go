@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/constellation-chain/constellation/builtin/meme"
 	"github.com/constellation-chain/constellation/builtin/solo"
 	"github.com/constellation-chain/constellation/framework/catalog"
 	"github.com/constellation-chain/constellation/interfaces"
@@ -10,6 +11,7 @@ import (
 func builtins() []interfaces.Plugin {
 	return []interfaces.Plugin{
 		solo.Factory{},
+		meme.Factory{},
 	}
 }
 

@@ -62,6 +62,8 @@ Check a manifest of your own:
 			nodeCommand(),
 			testnetCommand(),
 			chainCommand(),
+			pluginCommand(),
+			conformanceCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

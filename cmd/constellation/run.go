@@ -43,6 +43,9 @@ func loadManifest(c *cli.Context, path, dataDir string) (*manifest.Manifest, str
 			return nil, "", err
 		}
 		diags = append(diags, manifest.Check(m, cat.Lookup, cat.Known)...)
+		if !c.Bool("dev") {
+			diags = append(diags, m.RequireChecksums()...)
+		}
 	}
 	if diags.HasErrors() {
 		return nil, "", reportDiagnostics(c, m, name, diags)
@@ -99,6 +102,7 @@ This session's build runs a single-member cluster per process (the solo
 engine); multi-process networks over the gossip transport come with the
 network runtime.`,
 			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "dev", Usage: "allow external plugin binaries without a sha256 in the manifest (development only)"},
 				&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Usage: "manifest FILE (default: the embedded default manifest)"},
 				&cli.StringFlag{Name: "node", Aliases: []string{"n"}, Usage: "which node block of the manifest this process runs", Required: true},
 				&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "data directory", Value: "data/node"},
@@ -116,7 +120,7 @@ func runNode(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cat, err := newCatalog(nil)
+	cat, err := newCatalog(externalLoader(log, c.Bool("dev")))
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,7 @@ from the data directory.
 In this build the nodes run in one process and talk over the in-memory
 transport; each node keeps its own bbolt data directory under --data.`,
 		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "dev", Usage: "allow external plugin binaries without a sha256 in the manifest (development only)"},
 			&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Usage: "manifest FILE (default: the embedded default manifest)"},
 			&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "data directory (keys and one chain per node)", Value: "data/testnet"},
 			&cli.Float64Flag{Name: "rate", Usage: "transactions per second the load generator submits (0 disables it)", Value: 500},
@@ -62,7 +63,7 @@ func runTestnet(c *cli.Context) error {
 	if base == "" {
 		base = m.Dir
 	}
-	cat, err := newCatalog(nil)
+	cat, err := newCatalog(externalLoader(log, c.Bool("dev")))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,278 @@
+package meme
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// edgeKey names a directed interaction edge: from paid or called to.
+type edgeKey struct{ from, to interfaces.StarID }
+
+// edge aggregates every finalized interaction from one star to another.
+type edge struct {
+	amount uint64 // sum of Interaction.Amount, saturating: the flow capacity
+	count  uint64 // number of interactions
+	last   uint64 // round of the latest one (eviction order)
+
+	fromM, toM *meme // the endpoints' memes; an edge never outlives them
+}
+
+// sortedEdges returns the edge keys ordered by (from, to).
+func (r *Reputation) sortedEdges() []edgeKey {
+	keys := make([]edgeKey, 0, len(r.edges))
+	for k := range r.edges {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].from != keys[j].from {
+			return keys[i].from.Less(keys[j].from)
+		}
+		return keys[i].to.Less(keys[j].to)
+	})
+	return keys
+}
+
+// evaluators returns, sorted, the stars whose view anchors the flow cap:
+// the configured seeds, plus every star that was a member within the last
+// EvaluatorWindow rounds, committed no fault in that window and holds at
+// least EvaluatorTrust. The set is a function of the state alone, so every
+// node computes the same one.
+func (r *Reputation) evaluators() []interfaces.StarID {
+	set := map[interfaces.StarID]bool{}
+	for _, s := range r.cfg.Seeds {
+		set[s] = true
+	}
+	w := r.cfg.EvaluatorWindow
+	for s, m := range r.stars {
+		if m.lastMember == 0 || r.round-m.lastMember >= w {
+			continue
+		}
+		if m.lastFault != 0 && r.round-m.lastFault < w {
+			continue
+		}
+		if m.trust >= r.cfg.EvaluatorTrust {
+			set[s] = true
+		}
+	}
+	out := make([]interfaces.StarID, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	return out
+}
+
+// recomputeFlow refreshes every star's NetFlow credit.
+//
+// NetFlow (Otte, de Vos, Pouwelse, "TrustChain: A Sybil-resistant scalable
+// blockchain", FGCS 2020) bounds what a node can gain from the interaction
+// graph by the max-flow it receives from the evaluating nodes, so a Sybil
+// region earns no more than the capacity of the few attack edges that join
+// it to the honest region, however many identities and internal edges it
+// fabricates. Here the capacity of edge u→v is the total amount u sent to v
+// (u vouching for v by paying it). The flow network adds a super-source S
+// with an arc of capacity EvaluatorBudget·FlowSaturation to every evaluator
+// (so one evaluator, even a colluding one, can lift at most EvaluatorBudget
+// stars to full credit) and a super-sink T with an arc of capacity
+// FlowSaturation from every other star; one max-flow S→T is
+// computed and a star's credit is the flow on its arc to T, normalized to
+// [0, 1]. Because all stars share the one sink, the whole Sybil region
+// shares the attack edges' capacity (the shared-budget refinement of the
+// per-node bound, as in Levien's Advogato metric), instead of every Sybil
+// receiving it afresh. Evaluators have full credit.
+//
+// The max-flow is Dinic's algorithm over adjacency lists built in sorted
+// star and edge order, so the flow found (not just its value) is the same
+// everywhere. Cost is bounded: the graph holds at most MaxStars nodes and
+// MaxEdges edges, at most FlowMaxPhases phases run, and each phase stops
+// after flowWorkPerPhase·(V+E) arc inspections; a run cut short keeps the
+// (valid, smaller) flow found so far, which only lowers credits.
+func (r *Reputation) recomputeFlow() {
+	for _, m := range r.stars {
+		m.flow = 0
+	}
+	evals := r.evaluators()
+	ids := r.sortedStars()
+	isEval := make([]bool, len(ids))
+	for i, s := range ids {
+		r.stars[s].idx = int32(i)
+	}
+	for _, s := range evals {
+		if m := r.stars[s]; m != nil {
+			m.flow = q
+			isEval[m.idx] = true
+		}
+	}
+	if len(evals) == 0 || len(r.edges) == 0 {
+		return
+	}
+	// Arcs in (from index, to index) order — the sorted (from, to) StarID
+	// order — by a counting sort on the source and a sort per source.
+	type arc struct {
+		to  int32
+		cap uint64
+	}
+	start := make([]int, len(ids)+1)
+	for _, e := range r.edges {
+		start[e.fromM.idx+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	fill := append([]int(nil), start[:len(ids)]...)
+	arcs := make([]arc, len(r.edges))
+	for _, e := range r.edges {
+		f := e.fromM.idx
+		arcs[fill[f]] = arc{to: e.toM.idx, cap: e.amount}
+		fill[f]++
+	}
+	const inf = uint64(1) << 62
+	g := newFlowGraph(len(ids)+2, len(r.edges)+2*len(ids))
+	budget := r.cfg.EvaluatorBudget * r.cfg.FlowSaturation
+	for i := range ids {
+		if isEval[i] {
+			g.addArc(0, i+2, budget)
+		}
+	}
+	sinkArc := make([]int, len(ids))
+	for i := range ids {
+		sinkArc[i] = -1
+		if !isEval[i] {
+			sinkArc[i] = g.addArc(i+2, 1, r.cfg.FlowSaturation)
+		}
+	}
+	for i := range ids {
+		seg := arcs[start[i]:start[i+1]]
+		slices.SortFunc(seg, func(a, b arc) int { return cmp.Compare(a.to, b.to) })
+		for _, a := range seg {
+			if !isEval[a.to] {
+				g.addArc(i+2, int(a.to)+2, minU(a.cap, inf))
+			}
+		}
+	}
+	g.maxFlow(0, 1, r.cfg.FlowMaxPhases)
+	for i, s := range ids {
+		if a := sinkArc[i]; a >= 0 {
+			r.stars[s].flow = ratioQ(g.flowOn(a), r.cfg.FlowSaturation)
+		}
+	}
+}
+
+// flowWorkPerPhase bounds the arc inspections of one Dinic phase to this
+// multiple of the graph's size.
+const flowWorkPerPhase = 32
+
+// flowGraph is a residual graph for Dinic's max-flow. Arcs are stored in
+// pairs (forward at even index, reverse at odd) in insertion order.
+type flowGraph struct {
+	head  []int // first arc of each node, -1 if none
+	next  []int
+	to    []int
+	cap   []uint64 // residual capacity
+	orig  []uint64 // original capacity of forward arcs
+	level []int
+	iter  []int
+	work  uint64 // arc inspections left in this phase
+}
+
+func newFlowGraph(n, arcs int) *flowGraph {
+	g := &flowGraph{head: make([]int, n), level: make([]int, n), iter: make([]int, n)}
+	for i := range g.head {
+		g.head[i] = -1
+	}
+	g.next = make([]int, 0, 2*arcs)
+	g.to = make([]int, 0, 2*arcs)
+	g.cap = make([]uint64, 0, 2*arcs)
+	g.orig = make([]uint64, 0, 2*arcs)
+	return g
+}
+
+// addArc adds u→v with capacity c and returns the forward arc's index.
+// Arcs are prepended to a node's list, so the traversal order is the
+// reverse of insertion order — still a fixed, state-determined order.
+func (g *flowGraph) addArc(u, v int, c uint64) int {
+	id := len(g.to)
+	g.to = append(g.to, v, u)
+	g.cap = append(g.cap, c, 0)
+	g.orig = append(g.orig, c, 0)
+	g.next = append(g.next, g.head[u], g.head[v])
+	g.head[u] = id
+	g.head[v] = id + 1
+	return id
+}
+
+// flowOn returns the flow pushed through forward arc a.
+func (g *flowGraph) flowOn(a int) uint64 { return g.orig[a] - g.cap[a] }
+
+// maxFlow runs at most maxPhases Dinic phases from s to t.
+func (g *flowGraph) maxFlow(s, t int, maxPhases uint64) uint64 {
+	var total uint64
+	budget := flowWorkPerPhase * uint64(len(g.head)+len(g.to))
+	for phase := uint64(0); phase < maxPhases; phase++ {
+		if !g.bfs(s, t) {
+			break
+		}
+		copy(g.iter, g.head)
+		g.work = budget
+		for g.work > 0 {
+			f := g.dfs(s, t, ^uint64(0))
+			if f == 0 {
+				break
+			}
+			total = addSat(total, f)
+		}
+		if g.work == 0 {
+			break
+		}
+	}
+	return total
+}
+
+// bfs labels nodes with their distance from s in the residual graph and
+// reports whether t is reachable.
+func (g *flowGraph) bfs(s, t int) bool {
+	for i := range g.level {
+		g.level[i] = -1
+	}
+	g.level[s] = 0
+	queue := []int{s}
+	for len(queue) > 0 {
+		u := queue[0]
+		queue = queue[1:]
+		for a := g.head[u]; a >= 0; a = g.next[a] {
+			if v := g.to[a]; g.cap[a] > 0 && g.level[v] < 0 {
+				g.level[v] = g.level[u] + 1
+				queue = append(queue, v)
+			}
+		}
+	}
+	return g.level[t] >= 0
+}
+
+// dfs finds one augmenting path in the level graph with current-arc
+// pointers and pushes up to limit along it.
+func (g *flowGraph) dfs(u, t int, limit uint64) uint64 {
+	if u == t {
+		return limit
+	}
+	for ; g.iter[u] >= 0; g.iter[u] = g.next[g.iter[u]] {
+		if g.work == 0 {
+			return 0
+		}
+		g.work--
+		a := g.iter[u]
+		v := g.to[a]
+		if g.cap[a] == 0 || g.level[v] != g.level[u]+1 {
+			continue
+		}
+		if f := g.dfs(v, t, minU(limit, g.cap[a])); f > 0 {
+			g.cap[a] -= f
+			g.cap[a^1] += f
+			return f
+		}
+	}
+	return 0
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/constellation-chain/constellation/conformance"
+)
+
+// TestEveryBuiltinPassesItsSuiteInAndOutOfProcess runs the conformance
+// command against every built-in that has a suite, once in process and once
+// served by a child process over the plugin RPC.
+func TestEveryBuiltinPassesItsSuiteInAndOutOfProcess(t *testing.T) {
+	for _, p := range builtins() {
+		info := p.Info()
+		has := false
+		for _, k := range conformance.Kinds {
+			has = has || k == info.Kind
+		}
+		if !has {
+			continue
+		}
+		ref := string(info.Kind) + "/" + info.Name
+		for _, mode := range [][]string{nil, {"--out-of-process"}} {
+			name := ref + "/in-process"
+			if mode != nil {
+				name = ref + "/out-of-process"
+			}
+			t.Run(name, func(t *testing.T) {
+				dir := t.TempDir()
+				junit := filepath.Join(dir, "report.xml")
+				args := append([]string{"conformance", "--builtin", ref, "--short", "--junit", junit}, mode...)
+				out, errOut, code := run(t, dir, args...)
+				if code != 0 {
+					t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+				}
+				if !strings.Contains(out, " 0 failed") {
+					t.Fatalf("no summary line:\n%s", out)
+				}
+				if b, err := os.ReadFile(junit); err != nil || !strings.Contains(string(b), "<testsuite") {
+					t.Fatalf("junit report: %v\n%s", err, b)
+				}
+			})
+		}
+	}
+}
+
+func TestConformanceRefusesAChecksumMismatch(t *testing.T) {
+	dir := t.TempDir()
+	_, errOut, code := run(t, dir, "conformance", "--kind", "consensus", "--plugin", binary, "--sha256", strings.Repeat("00", 32))
+	if code == 0 || !strings.Contains(errOut, "checksum mismatch") {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+	_, errOut, code = run(t, dir, "conformance", "--kind", "consensus", "--plugin", binary)
+	if code == 0 || !strings.Contains(errOut, "no sha256") {
+		t.Fatalf("unchecked binary accepted without --dev: exit %d:\n%s", code, errOut)
+	}
+}

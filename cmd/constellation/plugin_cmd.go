@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+	sha256 "github.com/minio/sha256-simd"
+	"github.com/urfave/cli/v2"
+
+	"github.com/constellation-chain/constellation/framework/catalog"
+	"github.com/constellation-chain/constellation/framework/manifest"
+	"github.com/constellation-chain/constellation/interfaces"
+	"github.com/constellation-chain/constellation/plugins"
+	"github.com/constellation-chain/constellation/plugins/host"
+)
+
+func pluginCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "plugin",
+		Usage: "serve built-in plugins out of process, list them",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "serve",
+				Usage:     "serve the built-in plugin KIND/NAME over the plugin RPC (a host starts this)",
+				ArgsUsage: "KIND/NAME",
+				Description: `Runs a built-in plugin as its own process, speaking the same go-plugin RPC
+as any third-party binary. A node starts it when a manifest names this
+binary as an external plugin, and the conformance suite uses it to check every
+built-in out of process. It is not meant to be run by hand (without a host it
+prints go-plugin's notice and exits), except with CONSTELLATION_PLUGIN_DEBUG=1,
+which prints a reattach line for debugging.
+
+   plugin "consensus" "solo-ext" {
+     path   = "/usr/local/bin/constellation"   # with args below
+     ...
+   }`,
+				Action: func(c *cli.Context) error {
+					p, err := builtinByRef(c.Args().First())
+					if err != nil {
+						return err
+					}
+					return plugins.ServeChecked(p)
+				},
+			},
+			{
+				Name:  "list",
+				Usage: "list the built-in plugins with their config schema",
+				Action: func(c *cli.Context) error {
+					for _, p := range builtins() {
+						info := p.Info()
+						fmt.Fprintf(c.App.Writer, "%s/%s %s (API %v) capabilities: %s\n", info.Kind, info.Name, info.Version, info.APIVersions, strings.Join(info.SortedCapabilities(), ", "))
+						for _, f := range info.Config {
+							def := f.Default
+							if def == "" {
+								def = "-"
+							}
+							fmt.Fprintf(c.App.Writer, "    %-22s %-12s default %-8s %s\n", f.Name, f.Type, def, f.Doc)
+						}
+					}
+					return nil
+				},
+			},
+		},
+	}
+}
+
+// builtinByRef finds "kind/name" among the builtins.
+func builtinByRef(ref string) (interfaces.Plugin, error) {
+	kind, name, ok := strings.Cut(ref, "/")
+	if !ok {
+		return nil, fmt.Errorf("want KIND/NAME (for example consensus/solo), got %q", ref)
+	}
+	cat, err := newCatalog(nil)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := cat.Builtin(interfaces.Kind(kind), name)
+	if !ok {
+		return nil, fmt.Errorf("no built-in %s plugin %q (built-in %s plugins: %v)", kind, name, kind, cat.Known(interfaces.Kind(kind)))
+	}
+	return p, nil
+}
+
+// externalLoader starts external plugins named in a manifest through the
+// go-plugin host. dev allows binaries without a checksum.
+func externalLoader(log hclog.Logger, dev bool) catalog.ExternalLoader {
+	return func(d *manifest.PluginDecl) (interfaces.Plugin, io.Closer, error) {
+		p, err := host.Load(host.LoadOptions{Kind: d.Kind, Name: d.Name, Path: d.Path, SHA256: d.SHA256, Dev: dev, Logger: log})
+		if err != nil {
+			return nil, nil, err
+		}
+		f, err := p.Factory()
+		if err != nil {
+			p.Close()
+			return nil, nil, err
+		}
+		return f, p, nil
+	}
+}
+
+// fileSHA256 returns the sha256 of a file, as a manifest's sha256 holds it.
+func fileSHA256(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("checksum %s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, fmt.Errorf("checksum %s: %w", path, err)
+	}
+	return h.Sum(nil), nil
+}

@@ -1,0 +1,34 @@
+package conformance
+
+import (
+	"fmt"
+
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// Kinds lists the plugin kinds that have a conformance suite.
+var Kinds = []interfaces.Kind{interfaces.KindConsensus, interfaces.KindReputation}
+
+// Suite runs the suite for p's kind on t. It returns an error, without
+// running anything, when the kind has no suite or p does not implement the
+// kind's factory interface.
+func Suite(t TB, p interfaces.Plugin) error {
+	info := p.Info()
+	switch info.Kind {
+	case interfaces.KindConsensus:
+		f, ok := p.(interfaces.ConsensusFactory)
+		if !ok {
+			return fmt.Errorf("%s/%s does not implement interfaces.ConsensusFactory", info.Kind, info.Name)
+		}
+		ConsensusSuite(t, f)
+	case interfaces.KindReputation:
+		f, ok := p.(interfaces.ReputationFactory)
+		if !ok {
+			return fmt.Errorf("%s/%s does not implement interfaces.ReputationFactory", info.Kind, info.Name)
+		}
+		ReputationSuite(t, f)
+	default:
+		return fmt.Errorf("no conformance suite for %s plugins yet (suites exist for %v)", info.Kind, Kinds)
+	}
+	return nil
+}
