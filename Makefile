@@ -10,7 +10,7 @@ PKGS      := ./...
 FUZZTIME  ?= 3s
 export CGO_ENABLED ?= 1
 
-.PHONY: all build run test deps vet unit fuzz-short bench proto clean
+.PHONY: all build run test deps vet unit examples fuzz-short bench proto clean
 
 all: build
 
@@ -26,7 +26,7 @@ run: build
 	./$(BIN) testnet
 
 ## test: vet, unit/property/conformance/end-to-end tests, then a short run of every fuzz target
-test: deps vet unit fuzz-short
+test: deps vet unit examples fuzz-short
 	@echo "make test: all checks passed"
 
 vet:
@@ -34,6 +34,11 @@ vet:
 
 unit:
 	$(GO) test -count=1 -timeout 25m $(PKGS)
+
+## examples: the third-party plugin examples, each its own Go module
+examples:
+	cd plugins/examples/acme-reputation && $(GO) test -count=1 ./...
+	cd plugins/examples/broken-reputation && $(GO) test -count=1 ./...
 
 ## fuzz-short: run each fuzz target for FUZZTIME
 fuzz-short:
