@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/constellation-chain/constellation/builtin/gossip"
 	"github.com/constellation-chain/constellation/builtin/meme"
 	"github.com/constellation-chain/constellation/builtin/solo"
 	"github.com/constellation-chain/constellation/framework/catalog"
@@ -12,6 +13,7 @@ func builtins() []interfaces.Plugin {
 	return []interfaces.Plugin{
 		solo.Factory{},
 		meme.Factory{},
+		gossip.Factory{},
 	}
 }
 
