@@ -129,11 +129,28 @@ func runNode(c *cli.Context) error {
 		return reportDiagnostics(c, m, m.Filename, diags)
 	}
 	defer set.Close()
+	mn, ok := m.Node(c.String("node"))
+	if !ok {
+		return fmt.Errorf("manifest %s has no node %q", m.Filename, c.String("node"))
+	}
+	create := c.Bool("create-keys") || m.Network.Dev
+	key, err := node.LoadKey(mn, base, create)
+	if err != nil {
+		return err
+	}
+	tr, err := openTransport(set, m, mn, key, base)
+	if err != nil {
+		return err
+	}
+	if tr != nil {
+		defer tr.Close()
+	}
 	n, err := node.Assemble(m, set, node.AssembleOptions{
-		NodeName:   c.String("node"),
+		NodeName:   mn.Name,
 		DataDir:    dataDir,
 		KeyBase:    base,
-		CreateKeys: c.Bool("create-keys") || m.Network.Dev,
+		CreateKeys: create,
+		Transport:  tr,
 		Logger:     log,
 	})
 	if err != nil {
@@ -141,7 +158,7 @@ func runNode(c *cli.Context) error {
 	}
 	ctx, stop := signalContext(c.Context)
 	defer stop()
-	if mn, _ := m.Node(c.String("node")); mn.API != "" {
+	if mn.API != "" {
 		srv, err := serveAPI(ctx, mn.API, n, log)
 		if err != nil {
 			return err
