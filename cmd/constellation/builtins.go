@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/constellation-chain/constellation/builtin/gossip"
+	"github.com/constellation-chain/constellation/builtin/honeybadger"
 	"github.com/constellation-chain/constellation/builtin/meme"
 	"github.com/constellation-chain/constellation/builtin/solo"
 	"github.com/constellation-chain/constellation/framework/catalog"
@@ -12,6 +13,7 @@ import (
 func builtins() []interfaces.Plugin {
 	return []interfaces.Plugin{
 		solo.Factory{},
+		honeybadger.Factory{},
 		meme.Factory{},
 		gossip.Factory{},
 	}

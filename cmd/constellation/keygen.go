@@ -1,37 +1,140 @@
 package main
 
 import (
+	"crypto/rand"
 	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/constellation-chain/constellation/framework/keys"
+	"github.com/constellation-chain/constellation/interfaces"
 )
 
 func keygenCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "keygen",
-		Usage:     "create a star key (the node's ed25519 identity)",
+		Usage:     "create star keys, or deal a cluster's threshold keys",
 		ArgsUsage: " ",
-		Description: `Writes a new ed25519 key file (mode 0600) and prints the star id to put in a
-manifest's genesis allocations or another node's configuration. An existing
-file is never overwritten.
+		Description: `With --out, writes one new ed25519 star key (mode 0600) and prints the star id
+to put in a manifest:
 
-   constellation keygen --out keys/star-1.key`,
+   constellation keygen --out keys/star-1.key
+
+With --cluster N, acts as the cluster's trusted dealer: it makes N star keys
+and deals the consensus engine's threshold keys (for HoneyBadger: the BLS
+signature share for the common coin, the decryption share and the public
+keys), one share file per member. Give each machine its two files only;
+secret shares never go in a manifest. The dealer sees every share, so run it
+on a machine you trust and delete the files you hand out (a distributed key
+generation is future work).
+
+   constellation keygen --cluster 4 --out-dir keys
+   # keys/star-1.key keys/star-1.cluster.key ... keys/star-4.cluster.key
+
+Existing files are never overwritten.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "key file to write", Required: true},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write one star key to FILE"},
+			&cli.IntFlag{Name: "cluster", Usage: "deal keys for a cluster of N members"},
+			&cli.StringFlag{Name: "out-dir", Usage: "with --cluster: directory for the key files", Value: "keys"},
+			&cli.StringFlag{Name: "engine", Usage: "with --cluster: consensus engine to deal for", Value: "honeybadger"},
+			&cli.IntFlag{Name: "faulty", Usage: "with --cluster: f, the members that may be Byzantine (default (N-1)/3)"},
 		},
 		Action: func(c *cli.Context) error {
-			key, err := keys.Generate(nil)
-			if err != nil {
-				return err
+			switch {
+			case c.String("out") != "" && c.Int("cluster") > 0:
+				return fmt.Errorf("give --out for one star key or --cluster N for a cluster, not both")
+			case c.String("out") != "":
+				key, err := keys.Generate(nil)
+				if err != nil {
+					return err
+				}
+				if err := keys.Save(c.String("out"), key); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.App.Writer, "%s\n", keys.Star(key))
+				fmt.Fprintf(c.App.ErrWriter, "wrote %s\n", c.String("out"))
+				return nil
+			case c.Int("cluster") > 0:
+				return keygenCluster(c)
 			}
-			if err := keys.Save(c.String("out"), key); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.App.Writer, "%s\n", keys.Star(key))
-			fmt.Fprintf(c.App.ErrWriter, "wrote %s\n", c.String("out"))
-			return nil
+			return fmt.Errorf("give --out FILE or --cluster N (see --help)")
 		},
 	}
+}
+
+// dealer returns the built-in consensus engine name as a KeyDealer.
+func dealer(engine string) (interfaces.KeyDealer, error) {
+	p, err := builtinByRef("consensus/" + engine)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := p.(interfaces.KeyDealer)
+	if !ok {
+		return nil, fmt.Errorf("consensus engine %s needs no dealt keys", engine)
+	}
+	return d, nil
+}
+
+// dealShares deals engine keys for members and returns each member's blob.
+func dealShares(d interfaces.KeyDealer, members []interfaces.StarID, faulty int, rnd io.Reader) (map[interfaces.StarID][]byte, error) {
+	sorted := slices.Clone(members)
+	slices.SortFunc(sorted, func(a, b interfaces.StarID) int {
+		if a.Less(b) {
+			return -1
+		}
+		if b.Less(a) {
+			return 1
+		}
+		return 0
+	})
+	blobs, err := d.DealKeys(sorted, faulty, rnd)
+	if err != nil {
+		return nil, err
+	}
+	if len(blobs) != len(sorted) {
+		return nil, fmt.Errorf("dealer returned %d shares for %d members", len(blobs), len(sorted))
+	}
+	out := map[interfaces.StarID][]byte{}
+	for i, m := range sorted {
+		out[m] = blobs[i]
+	}
+	return out, nil
+}
+
+func keygenCluster(c *cli.Context) error {
+	n, engine, dir := c.Int("cluster"), c.String("engine"), c.String("out-dir")
+	d, err := dealer(engine)
+	if err != nil {
+		return err
+	}
+	stars := make([]interfaces.StarID, n)
+	starKeys := make([][]byte, n)
+	for i := range n {
+		key, err := keys.Generate(nil)
+		if err != nil {
+			return err
+		}
+		stars[i], starKeys[i] = keys.Star(key), key
+	}
+	shares, err := dealShares(d, stars, c.Int("faulty"), rand.Reader)
+	if err != nil {
+		return err
+	}
+	for i := range n {
+		name := fmt.Sprintf("star-%d", i+1)
+		if err := keys.Save(filepath.Join(dir, name+".key"), starKeys[i]); err != nil {
+			return err
+		}
+		share := keys.ClusterShare{Engine: engine, Member: stars[i], Keys: shares[stars[i]]}
+		if err := keys.SaveClusterShare(filepath.Join(dir, name+".cluster.key"), share, false); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "node %q {\n  key_file         = %q\n  cluster_key_file = %q\n  star             = %q\n}\n",
+			name, filepath.Join(dir, name+".key"), filepath.Join(dir, name+".cluster.key"), stars[i])
+	}
+	fmt.Fprintf(c.App.ErrWriter, "dealt %s keys for %d members into %s (add listen, roles and the rest to each node block)\n", engine, n, dir)
+	return nil
 }

@@ -80,8 +80,8 @@ func (p *blockPrinter) print(ev node.BlockEvent, pool int) {
 		}
 	}
 	h := ev.Block.Header
-	fmt.Fprintf(p.w, "block %6d  epoch %6d  txs %5d  rejected %3d  hash %s  %8.1f tx/s  pool %d\n",
-		h.Height, h.Epoch, len(ev.Block.Txs), ev.Rejected, ev.Hash.Short(), rate, pool)
+	fmt.Fprintf(p.w, "block %6d  epoch %6d  txs %5d  dup %5d  rejected %3d  hash %s  %8.1f tx/s  pool %d\n",
+		h.Height, h.Epoch, len(ev.Block.Txs), ev.Duplicates, ev.Rejected, ev.Hash.Short(), rate, pool)
 }
 
 func nodeCommand() *cli.Command {

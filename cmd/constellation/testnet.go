@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/constellation-chain/constellation/builtin/memnet"
+	"github.com/constellation-chain/constellation/framework/catalog"
 	"github.com/constellation-chain/constellation/framework/keys"
 	"github.com/constellation-chain/constellation/framework/loadgen"
 	"github.com/constellation-chain/constellation/framework/manifest"
@@ -82,6 +84,10 @@ func runTestnet(c *cli.Context) error {
 	}
 
 	fmt.Fprintf(out, "network %q from %s, data in %s\n", m.Network.Name, m.Filename, dataDir)
+	shares, err := clusterShares(c, m, set, base)
+	if err != nil {
+		return err
+	}
 	hub := memnet.NewHub()
 	var nodes []*node.Node
 	for i := range m.Nodes {
@@ -100,12 +106,13 @@ func runTestnet(c *cli.Context) error {
 			return err
 		}
 		n, err := node.Assemble(m, set, node.AssembleOptions{
-			NodeName:   mn.Name,
-			DataDir:    filepath.Join(dataDir, mn.Name),
-			KeyBase:    base,
-			CreateKeys: m.Network.Dev,
-			Transport:  tr,
-			Logger:     log.Named(mn.Name),
+			NodeName:      mn.Name,
+			DataDir:       filepath.Join(dataDir, mn.Name),
+			KeyBase:       base,
+			CreateKeys:    m.Network.Dev,
+			ConsensusKeys: shares[self],
+			Transport:     tr,
+			Logger:        log.Named(mn.Name),
 		})
 		if err != nil {
 			return err
@@ -209,7 +216,23 @@ func runLoad(ctx context.Context, log interface{ Warn(string, ...any) }, nodes [
 		return
 	}
 	pace := &keepRate{start: time.Now(), rate: rate}
+	check := time.Now()
 	for i := 0; ctx.Err() == nil; i++ {
+		if time.Since(check) > 3*time.Second {
+			// Accounts whose pending transactions were lost (a node
+			// restarted with them in its pool) continue from their
+			// committed head.
+			check = time.Now()
+			stalled, err := g.Stalled(nodes[0].ChainHead)
+			if err != nil {
+				log.Warn("load generator", "error", err)
+				return
+			}
+			for _, s := range stalled {
+				seq, last, _ := nodes[0].ChainHead(s)
+				g.Resync(s, seq, last)
+			}
+		}
 		tx, err := g.Next()
 		if err != nil {
 			log.Warn("load generator", "error", err)
@@ -225,6 +248,13 @@ func runLoad(ctx context.Context, log interface{ Warn(string, ...any) }, nodes [
 				}
 				continue
 			}
+			if errors.Is(err, pool.ErrStale) || errors.Is(err, pool.ErrConflict) {
+				// This account's view is behind the chain: continue from
+				// its committed head.
+				seq, last, _ := nodes[0].ChainHead(tx.Sender)
+				g.Resync(tx.Sender, seq, last)
+				continue
+			}
 			log.Warn("transaction refused", "error", err)
 		}
 		if !pace.wait(ctx) {
@@ -234,3 +264,64 @@ func runLoad(ctx context.Context, log interface{ Warn(string, ...any) }, nodes [
 }
 
 var _ = os.Stdout
+
+// clusterShares returns every cluster member's engine key share when the
+// consensus engine needs dealt keys: read from each node's share file, or,
+// on a development network where any is missing, dealt afresh by this
+// process as a trusted dealer and saved next to the star keys.
+func clusterShares(c *cli.Context, m *manifest.Manifest, set *catalog.Set, base string) (map[interfaces.StarID][]byte, error) {
+	cons := set.One(interfaces.KindConsensus)
+	d, ok := cons.Plugin.(interfaces.KeyDealer)
+	if !ok {
+		return nil, nil
+	}
+	engine := cons.Info.Name
+	paths := map[interfaces.StarID]string{}
+	var members []interfaces.StarID
+	for i := range m.Nodes {
+		mn := &m.Nodes[i]
+		if !mn.HasRole(manifest.RoleCluster) {
+			continue
+		}
+		key, err := node.LoadKey(mn, base, m.Network.Dev)
+		if err != nil {
+			return nil, err
+		}
+		star := keys.Star(key)
+		path := mn.ClusterKeyFile
+		if path == "" {
+			path = filepath.Join(filepath.Dir(node.KeyPath(mn, base)), mn.Name+".cluster.key")
+		} else if base != "" && !filepath.IsAbs(path) {
+			path = filepath.Join(base, path)
+		}
+		paths[star] = path
+		members = append(members, star)
+	}
+	shares := map[interfaces.StarID][]byte{}
+	var missing error
+	for star, path := range paths {
+		b, err := keys.LoadClusterShare(path, engine, star)
+		if err != nil {
+			missing = err
+			break
+		}
+		shares[star] = b
+	}
+	if missing == nil {
+		return shares, nil
+	}
+	if !m.Network.Dev {
+		return nil, fmt.Errorf("%w; deal the cluster's keys with `constellation keygen --cluster N` and set each node's cluster_key_file", missing)
+	}
+	fmt.Fprintf(c.App.Writer, "dealing %s keys for %d members (development network: this process is the trusted dealer)\n", engine, len(members))
+	shares, err := dealShares(d, members, 0, rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	for star, path := range paths {
+		if err := keys.SaveClusterShare(path, keys.ClusterShare{Engine: engine, Member: star, Keys: shares[star]}, true); err != nil {
+			return nil, err
+		}
+	}
+	return shares, nil
+}

@@ -6,6 +6,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -81,13 +82,15 @@ func (c *Catalog) Builtin(kind interfaces.Kind, name string) (interfaces.Plugin,
 	return p, ok
 }
 
-// Lookup returns a builtin's description; it is manifest.Check's lookup.
+// Lookup returns a builtin's description, with the host's consensus
+// settings added to a consensus plugin's schema; it is manifest.Check's
+// lookup.
 func (c *Catalog) Lookup(kind interfaces.Kind, name string) (interfaces.PluginInfo, bool) {
 	p, ok := c.Builtin(kind, name)
 	if !ok {
 		return interfaces.PluginInfo{}, false
 	}
-	return p.Info(), true
+	return withHostFields(p.Info()), true
 }
 
 // Known lists the builtin names of kind, sorted.
@@ -118,7 +121,10 @@ type Loaded struct {
 	Plugin interfaces.Plugin
 	Info   interfaces.PluginInfo
 	Params []byte
-	closer io.Closer
+	// HostParams holds the kernel's own settings from a consensus plugin's
+	// config block (HostConsensusFields), as JSON.
+	HostParams []byte
+	closer     io.Closer
 }
 
 // Set is every plugin a manifest names, opened.
@@ -215,6 +221,7 @@ func (c *Catalog) open(decl *manifest.PluginDecl) (*Loaded, hcl.Diagnostics) {
 		l.Plugin, l.closer = p, closer
 	}
 	l.Info = l.Plugin.Info()
+	var err error
 	fail := func(summary, detail string) (*Loaded, hcl.Diagnostics) {
 		if l.closer != nil {
 			l.closer.Close()
@@ -227,13 +234,81 @@ func (c *Catalog) open(decl *manifest.PluginDecl) (*Loaded, hcl.Diagnostics) {
 	if err := CheckFactory(decl.Kind, l.Plugin); err != nil {
 		return fail("Plugin does not implement its kind", err.Error())
 	}
-	params, diags := manifest.DecodeConfig(decl, l.Info)
+	params, diags := manifest.DecodeConfig(decl, withHostFields(l.Info))
 	if diags.HasErrors() {
 		if l.closer != nil {
 			l.closer.Close()
 		}
 		return nil, diags
 	}
-	l.Params = params
+	l.Params, l.HostParams, err = splitHostParams(params, l.Info)
+	if err != nil {
+		return fail("Cannot read the decoded config", err.Error())
+	}
 	return l, diags
+}
+
+// splitHostParams separates the host's consensus settings from the
+// plugin's own config, so the plugin sees only fields it declared.
+func splitHostParams(params []byte, info interfaces.PluginInfo) (own, host []byte, err error) {
+	if info.Kind != interfaces.KindConsensus {
+		return params, []byte("{}"), nil
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(params, &all); err != nil {
+		return nil, nil, err
+	}
+	h := map[string]json.RawMessage{}
+	for _, f := range HostConsensusFields {
+		v, ok := all[f.Name]
+		if !ok {
+			continue
+		}
+		h[f.Name] = v
+		declared := false
+		for _, pf := range info.Config {
+			declared = declared || pf.Name == f.Name
+		}
+		if !declared {
+			delete(all, f.Name)
+		}
+	}
+	if own, err = json.Marshal(all); err != nil {
+		return nil, nil, err
+	}
+	if host, err = json.Marshal(h); err != nil {
+		return nil, nil, err
+	}
+	return own, host, nil
+}
+
+// HostConsensusFields are settings of the node runtime that every consensus
+// plugin's config block accepts, whether or not the engine declares them:
+// how many transactions an epoch carries and how long the node waits
+// between proposals when its pool is not full.
+var HostConsensusFields = []interfaces.ConfigField{
+	{Name: "batch_size", Type: interfaces.ConfigNumber, Default: "1000",
+		Doc: "B: transactions per epoch across all members; each member proposes about B/N"},
+	{Name: "block_interval_ms", Type: interfaces.ConfigNumber, Default: "500",
+		Doc: "how long a member waits between proposals when fewer than B/N transactions wait"},
+}
+
+// withHostFields adds HostConsensusFields to a consensus plugin's schema
+// (a field the plugin declares itself keeps the plugin's definition).
+func withHostFields(info interfaces.PluginInfo) interfaces.PluginInfo {
+	if info.Kind != interfaces.KindConsensus {
+		return info
+	}
+	out := info
+	out.Config = append([]interfaces.ConfigField(nil), info.Config...)
+	for _, h := range HostConsensusFields {
+		declared := false
+		for _, f := range info.Config {
+			declared = declared || f.Name == h.Name
+		}
+		if !declared {
+			out.Config = append(out.Config, h)
+		}
+	}
+	return out
 }

@@ -28,6 +28,8 @@ type Generator struct {
 	funded  int
 	fund    uint64
 	rng     *rand.Rand
+	// lastSeen is each account's committed sequence at the last Stalled.
+	lastSeen map[interfaces.StarID]uint64
 }
 
 // New returns a generator paying from faucet to n development wallets, each
@@ -117,6 +119,48 @@ func (g *Generator) Undo(tx *interfaces.Transaction) {
 				g.funded--
 			}
 			return
+		}
+	}
+}
+
+// Stalled returns the accounts whose issued transactions are ahead of
+// their committed chain while the committed chain has not moved since the
+// previous call: their pending transactions were probably lost (a node
+// restarted, or one was refused). Resync sets them back to the committed
+// head so the stream continues from there.
+func (g *Generator) Stalled(head func(interfaces.StarID) (uint64, interfaces.Hash, error)) ([]interfaces.StarID, error) {
+	if g.lastSeen == nil {
+		g.lastSeen = map[interfaces.StarID]uint64{}
+	}
+	var out []interfaces.StarID
+	for _, a := range append([]*account{g.faucet}, g.wallets...) {
+		seq, _, err := head(a.id)
+		if err != nil {
+			return nil, fmt.Errorf("read chain head of %s: %w", a.id.Short(), err)
+		}
+		// Stalled means: already ahead and unmoved at the previous call,
+		// and still so now. lastSeen holds the committed sequence, or
+		// none when the account was not ahead.
+		prev, wasAhead := g.lastSeen[a.id]
+		ahead := a.seq > seq
+		if ahead {
+			g.lastSeen[a.id] = seq
+		} else {
+			delete(g.lastSeen, a.id)
+		}
+		if wasAhead && ahead && seq == prev {
+			out = append(out, a.id)
+			delete(g.lastSeen, a.id)
+		}
+	}
+	return out, nil
+}
+
+// Resync sets star's chain position back to its committed head.
+func (g *Generator) Resync(star interfaces.StarID, seq uint64, last interfaces.Hash) {
+	for _, a := range append([]*account{g.faucet}, g.wallets...) {
+		if a.id == star {
+			a.seq, a.prev = seq, last
 		}
 	}
 }

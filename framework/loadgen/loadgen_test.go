@@ -40,3 +40,28 @@ func TestUndoReissuesTheSameSequence(t *testing.T) {
 		t.Fatalf("after undo got seq %d, want %d", b.Seq, a.Seq)
 	}
 }
+
+func TestStalledAccountsAreResyncedToTheirCommittedHead(t *testing.T) {
+	g := New(interfaces.DevKey("faucet"), 2, 1000, 1)
+	committed := map[interfaces.StarID]uint64{}
+	head := func(s interfaces.StarID) (uint64, interfaces.Hash, error) {
+		return committed[s], interfaces.Hash{}, nil
+	}
+	tx, _ := g.Next() // the faucet is now ahead of its committed chain
+	if s, _ := g.Stalled(head); len(s) != 0 {
+		t.Fatalf("stalled after one look: %v", s)
+	}
+	s, _ := g.Stalled(head)
+	if len(s) != 1 || s[0] != tx.Sender {
+		t.Fatalf("stalled = %v, want the faucet", s)
+	}
+	g.Resync(tx.Sender, 0, interfaces.Hash{})
+	again, _ := g.Next()
+	if again.Seq != 1 {
+		t.Fatalf("after resync seq %d, want 1", again.Seq)
+	}
+	committed[tx.Sender] = 1 // it moves: not stalled
+	if s, _ := g.Stalled(head); len(s) != 0 {
+		t.Fatalf("moving account reported stalled: %v", s)
+	}
+}

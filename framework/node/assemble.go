@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -27,8 +26,11 @@ type AssembleOptions struct {
 	KeyBase string
 	// CreateKeys generates missing key files (development networks only).
 	CreateKeys bool
-	Transport  interfaces.Transport
-	Logger     hclog.Logger
+	// ConsensusKeys, when set, is this node's engine key material,
+	// overriding the manifest's cluster_key_file (testnet deals it).
+	ConsensusKeys []byte
+	Transport     interfaces.Transport
+	Logger        hclog.Logger
 }
 
 // KeyPath returns where node's key file is.
@@ -116,26 +118,26 @@ func Assemble(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions) (*No
 	if !mn.Star.IsZero() && keys.Star(key) != mn.Star {
 		return nil, fmt.Errorf("node %q: key file %s holds %s, but the manifest says star = %s", mn.Name, KeyPath(mn, opts.KeyBase), keys.Star(key), mn.Star)
 	}
-	var clusterKeys []byte
-	if mn.ClusterKeyFile != "" {
+	cons := set.One(interfaces.KindConsensus)
+	if cons == nil {
+		return nil, fmt.Errorf("manifest %s declares no consensus plugin", m.Filename)
+	}
+	clusterKeys := opts.ConsensusKeys
+	if clusterKeys == nil && mn.ClusterKeyFile != "" {
 		path := mn.ClusterKeyFile
 		if opts.KeyBase != "" && !filepath.IsAbs(path) {
 			path = filepath.Join(opts.KeyBase, path)
 		}
-		if clusterKeys, err = os.ReadFile(path); err != nil {
-			return nil, fmt.Errorf("node %q: read cluster key share: %w", mn.Name, err)
+		if clusterKeys, err = keys.LoadClusterShare(path, cons.Info.Name, keys.Star(key)); err != nil {
+			return nil, fmt.Errorf("node %q: %w", mn.Name, err)
 		}
 	}
 	members, err := ClusterMembers(m, opts.KeyBase, opts.CreateKeys)
 	if err != nil {
 		return nil, err
 	}
-	cons := set.One(interfaces.KindConsensus)
-	if cons == nil {
-		return nil, fmt.Errorf("manifest %s declares no consensus plugin", m.Filename)
-	}
 	var hp hostParams
-	if err := json.Unmarshal(cons.Params, &hp); err != nil {
+	if err := json.Unmarshal(cons.HostParams, &hp); err != nil {
 		return nil, fmt.Errorf("consensus config of %s: %w", cons.Info.Name, err)
 	}
 	cfg := Config{

@@ -66,10 +66,11 @@ type Config struct {
 
 // BlockEvent announces a committed block.
 type BlockEvent struct {
-	Block    *interfaces.Block
-	Hash     interfaces.Hash
-	Rejected int // decided transactions the ledger refused (invalid or duplicates)
-	At       time.Time
+	Block      *interfaces.Block
+	Hash       interfaces.Hash
+	Rejected   int // decided transactions the ledger refused
+	Duplicates int // transactions more than one member proposed (applied once)
+	At         time.Time
 }
 
 // Node is one running star. Submit, Head, Balance and Subscribe may be
@@ -86,6 +87,7 @@ type Node struct {
 
 	inbox     chan interfaces.Envelope
 	syncInbox chan interfaces.Envelope
+	outTxs    chan *interfaces.Transaction
 	kick      chan struct{}
 	syncer    *blocksync.Syncer
 	// recent holds the last consensus messages received, fed again to a
@@ -152,6 +154,7 @@ func Open(cfg Config) (*Node, error) {
 		store:     st,
 		inbox:     make(chan interfaces.Envelope, 4096),
 		syncInbox: make(chan interfaces.Envelope, 256),
+		outTxs:    make(chan *interfaces.Transaction, 65536),
 		kick:      make(chan struct{}, 1),
 		subs:      map[int]chan BlockEvent{},
 	}
@@ -237,8 +240,13 @@ func (n *Node) subscribe() error {
 	}
 	n.cancelTopic = append(n.cancelTopic, cancel)
 	if len(n.cfg.Members) > 1 {
+		cancel, err := tr.Subscribe(interfaces.TxTopic(n.cfg.Cluster), n.receiveTxs)
+		if err != nil {
+			return fmt.Errorf("subscribe to transactions: %w", err)
+		}
+		n.cancelTopic = append(n.cancelTopic, cancel)
 		n.syncer = blocksync.New(n.self, n.cfg.Members, (len(n.cfg.Members)-1)/3)
-		cancel, err := tr.Subscribe(blocksync.Topic, func(e interfaces.Envelope) {
+		cancel, err = tr.Subscribe(blocksync.Topic, func(e interfaces.Envelope) {
 			select {
 			case n.syncInbox <- e:
 			default:
@@ -298,13 +306,71 @@ func (n *Node) Submit(tx *interfaces.Transaction) error {
 	if err := n.pool.Add(tx); err != nil {
 		return err
 	}
+	if n.cfg.Transport != nil && len(n.cfg.Members) > 1 {
+		// Every delegate keeps the whole cluster's pool, so each can sample
+		// its B/N slice from all of it.
+		select {
+		case n.outTxs <- tx:
+		default:
+			n.log.Debug("transaction gossip queue full; the transaction stays local")
+		}
+	}
+	n.kickIfFull()
+	return nil
+}
+
+// receiveTxs adds a gossiped batch of transactions to the pool.
+func (n *Node) receiveTxs(e interfaces.Envelope) {
+	batch, err := interfaces.DecodeTxBatch(e.Payload)
+	if err != nil {
+		n.log.Debug("malformed transaction gossip", "from", e.From.Short(), "error", err)
+		return
+	}
+	for _, tx := range batch.Txs {
+		n.pool.Add(tx) // duplicates and stale ones are expected; nothing to do
+	}
+	n.kickIfFull()
+}
+
+// gossipTxs publishes submitted transactions to the cluster's topic in
+// batches, until ctx ends.
+func (n *Node) gossipTxs(ctx context.Context) {
+	const maxBatch = 512
+	flush := time.NewTicker(10 * time.Millisecond)
+	defer flush.Stop()
+	var batch []*interfaces.Transaction
+	send := func() {
+		if len(batch) == 0 {
+			return
+		}
+		b := interfaces.TxBatch{Txs: batch}
+		if err := n.cfg.Transport.Publish(ctx, interfaces.TxTopic(n.cfg.Cluster), b.Encode()); err != nil {
+			n.log.Debug("publish transactions", "error", err)
+		}
+		batch = nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case tx := <-n.outTxs:
+			batch = append(batch, tx)
+			if len(batch) >= maxBatch {
+				send()
+			}
+		case <-flush.C:
+			send()
+		}
+	}
+}
+
+func (n *Node) kickIfFull() {
 	if n.pool.Len() >= n.share() {
 		select {
 		case n.kick <- struct{}{}:
 		default:
 		}
 	}
-	return nil
 }
 
 // Subscribe returns a channel of committed blocks and a cancel function. A
@@ -340,6 +406,11 @@ func (n *Node) share() int {
 // protocol input passes through this one goroutine.
 func (n *Node) Run(ctx context.Context) error {
 	defer n.close()
+	if n.cfg.Transport != nil && len(n.cfg.Members) > 1 {
+		gctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go n.gossipTxs(gctx)
+	}
 	for _, m := range n.replayed {
 		n.send(ctx, m)
 	}
@@ -401,6 +472,7 @@ func (n *Node) propose(ctx context.Context) error {
 	if len(n.cfg.Members) > 1 && len(candidates) > share {
 		txs = sampleBySender(n.rng, candidates, share)
 	}
+	n.log.Debug("proposing", "epoch", n.engine.Epoch(), "pool", n.pool.Len(), "reaped", len(candidates), "proposed", len(txs))
 	batch := interfaces.TxBatch{Timestamp: n.cfg.Now().UnixMilli(), Txs: txs}
 	data := batch.Encode()
 	if err := n.wal.Append(wal.Entry{Kind: wal.KindPropose, Epoch: n.engine.Epoch(), Data: data}); err != nil {
@@ -621,7 +693,7 @@ func (n *Node) commit(d interfaces.Decision) error {
 	// arrives before its sender's previous one (they came in different
 	// contributions) gets one more try after the first pass.
 	var retry, refused []*interfaces.Transaction
-	full := false
+	full, rejected := false, 0
 	for pass := 0; pass < 2 && !full; pass++ {
 		for _, tx := range txs {
 			err := b.Apply(tx)
@@ -640,6 +712,7 @@ func (n *Node) commit(d interfaces.Decision) error {
 				retry = append(retry, tx)
 				continue
 			}
+			rejected++
 			n.log.Debug("decided transaction rejected", "tx", tx.ID().Short(), "error", err)
 			if !errors.Is(err, ledger.ErrInsufficientBalance) && !errors.Is(err, ledger.ErrSequenceGap) {
 				refused = append(refused, tx)
@@ -647,7 +720,6 @@ func (n *Node) commit(d interfaces.Decision) error {
 		}
 		txs, retry = retry, nil
 	}
-	rejected := duplicates + len(txs)
 	meta := interfaces.BlockMeta{Proposers: proposers, Members: n.cfg.Members, Faults: n.faults}
 	block, changes := b.Finish(d.Epoch, ts, meta)
 	if err := n.store.CommitBlock(block, changes); err != nil {
@@ -661,7 +733,7 @@ func (n *Node) commit(d interfaces.Decision) error {
 	}
 	n.pool.Committed(block.Txs)
 	n.pool.Drop(refused)
-	n.publish(BlockEvent{Block: block, Hash: block.Hash(), Rejected: rejected, At: n.cfg.Now()})
+	n.publish(BlockEvent{Block: block, Hash: block.Hash(), Rejected: rejected, Duplicates: duplicates, At: n.cfg.Now()})
 	return nil
 }
 

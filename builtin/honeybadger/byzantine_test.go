@@ -1,0 +1,127 @@
+package honeybadger
+
+import (
+	"testing"
+
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// Full HoneyBadger epochs with up to f Byzantine members; every case checks
+// agreement, validity (≥ N−f contributions), termination and that no honest
+// member is blamed, and the Byzantine ones the fault it must leave.
+
+func noSchedule() Params {
+	p := DefaultParams()
+	p.CoinSchedule = false // every agreement round flips the threshold coin
+	return p
+}
+
+func TestByzantineMembers(t *testing.T) {
+	type setup func(net *testNet, byz []int)
+	cases := []struct {
+		name   string
+		n      int
+		p      Params
+		epochs int
+		seeds  int
+		setup  setup
+		want   interfaces.FaultKind // reported against every Byzantine node; 0 for none
+	}{
+		{"silent/N4/full", 4, DefaultParams(), 2, 2, func(net *testNet, byz []int) {
+			for _, b := range byz {
+				net.kind[b] = silent
+			}
+		}, 0},
+		{"silent/N7/full-no-schedule", 7, noSchedule(), 1, 1, func(net *testNet, byz []int) {
+			for _, b := range byz {
+				net.kind[b] = silent
+			}
+		}, 0},
+		{"rbc-equivocation/N4", 4, modeA(), 3, 4, func(net *testNet, byz []int) {
+			for _, b := range byz {
+				net.kind[b] = mutate
+				net.mutators[b] = RBCEquivocation(net.members, 0, 7)
+			}
+		}, interfaces.FaultEquivocation},
+		{"corrupt-shards/N7", 7, modeA(), 2, 2, func(net *testNet, byz []int) {
+			for _, b := range byz {
+				net.kind[b] = mutate
+				net.mutators[b] = CorruptShards()
+			}
+		}, interfaces.FaultInvalidMerkle},
+		{"invalid-coin-shares/N4", 4, noSchedule(), 2, 2, func(net *testNet, byz []int) {
+			for _, b := range byz {
+				net.kind[b] = mutate
+				net.mutators[b] = InvalidCoinShares()
+			}
+		}, interfaces.FaultInvalidShare},
+		{"invalid-decryption-shares/N4", 4, DefaultParams(), 2, 2, func(net *testNet, byz []int) {
+			for _, b := range byz {
+				net.kind[b] = mutate
+				net.mutators[b] = InvalidDecryptionShares()
+			}
+		}, interfaces.FaultInvalidShare},
+		{"garbage/N4", 4, modeA(), 2, 2, func(net *testNet, byz []int) {
+			for _, b := range byz {
+				net.kind[b] = mutate
+				net.mutators[b] = Garbage()
+			}
+		}, interfaces.FaultMalformed},
+		{"replay/N4", 4, modeA(), 6, 2, func(net *testNet, byz []int) {
+			for _, b := range byz {
+				net.kind[b] = mutate
+				net.mutators[b] = ReplayOld(2)
+			}
+		}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := (tc.n - 1) / 3
+			for s := range tc.seeds {
+				net := newTestNet(t, tc.n, uint64(100+s), tc.p)
+				net.epochs = tc.epochs
+				byz := make([]int, f)
+				for i := range byz {
+					byz[i] = (s + 2*i + 1) % tc.n
+				}
+				tc.setup(net, byz)
+				net.run(1 << 22)
+				net.checkAgreement()
+				for _, b := range byz {
+					t.Logf("seed %d: faults against Byzantine node %d: %v", s, b, net.faultKinds(b))
+				}
+				if tc.want != 0 {
+					for _, b := range byz {
+						if net.faultKinds(b)[tc.want] == 0 {
+							t.Fatalf("seed %d: no %v reported against Byzantine node %d (got %v)", s, tc.want, b, net.faultKinds(b))
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// A proposer that broadcasts something that is not a valid ciphertext is
+// dropped by every honest member alike, and reported.
+func TestUndecryptableProposalDroppedDeterministically(t *testing.T) {
+	for _, n := range []int{4, 7} {
+		net := newTestNet(t, n, 9, DefaultParams())
+		net.epochs = 2
+		net.kind[0] = mutate // Byzantine, but sends what its engine makes
+		net.nodes[0].cs = nil
+		net.run(1 << 22)
+		net.checkAgreement()
+		hon := net.honestNodes()
+		for _, d := range net.decisions[hon[0]] {
+			for _, c := range d.Contributions {
+				if c.Proposer == net.members[0] {
+					t.Fatalf("N=%d: epoch %d includes the undecryptable proposal", n, d.Epoch)
+				}
+			}
+		}
+		if net.faultKinds(0)[interfaces.FaultInvalidBlock] == 0 {
+			t.Fatalf("N=%d: no FaultInvalidBlock against the proposer: %v", n, net.faultKinds(0))
+		}
+	}
+}
