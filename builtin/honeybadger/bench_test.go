@@ -14,7 +14,8 @@ import (
 // Each member contributes txPerNode random 250-byte transactions per
 // epoch (B/N = 100). Mode A is protocol only (no encryption, predictable
 // coin); mode B adds threshold encryption and the threshold coin (here
-// without transaction signatures, which are the host's). Metrics: unique
+// without transaction signatures, which are the host's); mode C is B with
+// f silent members. Metrics: unique
 // committed tx/s, ms/epoch, messages/epoch and bytes/epoch across all
 // members.
 //
@@ -22,9 +23,10 @@ import (
 func BenchmarkEpochs(b *testing.B) {
 	const txSize, txPerNode = 250, 100
 	for _, mode := range []struct {
-		name string
-		p    Params
-	}{{"A", modeA()}, {"B", DefaultParams()}} {
+		name   string
+		p      Params
+		silent bool
+	}{{"A", modeA(), false}, {"B", DefaultParams(), false}, {"C", DefaultParams(), true}} {
 		for _, n := range []int{4, 7, 10, 16} {
 			b.Run(fmt.Sprintf("mode=%s/N=%d", mode.name, n), func(b *testing.B) {
 				rng := rand.New(rand.NewPCG(uint64(n), 1))
@@ -43,6 +45,11 @@ func BenchmarkEpochs(b *testing.B) {
 					return c
 				}
 				net.epochs = b.N
+				if mode.silent {
+					for i := range (n - 1) / 3 {
+						net.kind[n-1-i] = silent
+					}
+				}
 				cpu0 := cpuTime()
 				start := time.Now()
 				b.ResetTimer()
@@ -57,6 +64,7 @@ func BenchmarkEpochs(b *testing.B) {
 				if len(net.decisions[0]) < b.N {
 					b.Fatalf("decided %d of %d epochs", len(net.decisions[0]), b.N)
 				}
+				net.checkAgreement()
 				b.ReportMetric(float64(txs)/elapsed.Seconds(), "tx/s")
 				b.ReportMetric(float64(elapsed.Milliseconds())/float64(b.N), "ms/epoch")
 				b.ReportMetric(float64(net.delivered)/float64(b.N), "msgs/epoch")

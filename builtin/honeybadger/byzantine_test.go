@@ -1,7 +1,10 @@
 package honeybadger
 
 import (
+	"fmt"
 	"testing"
+
+	"pgregory.net/rapid"
 
 	"github.com/constellation-chain/constellation/interfaces"
 )
@@ -124,4 +127,38 @@ func TestUndecryptableProposalDroppedDeterministically(t *testing.T) {
 			t.Fatalf("N=%d: no FaultInvalidBlock against the proposer: %v", n, net.faultKinds(0))
 		}
 	}
+}
+
+// Property: for any seed, cluster size and assignment of up to f Byzantine
+// members to any mix of the behaviours above, honest members agree, decide
+// at least N−f contributions per epoch, terminate and never blame each
+// other (protocol-only mode, so many cases run quickly).
+func TestAgreementUnderRandomByzantineMix(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		n := rapid.SampledFrom([]int{4, 5, 7}).Draw(rt, "n")
+		f := (n - 1) / 3
+		seed := rapid.Uint64().Draw(rt, "seed")
+		net := newTestNet(rt, n, seed, modeA())
+		net.epochs = 3
+		byz := rapid.IntRange(0, f).Draw(rt, "byzantine")
+		for k := range byz {
+			i := (int(seed%uint64(n)) + k) % n
+			switch rapid.IntRange(0, 5).Draw(rt, fmt.Sprintf("behaviour%d", k)) {
+			case 0:
+				net.kind[i] = silent
+			case 1:
+				net.kind[i], net.mutators[i] = mutate, RBCEquivocation(net.members, 0, seed)
+			case 2:
+				net.kind[i], net.mutators[i] = mutate, CorruptShards()
+			case 3:
+				net.kind[i], net.mutators[i] = mutate, Garbage()
+			case 4:
+				net.kind[i], net.mutators[i] = mutate, ReplayOld(1)
+			case 5:
+				net.kind[i], net.mutators[i] = mutate, Chain(RBCEquivocation(net.members, 0, seed), CorruptShards())
+			}
+		}
+		net.run(1 << 22)
+		net.checkAgreement()
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
-	"testing"
 
 	"github.com/constellation-chain/constellation/interfaces"
 )
@@ -31,7 +30,7 @@ type packet struct {
 }
 
 type testNet struct {
-	t              testing.TB
+	t              fataler
 	rng            *rand.Rand
 	members        []interfaces.StarID
 	nodes          []*Engine
@@ -84,7 +83,7 @@ func paramsJSON(p Params) []byte {
 	return b
 }
 
-func newTestNet(t testing.TB, n int, seed uint64, p Params) *testNet {
+func newTestNet(t fataler, n int, seed uint64, p Params) *testNet {
 	t.Helper()
 	members := testMembers(n)
 	var keys [][]byte

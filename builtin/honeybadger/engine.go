@@ -19,6 +19,10 @@ const (
 	maxFutureMsgsPerSender  = 1 << 14
 	maxFutureBytesPerSender = 16 << 20
 	maxFutureBytes          = 128 << 20
+	// maxBufferedAhead: messages this many epochs beyond the window are
+	// dropped outright rather than buffered; no honest member gets that
+	// far ahead without this member's help for thousands of epochs.
+	maxBufferedAhead = 1024
 )
 
 type futureMsg struct {
@@ -233,6 +237,9 @@ func (e *Engine) route(j int, m *Message, size int) {
 		// A decided epoch: late honest messages are normal under
 		// asynchrony, so they are ignored rather than reported.
 	case m.Epoch >= e.lowest+e.window:
+		if m.Epoch-e.lowest >= e.window+maxBufferedAhead {
+			return
+		}
 		if e.futureCount[j] >= maxFutureMsgsPerSender || e.futureBytes[j]+size > maxFutureBytesPerSender || e.futureTotal+size > maxFutureBytes {
 			return // dropped: a sender this far ahead will bring us along with TERM and READY quorums or is hostile
 		}
