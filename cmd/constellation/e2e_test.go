@@ -64,6 +64,10 @@ func singleNodeManifest(t *testing.T, dir string) string {
 		t.Fatal("default manifest has no star-2")
 	}
 	src = src[:i] + strings.ReplaceAll(src[i:], `["star", "cluster"]`, `["star"]`)
+	// The solo engine instead of HoneyBadger, without the network transport.
+	src = regexp.MustCompile(`(?s)plugin "consensus" "honeybadger" \{.*?\n\}\n`).ReplaceAllString(src,
+		"plugin \"consensus\" \"solo\" {\n  source = \"builtin\"\n  config { batch_size = 2000 }\n}\n")
+	src = regexp.MustCompile(`(?s)plugin "transport" "gossip" \{.*?\n\}\n`).ReplaceAllString(src, "")
 	path := filepath.Join(dir, "net.hcl")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -82,8 +86,8 @@ func TestManifestValidateNamesFileAndLine(t *testing.T) {
 	dir := t.TempDir()
 	src := string(manifest.Default())
 	// Break the consensus plugin's name: the error must point at its line.
-	line := 1 + strings.Count(src[:strings.Index(src, `plugin "consensus" "solo"`)], "\n")
-	src = strings.Replace(src, `plugin "consensus" "solo"`, `plugin "consensus" "sollo"`, 1)
+	line := 1 + strings.Count(src[:strings.Index(src, `plugin "consensus" "honeybadger"`)], "\n")
+	src = strings.Replace(src, `plugin "consensus" "honeybadger"`, `plugin "consensus" "honeybadgr"`, 1)
 	path := filepath.Join(dir, "broken.hcl")
 	os.WriteFile(path, []byte(src), 0o644)
 	_, errOut, code := run(t, dir, "manifest", "validate", "broken.hcl")
@@ -93,7 +97,7 @@ func TestManifestValidateNamesFileAndLine(t *testing.T) {
 	if want := fmt.Sprintf("broken.hcl:%d", line); !strings.Contains(errOut, want) {
 		t.Fatalf("diagnostics do not name %s:\n%s", want, errOut)
 	}
-	if !strings.Contains(errOut, "solo") {
+	if !strings.Contains(errOut, "honeybadger") || !strings.Contains(errOut, "solo") {
 		t.Fatalf("diagnostics do not list the known engines:\n%s", errOut)
 	}
 }

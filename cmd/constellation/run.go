@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/constellation-chain/constellation/framework/api"
+	"github.com/constellation-chain/constellation/framework/keys"
 	"github.com/constellation-chain/constellation/framework/manifest"
 	"github.com/constellation-chain/constellation/framework/node"
 	"github.com/constellation-chain/constellation/interfaces"
@@ -61,27 +62,38 @@ func signalContext(parent context.Context) (context.Context, context.CancelFunc)
 // blockPrinter writes one line per committed block with a moving tx/s.
 type blockPrinter struct {
 	w      io.Writer
-	window []node.BlockEvent
+	window []summaryEvent
 }
 
-func (p *blockPrinter) print(ev node.BlockEvent, pool int) {
-	p.window = append(p.window, ev)
+type summaryEvent struct {
+	at  time.Time
+	txs int
+}
+
+// rate records a block and returns the tx/s over the last ten blocks.
+func (p *blockPrinter) rate(at time.Time, txs int) float64 {
+	p.window = append(p.window, summaryEvent{at: at, txs: txs})
 	if len(p.window) > 10 {
 		p.window = p.window[1:]
 	}
-	rate := 0.0
-	if n := len(p.window); n > 1 {
-		txs := 0
-		for _, e := range p.window[1:] {
-			txs += len(e.Block.Txs)
-		}
-		if d := p.window[n-1].At.Sub(p.window[0].At); d > 0 {
-			rate = float64(txs) / d.Seconds()
-		}
+	n := len(p.window)
+	if n < 2 {
+		return 0
 	}
+	sum := 0
+	for _, e := range p.window[1:] {
+		sum += e.txs
+	}
+	if d := p.window[n-1].at.Sub(p.window[0].at); d > 0 {
+		return float64(sum) / d.Seconds()
+	}
+	return 0
+}
+
+func (p *blockPrinter) print(ev node.BlockEvent, pool int) {
 	h := ev.Block.Header
 	fmt.Fprintf(p.w, "block %6d  epoch %6d  txs %5d  dup %5d  rejected %3d  hash %s  %8.1f tx/s  pool %d\n",
-		h.Height, h.Epoch, len(ev.Block.Txs), ev.Duplicates, ev.Rejected, ev.Hash.Short(), rate, pool)
+		h.Height, h.Epoch, len(ev.Block.Txs), ev.Duplicates, ev.Rejected, ev.Hash.Short(), p.rate(ev.At, len(ev.Block.Txs)), pool)
 }
 
 func nodeCommand() *cli.Command {
@@ -107,6 +119,7 @@ network runtime.`,
 				&cli.StringFlag{Name: "node", Aliases: []string{"n"}, Usage: "which node block of the manifest this process runs", Required: true},
 				&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "data directory", Value: "data/node"},
 				&cli.BoolFlag{Name: "create-keys", Usage: "generate missing key files (development networks only)"},
+				&cli.StringFlag{Name: "cluster-key", Usage: "cluster key share FILE (overrides the manifest's cluster_key_file)"},
 			},
 			Action: runNode,
 		}},
@@ -145,13 +158,21 @@ func runNode(c *cli.Context) error {
 	if tr != nil {
 		defer tr.Close()
 	}
+	var shareKeys []byte
+	if f := c.String("cluster-key"); f != "" {
+		cons := set.One(interfaces.KindConsensus)
+		if shareKeys, err = keys.LoadClusterShare(f, cons.Info.Name, keys.Star(key)); err != nil {
+			return err
+		}
+	}
 	n, err := node.Assemble(m, set, node.AssembleOptions{
-		NodeName:   mn.Name,
-		DataDir:    dataDir,
-		KeyBase:    base,
-		CreateKeys: create,
-		Transport:  tr,
-		Logger:     log,
+		ConsensusKeys: shareKeys,
+		NodeName:      mn.Name,
+		DataDir:       dataDir,
+		KeyBase:       base,
+		CreateKeys:    create,
+		Transport:     tr,
+		Logger:        log,
 	})
 	if err != nil {
 		return err

@@ -38,8 +38,10 @@ from the data directory.
    constellation testnet --blocks 20          # stop after 20 blocks
    constellation testnet --manifest my.hcl --data data/my-net
 
-In this build the nodes run in one process and talk over the in-memory
-transport; each node keeps its own bbolt data directory under --data.`,
+Each node is its own process (constellation node run) talking over the
+manifest's transport on loopback, with its log in DATA/NODE/node.log; the
+load generator submits through each node's HTTP API. --in-process runs all
+nodes inside this process over an in-memory transport instead.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dev", Usage: "allow external plugin binaries without a sha256 in the manifest (development only)"},
 			&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Usage: "manifest FILE (default: the embedded default manifest)"},
@@ -49,6 +51,7 @@ transport; each node keeps its own bbolt data directory under --data.`,
 			&cli.StringFlag{Name: "faucet", Usage: "genesis allocation the load generator spends, as dev:NAME", Value: "dev:faucet"},
 			&cli.IntFlag{Name: "blocks", Usage: "stop after this many new blocks (0: run until Ctrl-C)"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (0: run until Ctrl-C)"},
+			&cli.BoolFlag{Name: "in-process", Usage: "run every node in this process over an in-memory transport"},
 		},
 		Action: runTestnet,
 	}
@@ -87,6 +90,9 @@ func runTestnet(c *cli.Context) error {
 	shares, err := clusterShares(c, m, set, base)
 	if err != nil {
 		return err
+	}
+	if !c.Bool("in-process") {
+		return runProcesses(c, ctx, m, base, shares)
 	}
 	hub := memnet.NewHub()
 	var nodes []*node.Node
@@ -288,13 +294,7 @@ func clusterShares(c *cli.Context, m *manifest.Manifest, set *catalog.Set, base 
 			return nil, err
 		}
 		star := keys.Star(key)
-		path := mn.ClusterKeyFile
-		if path == "" {
-			path = filepath.Join(filepath.Dir(node.KeyPath(mn, base)), mn.Name+".cluster.key")
-		} else if base != "" && !filepath.IsAbs(path) {
-			path = filepath.Join(base, path)
-		}
-		paths[star] = path
+		paths[star] = sharePath(mn, base)
 		members = append(members, star)
 	}
 	shares := map[interfaces.StarID][]byte{}
@@ -324,4 +324,17 @@ func clusterShares(c *cli.Context, m *manifest.Manifest, set *catalog.Set, base 
 		}
 	}
 	return shares, nil
+}
+
+// sharePath is where a node's cluster key share lives: its manifest's
+// cluster_key_file, or <name>.cluster.key beside its star key.
+func sharePath(mn *manifest.Node, base string) string {
+	path := mn.ClusterKeyFile
+	if path == "" {
+		return filepath.Join(filepath.Dir(node.KeyPath(mn, base)), mn.Name+".cluster.key")
+	}
+	if base != "" && !filepath.IsAbs(path) {
+		path = filepath.Join(base, path)
+	}
+	return path
 }

@@ -207,14 +207,20 @@ func TestCheckResolvesPluginsAndDecodesConfigs(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	soloWithBlockInterval := fakeSolo
-	soloWithBlockInterval.Config = append(soloWithBlockInterval.Config, interfaces.ConfigField{Name: "block_interval_ms", Type: interfaces.ConfigNumber})
-	lookup2, _ := fakeCatalog(soloWithBlockInterval)
-	if d := Check(m, lookup2, known); len(d) != 0 {
+	// The default manifest runs honeybadger with the host's batch settings
+	// and the gossip transport.
+	fakeHB := fakeSolo
+	fakeHB.Name = "honeybadger"
+	fakeHB.Config = append(fakeHB.Config, interfaces.ConfigField{Name: "block_interval_ms", Type: interfaces.ConfigNumber})
+	fakeGossip := interfaces.PluginInfo{Kind: interfaces.KindTransport, Name: "gossip", Version: "0.1.0", APIVersions: []int{interfaces.APIVersion}}
+	lookup2, known2 := fakeCatalog(fakeHB, fakeGossip)
+	if d := Check(m, lookup2, known2); len(d) != 0 {
 		t.Fatalf("default manifest: %v", d)
 	}
-	// The default manifest sets block_interval_ms, which fakeSolo lacks.
-	if d := Check(m, lookup, known); len(d) != 1 || d[0].Summary != "Unsupported argument" || !strings.Contains(d[0].Detail, "block_interval_ms") {
+	// Without block_interval_ms in the schema, the default's setting is refused.
+	fakeHB.Config = fakeHB.Config[:1]
+	lookup3, known3 := fakeCatalog(fakeHB, fakeGossip)
+	if d := Check(m, lookup3, known3); len(d) != 1 || d[0].Summary != "Unsupported argument" || !strings.Contains(d[0].Detail, "block_interval_ms") {
 		t.Fatalf("unknown field: %v", d)
 	}
 

@@ -98,12 +98,31 @@ node "star-4" {
 # The config block is checked against the schema the plugin declares before
 # the plugin starts; unknown fields and wrong types are reported here.
 
-# solo: one proposer, no fault tolerance. For development only (like
-# geth --dev); use a Byzantine-fault-tolerant consensus for a real network.
-plugin "consensus" "solo" {
+# HoneyBadger BFT: asynchronous Byzantine agreement among the cluster's four
+# delegates (tolerates f = 1 faulty one), with a threshold-signature common
+# coin and threshold encryption of proposals. Its keys are dealt by a
+# trusted dealer: `constellation keygen --cluster 4` for a real network; on
+# this development network `constellation testnet` deals them itself into
+# the data directory (keys/<node>.cluster.key).
+#
+# batch_size and block_interval_ms are the node's own settings and are
+# accepted in every consensus plugin's config block.
+plugin "consensus" "honeybadger" {
   source = "builtin"
   config {
-    batch_size        = 2000 # most transactions per block
-    block_interval_ms = 500  # time between blocks, in milliseconds
+    batch_size        = 2000 # B: transactions per epoch across all delegates
+    block_interval_ms = 200  # wait between proposals when the pool is not full
   }
+}
+
+# For a single-node development chain, use the solo engine instead (one
+# proposer, no fault tolerance, like geth --dev) and give only one node the
+# cluster role:
+#
+#   plugin "consensus" "solo" { source = "builtin" }
+
+# The libp2p transport: Noise-encrypted TCP between the nodes, gossipsub for
+# transactions and blocks, direct streams for consensus messages.
+plugin "transport" "gossip" {
+  source = "builtin"
 }

@@ -91,14 +91,14 @@ func TestDefaultManifestParsesCleanly(t *testing.T) {
 		}
 	}
 	cons := m.PluginsOf(interfaces.KindConsensus)
-	if len(cons) != 1 || cons[0].Name != "solo" || !cons[0].Builtin || cons[0].Config == nil {
+	if len(cons) != 1 || cons[0].Name != "honeybadger" || !cons[0].Builtin || cons[0].Config == nil {
 		t.Fatalf("consensus plugins = %+v", cons)
 	}
-	info := interfaces.PluginInfo{Kind: interfaces.KindConsensus, Name: "solo", Version: "0.1.0", APIVersions: []int{1},
+	info := interfaces.PluginInfo{Kind: interfaces.KindConsensus, Name: "honeybadger", Version: "0.1.0", APIVersions: []int{1},
 		Config: []interfaces.ConfigField{{Name: "batch_size", Type: interfaces.ConfigNumber}, {Name: "block_interval_ms", Type: interfaces.ConfigNumber}}}
 	out, diags := DecodeConfig(cons[0], info)
-	if diags.HasErrors() || string(out) != `{"batch_size":2000,"block_interval_ms":500}` {
-		t.Fatalf("solo config = %s, %v", out, diags)
+	if diags.HasErrors() || string(out) != `{"batch_size":2000,"block_interval_ms":200}` {
+		t.Fatalf("consensus config = %s, %v", out, diags)
 	}
 	if !bytes.Equal(Default(), defaultSource) {
 		t.Fatal("Default() differs from the embedded source")

@@ -88,8 +88,15 @@ type Node struct {
 	inbox     chan interfaces.Envelope
 	syncInbox chan interfaces.Envelope
 	outTxs    chan *interfaces.Transaction
-	kick      chan struct{}
-	syncer    *blocksync.Syncer
+	outq      map[interfaces.StarID]chan outMsg // per-peer sender queues, used by Run's goroutine only
+	dropped   uint64
+	// Messages sent since the decision before last, for retransmission
+	// when the epoch stalls (a link may lose frames when it breaks).
+	olderOut, recentOut []interfaces.OutMessage
+	lastDecision        time.Time
+	lastRetransmit      time.Time
+	kick                chan struct{}
+	syncer              *blocksync.Syncer
 	// recent holds the last consensus messages received, fed again to a
 	// fresh engine after catch-up moves it to a later epoch.
 	recent []interfaces.Envelope
@@ -155,6 +162,7 @@ func Open(cfg Config) (*Node, error) {
 		inbox:     make(chan interfaces.Envelope, 4096),
 		syncInbox: make(chan interfaces.Envelope, 256),
 		outTxs:    make(chan *interfaces.Transaction, 65536),
+		outq:      map[interfaces.StarID]chan outMsg{},
 		kick:      make(chan struct{}, 1),
 		subs:      map[int]chan BlockEvent{},
 	}
@@ -439,6 +447,7 @@ func (n *Node) Run(ctx context.Context) error {
 			if err := n.propose(ctx); err != nil {
 				return err
 			}
+			n.retransmitIfStalled(ctx)
 		case <-n.kick:
 			if err := n.propose(ctx); err != nil {
 				return err
@@ -613,6 +622,14 @@ func (n *Node) handle(ctx context.Context, out interfaces.Output) error {
 	for _, m := range out.Messages {
 		n.send(ctx, m)
 	}
+	n.recentOut = append(n.recentOut, out.Messages...)
+	if len(n.recentOut) > maxRecentOut {
+		n.recentOut = n.recentOut[len(n.recentOut)-maxRecentOut:]
+	}
+	if len(out.Decisions) > 0 {
+		n.lastDecision = time.Now()
+		n.olderOut, n.recentOut = n.recentOut, nil
+	}
 	n.faults = append(n.faults, out.Faults...)
 	for _, d := range out.Decisions {
 		if err := n.commit(d); err != nil {
@@ -638,11 +655,49 @@ func (n *Node) send(ctx context.Context, m interfaces.OutMessage) {
 		targets = n.cfg.Members
 	}
 	for _, to := range targets {
-		if to == n.self {
-			continue
+		if to != n.self {
+			n.enqueue(ctx, to, interfaces.TopicConsensus, m.Payload)
 		}
-		if err := n.cfg.Transport.Send(ctx, to, interfaces.TopicConsensus, m.Payload); err != nil {
-			n.log.Debug("send consensus message", "to", to.Short(), "error", err)
+	}
+}
+
+// peerQueue bounds what waits for one peer. The consensus loop never
+// blocks on a slow or dead peer: past this many waiting messages, new ones
+// to that peer are dropped (and counted), and the peer relies on block sync
+// to catch up.
+const peerQueue = 8192
+
+type outMsg struct {
+	topic   string
+	payload []byte
+}
+
+// enqueue hands a message to the peer's sender goroutine, starting it on
+// first use; the goroutines stop when ctx (Run's) ends.
+func (n *Node) enqueue(ctx context.Context, to interfaces.StarID, topic string, payload []byte) {
+	q, ok := n.outq[to]
+	if !ok {
+		q = make(chan outMsg, peerQueue)
+		n.outq[to] = q
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case m := <-q:
+					if err := n.cfg.Transport.Send(ctx, to, m.topic, m.payload); err != nil && ctx.Err() == nil {
+						n.log.Debug("send", "to", to.Short(), "topic", m.topic, "error", err)
+					}
+				}
+			}
+		}()
+	}
+	select {
+	case q <- outMsg{topic: topic, payload: payload}:
+	default:
+		n.dropped++
+		if n.dropped&(n.dropped-1) == 0 { // log at 1, 2, 4, 8, … drops
+			n.log.Warn("peer is not keeping up; dropping messages to it", "peer", to.Short(), "dropped", n.dropped)
 		}
 	}
 }
@@ -762,9 +817,7 @@ func (n *Node) remember(env interfaces.Envelope) {
 
 func (n *Node) sendSync(ctx context.Context, out []blocksync.Out) {
 	for _, o := range out {
-		if err := n.cfg.Transport.Send(ctx, o.To, blocksync.Topic, o.Payload); err != nil {
-			n.log.Debug("send block sync message", "to", o.To.Short(), "error", err)
-		}
+		n.enqueue(ctx, o.To, blocksync.Topic, o.Payload)
 	}
 }
 
@@ -838,5 +891,39 @@ func (n *Node) publish(ev BlockEvent) {
 		case ch <- ev:
 		default:
 		}
+	}
+}
+
+// maxRecentOut bounds the messages kept for retransmission.
+const maxRecentOut = 1 << 14
+
+// stallAfter is how long without a decision before the node sends its
+// recent consensus messages again.
+func (n *Node) stallAfter() time.Duration {
+	return max(10*n.cfg.Interval, 2*time.Second)
+}
+
+// retransmitIfStalled re-sends the consensus messages of the current and
+// previous epoch when no epoch has been decided for a while. The protocol
+// assumes reliable links; a transport may lose frames when a connection
+// breaks, and engines ignore duplicates, so repeating is always safe.
+func (n *Node) retransmitIfStalled(ctx context.Context) {
+	if n.cfg.Transport == nil || len(n.cfg.Members) < 2 {
+		return
+	}
+	now := time.Now()
+	if n.lastDecision.IsZero() {
+		n.lastDecision = now
+	}
+	if now.Sub(n.lastDecision) < n.stallAfter() || now.Sub(n.lastRetransmit) < n.stallAfter() {
+		return
+	}
+	n.lastRetransmit = now
+	n.log.Info("no decision for a while; sending recent consensus messages again", "since", now.Sub(n.lastDecision).Round(time.Millisecond), "messages", len(n.olderOut)+len(n.recentOut))
+	for _, m := range n.olderOut {
+		n.send(ctx, m)
+	}
+	for _, m := range n.recentOut {
+		n.send(ctx, m)
 	}
 }

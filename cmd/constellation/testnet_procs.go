@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/constellation-chain/constellation/framework/api"
+	"github.com/constellation-chain/constellation/framework/loadgen"
+	"github.com/constellation-chain/constellation/framework/manifest"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// child is one node process of a process-mode testnet.
+type child struct {
+	name   string
+	cmd    *exec.Cmd
+	client *api.Client
+	log    *os.File
+	done   chan error
+}
+
+// runProcesses runs each cluster node as `constellation node run` and
+// drives them through their APIs. shares are dealt cluster keys by star.
+func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, base string, shares map[interfaces.StarID][]byte) error {
+	out := c.App.Writer
+	dataDir := c.String("data")
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find this binary to start nodes: %w", err)
+	}
+	manifestPath := c.String("manifest")
+	if manifestPath == "" {
+		// The children read the embedded default from the data directory,
+		// where its relative key paths resolve to the same files.
+		manifestPath = filepath.Join(dataDir, "manifest.hcl")
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return fmt.Errorf("create data directory: %w", err)
+		}
+		if err := os.WriteFile(manifestPath, manifest.Default(), 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", manifestPath, err)
+		}
+	}
+	var children []*child
+	stopAll := func() {
+		for _, ch := range children {
+			if ch.cmd.Process != nil {
+				ch.cmd.Process.Signal(syscall.SIGTERM)
+			}
+		}
+		for _, ch := range children {
+			select {
+			case <-ch.done:
+			case <-time.After(15 * time.Second):
+				fmt.Fprintf(out, "  %-10s did not stop in 15s; killing it\n", ch.name)
+				ch.cmd.Process.Kill()
+				<-ch.done
+			}
+			ch.log.Close()
+		}
+	}
+	defer stopAll()
+
+	for i := range m.Nodes {
+		mn := &m.Nodes[i]
+		if !mn.HasRole(manifest.RoleCluster) {
+			fmt.Fprintf(out, "  %-10s skipped (no cluster role)\n", mn.Name)
+			continue
+		}
+		if mn.API == "" {
+			return fmt.Errorf("node %q has no api address; testnet drives its nodes through their APIs", mn.Name)
+		}
+		nodeDir := filepath.Join(dataDir, mn.Name)
+		if err := os.MkdirAll(nodeDir, 0o700); err != nil {
+			return fmt.Errorf("create %s: %w", nodeDir, err)
+		}
+		logFile, err := os.OpenFile(filepath.Join(nodeDir, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("open node log: %w", err)
+		}
+		args := []string{"--log-level", c.String("log-level"), "node", "run", "--manifest", manifestPath, "--node", mn.Name, "--data", nodeDir}
+		if shares != nil {
+			args = append(args, "--cluster-key", sharePath(mn, base))
+		}
+		if c.Bool("dev") {
+			args = append(args, "--dev")
+		}
+		cmd := exec.Command(self, args...)
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		if err := cmd.Start(); err != nil {
+			logFile.Close()
+			return fmt.Errorf("start node %s: %w", mn.Name, err)
+		}
+		ch := &child{name: mn.Name, cmd: cmd, client: api.NewClient(mn.API), log: logFile, done: make(chan error, 1)}
+		go func() { ch.done <- cmd.Wait() }()
+		children = append(children, ch)
+		fmt.Fprintf(out, "  %-10s started (pid %d, api %s, log %s)\n", mn.Name, cmd.Process.Pid, mn.API, logFile.Name())
+	}
+	if len(children) == 0 {
+		return errors.New("no cluster node to run")
+	}
+
+	// Wait until every API answers, showing progress.
+	for _, ch := range children {
+		fmt.Fprintf(out, "  waiting for %s ...", ch.name)
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			st, err := ch.client.Status(ctx)
+			if err == nil {
+				fmt.Fprintf(out, " height %d\n", st.Height)
+				break
+			}
+			select {
+			case err := <-ch.done:
+				fmt.Fprintln(out)
+				return fmt.Errorf("node %s exited while starting (%v); its log:\n%s", ch.name, err, tail(ch.log.Name(), 20))
+			case <-ctx.Done():
+				fmt.Fprintln(out)
+				return nil
+			case <-time.After(200 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				fmt.Fprintln(out)
+				return fmt.Errorf("node %s did not answer on its API within 60s; its log:\n%s", ch.name, tail(ch.log.Name(), 20))
+			}
+		}
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	if rate := c.Float64("rate"); rate > 0 {
+		faucet, err := devFaucet(m, c.String("faucet"))
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runLoadAPI(runCtx, c, children, faucet, c.Int("wallets"), rate)
+		}()
+	}
+
+	p := &blockPrinter{w: out}
+	st, err := children[0].client.Status(ctx)
+	if err != nil {
+		return err
+	}
+	start, next := st.Height, st.Height+1
+	limit := uint64(c.Int("blocks"))
+	fmt.Fprintf(out, "producing blocks (Ctrl-C to stop)\n")
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+loop:
+	for {
+		select {
+		case <-runCtx.Done():
+			break loop
+		case err := <-children[0].done:
+			children[0].done <- err
+			fmt.Fprintf(out, "node %s exited (%v); its log ends:\n%s", children[0].name, err, tail(children[0].log.Name(), 20))
+			break loop
+		case <-tick.C:
+		}
+		st, err := children[0].client.Status(runCtx)
+		if err != nil {
+			continue
+		}
+		for ; next <= st.Height; next++ {
+			b, err := children[0].client.Block(runCtx, next)
+			if err != nil {
+				break
+			}
+			p.printSummary(b, st.Pool)
+			if limit > 0 && next >= start+limit {
+				cancel()
+			}
+		}
+	}
+	cancel()
+	wg.Wait()
+	stopAll()
+	for _, ch := range children {
+		fmt.Fprintf(out, "  %-10s stopped (%s); log %s\n", ch.name, exitText(ch.cmd), ch.log.Name())
+	}
+	children = nil
+	return nil
+}
+
+func exitText(cmd *exec.Cmd) string {
+	if cmd.ProcessState == nil {
+		return "still running"
+	}
+	if cmd.ProcessState.Success() {
+		return "cleanly"
+	}
+	return cmd.ProcessState.String()
+}
+
+// printSummary prints a block fetched from a node API.
+func (p *blockPrinter) printSummary(b api.BlockSummary, pool int) {
+	fmt.Fprintf(p.w, "block %6d  epoch %6d  txs %5d  proposers %d  hash %s  %8.1f tx/s  pool %d\n",
+		b.Height, b.Epoch, len(b.Txs), len(b.Proposers), b.Hash[:8], p.rate(time.UnixMilli(b.Timestamp), len(b.Txs)), pool)
+}
+
+// runLoadAPI submits generated transfers round-robin through the nodes'
+// APIs at rate, resynchronising accounts whose pending transactions were
+// lost.
+func runLoadAPI(ctx context.Context, c *cli.Context, nodes []*child, faucet []byte, wallets int, rate float64) {
+	log := logger(c, "loadgen")
+	head := func(s interfaces.StarID) (uint64, interfaces.Hash, error) {
+		a, err := nodes[0].client.Account(ctx, s)
+		if err != nil {
+			return 0, interfaces.Hash{}, err
+		}
+		last, err := interfaces.ParseHash(a.Last)
+		return a.Seq, last, err
+	}
+	balance := func(s interfaces.StarID) (uint64, error) {
+		a, err := nodes[0].client.Account(ctx, s)
+		return a.Balance, err
+	}
+	g := loadgen.New(faucet, wallets, 1_000_000_000, uint64(time.Now().UnixNano()))
+	if err := g.Sync(head, balance); err != nil {
+		log.Warn("load generator cannot read the chain", "error", err)
+		return
+	}
+	pace := &keepRate{start: time.Now(), rate: rate}
+	check := time.Now()
+	for i := 0; ctx.Err() == nil; i++ {
+		if time.Since(check) > 3*time.Second {
+			check = time.Now()
+			if stalled, err := g.Stalled(head); err == nil {
+				for _, s := range stalled {
+					if seq, last, err := head(s); err == nil {
+						g.Resync(s, seq, last)
+					}
+				}
+			}
+		}
+		tx, err := g.Next()
+		if err != nil {
+			log.Warn("load generator", "error", err)
+			return
+		}
+		if err := nodes[i%len(nodes)].client.Submit(ctx, tx); err != nil {
+			g.Undo(tx)
+			var apiErr *api.Error
+			switch {
+			case errors.As(err, &apiErr) && apiErr.Status == http.StatusServiceUnavailable:
+				select { // the pool is full: let blocks drain it
+				case <-ctx.Done():
+				case <-time.After(100 * time.Millisecond):
+				}
+				continue
+			case errors.As(err, &apiErr) && (strings.Contains(apiErr.Message, "already committed") || strings.Contains(apiErr.Message, "same sender and sequence")):
+				if seq, last, err := head(tx.Sender); err == nil {
+					g.Resync(tx.Sender, seq, last)
+				}
+				continue
+			case ctx.Err() != nil:
+				return
+			}
+			log.Debug("transaction refused", "error", err)
+		}
+		if !pace.wait(ctx) {
+			return
+		}
+	}
+}
+
+// tail returns the last n lines of a file, for error messages.
+func tail(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "    " + strings.Join(lines, "\n    ") + "\n"
+}
