@@ -72,3 +72,7 @@ func openExisting(dir string) (*store.Store, error) {
 	}
 	return store.Open(dir, store.Options{})
 }
+
+// parentDir is the directory holding dir (a testnet's data directory holds
+// each node's directory and the keys).
+func parentDir(dir string) string { return filepath.Dir(filepath.Clean(dir)) }

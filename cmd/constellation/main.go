@@ -64,6 +64,7 @@ Check a manifest of your own:
 			chainCommand(),
 			pluginCommand(),
 			conformanceCommand(),
+			reputationCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

@@ -121,6 +121,15 @@ plugin "consensus" "honeybadger" {
 #
 #   plugin "consensus" "solo" { source = "builtin" }
 
+# Proof-of-Meme reputation: scores every star from what finalized blocks
+# show (participation, faults, latency, interactions) in fixed point. The
+# pool serves senders by score instead of fees.
+# `constellation reputation explain STAR` recomputes a score from a node's
+# chain.
+plugin "reputation" "meme" {
+  source = "builtin"
+}
+
 # The libp2p transport: Noise-encrypted TCP between the nodes, gossipsub for
 # transactions and blocks, direct streams for consensus messages.
 plugin "transport" "gossip" {

@@ -151,6 +151,13 @@ func Assemble(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions) (*No
 		Transport:       opts.Transport,
 		Logger:          opts.Logger,
 	}
+	if l := set.One(interfaces.KindReputation); l != nil {
+		rep, err := l.Plugin.(interfaces.ReputationFactory).NewReputation(l.Params)
+		if err != nil {
+			return nil, fmt.Errorf("start reputation %s: %w", l.Info.Name, err)
+		}
+		cfg.Reputation = NewReputation(rep)
+	}
 	if hp.BatchSize != nil {
 		cfg.BatchSize = int(*hp.BatchSize)
 	}

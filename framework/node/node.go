@@ -54,6 +54,9 @@ type Config struct {
 	// single-member network.
 	Transport interfaces.Transport
 	Pool      pool.Options
+	// Reputation, when set, observes every committed block and gives the
+	// pool its sender priorities.
+	Reputation *Reputation
 	// SyncInterval is how often members exchange heads to find missing
 	// blocks; default one second.
 	SyncInterval time.Duration
@@ -167,6 +170,9 @@ func Open(cfg Config) (*Node, error) {
 		subs:      map[int]chan BlockEvent{},
 	}
 	popts := cfg.Pool
+	if cfg.Reputation != nil && popts.Priority == nil {
+		popts.Priority = cfg.Reputation.Priority
+	}
 	popts.Committed = func(s interfaces.StarID) uint64 {
 		seq, _, err := st.ChainHead(s)
 		if err != nil {
@@ -182,6 +188,12 @@ func Open(cfg Config) (*Node, error) {
 	seed := interfaces.DomainSum("constellation/consensus-seed/v1", cfg.Key.Seed())
 	n.rng = rand.New(rand.NewChaCha8(interfaces.DomainSum("constellation/sampling-seed/v1", seed[:], head.Hash[:])))
 	n.seed = seed
+	if cfg.Reputation != nil {
+		if err := Rebuild(cfg.Reputation, head.Height, st.Blocks); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	if err := n.startEngine(); err != nil {
 		st.Close()
 		return nil, err
@@ -788,6 +800,7 @@ func (n *Node) commit(d interfaces.Decision) error {
 	}
 	n.pool.Committed(block.Txs)
 	n.pool.Drop(refused)
+	n.observe(block)
 	n.publish(BlockEvent{Block: block, Hash: block.Hash(), Rejected: rejected, Duplicates: duplicates, At: n.cfg.Now()})
 	return nil
 }
@@ -879,6 +892,7 @@ func (n *Node) adopt(b *interfaces.Block) error {
 		return fmt.Errorf("commit fetched block %d: %w", b.Header.Height, err)
 	}
 	n.pool.Committed(b.Txs)
+	n.observe(b)
 	n.publish(BlockEvent{Block: b, Hash: b.Hash(), At: n.cfg.Now()})
 	return nil
 }
@@ -925,5 +939,17 @@ func (n *Node) retransmitIfStalled(ctx context.Context) {
 	}
 	for _, m := range n.recentOut {
 		n.send(ctx, m)
+	}
+}
+
+// observe feeds a committed block to reputation. A reputation failure is
+// logged, not fatal: the block is committed and reputation does not decide
+// what is valid.
+func (n *Node) observe(b *interfaces.Block) {
+	if n.cfg.Reputation == nil {
+		return
+	}
+	if err := n.cfg.Reputation.Observe(b); err != nil {
+		n.log.Error("reputation", "error", err)
 	}
 }

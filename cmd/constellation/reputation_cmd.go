@@ -1,0 +1,161 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"slices"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/constellation-chain/constellation/builtin/meme"
+	"github.com/constellation-chain/constellation/framework/node"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+func reputationCommand() *cli.Command {
+	common := []cli.Flag{
+		&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Usage: "manifest FILE naming the reputation plugin (default: the embedded default manifest)"},
+		&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "a node's data directory (the node must not be running)", Value: "data/testnet/star-1"},
+	}
+	return &cli.Command{
+		Name:  "reputation",
+		Usage: "recompute Proof-of-Meme scores and delegate draws from chain data",
+		Description: `Reputation is derived state: these commands rebuild it from a node's stored
+blocks with the manifest's reputation plugin, so anyone holding the chain can
+check a star's score or a delegate draw.`,
+		Subcommands: []*cli.Command{
+			{
+				Name:      "explain",
+				Usage:     "print a star's features, score and selection bucket",
+				ArgsUsage: "STAR",
+				Flags:     common,
+				Action: func(c *cli.Context) error {
+					star, err := interfaces.ParseStarID(c.Args().First())
+					if err != nil {
+						return fmt.Errorf("reputation explain STAR: %w", err)
+					}
+					rep, height, err := rebuildReputation(c)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(c.App.Writer, "after block %d\n", height)
+					if m, ok := rep.(*meme.Reputation); ok {
+						fmt.Fprintln(c.App.Writer, m.Explain(star).String())
+						return nil
+					}
+					fmt.Fprintf(c.App.Writer, "%s score %d (of %d)\n", star, rep.Score(star), interfaces.ScoreOne)
+					return nil
+				},
+			},
+			{
+				Name:  "replay",
+				Usage: "recompute a delegate draw: k of the candidates, seeded by a beacon",
+				Description: `Candidates default to the manifest's cluster nodes; --candidate adds others.
+The beacon is the hash of the galaxy's threshold signature on the previous
+black hole; until the galaxy tier runs, give it with --seed (64 hex digits).`,
+				Flags: append(common,
+					&cli.IntFlag{Name: "k", Usage: "delegates to draw", Value: 4},
+					&cli.StringFlag{Name: "seed", Usage: "the beacon (64 hex digits)", Required: true},
+					&cli.StringSliceFlag{Name: "candidate", Usage: "a candidate star (repeat)"},
+				),
+				Action: func(c *cli.Context) error {
+					seed, err := interfaces.ParseHash(c.String("seed"))
+					if err != nil {
+						return fmt.Errorf("--seed: %w", err)
+					}
+					rep, height, err := rebuildReputation(c)
+					if err != nil {
+						return err
+					}
+					cands, err := replayCandidates(c)
+					if err != nil {
+						return err
+					}
+					sel, err := rep.Select(cands, c.Int("k"), seed)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(c.App.Writer, "after block %d, seed %s…: %d of %d candidates\n", height, hex.EncodeToString(seed[:4]), len(sel), len(cands))
+					for _, s := range sel {
+						fmt.Fprintf(c.App.Writer, "%s score %d\n", s, rep.Score(s))
+					}
+					return nil
+				},
+			},
+		},
+	}
+}
+
+// rebuildReputation opens the node's store and feeds every block to a fresh
+// instance of the manifest's reputation plugin.
+func rebuildReputation(c *cli.Context) (interfaces.Reputation, uint64, error) {
+	m, _, err := loadManifest(c, c.String("manifest"), "")
+	if err != nil {
+		return nil, 0, err
+	}
+	cat, err := newCatalog(externalLoader(logger(c, "reputation"), false))
+	if err != nil {
+		return nil, 0, err
+	}
+	set, diags := cat.Open(m)
+	if diags.HasErrors() {
+		return nil, 0, reportDiagnostics(c, m, m.Filename, diags)
+	}
+	defer set.Close()
+	l := set.One(interfaces.KindReputation)
+	if l == nil {
+		return nil, 0, fmt.Errorf("manifest %s names no reputation plugin", m.Filename)
+	}
+	rep, err := l.Plugin.(interfaces.ReputationFactory).NewReputation(l.Params)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := openExisting(c.String("data"))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer st.Close()
+	h, _, _ := st.Head()
+	wrapped := node.NewReputation(rep)
+	if err := node.Rebuild(wrapped, h, st.Blocks); err != nil {
+		return nil, 0, err
+	}
+	return rep, h, nil
+}
+
+func replayCandidates(c *cli.Context) ([]interfaces.StarID, error) {
+	var out []interfaces.StarID
+	for _, s := range c.StringSlice("candidate") {
+		id, err := interfaces.ParseStarID(s)
+		if err != nil {
+			return nil, fmt.Errorf("--candidate: %w", err)
+		}
+		out = append(out, id)
+	}
+	if len(out) == 0 {
+		m, base, err := loadManifest(c, c.String("manifest"), "")
+		if err != nil {
+			return nil, err
+		}
+		if base == "" {
+			base = m.Dir
+		}
+		// Key files of the embedded manifest live beside the data directory.
+		if c.String("manifest") == "" {
+			base = parentDir(c.String("data"))
+		}
+		if out, err = node.ClusterMembers(m, base, false); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(out, func(a, b interfaces.StarID) int {
+		if a.Less(b) {
+			return -1
+		}
+		if b.Less(a) {
+			return 1
+		}
+		return 0
+	})
+	return slices.Compact(out), nil
+}

@@ -1,0 +1,73 @@
+package node
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// Reputation wraps a reputation engine for the node: the consensus loop
+// feeds it every committed block in height order, and the pool asks it for
+// sender priorities from other goroutines, so calls are serialized here.
+type Reputation struct {
+	mu  sync.Mutex
+	rep interfaces.Reputation
+}
+
+// NewReputation wraps rep.
+func NewReputation(rep interfaces.Reputation) *Reputation { return &Reputation{rep: rep} }
+
+// ObservationOf is what reputation learns from a block: its metadata and
+// the transfers between stars (the interaction graph).
+func ObservationOf(b *interfaces.Block) interfaces.Observation {
+	o := interfaces.Observation{
+		Cluster:   b.Header.Cluster,
+		Height:    b.Header.Height,
+		Epoch:     b.Header.Epoch,
+		Timestamp: b.Header.Timestamp,
+		Meta:      b.Meta,
+	}
+	for _, tx := range b.Txs {
+		if tx.Kind != interfaces.TxTransfer {
+			continue
+		}
+		p, err := interfaces.DecodeTransferPayload(tx.Payload)
+		if err != nil {
+			continue // the ledger accepted it, so this cannot happen
+		}
+		o.Interactions = append(o.Interactions, interfaces.Interaction{From: tx.Sender, To: p.To, Amount: p.Amount})
+	}
+	return o
+}
+
+// Observe folds a committed block in.
+func (r *Reputation) Observe(b *interfaces.Block) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.rep.Observe(ObservationOf(b)); err != nil {
+		return fmt.Errorf("reputation observe block %d: %w", b.Header.Height, err)
+	}
+	return nil
+}
+
+// Priority ranks a sender for the pool: its score. No fees; a low score is
+// served later, never refused.
+func (r *Reputation) Priority(s interfaces.StarID) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return int64(r.rep.Score(s))
+}
+
+// Engine returns the wrapped engine for read-only use by the caller, who
+// must not call it concurrently with the node.
+func (r *Reputation) Engine() interfaces.Reputation { return r.rep }
+
+// Rebuild feeds every stored block from 1 to height into rep, for a node
+// that opens with history (the reputation state is derived, not stored).
+func Rebuild(rep *Reputation, height uint64, blocks func(from, to uint64, fn func(*interfaces.Block) error) error) error {
+	if height == 0 {
+		return nil
+	}
+	return blocks(1, height, rep.Observe)
+}
