@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -121,7 +122,7 @@ func (n *network) start(nd *procNode) {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	nd.cmd = exec.Command(binary, "--log-level", "info", "node", "run", "--manifest", n.manifest, "--node", nd.name, "--data", nd.dir)
+	nd.cmd = exec.Command(binary, "--log-level", "info", "node", "run", "--manifest", n.manifest, "--node", nd.name, "--data", nd.dir, "--fault-injection")
 	nd.cmd.Stdout, nd.cmd.Stderr = logf, logf
 	if err := nd.cmd.Start(); err != nil {
 		n.t.Fatal(err)
@@ -320,4 +321,94 @@ func TestFourProcessesSurviveAKilledMemberAndItCatchesUp(t *testing.T) {
 	logText, _ := os.ReadFile(filepath.Join(victim.dir, "node.log"))
 	t.Logf("block sync used: %v", strings.Contains(string(logText), "caught up"))
 	t.Logf("%d blocks, %d transactions; %s rejoined at height %d after missing %d blocks", final, len(accepted), victim.name, target, target-before)
+}
+
+func (n *network) star(nd *procNode) interfaces.StarID {
+	n.t.Helper()
+	st, err := nd.api.Status(context.Background())
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	id, err := interfaces.ParseStarID(st.Star)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return id
+}
+
+// TestPartitionStallsWithoutForkAndHeals splits four processes 2|2 at the
+// transport (neither side has the N−f = 3 members a decision needs), checks
+// that no node commits a block the others do not have, heals the split and
+// checks that blocks flow again with one chain everywhere.
+func TestPartitionStallsWithoutForkAndHeals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process network test")
+	}
+	net := newNetwork(t, 4)
+	for _, nd := range net.nodes {
+		net.start(nd)
+	}
+	ctx := context.Background()
+	for _, nd := range net.nodes {
+		net.waitHeight(nd, 3, 60*time.Second)
+	}
+	stars := make([]interfaces.StarID, 4)
+	for i, nd := range net.nodes {
+		stars[i] = net.star(nd)
+	}
+	cut := func(on bool) {
+		for i, nd := range net.nodes {
+			other := stars[2:]
+			if i >= 2 {
+				other = stars[:2]
+			}
+			if err := nd.api.Partition(ctx, other, on); err != nil {
+				t.Fatalf("partition %s: %v", nd.name, err)
+			}
+		}
+	}
+	cut(true)
+	// Let in-flight epochs finish, then watch for progress.
+	time.Sleep(2 * time.Second)
+	var during []uint64
+	for _, nd := range net.nodes {
+		during = append(during, net.height(nd))
+	}
+	time.Sleep(3 * time.Second)
+	for i, nd := range net.nodes {
+		if h := net.height(nd); h > during[i]+1 {
+			t.Fatalf("%s committed %d blocks while the cluster was split 2|2", nd.name, h-during[i])
+		}
+	}
+	cut(false)
+	top := slices.Max(during)
+	for _, nd := range net.nodes {
+		net.waitHeight(nd, top+3, 90*time.Second)
+	}
+	final := net.height(net.nodes[0])
+	for _, nd := range net.nodes {
+		net.waitHeight(nd, final, 60*time.Second)
+	}
+	// One chain: the same hash at every height on every node.
+	var ref []string
+	for i, nd := range net.nodes {
+		var hashes []string
+		for h := uint64(1); h <= final; h++ {
+			b, err := nd.api.Block(ctx, h)
+			if err != nil {
+				t.Fatalf("%s block %d: %v", nd.name, h, err)
+			}
+			hashes = append(hashes, b.Hash)
+		}
+		if i == 0 {
+			ref = hashes
+			continue
+		}
+		for h := range ref {
+			if hashes[h] != ref[h] {
+				t.Fatalf("fork: %s differs from %s at height %d", nd.name, net.nodes[0].name, h+1)
+			}
+		}
+	}
+	t.Logf("stalled at heights %v while split; %d blocks after healing", during, final-top)
 }

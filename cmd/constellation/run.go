@@ -120,6 +120,7 @@ network runtime.`,
 				&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "data directory", Value: "data/node"},
 				&cli.BoolFlag{Name: "create-keys", Usage: "generate missing key files (development networks only)"},
 				&cli.StringFlag{Name: "cluster-key", Usage: "cluster key share FILE (overrides the manifest's cluster_key_file)"},
+				&cli.BoolFlag{Name: "fault-injection", Usage: "let the API cut and heal this node's links (POST /v1/debug/partition), for partition tests"},
 			},
 			Action: runNode,
 		}},
@@ -180,7 +181,16 @@ func runNode(c *cli.Context) error {
 	ctx, stop := signalContext(c.Context)
 	defer stop()
 	if mn.API != "" {
-		srv, err := serveAPI(ctx, mn.API, n, log)
+		var faults api.FaultSwitch
+		if c.Bool("fault-injection") {
+			fs, ok := tr.(api.FaultSwitch)
+			if !ok {
+				return fmt.Errorf("--fault-injection: the transport has no fault switch")
+			}
+			faults = fs
+			log.Warn("fault injection enabled: the API can cut this node's links")
+		}
+		srv, err := serveAPI(ctx, mn.API, n, faults, log)
 		if err != nil {
 			return err
 		}
@@ -203,12 +213,12 @@ func runNode(c *cli.Context) error {
 }
 
 // serveAPI serves the node API on addr until ctx ends.
-func serveAPI(ctx context.Context, addr string, n *node.Node, log hclog.Logger) (*http.Server, error) {
+func serveAPI(ctx context.Context, addr string, n *node.Node, faults api.FaultSwitch, log hclog.Logger) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("node API: listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: api.Handler(n), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: api.Handler(n, faults), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 			log.Error("node API stopped", "error", err)

@@ -33,9 +33,45 @@ type Backend interface {
 // MaxBody bounds a request body.
 const MaxBody = 1 << 20
 
-// Handler returns the API's HTTP handler.
-func Handler(b Backend) http.Handler {
+// FaultSwitch cuts and heals transport links, for partition tests.
+type FaultSwitch interface {
+	SetPartitioned(peers []interfaces.StarID, cut bool) error
+}
+
+// PartitionRequest is the body of POST /v1/debug/partition.
+type PartitionRequest struct {
+	Peers []string `json:"peers"`
+	Cut   bool     `json:"cut"`
+}
+
+// Handler returns the API's HTTP handler. faults, when not nil, enables
+// POST /v1/debug/partition, which cuts or heals this node's links to the
+// named peers; nodes enable it only with --fault-injection, for tests.
+func Handler(b Backend, faults FaultSwitch) http.Handler {
 	mux := http.NewServeMux()
+	if faults != nil {
+		mux.HandleFunc("POST /v1/debug/partition", func(w http.ResponseWriter, r *http.Request) {
+			var req PartitionRequest
+			if err := json.NewDecoder(io.LimitReader(r.Body, MaxBody)).Decode(&req); err != nil {
+				writeError(w, http.StatusBadRequest, "body is not {\"peers\": [...], \"cut\": bool}: %v", err)
+				return
+			}
+			var peers []interfaces.StarID
+			for _, p := range req.Peers {
+				id, err := interfaces.ParseStarID(p)
+				if err != nil {
+					writeError(w, http.StatusBadRequest, "%v", err)
+					return
+				}
+				peers = append(peers, id)
+			}
+			if err := faults.SetPartitioned(peers, req.Cut); err != nil {
+				writeError(w, http.StatusInternalServerError, "%v", err)
+				return
+			}
+			writeJSON(w, http.StatusOK, req)
+		})
+	}
 	mux.HandleFunc("POST /v1/tx", func(w http.ResponseWriter, r *http.Request) { submit(b, w, r) })
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		h, hash := b.Head()

@@ -44,7 +44,7 @@ func (f *fakeBackend) PoolLen() int { return f.pool.Len() }
 
 func newServer(t *testing.T) (*Client, *fakeBackend) {
 	b := &fakeBackend{pool: pool.New(pool.Options{})}
-	srv := httptest.NewServer(Handler(b))
+	srv := httptest.NewServer(Handler(b, nil))
 	t.Cleanup(srv.Close)
 	return &Client{Base: srv.URL, HTTP: srv.Client()}, b
 }

@@ -92,3 +92,13 @@ func (c *Client) Block(ctx context.Context, height uint64) (BlockSummary, error)
 	err := c.do(ctx, http.MethodGet, fmt.Sprintf("/v1/blocks/%d", height), nil, &b)
 	return b, err
 }
+
+// Partition cuts (or heals) the node's links to peers; the node must run
+// with fault injection enabled.
+func (c *Client) Partition(ctx context.Context, peers []interfaces.StarID, cut bool) error {
+	req := PartitionRequest{Cut: cut}
+	for _, p := range peers {
+		req.Peers = append(req.Peers, p.String())
+	}
+	return c.do(ctx, http.MethodPost, "/v1/debug/partition", req, &PartitionRequest{})
+}
