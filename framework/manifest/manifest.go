@@ -93,8 +93,8 @@ type Allocation struct {
 
 // Node is one `node "<name>" { }` block.
 type Node struct {
-	Name      string
-	KeyFile   string // resolved against Manifest.Dir by LoadFile/ResolvePaths
+	Name    string
+	KeyFile string // resolved against Manifest.Dir by LoadFile/ResolvePaths
 	// Star is the node's public identity when the manifest states it
 	// (needed when other machines hold the node's key file); zero if not.
 	Star interfaces.StarID
@@ -102,11 +102,11 @@ type Node struct {
 	// (written by `constellation keygen --cluster`), "" if not given;
 	// resolved like KeyFile.
 	ClusterKeyFile string
-	Listen    string // a multiaddr: /ip4|ip6|dns4|dns6|dns/<host>/tcp/<port>
-	API       string // host:port of the node API, "" if not served
-	Bootstrap []string
-	Roles     []string // distinct, each one of Roles
-	DeclRange hcl.Range
+	Listen         string // a multiaddr: /ip4|ip6|dns4|dns6|dns/<host>/tcp/<port>
+	API            string // host:port of the node API, "" if not served
+	Bootstrap      []string
+	Roles          []string // distinct, each one of Roles
+	DeclRange      hcl.Range
 	// KeyFileRange and ListenRange locate the attributes, so that errors
 	// found later (missing key file, address in use) can be reported at
 	// the manifest line that caused them.
