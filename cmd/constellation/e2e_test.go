@@ -133,7 +133,7 @@ func TestTestnetProducesBlocksAndResumes(t *testing.T) {
 	if txs == 0 {
 		t.Fatalf("no transactions committed:\n%s", out)
 	}
-	if !strings.Contains(out, "stopped cleanly") {
+	if !strings.Contains(out, "stopped (cleanly)") {
 		t.Fatalf("no clean stop reported:\n%s", out)
 	}
 	vout, verr, code := run(t, dir, "chain", "verify", filepath.Join(data, "star-1"))
@@ -182,7 +182,8 @@ func TestSIGKILLMidWriteLeavesNoPartialBlock(t *testing.T) {
 	}
 	var last uint64
 	for i := 0; i < kills; i++ {
-		cmd := exec.Command(binary, "--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--rate", "3000")
+		// In process, so the killed process is the one writing the store.
+		cmd := exec.Command(binary, "--log-level", "warn", "testnet", "--in-process", "--manifest", path, "--data", data, "--rate", "3000")
 		cmd.Dir = dir
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
