@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/constellation-chain/constellation/interfaces"
@@ -335,8 +336,29 @@ func TestSelectionHonoursNewcomerQuota(t *testing.T) {
 		vets = append(vets, star("vet", i))
 		news = append(news, star("new", i))
 	}
+	// The veterans pay the newcomers, vouching for them (NetFlow credit):
+	// only vouched newcomers are eligible for the quota.
+	var strangers []interfaces.StarID
+	for i := range 50 {
+		strangers = append(strangers, star("stranger", i))
+	}
 	for range 30 {
-		mustObserve(t, r, epoch(sortedUnique(vets), sortedUnique(vets), 10))
+		o := epoch(sortedUnique(vets), sortedUnique(vets), 10)
+		for i := range news {
+			o.Interactions = append(o.Interactions, interfaces.Interaction{From: vets[i], To: news[i], Amount: 10})
+		}
+		mustObserve(t, r, o)
+	}
+	// Unvouched newcomers (nobody paid them) get no quota seat while
+	// others can fill the seats.
+	got, err := r.Select(append(append([]interfaces.StarID(nil), vets...), strangers...), 10, interfaces.Sum([]byte("strangers")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range got {
+		if slices.Contains(strangers, s) {
+			t.Errorf("unvouched newcomer %s took a quota seat", s.Short())
+		}
 	}
 	cands := append(append([]interfaces.StarID(nil), vets...), news...)
 	isNew := map[interfaces.StarID]bool{}
@@ -359,9 +381,9 @@ func TestSelectionHonoursNewcomerQuota(t *testing.T) {
 			t.Errorf("k=%d: %d newcomers selected, want at least the quota %d", k, n, want)
 		}
 	}
-	// With only newcomers, selection still fills every seat.
-	got, err := r.Select(news, 50, interfaces.Hash{})
-	if err != nil || len(got) != 50 {
+	// With only newcomers, vouched or not, selection still fills every seat.
+	got, err = r.Select(append(append([]interfaces.StarID(nil), news...), strangers...), 100, interfaces.Hash{})
+	if err != nil || len(got) != 100 {
 		t.Fatalf("all-newcomer selection: %d seats, %v", len(got), err)
 	}
 }
@@ -460,7 +482,7 @@ func TestGoldenSelection(t *testing.T) {
 	}
 	snapHash, selHash := fmt.Sprintf("%x", sha256.Sum256(snap)), hex.EncodeToString(h.Sum(nil))
 	const wantSnap = "e2e4d52ae2eb0503b00b18abf4552afe0a58b80812ffdf62b3446d2b2176fc97"
-	const wantSel = "78533251fcf553ea40f8f10c24c257d8e25128e66739c5b21f17a7edb3d3c0bf"
+	const wantSel = "24fcd96935ca343ed12076b690843e1ff227af56e64ff0c41c7717ff74a5a690"
 	if snapHash != wantSnap || selHash != wantSel {
 		t.Errorf("golden vector changed:\nsnapshot  sha256 %s, want %s\nselection sha256 %s, want %s", snapHash, wantSnap, selHash, wantSel)
 	}

@@ -93,16 +93,20 @@ func (p *pool) take(d *drbg) interfaces.StarID {
 //  1. Deduplicate candidates and sort them by StarID; fail if fewer than k.
 //  2. Split them into the newcomer pool (never a member) and score buckets
 //     by Config.BucketBounds.
-//  3. Reserve ceil(k·NewcomerQuota) seats (at most the number of
-//     newcomers) and fill them from the newcomer pool, weighted by NetFlow
-//     credit + 1e-9: newcomers someone trusted vouched for are preferred, and
-//     a Sybil region shares its few attack edges' credit; with no credit
-//     anywhere the draw is uniform.
+//  3. Reserve ceil(k·NewcomerQuota) seats (at most the number of vouched
+//     newcomers: those with positive NetFlow credit) and fill them from the
+//     vouched newcomers, weighted by credit: newcomers whom trusted stars
+//     paid enter, and a Sybil region shares its few attack edges' credit.
+//     Unvouched newcomers (zero credit) get no quota seat, so identities
+//     nobody trusted paid cannot enter through the quota however many
+//     there are.
 //  4. Fill each remaining seat by first drawing a bucket with probability
 //     proportional to its BucketProbs entry among the non-empty buckets,
 //     then a member of it uniformly. If every bucket with a positive
 //     probability is exhausted, seats go to the remaining zero-probability
-//     buckets from the highest down and finally to the remaining newcomers.
+//     buckets from the highest down, then to the remaining vouched
+//     newcomers by credit and last to the unvouched newcomers uniformly
+//     (which is how a network with no history bootstraps).
 //  5. Sort the result by StarID.
 //
 // All draws come from one sha256 counter-mode stream over the seed, so the
@@ -122,17 +126,18 @@ func (r *Reputation) Select(candidates []interfaces.StarID, k int, seed interfac
 	for i := range buckets {
 		buckets[i] = &pool{prob: r.cfg.BucketProbs[i]}
 	}
-	newcomers := &pool{weights: []uint64{}}
+	newcomers := &pool{weights: []uint64{}} // vouched: positive flow credit
+	unvouched := &pool{}
 	for _, s := range cands {
 		m := r.stars[s]
 		if isNewcomer(m) {
-			var credit uint64
-			if m != nil {
-				credit = m.flow
+			if m == nil || m.flow == 0 {
+				unvouched.members = append(unvouched.members, s)
+				continue
 			}
 			newcomers.members = append(newcomers.members, s)
-			newcomers.weights = append(newcomers.weights, credit+1)
-			newcomers.total += credit + 1
+			newcomers.weights = append(newcomers.weights, m.flow)
+			newcomers.total += m.flow
 			continue
 		}
 		b := buckets[r.bucketOf(m, r.scoreOf(m))]
@@ -175,8 +180,11 @@ func (r *Reputation) Select(candidates []interfaces.StarID, k int, seed interfac
 					chosen = buckets[i]
 				}
 			}
+			if chosen == nil && len(newcomers.members) > 0 {
+				chosen = newcomers
+			}
 			if chosen == nil {
-				chosen = newcomers // non-empty: len(cands) >= k
+				chosen = unvouched // non-empty: len(cands) >= k
 			}
 		}
 		out = append(out, chosen.take(d))

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/constellation-chain/constellation/conformance/repsim"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// simCommand is `constellation sim`: simulations that evaluate plugins
+// against attack scenarios, away from any network.
+func simCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "sim",
+		Usage: "run offline simulations of plugins under attack",
+		Subcommands: []*cli.Command{{
+			Name:  "reputation",
+			Usage: "compare Proof-of-Meme with uniform and stake-weighted selection under attack",
+			Description: `Runs the reputation attack-resistance simulation (package conformance/repsim):
+N stars with Pareto stakes, a Byzantine share β, committees of k drawn every
+round from a beacon seed, seven attack scenarios (static, sybil, whitewash,
+on-off, collusion, sleeper, grinding). Prints the results table, writes one
+PNG plot per scenario next to --out (img/reputation-SCENARIO.png) and
+replaces the "## Simulation results" section of --out.
+
+--byzantine is the β sweep run for the static scenario; the other scenarios
+run at --scenario-byzantine (default 25). The issue's full grid is
+
+   constellation sim reputation --scenario-byzantine 10,20,25,33,45
+
+Progress goes to stderr.`,
+			Flags: []cli.Flag{
+				&cli.IntFlag{Name: "stars", Value: 2000, Usage: "genuine stars N"},
+				&cli.IntFlag{Name: "rounds", Value: 10000, Usage: "rounds per run, warm-up included"},
+				&cli.IntFlag{Name: "warmup", Usage: "rounds excluded from the metrics (default rounds/5)"},
+				&cli.IntFlag{Name: "seeds", Value: 20, Usage: "independent runs per configuration"},
+				&cli.StringFlag{Name: "k", Value: "31,100", Usage: "committee sizes, comma-separated"},
+				&cli.StringFlag{Name: "byzantine", Value: "10,20,25,33,45", Usage: "Byzantine shares in percent swept for the static scenario"},
+				&cli.StringFlag{Name: "scenario-byzantine", Value: "25", Usage: "Byzantine shares in percent for the other scenarios"},
+				&cli.StringFlag{Name: "scenarios", Value: "all", Usage: "comma-separated scenarios, or all"},
+				&cli.StringFlag{Name: "out", Value: "docs/reputation.md", Usage: "markdown file whose \"## Simulation results\" section is replaced (- for stdout only)"},
+				&cli.StringFlag{Name: "plugin", Value: "reputation/meme", Usage: "built-in reputation plugin KIND/NAME under test"},
+				&cli.StringFlag{Name: "config", Usage: "JSON config object for the plugin (default: its defaults)"},
+				&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "runs executed in parallel (results do not depend on it)"},
+				&cli.BoolFlag{Name: "quick", Usage: "a small smoke run: 400 stars, 600 rounds, 2 seeds, k=31, β=25 %"},
+			},
+			Action: runSimReputation,
+		}},
+	}
+}
+
+func parseInts(flag, s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %q is not an integer: %w", flag, f, err)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--%s: empty list", flag)
+	}
+	return out, nil
+}
+
+func runSimReputation(c *cli.Context) error {
+	log := logger(c, "sim")
+	p, err := builtinByRef(c.String("plugin"))
+	if err != nil {
+		return err
+	}
+	f, ok := p.(interfaces.ReputationFactory)
+	if !ok {
+		return fmt.Errorf("plugin %s is not a reputation plugin", c.String("plugin"))
+	}
+	params := repsim.Params{
+		Factory: f,
+		Stars:   c.Int("stars"),
+		Rounds:  c.Int("rounds"),
+		Warmup:  c.Int("warmup"),
+		Seeds:   c.Int("seeds"),
+		Workers: c.Int("workers"),
+	}
+	if s := c.String("config"); s != "" {
+		params.Config = []byte(s)
+	}
+	if params.Committees, err = parseInts("k", c.String("k")); err != nil {
+		return err
+	}
+	if params.Byzantine, err = parseInts("byzantine", c.String("byzantine")); err != nil {
+		return err
+	}
+	if params.ScenarioByzantine, err = parseInts("scenario-byzantine", c.String("scenario-byzantine")); err != nil {
+		return err
+	}
+	if s := c.String("scenarios"); s != "all" {
+		for _, name := range strings.Split(s, ",") {
+			sc, err := repsim.ParseScenario(strings.TrimSpace(name))
+			if err != nil {
+				return fmt.Errorf("--scenarios: %w", err)
+			}
+			params.Scenarios = append(params.Scenarios, sc)
+		}
+	}
+	if c.Bool("quick") {
+		params.Stars, params.Rounds, params.Warmup, params.Seeds = 400, 600, 0, 2
+		params.Committees, params.Byzantine, params.ScenarioByzantine = []int{31}, []int{25}, []int{25}
+	}
+	start := time.Now()
+	last := time.Time{}
+	params.Progress = func(done, total int, label string) {
+		if now := time.Now(); done == total || now.Sub(last) >= 2*time.Second {
+			last = now
+			el := now.Sub(start)
+			eta := time.Duration(float64(el) / float64(done) * float64(total-done))
+			fmt.Fprintf(os.Stderr, "sim reputation: %d/%d runs (%s), elapsed %s, eta %s\n", done, total, label, el.Round(time.Second), eta.Round(time.Second))
+		}
+	}
+	log.Info("simulating", "stars", params.Stars, "rounds", params.Rounds, "seeds", params.Seeds, "k", params.Committees, "workers", params.Workers)
+	rep, err := repsim.Run(params)
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	command := "constellation " + strings.Join(os.Args[1:], " ")
+	if out := c.String("out"); out != "-" {
+		imgDir := filepath.Join(filepath.Dir(out), "img")
+		if err := os.MkdirAll(imgDir, 0o755); err != nil {
+			return fmt.Errorf("create plot directory: %w", err)
+		}
+		var imgs []string
+		for _, sc := range repsim.AllScenarios {
+			beta := 25
+			if !contains(params.ScenarioByzantine, beta) {
+				beta = rep.Params.ScenarioByzantine[0]
+			}
+			if sc == repsim.ScenarioStatic && !contains(rep.Params.Byzantine, beta) {
+				beta = rep.Params.Byzantine[0]
+			}
+			k := rep.Params.Committees[len(rep.Params.Committees)-1]
+			plot, ok := rep.SeatSharePlot(sc, beta, k)
+			if !ok {
+				continue
+			}
+			var buf bytes.Buffer
+			if err := repsim.WritePlot(&buf, plot); err != nil {
+				return err
+			}
+			name := "reputation-" + string(sc) + ".png"
+			if err := os.WriteFile(filepath.Join(imgDir, name), buf.Bytes(), 0o644); err != nil {
+				return fmt.Errorf("write plot %s: %w", name, err)
+			}
+			imgs = append(imgs, "img/"+name)
+		}
+		section := rep.Section(command, elapsed, imgs)
+		if err := replaceSection(out, "## Simulation results", section); err != nil {
+			return err
+		}
+		log.Info("wrote results", "file", out, "plots", len(imgs))
+	}
+	fmt.Println(rep.TargetsMarkdown())
+	fmt.Println(rep.Markdown())
+	return nil
+}
+
+func contains(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// replaceSection replaces the section of the markdown file at path that
+// starts with the heading line (up to the next heading of the same level or
+// the end) by section, or appends section if the heading is absent.
+func replaceSection(path, heading, section string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	text := string(old)
+	start := strings.Index(text, "\n"+heading+"\n")
+	var out string
+	if start < 0 {
+		out = strings.TrimRight(text, "\n") + "\n\n" + section
+	} else {
+		rest := text[start+1+len(heading):]
+		out = text[:start+1] + section
+		if i := strings.Index(rest, "\n## "); i >= 0 {
+			out += "\n" + rest[i+1:] // a blank line before the next section
+		}
+	}
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
