@@ -50,9 +50,16 @@ fuzz-short:
 	  done; \
 	done
 
-## bench: the benchmark table; see docs/benchmarks.md
+## bench: the benchmark definitions; results and commands go to docs/benchmarks.md
+##   (the consensus definition takes about 45 minutes on 2 cores; BENCH_QUICK=1 for a quick run)
 bench: build
-	$(GO) test -run='^$$' -bench=. -benchtime=1x ./... | tee /tmp/constellation-bench.txt
+ifeq ($(BENCH_QUICK),1)
+	./$(BIN) bench consensus --quick
+	./$(BIN) bench network --duration 15s --warmup 4s
+else
+	./$(BIN) bench consensus --out docs/benchmarks.md --out-of-process
+	./$(BIN) bench network --out docs/benchmarks.md
+endif
 
 ## proto: regenerate the plugin RPC code (needs Debian's protobuf-compiler)
 proto:

@@ -66,6 +66,7 @@ Check a manifest of your own:
 			conformanceCommand(),
 			reputationCommand(),
 			simCommand(),
+			withSubcommand(benchCommand(), benchNetworkCommand()),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
@@ -91,4 +92,10 @@ func logger(c *cli.Context, name string) hclog.Logger {
 		Output:     os.Stderr,
 		JSONFormat: c.Bool("log-json"),
 	})
+}
+
+// withSubcommand adds sub to c's subcommands.
+func withSubcommand(c *cli.Command, sub *cli.Command) *cli.Command {
+	c.Subcommands = append(c.Subcommands, sub)
+	return c
 }

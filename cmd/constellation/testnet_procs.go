@@ -236,9 +236,41 @@ func runLoadAPI(ctx context.Context, c *cli.Context, nodes []*child, faucet []by
 		log.Warn("load generator cannot read the chain", "error", err)
 		return
 	}
+	// Submissions go through several connections at once: an HTTP round
+	// trip per transaction would otherwise cap the load. A transaction a
+	// full pool refuses is retried, so each sender's chain stays whole;
+	// any other refusal leaves a gap that Stalled repairs.
+	work := make(chan *interfaces.Transaction, 1024)
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			i := w
+			for tx := range work {
+				for attempt := 0; ctx.Err() == nil; attempt++ {
+					err := nodes[i%len(nodes)].client.Submit(ctx, tx)
+					var apiErr *api.Error
+					if err != nil && errors.As(err, &apiErr) && apiErr.Status == http.StatusServiceUnavailable {
+						time.Sleep(50 * time.Millisecond) // the pool is full: let blocks drain it
+						continue
+					}
+					if err != nil && ctx.Err() == nil {
+						log.Debug("transaction refused", "error", err)
+					}
+					break
+				}
+				i++
+			}
+		}(w)
+	}
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
 	pace := &keepRate{start: time.Now(), rate: rate}
 	check := time.Now()
-	for i := 0; ctx.Err() == nil; i++ {
+	for ctx.Err() == nil {
 		if time.Since(check) > 3*time.Second {
 			check = time.Now()
 			if stalled, err := g.Stalled(head); err == nil {
@@ -254,25 +286,10 @@ func runLoadAPI(ctx context.Context, c *cli.Context, nodes []*child, faucet []by
 			log.Warn("load generator", "error", err)
 			return
 		}
-		if err := nodes[i%len(nodes)].client.Submit(ctx, tx); err != nil {
-			g.Undo(tx)
-			var apiErr *api.Error
-			switch {
-			case errors.As(err, &apiErr) && apiErr.Status == http.StatusServiceUnavailable:
-				select { // the pool is full: let blocks drain it
-				case <-ctx.Done():
-				case <-time.After(100 * time.Millisecond):
-				}
-				continue
-			case errors.As(err, &apiErr) && (strings.Contains(apiErr.Message, "already committed") || strings.Contains(apiErr.Message, "same sender and sequence")):
-				if seq, last, err := head(tx.Sender); err == nil {
-					g.Resync(tx.Sender, seq, last)
-				}
-				continue
-			case ctx.Err() != nil:
-				return
-			}
-			log.Debug("transaction refused", "error", err)
+		select {
+		case work <- tx:
+		case <-ctx.Done():
+			return
 		}
 		if !pace.wait(ctx) {
 			return
