@@ -38,6 +38,10 @@ func (s StarID) Short() string { return hex.EncodeToString(s[:4]) }
 // Less orders stars by their bytes; every sorted list of stars uses it.
 func (s StarID) Less(o StarID) bool { return string(s[:]) < string(o[:]) }
 
+// CompareStars orders stars like Less, for slices.SortFunc and
+// slices.BinarySearchFunc.
+func CompareStars(a, b StarID) int { return strings.Compare(string(a[:]), string(b[:])) }
+
 // ParseStarID parses "ed25519:<64 hex digits>" (the prefix is optional).
 func ParseStarID(text string) (StarID, error) {
 	var s StarID

@@ -81,15 +81,7 @@ func dealer(engine string) (interfaces.KeyDealer, error) {
 // dealShares deals engine keys for members and returns each member's blob.
 func dealShares(d interfaces.KeyDealer, members []interfaces.StarID, faulty int, rnd io.Reader) (map[interfaces.StarID][]byte, error) {
 	sorted := slices.Clone(members)
-	slices.SortFunc(sorted, func(a, b interfaces.StarID) int {
-		if a.Less(b) {
-			return -1
-		}
-		if b.Less(a) {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(sorted, interfaces.CompareStars)
 	blobs, err := d.DealKeys(sorted, faulty, rnd)
 	if err != nil {
 		return nil, err

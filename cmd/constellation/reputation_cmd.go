@@ -148,14 +148,6 @@ func replayCandidates(c *cli.Context) ([]interfaces.StarID, error) {
 			return nil, err
 		}
 	}
-	slices.SortFunc(out, func(a, b interfaces.StarID) int {
-		if a.Less(b) {
-			return -1
-		}
-		if b.Less(a) {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, interfaces.CompareStars)
 	return slices.Compact(out), nil
 }

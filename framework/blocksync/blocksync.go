@@ -70,15 +70,7 @@ type Syncer struct {
 // Byzantine members.
 func New(self interfaces.StarID, members []interfaces.StarID, f int) *Syncer {
 	ms := slices.Clone(members)
-	slices.SortFunc(ms, func(a, b interfaces.StarID) int {
-		if a.Less(b) {
-			return -1
-		}
-		if b.Less(a) {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(ms, interfaces.CompareStars)
 	return &Syncer{
 		self: self, members: slices.Compact(ms), quorum: f + 1,
 		peerHeads: map[interfaces.StarID]uint64{},
@@ -91,15 +83,7 @@ func (s *Syncer) isPeer(p interfaces.StarID) bool {
 	if p == s.self {
 		return false
 	}
-	_, ok := slices.BinarySearchFunc(s.members, p, func(a, b interfaces.StarID) int {
-		if a.Less(b) {
-			return -1
-		}
-		if b.Less(a) {
-			return 1
-		}
-		return 0
-	})
+	_, ok := slices.BinarySearchFunc(s.members, p, interfaces.CompareStars)
 	return ok
 }
 

@@ -142,7 +142,7 @@ func Open(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node key: %w", err)
 	}
 	members := slices.Clone(cfg.Members)
-	slices.SortFunc(members, func(a, b interfaces.StarID) int { return compare(a, b) })
+	slices.SortFunc(members, interfaces.CompareStars)
 	members = slices.Compact(members)
 	if !slices.Contains(members, self) {
 		return nil, fmt.Errorf("this node (%s) is not among the cluster's %d members", self, len(members))
@@ -285,16 +285,6 @@ func (n *Node) unsubscribe() {
 		c()
 	}
 	n.cancelTopic = nil
-}
-
-func compare(a, b interfaces.StarID) int {
-	switch {
-	case a.Less(b):
-		return -1
-	case b.Less(a):
-		return 1
-	}
-	return 0
 }
 
 // Self returns the node's star identity.
