@@ -27,16 +27,12 @@ func pluginCommand() *cli.Command {
 				Usage:     "serve the built-in plugin KIND/NAME over the plugin RPC (a host starts this)",
 				ArgsUsage: "KIND/NAME",
 				Description: `Runs a built-in plugin as its own process, speaking the same go-plugin RPC
-as any third-party binary. A node starts it when a manifest names this
-binary as an external plugin, and the conformance suite uses it to check every
-built-in out of process. It is not meant to be run by hand (without a host it
-prints go-plugin's notice and exits), except with CONSTELLATION_PLUGIN_DEBUG=1,
-which prints a reattach line for debugging.
-
-   plugin "consensus" "solo-ext" {
-     path   = "/usr/local/bin/constellation"   # with args below
-     ...
-   }`,
+as any third-party binary. The conformance command uses it to check every
+built-in out of process (constellation conformance --builtin KIND/NAME
+--out-of-process). It is started by a host, not by hand: run alone it prints
+go-plugin's notice and exits, unless CONSTELLATION_PLUGIN_DEBUG=1 is set,
+which serves it in reattach mode for a debugger and prints the line to give
+the host in CONSTELLATION_PLUGIN_REATTACH.`,
 				Action: func(c *cli.Context) error {
 					p, err := builtinByRef(c.Args().First())
 					if err != nil {

@@ -110,9 +110,11 @@ block.
 
    constellation node run --manifest network.hcl --node star-1 --data data/star-1
 
-This session's build runs a single-member cluster per process (the solo
-engine); multi-process networks over the gossip transport come with the
-network runtime.`,
+The node talks to the other cluster members through the manifest's transport
+plugin (gossip: libp2p on the node's listen address), serves its HTTP API on
+its api address, logs consensus inputs to DATA/wal before acting on them, and
+fetches blocks it missed from its peers. docs/network.md shows a four-machine
+setup.`,
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "dev", Usage: "allow external plugin binaries without a sha256 in the manifest (development only)"},
 				&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Usage: "manifest FILE (default: the embedded default manifest)"},
