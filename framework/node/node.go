@@ -102,7 +102,8 @@ type Node struct {
 	syncer              *blocksync.Syncer
 	// recent holds the last consensus messages received, fed again to a
 	// fresh engine after catch-up moves it to a later epoch.
-	recent []interfaces.Envelope
+	recent     []interfaces.Envelope
+	recentNext int // where the next message overwrites the ring, once full
 
 	mu          sync.Mutex
 	subs        map[int]chan BlockEvent
@@ -810,12 +811,21 @@ func (n *Node) Block(height uint64) (*interfaces.Block, error) { return n.store.
 // maxRecent bounds the consensus messages kept for a fresh engine.
 const maxRecent = 8192
 
+// remember keeps env in the ring of recent consensus messages.
 func (n *Node) remember(env interfaces.Envelope) {
-	if len(n.recent) == maxRecent {
-		copy(n.recent, n.recent[1:])
-		n.recent = n.recent[:maxRecent-1]
+	if len(n.recent) < maxRecent {
+		n.recent = append(n.recent, env)
+		return
 	}
-	n.recent = append(n.recent, env)
+	n.recent[n.recentNext] = env
+	n.recentNext = (n.recentNext + 1) % maxRecent
+}
+
+// recentInOrder returns the remembered messages, oldest first.
+func (n *Node) recentInOrder() []interfaces.Envelope {
+	out := make([]interfaces.Envelope, 0, len(n.recent))
+	out = append(out, n.recent[n.recentNext:]...)
+	return append(out, n.recent[:n.recentNext]...)
 }
 
 func (n *Node) sendSync(ctx context.Context, out []blocksync.Out) {
@@ -848,11 +858,9 @@ func (n *Node) handleSync(ctx context.Context, env interfaces.Envelope) error {
 		return err
 	}
 	n.log.Info("caught up", "height", ready[len(ready)-1].Header.Height, "blocks", len(ready), "epoch", n.engine.Epoch())
-	recent := n.recent
-	n.recent = nil
+	recent := n.recentInOrder()
 	var out2 interfaces.Output
 	for _, e := range recent {
-		n.remember(e)
 		o, err := n.engine.Step(e.From, e.Payload)
 		if err != nil {
 			return fmt.Errorf("consensus step: %w", err)
@@ -862,7 +870,7 @@ func (n *Node) handleSync(ctx context.Context, env interfaces.Envelope) error {
 	if err := n.wal.Rotate(); err != nil {
 		return err
 	}
-	for _, e := range n.recent {
+	for _, e := range recent {
 		if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, From: e.From, Data: e.Payload}); err != nil {
 			return err
 		}

@@ -19,3 +19,20 @@ func TestObservationCarriesTransfersAsInteractions(t *testing.T) {
 		t.Fatalf("interactions %+v", o.Interactions)
 	}
 }
+
+func TestRecentMessagesRingKeepsTheNewestInOrder(t *testing.T) {
+	n := &Node{}
+	for i := 0; i < maxRecent+5; i++ {
+		n.remember(interfaces.Envelope{Payload: []byte{byte(i), byte(i >> 8)}})
+	}
+	got := n.recentInOrder()
+	if len(got) != maxRecent {
+		t.Fatalf("kept %d, want %d", len(got), maxRecent)
+	}
+	for i, e := range got {
+		want := i + 5
+		if int(e.Payload[0])|int(e.Payload[1])<<8 != want {
+			t.Fatalf("position %d holds message %d, want %d", i, int(e.Payload[0])|int(e.Payload[1])<<8, want)
+		}
+	}
+}
