@@ -109,7 +109,8 @@ type Node struct {
 	subs        map[int]chan BlockEvent
 	nextSub     int
 	seed        interfaces.Hash
-	proposed    bool // proposed to engine.Epoch() already
+	head        interfaces.BlockHeader // the last committed block's header; zero before block 1
+	proposed    bool                   // proposed to engine.Epoch() already
 	replayed    []interfaces.OutMessage
 	replaying   bool
 	faults      []interfaces.Fault
@@ -189,6 +190,14 @@ func Open(cfg Config) (*Node, error) {
 	seed := interfaces.DomainSum("constellation/consensus-seed/v1", cfg.Key.Seed())
 	n.rng = rand.New(rand.NewChaCha8(interfaces.DomainSum("constellation/sampling-seed/v1", seed[:], head.Hash[:])))
 	n.seed = seed
+	if head.Height > 0 {
+		b, err := st.Block(head.Height)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("read head block: %w", err)
+		}
+		n.head = b.Header
+	}
 	if cfg.Reputation != nil {
 		if err := Rebuild(cfg.Reputation, head.Height, st.Blocks); err != nil {
 			st.Close()
@@ -222,12 +231,8 @@ func Open(cfg Config) (*Node, error) {
 // committed block.
 func (n *Node) startEngine() error {
 	var epoch uint64
-	if h, _, _ := n.store.Head(); h > 0 {
-		b, err := n.store.Block(h)
-		if err != nil {
-			return fmt.Errorf("read head block: %w", err)
-		}
-		epoch = b.Header.Epoch + 1
+	if n.head.Height > 0 {
+		epoch = n.head.Epoch + 1
 	}
 	engine, err := n.cfg.Consensus.NewConsensus(interfaces.ConsensusConfig{
 		Self:      n.self,
@@ -553,10 +558,8 @@ func (n *Node) replay() error {
 		}
 		out.Messages = append(out.Messages, o.Messages...)
 		for _, d := range o.Decisions {
-			if h, _, _ := n.store.Head(); h > 0 {
-				if b, err := n.store.Block(h); err == nil && d.Epoch <= b.Header.Epoch {
-					continue
-				}
+			if n.head.Height > 0 && d.Epoch <= n.head.Epoch {
+				continue
 			}
 			if err := n.commit(d); err != nil {
 				return err
@@ -736,10 +739,8 @@ func (n *Node) commit(d interfaces.Decision) error {
 		}
 	}
 	parentTime := n.cfg.Genesis.Timestamp
-	if head.Height > 0 {
-		if pb, err := n.store.Block(head.Height); err == nil {
-			parentTime = pb.Header.Timestamp
-		}
+	if n.head.Height > 0 {
+		parentTime = n.head.Timestamp
 	}
 	ts := median(stamps)
 	if ts < parentTime {
@@ -784,6 +785,7 @@ func (n *Node) commit(d interfaces.Decision) error {
 		return fmt.Errorf("commit block %d: %w", block.Header.Height, err)
 	}
 	n.faults = nil
+	n.head = block.Header
 	if !n.replaying {
 		if err := n.wal.Rotate(); err != nil {
 			return err
@@ -889,6 +891,7 @@ func (n *Node) adopt(b *interfaces.Block) error {
 	if err := n.store.CommitBlock(b, ch); err != nil {
 		return fmt.Errorf("commit fetched block %d: %w", b.Header.Height, err)
 	}
+	n.head = b.Header
 	n.pool.Committed(b.Txs)
 	n.observe(b)
 	n.publish(BlockEvent{Block: b, Hash: b.Hash(), At: n.cfg.Now()})
