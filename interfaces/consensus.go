@@ -173,3 +173,35 @@ func DecodeTxBatch(raw []byte) (*TxBatch, error) {
 type KeyDealer interface {
 	DealKeys(members []StarID, faulty int, rnd io.Reader) ([][]byte, error)
 }
+
+// Inbound is one message for Consensus.Step.
+type Inbound struct {
+	From    StarID
+	Payload []byte
+}
+
+// BatchStepper is implemented by engines (or RPC clients of engines) that
+// take several messages in one call. StepMany must be equivalent to calling
+// Step for each message in order and concatenating the outputs; it exists
+// so a host can cross a process boundary once per batch instead of once per
+// message.
+type BatchStepper interface {
+	StepMany(msgs []Inbound) (Output, error)
+}
+
+// StepAll delivers msgs to c in order, in one call when c implements
+// BatchStepper.
+func StepAll(c Consensus, msgs []Inbound) (Output, error) {
+	if b, ok := c.(BatchStepper); ok {
+		return b.StepMany(msgs)
+	}
+	var out Output
+	for _, m := range msgs {
+		o, err := c.Step(m.From, m.Payload)
+		if err != nil {
+			return out, err
+		}
+		out.Append(o)
+	}
+	return out, nil
+}

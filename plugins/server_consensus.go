@@ -71,6 +71,28 @@ func (s *consensusServer) Step(_ context.Context, req *pb.StepRequest) (*pb.Cons
 	return out, err
 }
 
+// StepMany applies the items in order, as consecutive Step calls would.
+func (s *consensusServer) StepMany(_ context.Context, req *pb.StepManyRequest) (*pb.ConsensusOutput, error) {
+	msgs := make([]interfaces.Inbound, 0, len(req.GetItems()))
+	for i, it := range req.GetItems() {
+		from, err := wire.Star(it.GetFrom(), fmt.Sprintf("items[%d].from", i))
+		if err != nil {
+			return nil, badRequest(err)
+		}
+		msgs = append(msgs, interfaces.Inbound{From: from, Payload: it.GetPayload()})
+	}
+	var out *pb.ConsensusOutput
+	err := with(&s.inst, req.GetInstance(), func(c interfaces.Consensus) error {
+		o, err := interfaces.StepAll(c, msgs)
+		if err != nil {
+			return implError("step", err)
+		}
+		out = wire.OutputToPB(o, c.Epoch())
+		return nil
+	})
+	return out, err
+}
+
 func (s *consensusServer) Epoch(_ context.Context, req *pb.InstanceRef) (*pb.EpochResponse, error) {
 	var out *pb.EpochResponse
 	err := with(&s.inst, req.GetInstance(), func(c interfaces.Consensus) error {

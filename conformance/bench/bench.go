@@ -61,6 +61,11 @@ type Config struct {
 	Progress func(format string, args ...any)
 	// MaxDeliveries bounds the delivery loop; 0 means a generous default.
 	MaxDeliveries int64
+	// BatchDelivery delivers, with each randomly picked message, every
+	// other message in flight to the same member, in random order and in
+	// one interfaces.StepAll call (one round trip for an engine in another
+	// process). The out-of-process comparison uses it on both sides.
+	BatchDelivery bool
 }
 
 // Result is one repetition's measurement.
@@ -422,7 +427,25 @@ func (r *runner) drive() error {
 		r.queue[last] = message{}
 		r.queue = r.queue[:last]
 		m := r.members[msg.to]
-		out, err := m.eng.Step(r.ids[msg.from], msg.payload)
+		var out interfaces.Output
+		var err error
+		if r.cfg.BatchDelivery {
+			batch := []interfaces.Inbound{{From: r.ids[msg.from], Payload: msg.payload}}
+			rest := r.queue[:0]
+			for _, q := range r.queue {
+				if q.to == msg.to {
+					batch = append(batch, interfaces.Inbound{From: r.ids[q.from], Payload: q.payload})
+				} else {
+					rest = append(rest, q)
+				}
+			}
+			clear(r.queue[len(rest):])
+			r.queue = rest
+			r.rng.Shuffle(len(batch), func(i, j int) { batch[i], batch[j] = batch[j], batch[i] })
+			out, err = interfaces.StepAll(m.eng, batch)
+		} else {
+			out, err = m.eng.Step(r.ids[msg.from], msg.payload)
+		}
 		if err != nil {
 			return fmt.Errorf("member %d: step a message from member %d: %w", msg.to, msg.from, err)
 		}

@@ -200,8 +200,12 @@ func TestRunIsDeterministicInItsCounts(t *testing.T) {
 // TestSmokeACSEngineModeA runs the definition's mode A shape on the
 // simulator's ACS test engine (a HoneyBadger-shaped common subset).
 func TestSmokeACSEngineModeA(t *testing.T) {
-	for _, silent := range []int{0, 1} {
-		cfg := Config{Factory: simtest.ACSFactory{}, N: 4, TxPerNode: 100, Warmup: 1, Measured: 2, Seed: 1, Silent: silent}
+	for _, c := range []struct {
+		silent  int
+		batched bool
+	}{{0, false}, {1, false}, {0, true}, {1, true}} {
+		silent := c.silent
+		cfg := Config{Factory: simtest.ACSFactory{}, N: 4, TxPerNode: 100, Warmup: 1, Measured: 2, Seed: 1, Silent: silent, BatchDelivery: c.batched}
 		res, _, err := RunMedian(cfg, 1)
 		if err != nil {
 			t.Fatalf("silent=%d: %v", silent, err)

@@ -506,29 +506,35 @@ func (n *Node) propose(ctx context.Context) error {
 // step feeds one message to the engine, and any others already waiting, so
 // one fsync of the log covers them all before their answers are sent.
 func (n *Node) step(ctx context.Context, env interfaces.Envelope) error {
-	var out interfaces.Output
-	for i := 0; ; i++ {
-		n.remember(env)
-		if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, From: env.From, Data: env.Payload}); err != nil {
-			return err
-		}
-		o, err := n.engine.Step(env.From, env.Payload)
-		if err != nil {
-			return fmt.Errorf("consensus step: %w", err)
-		}
-		out.Append(o)
-		if len(o.Decisions) > 0 || i == 255 {
-			break
-		}
+	batch := []interfaces.Inbound{{From: env.From, Payload: env.Payload}}
+	n.remember(env)
+	if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, From: env.From, Data: env.Payload}); err != nil {
+		return err
+	}
+collect:
+	for len(batch) < maxStepBatch {
 		select {
-		case env = <-n.inbox:
-			continue
+		case e := <-n.inbox:
+			n.remember(e)
+			if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, From: e.From, Data: e.Payload}); err != nil {
+				return err
+			}
+			batch = append(batch, interfaces.Inbound{From: e.From, Payload: e.Payload})
 		default:
+			break collect
 		}
-		break
+	}
+	// One call for the batch: an out-of-process engine crosses the process
+	// boundary once (interfaces.BatchStepper).
+	out, err := interfaces.StepAll(n.engine, batch)
+	if err != nil {
+		return fmt.Errorf("consensus step: %w", err)
 	}
 	return n.handle(ctx, out)
 }
+
+// maxStepBatch bounds the messages fed to the engine in one call.
+const maxStepBatch = 256
 
 // replay rebuilds the engine's state from the write-ahead log: inputs are
 // fed again in order; decisions not yet committed (a crash between deciding

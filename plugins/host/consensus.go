@@ -134,7 +134,10 @@ type consensusClient struct {
 	nextDecision uint64 // the epoch the next decision must be for
 }
 
-var _ io.Closer = (*consensusClient)(nil)
+var (
+	_ io.Closer               = (*consensusClient)(nil)
+	_ interfaces.BatchStepper = (*consensusClient)(nil)
+)
 
 func (c *consensusClient) Propose(contribution []byte) (interfaces.Output, error) {
 	req := &pb.ProposeRequest{Contribution: contribution}
@@ -168,6 +171,33 @@ func (c *consensusClient) Step(from interfaces.StarID, payload []byte) (interfac
 		_, err := proc.consensus.Step(ctx, &pb.StepRequest{Instance: id, From: fromB, Payload: payload})
 		return err
 	}, len(payload)+32)
+	return out, err
+}
+
+// StepMany delivers several messages in one round trip; the plugin applies
+// them in order, as consecutive Step calls would. The batch is recorded as
+// one input for replay after a crash.
+func (c *consensusClient) StepMany(msgs []interfaces.Inbound) (interfaces.Output, error) {
+	req := &pb.StepManyRequest{Items: make([]*pb.StepItem, 0, len(msgs))}
+	size := 0
+	for _, m := range msgs {
+		req.Items = append(req.Items, &pb.StepItem{From: append([]byte(nil), m.From[:]...), Payload: m.Payload})
+		size += len(m.Payload) + 32
+	}
+	var out interfaces.Output
+	err := c.h.call(context.Background(), "step-many", func(ctx context.Context, proc *process, id uint64) error {
+		req.Instance = id
+		r, err := proc.consensus.StepMany(ctx, req)
+		if err != nil {
+			return err
+		}
+		out, err = c.accept(r)
+		return err
+	}, func(ctx context.Context, proc *process, id uint64) error {
+		again := &pb.StepManyRequest{Instance: id, Items: req.Items}
+		_, err := proc.consensus.StepMany(ctx, again)
+		return err
+	}, size)
 	return out, err
 }
 

@@ -130,6 +130,9 @@ type network struct {
 	members []interfaces.StarID
 	nodes   []interfaces.Consensus
 	decided [][]interfaces.Decision
+	// batched delivers all queued messages for one member in one StepAll
+	// call (one StepMany round trip out of process).
+	batched bool
 }
 
 func newNetwork(t *testing.T, f interfaces.ConsensusFactory, n int, params []byte) *network {
@@ -169,7 +172,25 @@ func (nw *network) deliver(from int, out interfaces.Output) error {
 		}
 		m := queue[0]
 		queue = queue[1:]
-		o, err := nw.nodes[m.to].Step(nw.members[m.from], m.payload)
+		if !nw.batched {
+			o, err := nw.nodes[m.to].Step(nw.members[m.from], m.payload)
+			if err != nil {
+				return err
+			}
+			push(m.to, o)
+			continue
+		}
+		batch := []interfaces.Inbound{{From: nw.members[m.from], Payload: m.payload}}
+		rest := queue[:0:0]
+		for _, q := range queue {
+			if q.to == m.to {
+				batch = append(batch, interfaces.Inbound{From: nw.members[q.from], Payload: q.payload})
+			} else {
+				rest = append(rest, q)
+			}
+		}
+		queue = rest
+		o, err := interfaces.StepAll(nw.nodes[m.to], batch)
 		if err != nil {
 			return err
 		}
@@ -250,6 +271,36 @@ func TestConsensusOutOfProcessDecidesLikeInProcess(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "plugin loaded") {
 		t.Errorf("host log lacks the load line:\n%s", logs.String())
+	}
+}
+
+// TestStepManyIsOneRoundTripWithStepsSemantics delivers batches of
+// messages through StepMany out of process and checks the decisions equal
+// those of the same batches stepped one by one in process.
+func TestStepManyIsOneRoundTripWithStepsSemantics(t *testing.T) {
+	p, _ := load(t, interfaces.KindConsensus, nil)
+	f, err := p.Factory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := newNetwork(t, f.(interfaces.ConsensusFactory), 3, nil)
+	remote.batched = true
+	if _, ok := remote.nodes[0].(interfaces.BatchStepper); !ok {
+		t.Fatalf("the RPC client %T does not batch", remote.nodes[0])
+	}
+	local := newNetwork(t, testplugin.Consensus{}, 3, nil)
+	local.batched = true // StepAll falls back to Step in process
+	for r := 0; r < 4; r++ {
+		in := [][]byte{{byte(r), 'a'}, {byte(r), 'b'}, {}}
+		if err := remote.round(in...); err != nil {
+			t.Fatalf("round %d out of process: %v", r, err)
+		}
+		if err := local.round(in...); err != nil {
+			t.Fatalf("round %d in process: %v", r, err)
+		}
+	}
+	if !reflect.DeepEqual(remote.decided, local.decided) || len(remote.decided[0]) != 4 {
+		t.Fatalf("decisions differ:\nout of process %+v\nin process     %+v", remote.decided, local.decided)
 	}
 }
 

@@ -229,6 +229,112 @@ func (x *ProposeRequest) GetContribution() []byte {
 	return nil
 }
 
+// StepManyRequest carries messages for one instance, applied in order as if
+// each were its own Step; the answer concatenates their outputs.
+type StepManyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      uint64                 `protobuf:"varint,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	Items         []*StepItem            `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepManyRequest) Reset() {
+	*x = StepManyRequest{}
+	mi := &file_consensus_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepManyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepManyRequest) ProtoMessage() {}
+
+func (x *StepManyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_consensus_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepManyRequest.ProtoReflect.Descriptor instead.
+func (*StepManyRequest) Descriptor() ([]byte, []int) {
+	return file_consensus_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *StepManyRequest) GetInstance() uint64 {
+	if x != nil {
+		return x.Instance
+	}
+	return 0
+}
+
+func (x *StepManyRequest) GetItems() []*StepItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+type StepItem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          []byte                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"` // 32-byte StarID authenticated by the transport
+	Payload       []byte                 `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepItem) Reset() {
+	*x = StepItem{}
+	mi := &file_consensus_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepItem) ProtoMessage() {}
+
+func (x *StepItem) ProtoReflect() protoreflect.Message {
+	mi := &file_consensus_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepItem.ProtoReflect.Descriptor instead.
+func (*StepItem) Descriptor() ([]byte, []int) {
+	return file_consensus_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *StepItem) GetFrom() []byte {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *StepItem) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
 type StepRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Instance      uint64                 `protobuf:"varint,1,opt,name=instance,proto3" json:"instance,omitempty"`
@@ -240,7 +346,7 @@ type StepRequest struct {
 
 func (x *StepRequest) Reset() {
 	*x = StepRequest{}
-	mi := &file_consensus_proto_msgTypes[3]
+	mi := &file_consensus_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -252,7 +358,7 @@ func (x *StepRequest) String() string {
 func (*StepRequest) ProtoMessage() {}
 
 func (x *StepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_consensus_proto_msgTypes[3]
+	mi := &file_consensus_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -265,7 +371,7 @@ func (x *StepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepRequest.ProtoReflect.Descriptor instead.
 func (*StepRequest) Descriptor() ([]byte, []int) {
-	return file_consensus_proto_rawDescGZIP(), []int{3}
+	return file_consensus_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StepRequest) GetInstance() uint64 {
@@ -299,7 +405,7 @@ type OutMessage struct {
 
 func (x *OutMessage) Reset() {
 	*x = OutMessage{}
-	mi := &file_consensus_proto_msgTypes[4]
+	mi := &file_consensus_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -311,7 +417,7 @@ func (x *OutMessage) String() string {
 func (*OutMessage) ProtoMessage() {}
 
 func (x *OutMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_consensus_proto_msgTypes[4]
+	mi := &file_consensus_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -324,7 +430,7 @@ func (x *OutMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutMessage.ProtoReflect.Descriptor instead.
 func (*OutMessage) Descriptor() ([]byte, []int) {
-	return file_consensus_proto_rawDescGZIP(), []int{4}
+	return file_consensus_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *OutMessage) GetTo() []byte {
@@ -351,7 +457,7 @@ type ContributionFrom struct {
 
 func (x *ContributionFrom) Reset() {
 	*x = ContributionFrom{}
-	mi := &file_consensus_proto_msgTypes[5]
+	mi := &file_consensus_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -363,7 +469,7 @@ func (x *ContributionFrom) String() string {
 func (*ContributionFrom) ProtoMessage() {}
 
 func (x *ContributionFrom) ProtoReflect() protoreflect.Message {
-	mi := &file_consensus_proto_msgTypes[5]
+	mi := &file_consensus_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -376,7 +482,7 @@ func (x *ContributionFrom) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContributionFrom.ProtoReflect.Descriptor instead.
 func (*ContributionFrom) Descriptor() ([]byte, []int) {
-	return file_consensus_proto_rawDescGZIP(), []int{5}
+	return file_consensus_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ContributionFrom) GetProposer() []byte {
@@ -403,7 +509,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_consensus_proto_msgTypes[6]
+	mi := &file_consensus_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -415,7 +521,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_consensus_proto_msgTypes[6]
+	mi := &file_consensus_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -428,7 +534,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_consensus_proto_rawDescGZIP(), []int{6}
+	return file_consensus_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Decision) GetEpoch() uint64 {
@@ -459,7 +565,7 @@ type ConsensusOutput struct {
 
 func (x *ConsensusOutput) Reset() {
 	*x = ConsensusOutput{}
-	mi := &file_consensus_proto_msgTypes[7]
+	mi := &file_consensus_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -471,7 +577,7 @@ func (x *ConsensusOutput) String() string {
 func (*ConsensusOutput) ProtoMessage() {}
 
 func (x *ConsensusOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_consensus_proto_msgTypes[7]
+	mi := &file_consensus_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -484,7 +590,7 @@ func (x *ConsensusOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsensusOutput.ProtoReflect.Descriptor instead.
 func (*ConsensusOutput) Descriptor() ([]byte, []int) {
-	return file_consensus_proto_rawDescGZIP(), []int{7}
+	return file_consensus_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ConsensusOutput) GetMessages() []*OutMessage {
@@ -524,7 +630,7 @@ type EpochResponse struct {
 
 func (x *EpochResponse) Reset() {
 	*x = EpochResponse{}
-	mi := &file_consensus_proto_msgTypes[8]
+	mi := &file_consensus_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -536,7 +642,7 @@ func (x *EpochResponse) String() string {
 func (*EpochResponse) ProtoMessage() {}
 
 func (x *EpochResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_consensus_proto_msgTypes[8]
+	mi := &file_consensus_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -549,7 +655,7 @@ func (x *EpochResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EpochResponse.ProtoReflect.Descriptor instead.
 func (*EpochResponse) Descriptor() ([]byte, []int) {
-	return file_consensus_proto_rawDescGZIP(), []int{8}
+	return file_consensus_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EpochResponse) GetEpoch() uint64 {
@@ -576,7 +682,7 @@ type DealKeysRequest struct {
 
 func (x *DealKeysRequest) Reset() {
 	*x = DealKeysRequest{}
-	mi := &file_consensus_proto_msgTypes[9]
+	mi := &file_consensus_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -588,7 +694,7 @@ func (x *DealKeysRequest) String() string {
 func (*DealKeysRequest) ProtoMessage() {}
 
 func (x *DealKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_consensus_proto_msgTypes[9]
+	mi := &file_consensus_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -601,7 +707,7 @@ func (x *DealKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DealKeysRequest.ProtoReflect.Descriptor instead.
 func (*DealKeysRequest) Descriptor() ([]byte, []int) {
-	return file_consensus_proto_rawDescGZIP(), []int{9}
+	return file_consensus_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DealKeysRequest) GetMembers() [][]byte {
@@ -641,7 +747,7 @@ type DealKeysResponse struct {
 
 func (x *DealKeysResponse) Reset() {
 	*x = DealKeysResponse{}
-	mi := &file_consensus_proto_msgTypes[10]
+	mi := &file_consensus_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -653,7 +759,7 @@ func (x *DealKeysResponse) String() string {
 func (*DealKeysResponse) ProtoMessage() {}
 
 func (x *DealKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_consensus_proto_msgTypes[10]
+	mi := &file_consensus_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -666,7 +772,7 @@ func (x *DealKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DealKeysResponse.ProtoReflect.Descriptor instead.
 func (*DealKeysResponse) Descriptor() ([]byte, []int) {
-	return file_consensus_proto_rawDescGZIP(), []int{10}
+	return file_consensus_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DealKeysResponse) GetKeys() [][]byte {
@@ -685,7 +791,7 @@ type DealerInfo struct {
 
 func (x *DealerInfo) Reset() {
 	*x = DealerInfo{}
-	mi := &file_consensus_proto_msgTypes[11]
+	mi := &file_consensus_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -697,7 +803,7 @@ func (x *DealerInfo) String() string {
 func (*DealerInfo) ProtoMessage() {}
 
 func (x *DealerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_consensus_proto_msgTypes[11]
+	mi := &file_consensus_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -710,7 +816,7 @@ func (x *DealerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DealerInfo.ProtoReflect.Descriptor instead.
 func (*DealerInfo) Descriptor() ([]byte, []int) {
-	return file_consensus_proto_rawDescGZIP(), []int{11}
+	return file_consensus_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DealerInfo) GetDealsKeys() bool {
@@ -730,7 +836,7 @@ type EntropyRequest struct {
 
 func (x *EntropyRequest) Reset() {
 	*x = EntropyRequest{}
-	mi := &file_consensus_proto_msgTypes[12]
+	mi := &file_consensus_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -742,7 +848,7 @@ func (x *EntropyRequest) String() string {
 func (*EntropyRequest) ProtoMessage() {}
 
 func (x *EntropyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_consensus_proto_msgTypes[12]
+	mi := &file_consensus_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -755,7 +861,7 @@ func (x *EntropyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntropyRequest.ProtoReflect.Descriptor instead.
 func (*EntropyRequest) Descriptor() ([]byte, []int) {
-	return file_consensus_proto_rawDescGZIP(), []int{12}
+	return file_consensus_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *EntropyRequest) GetSession() uint64 {
@@ -782,7 +888,7 @@ type EntropyResponse struct {
 
 func (x *EntropyResponse) Reset() {
 	*x = EntropyResponse{}
-	mi := &file_consensus_proto_msgTypes[13]
+	mi := &file_consensus_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -794,7 +900,7 @@ func (x *EntropyResponse) String() string {
 func (*EntropyResponse) ProtoMessage() {}
 
 func (x *EntropyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_consensus_proto_msgTypes[13]
+	mi := &file_consensus_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -807,7 +913,7 @@ func (x *EntropyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntropyResponse.ProtoReflect.Descriptor instead.
 func (*EntropyResponse) Descriptor() ([]byte, []int) {
-	return file_consensus_proto_rawDescGZIP(), []int{13}
+	return file_consensus_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *EntropyResponse) GetData() []byte {
@@ -844,7 +950,13 @@ const file_consensus_proto_rawDesc = "" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\"P\n" +
 	"\x0eProposeRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12\"\n" +
-	"\fcontribution\x18\x02 \x01(\fR\fcontribution\"W\n" +
+	"\fcontribution\x18\x02 \x01(\fR\fcontribution\"f\n" +
+	"\x0fStepManyRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\x04R\binstance\x127\n" +
+	"\x05items\x18\x02 \x03(\v2!.constellation.plugin.v1.StepItemR\x05items\"8\n" +
+	"\bStepItem\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\fR\x04from\x12\x18\n" +
+	"\apayload\x18\x02 \x01(\fR\apayload\"W\n" +
 	"\vStepRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\fR\x04from\x12\x18\n" +
@@ -882,11 +994,12 @@ const file_consensus_proto_rawDesc = "" +
 	"\x01n\x18\x02 \x01(\rR\x01n\"7\n" +
 	"\x0fEntropyResponse\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x10\n" +
-	"\x03eof\x18\x02 \x01(\bR\x03eof2\xf7\x04\n" +
+	"\x03eof\x18\x02 \x01(\bR\x03eof2\xd7\x05\n" +
 	"\tConsensus\x12^\n" +
 	"\x03New\x12(.constellation.plugin.v1.ConsensusConfig\x1a-.constellation.plugin.v1.NewConsensusResponse\x12\\\n" +
 	"\aPropose\x12'.constellation.plugin.v1.ProposeRequest\x1a(.constellation.plugin.v1.ConsensusOutput\x12V\n" +
-	"\x04Step\x12$.constellation.plugin.v1.StepRequest\x1a(.constellation.plugin.v1.ConsensusOutput\x12U\n" +
+	"\x04Step\x12$.constellation.plugin.v1.StepRequest\x1a(.constellation.plugin.v1.ConsensusOutput\x12^\n" +
+	"\bStepMany\x12(.constellation.plugin.v1.StepManyRequest\x1a(.constellation.plugin.v1.ConsensusOutput\x12U\n" +
 	"\x05Epoch\x12$.constellation.plugin.v1.InstanceRef\x1a&.constellation.plugin.v1.EpochResponse\x12M\n" +
 	"\x05Close\x12$.constellation.plugin.v1.InstanceRef\x1a\x1e.constellation.plugin.v1.Empty\x12M\n" +
 	"\x06Dealer\x12\x1e.constellation.plugin.v1.Empty\x1a#.constellation.plugin.v1.DealerInfo\x12_\n" +
@@ -906,52 +1019,57 @@ func file_consensus_proto_rawDescGZIP() []byte {
 	return file_consensus_proto_rawDescData
 }
 
-var file_consensus_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_consensus_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_consensus_proto_goTypes = []any{
 	(*ConsensusConfig)(nil),      // 0: constellation.plugin.v1.ConsensusConfig
 	(*NewConsensusResponse)(nil), // 1: constellation.plugin.v1.NewConsensusResponse
 	(*ProposeRequest)(nil),       // 2: constellation.plugin.v1.ProposeRequest
-	(*StepRequest)(nil),          // 3: constellation.plugin.v1.StepRequest
-	(*OutMessage)(nil),           // 4: constellation.plugin.v1.OutMessage
-	(*ContributionFrom)(nil),     // 5: constellation.plugin.v1.ContributionFrom
-	(*Decision)(nil),             // 6: constellation.plugin.v1.Decision
-	(*ConsensusOutput)(nil),      // 7: constellation.plugin.v1.ConsensusOutput
-	(*EpochResponse)(nil),        // 8: constellation.plugin.v1.EpochResponse
-	(*DealKeysRequest)(nil),      // 9: constellation.plugin.v1.DealKeysRequest
-	(*DealKeysResponse)(nil),     // 10: constellation.plugin.v1.DealKeysResponse
-	(*DealerInfo)(nil),           // 11: constellation.plugin.v1.DealerInfo
-	(*EntropyRequest)(nil),       // 12: constellation.plugin.v1.EntropyRequest
-	(*EntropyResponse)(nil),      // 13: constellation.plugin.v1.EntropyResponse
-	(*Fault)(nil),                // 14: constellation.plugin.v1.Fault
-	(*InstanceRef)(nil),          // 15: constellation.plugin.v1.InstanceRef
-	(*Empty)(nil),                // 16: constellation.plugin.v1.Empty
+	(*StepManyRequest)(nil),      // 3: constellation.plugin.v1.StepManyRequest
+	(*StepItem)(nil),             // 4: constellation.plugin.v1.StepItem
+	(*StepRequest)(nil),          // 5: constellation.plugin.v1.StepRequest
+	(*OutMessage)(nil),           // 6: constellation.plugin.v1.OutMessage
+	(*ContributionFrom)(nil),     // 7: constellation.plugin.v1.ContributionFrom
+	(*Decision)(nil),             // 8: constellation.plugin.v1.Decision
+	(*ConsensusOutput)(nil),      // 9: constellation.plugin.v1.ConsensusOutput
+	(*EpochResponse)(nil),        // 10: constellation.plugin.v1.EpochResponse
+	(*DealKeysRequest)(nil),      // 11: constellation.plugin.v1.DealKeysRequest
+	(*DealKeysResponse)(nil),     // 12: constellation.plugin.v1.DealKeysResponse
+	(*DealerInfo)(nil),           // 13: constellation.plugin.v1.DealerInfo
+	(*EntropyRequest)(nil),       // 14: constellation.plugin.v1.EntropyRequest
+	(*EntropyResponse)(nil),      // 15: constellation.plugin.v1.EntropyResponse
+	(*Fault)(nil),                // 16: constellation.plugin.v1.Fault
+	(*InstanceRef)(nil),          // 17: constellation.plugin.v1.InstanceRef
+	(*Empty)(nil),                // 18: constellation.plugin.v1.Empty
 }
 var file_consensus_proto_depIdxs = []int32{
-	5,  // 0: constellation.plugin.v1.Decision.contributions:type_name -> constellation.plugin.v1.ContributionFrom
-	4,  // 1: constellation.plugin.v1.ConsensusOutput.messages:type_name -> constellation.plugin.v1.OutMessage
-	6,  // 2: constellation.plugin.v1.ConsensusOutput.decisions:type_name -> constellation.plugin.v1.Decision
-	14, // 3: constellation.plugin.v1.ConsensusOutput.faults:type_name -> constellation.plugin.v1.Fault
-	0,  // 4: constellation.plugin.v1.Consensus.New:input_type -> constellation.plugin.v1.ConsensusConfig
-	2,  // 5: constellation.plugin.v1.Consensus.Propose:input_type -> constellation.plugin.v1.ProposeRequest
-	3,  // 6: constellation.plugin.v1.Consensus.Step:input_type -> constellation.plugin.v1.StepRequest
-	15, // 7: constellation.plugin.v1.Consensus.Epoch:input_type -> constellation.plugin.v1.InstanceRef
-	15, // 8: constellation.plugin.v1.Consensus.Close:input_type -> constellation.plugin.v1.InstanceRef
-	16, // 9: constellation.plugin.v1.Consensus.Dealer:input_type -> constellation.plugin.v1.Empty
-	9,  // 10: constellation.plugin.v1.Consensus.DealKeys:input_type -> constellation.plugin.v1.DealKeysRequest
-	12, // 11: constellation.plugin.v1.Entropy.Read:input_type -> constellation.plugin.v1.EntropyRequest
-	1,  // 12: constellation.plugin.v1.Consensus.New:output_type -> constellation.plugin.v1.NewConsensusResponse
-	7,  // 13: constellation.plugin.v1.Consensus.Propose:output_type -> constellation.plugin.v1.ConsensusOutput
-	7,  // 14: constellation.plugin.v1.Consensus.Step:output_type -> constellation.plugin.v1.ConsensusOutput
-	8,  // 15: constellation.plugin.v1.Consensus.Epoch:output_type -> constellation.plugin.v1.EpochResponse
-	16, // 16: constellation.plugin.v1.Consensus.Close:output_type -> constellation.plugin.v1.Empty
-	11, // 17: constellation.plugin.v1.Consensus.Dealer:output_type -> constellation.plugin.v1.DealerInfo
-	10, // 18: constellation.plugin.v1.Consensus.DealKeys:output_type -> constellation.plugin.v1.DealKeysResponse
-	13, // 19: constellation.plugin.v1.Entropy.Read:output_type -> constellation.plugin.v1.EntropyResponse
-	12, // [12:20] is the sub-list for method output_type
-	4,  // [4:12] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	4,  // 0: constellation.plugin.v1.StepManyRequest.items:type_name -> constellation.plugin.v1.StepItem
+	7,  // 1: constellation.plugin.v1.Decision.contributions:type_name -> constellation.plugin.v1.ContributionFrom
+	6,  // 2: constellation.plugin.v1.ConsensusOutput.messages:type_name -> constellation.plugin.v1.OutMessage
+	8,  // 3: constellation.plugin.v1.ConsensusOutput.decisions:type_name -> constellation.plugin.v1.Decision
+	16, // 4: constellation.plugin.v1.ConsensusOutput.faults:type_name -> constellation.plugin.v1.Fault
+	0,  // 5: constellation.plugin.v1.Consensus.New:input_type -> constellation.plugin.v1.ConsensusConfig
+	2,  // 6: constellation.plugin.v1.Consensus.Propose:input_type -> constellation.plugin.v1.ProposeRequest
+	5,  // 7: constellation.plugin.v1.Consensus.Step:input_type -> constellation.plugin.v1.StepRequest
+	3,  // 8: constellation.plugin.v1.Consensus.StepMany:input_type -> constellation.plugin.v1.StepManyRequest
+	17, // 9: constellation.plugin.v1.Consensus.Epoch:input_type -> constellation.plugin.v1.InstanceRef
+	17, // 10: constellation.plugin.v1.Consensus.Close:input_type -> constellation.plugin.v1.InstanceRef
+	18, // 11: constellation.plugin.v1.Consensus.Dealer:input_type -> constellation.plugin.v1.Empty
+	11, // 12: constellation.plugin.v1.Consensus.DealKeys:input_type -> constellation.plugin.v1.DealKeysRequest
+	14, // 13: constellation.plugin.v1.Entropy.Read:input_type -> constellation.plugin.v1.EntropyRequest
+	1,  // 14: constellation.plugin.v1.Consensus.New:output_type -> constellation.plugin.v1.NewConsensusResponse
+	9,  // 15: constellation.plugin.v1.Consensus.Propose:output_type -> constellation.plugin.v1.ConsensusOutput
+	9,  // 16: constellation.plugin.v1.Consensus.Step:output_type -> constellation.plugin.v1.ConsensusOutput
+	9,  // 17: constellation.plugin.v1.Consensus.StepMany:output_type -> constellation.plugin.v1.ConsensusOutput
+	10, // 18: constellation.plugin.v1.Consensus.Epoch:output_type -> constellation.plugin.v1.EpochResponse
+	18, // 19: constellation.plugin.v1.Consensus.Close:output_type -> constellation.plugin.v1.Empty
+	13, // 20: constellation.plugin.v1.Consensus.Dealer:output_type -> constellation.plugin.v1.DealerInfo
+	12, // 21: constellation.plugin.v1.Consensus.DealKeys:output_type -> constellation.plugin.v1.DealKeysResponse
+	15, // 22: constellation.plugin.v1.Entropy.Read:output_type -> constellation.plugin.v1.EntropyResponse
+	14, // [14:23] is the sub-list for method output_type
+	5,  // [5:14] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_consensus_proto_init() }
@@ -966,7 +1084,7 @@ func file_consensus_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_consensus_proto_rawDesc), len(file_consensus_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -26,6 +26,7 @@ const (
 	Consensus_New_FullMethodName      = "/constellation.plugin.v1.Consensus/New"
 	Consensus_Propose_FullMethodName  = "/constellation.plugin.v1.Consensus/Propose"
 	Consensus_Step_FullMethodName     = "/constellation.plugin.v1.Consensus/Step"
+	Consensus_StepMany_FullMethodName = "/constellation.plugin.v1.Consensus/StepMany"
 	Consensus_Epoch_FullMethodName    = "/constellation.plugin.v1.Consensus/Epoch"
 	Consensus_Close_FullMethodName    = "/constellation.plugin.v1.Consensus/Close"
 	Consensus_Dealer_FullMethodName   = "/constellation.plugin.v1.Consensus/Dealer"
@@ -39,6 +40,7 @@ type ConsensusClient interface {
 	New(ctx context.Context, in *ConsensusConfig, opts ...grpc.CallOption) (*NewConsensusResponse, error)
 	Propose(ctx context.Context, in *ProposeRequest, opts ...grpc.CallOption) (*ConsensusOutput, error)
 	Step(ctx context.Context, in *StepRequest, opts ...grpc.CallOption) (*ConsensusOutput, error)
+	StepMany(ctx context.Context, in *StepManyRequest, opts ...grpc.CallOption) (*ConsensusOutput, error)
 	Epoch(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*EpochResponse, error)
 	Close(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*Empty, error)
 	Dealer(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*DealerInfo, error)
@@ -77,6 +79,16 @@ func (c *consensusClient) Step(ctx context.Context, in *StepRequest, opts ...grp
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ConsensusOutput)
 	err := c.cc.Invoke(ctx, Consensus_Step_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *consensusClient) StepMany(ctx context.Context, in *StepManyRequest, opts ...grpc.CallOption) (*ConsensusOutput, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConsensusOutput)
+	err := c.cc.Invoke(ctx, Consensus_StepMany_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +142,7 @@ type ConsensusServer interface {
 	New(context.Context, *ConsensusConfig) (*NewConsensusResponse, error)
 	Propose(context.Context, *ProposeRequest) (*ConsensusOutput, error)
 	Step(context.Context, *StepRequest) (*ConsensusOutput, error)
+	StepMany(context.Context, *StepManyRequest) (*ConsensusOutput, error)
 	Epoch(context.Context, *InstanceRef) (*EpochResponse, error)
 	Close(context.Context, *InstanceRef) (*Empty, error)
 	Dealer(context.Context, *Empty) (*DealerInfo, error)
@@ -152,6 +165,9 @@ func (UnimplementedConsensusServer) Propose(context.Context, *ProposeRequest) (*
 }
 func (UnimplementedConsensusServer) Step(context.Context, *StepRequest) (*ConsensusOutput, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Step not implemented")
+}
+func (UnimplementedConsensusServer) StepMany(context.Context, *StepManyRequest) (*ConsensusOutput, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method StepMany not implemented")
 }
 func (UnimplementedConsensusServer) Epoch(context.Context, *InstanceRef) (*EpochResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Epoch not implemented")
@@ -236,6 +252,24 @@ func _Consensus_Step_Handler(srv interface{}, ctx context.Context, dec func(inte
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ConsensusServer).Step(ctx, req.(*StepRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Consensus_StepMany_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StepManyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsensusServer).StepMany(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Consensus_StepMany_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsensusServer).StepMany(ctx, req.(*StepManyRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -330,6 +364,10 @@ var Consensus_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Step",
 			Handler:    _Consensus_Step_Handler,
+		},
+		{
+			MethodName: "StepMany",
+			Handler:    _Consensus_StepMany_Handler,
 		},
 		{
 			MethodName: "Epoch",
