@@ -454,9 +454,10 @@ func (r *runner) drive() error {
 		}
 	}
 	r.queue = nil
-	// Wait for the verifiers to finish the last epochs.
+	// Wait for the verifiers to finish every epoch: they run concurrently,
+	// so the last epoch may be verified before an earlier one.
 	r.mu.Lock()
-	for r.verr == nil && !r.ep[r.total-1].completed {
+	for r.verr == nil && !r.allCompletedLocked() {
 		r.cond.Wait()
 	}
 	verr := r.verr
@@ -465,6 +466,17 @@ func (r *runner) drive() error {
 		return verr
 	}
 	return r.finish()
+}
+
+// allCompletedLocked reports whether every epoch is decided and verified
+// by every honest member. r.mu must be held.
+func (r *runner) allCompletedLocked() bool {
+	for e := range r.ep[:r.total] {
+		if !r.ep[e].completed {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *runner) allDecided() bool {
