@@ -104,7 +104,6 @@ func runBenchConsensus(c *cli.Context) error {
 	progress("ed25519.Verify: %.1f µs; GOMAXPROCS=%d; CPU: %s", float64(verify)/1e3, runtime.GOMAXPROCS(0), bench.CPUModel())
 
 	var rows []bench.Row
-	inProc := map[string]bench.Result{}
 	for _, mode := range plan.modes {
 		for _, n := range plan.sizes {
 			for _, load := range plan.loads {
@@ -124,7 +123,6 @@ func runBenchConsensus(c *cli.Context) error {
 				// The finished row, so a long run that is interrupted
 				// still leaves its results on stderr.
 				progress("  done in %s:\n%s", time.Since(t0).Round(time.Second), benchLastLine(bench.Table([]bench.Row{row})))
-				inProc[fmt.Sprintf("%s/%d/%d", mode, n, load)] = res
 			}
 		}
 	}
@@ -132,7 +130,7 @@ func runBenchConsensus(c *cli.Context) error {
 	var oopRows []bench.Row
 	var oopLines []string
 	if c.Bool("out-of-process") {
-		oopRows, oopLines, err = benchOutOfProcess(c, factory, engine, plan, verify, inProc, progress)
+		oopRows, oopLines, err = benchOutOfProcess(c, factory, engine, plan, verify, progress)
 		if err != nil {
 			return err
 		}
@@ -265,7 +263,7 @@ func benchRow(mode string, res bench.Result, reps int, verify time.Duration) ben
 // binary against the in-process engine: N=4, the first load, modes A and
 // B.
 func benchOutOfProcess(c *cli.Context, inproc interfaces.ConsensusFactory, engine string, plan benchPlan, verify time.Duration,
-	have map[string]bench.Result, progress func(string, ...any)) ([]bench.Row, []string, error) {
+	progress func(string, ...any)) ([]bench.Row, []string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("find this binary to serve the plugin: %w", err)
