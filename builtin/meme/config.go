@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -62,6 +63,17 @@ type Config struct {
 	BucketBounds  []uint64 // ascending score thresholds (fractions) between buckets
 	BucketProbs   []uint64 // per-seat probability weight of each bucket, lowest first
 	NewcomerQuota uint64   // fraction of seats reserved for newcomers (rounded up)
+	// NewcomerMinCredit is the admission credit (fraction of
+	// FlowSaturation) a newcomer needs to be eligible for a quota seat.
+	NewcomerMinCredit uint64
+	// MinReliability is the share of its epochs as member in which a
+	// star's contribution must have been seen for it to stay in the score
+	// buckets (see unreliable).
+	MinReliability uint64
+	// AdmissionWindow is how many rounds after its first membership a star
+	// keeps claiming admission credit, holding on to the vouching capacity
+	// that admitted it.
+	AdmissionWindow uint64
 
 	// Resource bounds.
 	MaxStars        uint64 // stars remembered; the least recently seen are forgotten first
@@ -114,13 +126,16 @@ var configFields = []configField{
 	{name: "flow_saturation", kind: kindCount, def: "100", doc: "max-flow from the evaluators (amount units) that earns full interaction credit", u: func(c *Config) *uint64 { return &c.FlowSaturation }},
 	{name: "flow_interval", kind: kindCount, def: "8", doc: "rounds between max-flow recomputations", u: func(c *Config) *uint64 { return &c.FlowInterval }},
 	{name: "flow_max_phases", kind: kindCount, def: "64", doc: "Dinic phases per max-flow recomputation (work bound)", u: func(c *Config) *uint64 { return &c.FlowMaxPhases }},
-	{name: "evaluator_window", kind: kindCount, def: "64", doc: "rounds a fault-free member stays an evaluator after its last membership", u: func(c *Config) *uint64 { return &c.EvaluatorWindow }},
-	{name: "evaluator_trust", kind: kindFraction, def: "0.3", doc: "minimum trust of an evaluator", u: func(c *Config) *uint64 { return &c.EvaluatorTrust }},
+	{name: "evaluator_window", kind: kindCount, def: "256", doc: "rounds a fault-free member stays an evaluator after its last membership", u: func(c *Config) *uint64 { return &c.EvaluatorWindow }},
+	{name: "evaluator_trust", kind: kindFraction, def: "0.1", doc: "minimum trust of an evaluator", u: func(c *Config) *uint64 { return &c.EvaluatorTrust }},
 	{name: "evaluator_budget", kind: kindCount, def: "16", doc: "how many stars one evaluator can lift to full credit (bounds what a colluding evaluator can vouch for)", u: func(c *Config) *uint64 { return &c.EvaluatorBudget }},
 	{name: "seeds", kind: kindStarList, def: "[]", doc: "stars that are always evaluators (ed25519:<hex>)"},
 	{name: "bucket_bounds", kind: kindFractionList, def: "[0.2, 0.5, 0.8]", doc: "ascending score thresholds separating the buckets", l: func(c *Config) *[]uint64 { return &c.BucketBounds }},
 	{name: "bucket_probs", kind: kindFractionList, def: "[0.02, 0.13, 0.3, 0.55]", doc: "per-seat probability weight of each bucket, lowest bucket first (one more than bucket_bounds)", l: func(c *Config) *[]uint64 { return &c.BucketProbs }},
 	{name: "newcomer_quota", kind: kindFraction, def: "0.05", doc: "fraction of seats reserved for stars never yet a member (rounded up)", u: func(c *Config) *uint64 { return &c.NewcomerQuota }},
+	{name: "newcomer_min_credit", kind: kindFraction, def: "0.1", doc: "admission credit (share of flow_saturation received from the evaluators) a newcomer needs for a quota seat", u: func(c *Config) *uint64 { return &c.NewcomerMinCredit }},
+	{name: "min_reliability", kind: kindFraction, def: "0.5", doc: "share of its (decayed) epochs as member in which a star's contribution must have been seen; below it, or with recent provable faults taking half its score, a star is drawn only when every bucket is exhausted", u: func(c *Config) *uint64 { return &c.MinReliability }},
+	{name: "admission_window", kind: kindCount, def: "200", doc: "rounds after its first membership during which a star keeps the admission credit that let it in, so vouching capacity admits one star per window", u: func(c *Config) *uint64 { return &c.AdmissionWindow }},
 	{name: "max_stars", kind: kindCount, def: "65536", doc: "stars remembered; the least recently seen are forgotten first", u: func(c *Config) *uint64 { return &c.MaxStars }},
 	{name: "max_edges", kind: kindCount, def: "262144", doc: "aggregated interaction edges kept; the oldest are dropped first", u: func(c *Config) *uint64 { return &c.MaxEdges }},
 	{name: "max_interactions", kind: kindCount, def: "65536", doc: "interactions accepted in one observation", u: func(c *Config) *uint64 { return &c.MaxInteractions }},
@@ -264,7 +279,7 @@ func (c *Config) validate() error {
 	}{
 		{"trust_gain", c.TrustGain}, {"fault_dock", c.FaultDock}, {"miss_dock", c.MissDock}, {"decay", c.Decay}, {"fault_decay", c.FaultDecay},
 		{"alpha", c.Alpha}, {"beta", c.Beta}, {"evaluator_trust", c.EvaluatorTrust},
-		{"newcomer_quota", c.NewcomerQuota},
+		{"newcomer_quota", c.NewcomerQuota}, {"newcomer_min_credit", c.NewcomerMinCredit}, {"min_reliability", c.MinReliability},
 	}
 	for _, f := range fractionsAtMostOne {
 		if f.v > q {
@@ -360,7 +375,7 @@ func (c *Config) encode(e *interfaces.Encoder) {
 // sortedUnique returns the stars sorted by StarID.Less without duplicates.
 func sortedUnique(in []interfaces.StarID) []interfaces.StarID {
 	out := append([]interfaces.StarID(nil), in...)
-	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	slices.SortFunc(out, interfaces.CompareStars)
 	w := 0
 	for i, s := range out {
 		if i > 0 && s == out[w-1] {

@@ -29,7 +29,7 @@ func ExampleReputation_Explain() {
 	}
 	// Output:
 	// before: 320076112 b1 [0.2, 0.5) priority 320
-	// after:  23890490 b0 [0, 0.2) priority 23
+	// after:  23890490 unreliable priority 23
 	//   trust           18098734
 	//   participation  330894608
 	//   liveness       908178178

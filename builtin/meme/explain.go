@@ -22,22 +22,26 @@ type Feature struct {
 // prints: the meme's features, the fault penalty, the score and the
 // selection bucket. It is a pure function of the state.
 type Explanation struct {
-	Star         interfaces.StarID
-	Known        bool // remembered at all
-	Newcomer     bool // never a member: selected through the newcomer quota
-	Round        uint64
-	FirstSeen    uint64
-	FirstMember  uint64
-	FaultsTotal  uint64
-	TxSent       uint64 // interactions sent, all time
-	TxReceived   uint64 // interactions received, all time
-	Features     []Feature
-	TPR          interfaces.Score // Temporal PageRank relative to the largest, before the flow cap
-	FlowCredit   interfaces.Score // NetFlow credit from the latest max-flow computation
-	FaultPenalty interfaces.Score // share of the score removed by recent faults
-	Score        interfaces.Score
-	Bucket       int    // NewcomerBucket, or 0 (lowest) .. len(BucketBounds)
-	BucketName   string // "newcomer" or "b<i> [lo, hi)"
+	Star        interfaces.StarID
+	Known       bool // remembered at all
+	Newcomer    bool // never a member: selected through the newcomer quota
+	Round       uint64
+	FirstSeen   uint64
+	FirstMember uint64
+	FaultsTotal uint64
+	TxSent      uint64 // interactions sent, all time
+	TxReceived  uint64 // interactions received, all time
+	Features    []Feature
+	TPR         interfaces.Score // Temporal PageRank relative to the largest, before the flow cap
+	FlowCredit  interfaces.Score // NetFlow credit from the latest max-flow computation
+	// AdmissionCredit is the credit from the admission flow (newcomers and
+	// recently admitted stars claiming alone); a newcomer needs
+	// NewcomerMinCredit of it for a quota seat.
+	AdmissionCredit interfaces.Score
+	FaultPenalty    interfaces.Score // share of the score removed by recent faults
+	Score           interfaces.Score
+	Bucket          int    // NewcomerBucket, or 0 (lowest) .. len(BucketBounds)
+	BucketName      string // "newcomer" or "b<i> [lo, hi)"
 }
 
 // Explain returns a star's meme, score and bucket.
@@ -63,7 +67,7 @@ func (r *Reputation) Explain(s interfaces.StarID) Explanation {
 		{FeatureParticipation, "1e-9 blocks (decayed)", "Meta.Proposers: contributions in decided sets", m.included},
 		{FeatureLiveness, "1e-9 blocks (decayed) seen", "Meta.Proposers and non-zero Meta.LatencyMillis", m.seen},
 		{FeatureLatency, "microseconds (EWMA)", "Meta.LatencyMillis", m.latencyMicros},
-		{FeatureUptime, "1e-9 blocks (decayed) as member", "Meta.Members", m.proposed},
+		{FeatureUptime, "1e-9 blocks (decayed) seen as member", "Meta.Members with a contribution seen", m.seen},
 		{FeatureAge, "rounds of tenure (first to latest membership)", "Meta.Members", age},
 		{FeatureResources, "units", "resource commitments (not yet in Observation: always 0)", m.resources},
 		{FeatureInteraction, "1e-9 TPR mass", "Observation.Interactions (Temporal PageRank, flow-capped)", m.tprR},
@@ -74,6 +78,7 @@ func (r *Reputation) Explain(s interfaces.StarID) Explanation {
 	}
 	ex.TPR = interfaces.Score(ratioQ(m.tprR, r.tprMax))
 	ex.FlowCredit = interfaces.Score(m.flow)
+	ex.AdmissionCredit = interfaces.Score(m.credit)
 	ex.FaultPenalty = interfaces.Score(r.faultPenalty(m))
 	sc := r.scoreOf(m)
 	ex.Score = interfaces.Score(sc)
@@ -83,8 +88,11 @@ func (r *Reputation) Explain(s interfaces.StarID) Explanation {
 }
 
 func (r *Reputation) bucketName(b int) string {
-	if b == NewcomerBucket {
+	switch b {
+	case NewcomerBucket:
 		return "newcomer"
+	case UnreliableBucket:
+		return "unreliable"
 	}
 	lo, hi := "0", "1]"
 	if b > 0 {
@@ -107,6 +115,7 @@ func (ex Explanation) String() string {
 	}
 	fmt.Fprintf(&b, "transactions: %d sent, %d received\n", ex.TxSent, ex.TxReceived)
 	fmt.Fprintf(&b, "interaction: temporal pagerank %s, flow credit %s (the feature is the smaller)\n", formatFixed(uint64(ex.TPR)), formatFixed(uint64(ex.FlowCredit)))
+	fmt.Fprintf(&b, "admission credit %s\n", formatFixed(uint64(ex.AdmissionCredit)))
 	fmt.Fprintf(&b, "fault penalty %s\n", formatFixed(uint64(ex.FaultPenalty)))
 	fmt.Fprintf(&b, "score     %s\n", formatFixed(uint64(ex.Score)))
 	fmt.Fprintf(&b, "bucket    %s\n", ex.BucketName)

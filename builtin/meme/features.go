@@ -1,7 +1,7 @@
 package meme
 
 import (
-	"sort"
+	"slices"
 
 	"github.com/constellation-chain/constellation/interfaces"
 )
@@ -21,9 +21,9 @@ type meme struct {
 	// Consensus participation (Meta.Members, Meta.Proposers).
 	firstMember uint64 // round of the first block with the star in Meta.Members (age starts here)
 	lastMember  uint64 // round of the latest such block (evaluator window)
-	proposed    uint64 // decayed blocks as member: every HoneyBadger member proposes each epoch (uptime)
+	proposed    uint64 // decayed blocks as member: every HoneyBadger member proposes each epoch (liveness denominator, confidence)
 	included    uint64 // decayed blocks whose decided set includes its contribution (Meta.Proposers)
-	seen        uint64 // decayed blocks where its contribution was seen: included or a non-zero latency (liveness)
+	seen        uint64 // decayed blocks where its contribution was seen: included or a non-zero latency (liveness, uptime)
 
 	// Latency (Meta.LatencyMillis aligned with Meta.Members; 0 = not seen).
 	latencyMicros  uint64 // exponentially weighted mean (weight 1/8) of latency, microseconds
@@ -47,6 +47,7 @@ type meme struct {
 	txOut, txIn uint64 // interactions sent / received, all time
 	tprR, tprS  uint64 // Temporal PageRank value r and active walk mass s, decayed (tpr.go)
 	flow        uint64 // NetFlow credit in [0, q] from the latest flow computation (flow.go)
+	credit      uint64 // admission credit in [0, q] from the latest flow computation (flow.go)
 
 	// idx is scratch space for recomputeFlow (the star's position in
 	// StarID order); it is not state and is not encoded.
@@ -132,7 +133,7 @@ func (r *Reputation) applyConsensus(meta interfaces.BlockMeta) {
 	for s := range members {
 		ids = append(ids, s)
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i].Less(ids[j]) })
+	slices.SortFunc(ids, interfaces.CompareStars)
 	for _, s := range ids {
 		info := members[s]
 		m := r.touch(s)
@@ -169,7 +170,7 @@ func (r *Reputation) applyConsensus(meta interfaces.BlockMeta) {
 	for s := range faultCount {
 		faulty = append(faulty, s)
 	}
-	sort.Slice(faulty, func(i, j int) bool { return faulty[i].Less(faulty[j]) })
+	slices.SortFunc(faulty, interfaces.CompareStars)
 	for _, s := range faulty {
 		m := r.touch(s)
 		for n := faultCount[s]; n > 0; n-- {
@@ -200,7 +201,7 @@ func (r *Reputation) applyInteractions(in []interfaces.Interaction) {
 			e = &edge{fromM: u, toM: v}
 			r.edges[k] = e
 		}
-		e.amount = addSat(e.amount, x.Amount)
+		e.amount = addSat(r.capacity(e), x.Amount)
 		e.count++
 		e.last = r.round
 		tprStep(u, v, r.cfg.Alpha, r.cfg.Beta)

@@ -129,3 +129,17 @@ func formatFixed(v uint64) string {
 	}
 	return strings.TrimRight(fmt.Sprintf("%d.%09d", whole, frac), "0")
 }
+
+// powQ returns base^n for a fraction base ≤ q, by square-and-multiply with
+// every product rounded down, so the result is the same on every machine
+// and never exceeds the exact power.
+func powQ(base, n uint64) uint64 {
+	out := q
+	for ; n > 0 && out > 0; n >>= 1 {
+		if n&1 == 1 {
+			out = mulQ(out, base)
+		}
+		base = mulQ(base, base)
+	}
+	return out
+}

@@ -13,11 +13,23 @@ type edgeKey struct{ from, to interfaces.StarID }
 
 // edge aggregates every finalized interaction from one star to another.
 type edge struct {
-	amount uint64 // sum of Interaction.Amount, saturating: the flow capacity
+	// amount is the sum of Interaction.Amount as of round last, each
+	// payment decayed by Config.Decay per round since it was made
+	// (saturating, rounded down). capacity gives its value now: the flow
+	// capacity of the edge, so vouching has to be kept up, not banked.
+	amount uint64
 	count  uint64 // number of interactions
-	last   uint64 // round of the latest one (eviction order)
+	last   uint64 // round of the latest one (eviction order, decay reference)
 
 	fromM, toM *meme // the endpoints' memes; an edge never outlives them
+}
+
+// capacity returns e's amount decayed to the current round.
+func (r *Reputation) capacity(e *edge) uint64 {
+	if e.last >= r.round || r.cfg.Decay == 0 {
+		return e.amount
+	}
+	return mulQ(e.amount, powQ(q-r.cfg.Decay, r.round-e.last))
 }
 
 // sortedEdges returns the edge keys ordered by (from, to).
@@ -61,28 +73,43 @@ func (r *Reputation) evaluators() []interfaces.StarID {
 	for s := range set {
 		out = append(out, s)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	slices.SortFunc(out, interfaces.CompareStars)
 	return out
 }
 
-// recomputeFlow refreshes every star's NetFlow credit.
+// recomputeFlow refreshes every star's NetFlow credit and admission credit.
 //
 // NetFlow (Otte, de Vos, Pouwelse, "TrustChain: A Sybil-resistant scalable
 // blockchain", FGCS 2020) bounds what a node can gain from the interaction
 // graph by the max-flow it receives from the evaluating nodes, so a Sybil
 // region earns no more than the capacity of the few attack edges that join
 // it to the honest region, however many identities and internal edges it
-// fabricates. Here the capacity of edge u→v is the total amount u sent to v
-// (u vouching for v by paying it). The flow network adds a super-source S
-// with an arc of capacity EvaluatorBudget·FlowSaturation to every evaluator
-// (so one evaluator, even a colluding one, can lift at most EvaluatorBudget
-// stars to full credit) and a super-sink T with an arc of capacity
-// FlowSaturation from every other star; one max-flow S→T is
-// computed and a star's credit is the flow on its arc to T, normalized to
-// [0, 1]. Because all stars share the one sink, the whole Sybil region
-// shares the attack edges' capacity (the shared-budget refinement of the
-// per-node bound, as in Levien's Advogato metric), instead of every Sybil
-// receiving it afresh. Evaluators have full credit.
+// fabricates. Here the capacity of edge u→v is what u paid v, decayed (see
+// capacity): u vouching for v by paying it, recently. The flow network adds
+// a super-source S with an arc of capacity EvaluatorBudget·FlowSaturation
+// to every evaluator (so one evaluator, even a colluding one, can lift at
+// most EvaluatorBudget stars to full credit) and a super-sink T with an arc
+// of capacity FlowSaturation from every star that may claim credit. One
+// max-flow S→T is computed and a star's credit is the flow on its arc to T,
+// normalized to [0, 1]. Because all claimants share the one sink, a whole
+// Sybil region shares its attack edges' capacity (the shared-budget
+// refinement of the per-node bound, as in Levien's Advogato metric),
+// instead of every Sybil receiving it afresh. Evaluators have full credit.
+//
+// Two flows run over the same graph, differing only in who claims:
+//
+//   - flow (the interaction feature): every non-evaluator claims;
+//   - credit (admission through the newcomer quota): only newcomers and
+//     stars admitted within the last AdmissionWindow rounds claim, so an
+//     honest newcomer is not starved by thousands of established stars'
+//     claims on its payers' capacity. The recently admitted claim first:
+//     a max-flow to their sink arcs alone, then augmented with the
+//     newcomers' sink arcs. Augmenting never lowers the flow into the sink
+//     through an arc (a path ends at the sink the first time it reaches
+//     it), so newcomers get only the capacity the admitted left over: the
+//     capacity that vouched for a star stays spent for AdmissionWindow
+//     rounds, and a Sybil region admits identities no faster than its
+//     attack edges regain capacity.
 //
 // The max-flow is Dinic's algorithm over adjacency lists built in sorted
 // star and edge order, so the flow found (not just its value) is the same
@@ -92,7 +119,7 @@ func (r *Reputation) evaluators() []interfaces.StarID {
 // (valid, smaller) flow found so far, which only lowers credits.
 func (r *Reputation) recomputeFlow() {
 	for _, m := range r.stars {
-		m.flow = 0
+		m.flow, m.credit = 0, 0
 	}
 	evals := r.evaluators()
 	ids := r.sortedStars()
@@ -102,7 +129,7 @@ func (r *Reputation) recomputeFlow() {
 	}
 	for _, s := range evals {
 		if m := r.stars[s]; m != nil {
-			m.flow = q
+			m.flow, m.credit = q, q
 			isEval[m.idx] = true
 		}
 	}
@@ -111,10 +138,6 @@ func (r *Reputation) recomputeFlow() {
 	}
 	// Arcs in (from index, to index) order — the sorted (from, to) StarID
 	// order — by a counting sort on the source and a sort per source.
-	type arc struct {
-		to  int32
-		cap uint64
-	}
 	start := make([]int, len(ids)+1)
 	for _, e := range r.edges {
 		start[e.fromM.idx+1]++
@@ -123,42 +146,122 @@ func (r *Reputation) recomputeFlow() {
 		start[i] += start[i-1]
 	}
 	fill := append([]int(nil), start[:len(ids)]...)
-	arcs := make([]arc, len(r.edges))
+	arcs := make([]flowArc, len(r.edges))
 	for _, e := range r.edges {
 		f := e.fromM.idx
-		arcs[fill[f]] = arc{to: e.toM.idx, cap: e.amount}
+		arcs[fill[f]] = flowArc{to: e.toM.idx, cap: r.capacity(e)}
 		fill[f]++
-	}
-	const inf = uint64(1) << 62
-	g := newFlowGraph(len(ids)+2, len(r.edges)+2*len(ids))
-	budget := r.cfg.EvaluatorBudget * r.cfg.FlowSaturation
-	for i := range ids {
-		if isEval[i] {
-			g.addArc(0, i+2, budget)
-		}
-	}
-	sinkArc := make([]int, len(ids))
-	for i := range ids {
-		sinkArc[i] = -1
-		if !isEval[i] {
-			sinkArc[i] = g.addArc(i+2, 1, r.cfg.FlowSaturation)
-		}
 	}
 	for i := range ids {
 		seg := arcs[start[i]:start[i+1]]
-		slices.SortFunc(seg, func(a, b arc) int { return cmp.Compare(a.to, b.to) })
-		for _, a := range seg {
-			if !isEval[a.to] {
+		slices.SortFunc(seg, func(a, b flowArc) int { return cmp.Compare(a.to, b.to) })
+	}
+	net := flowNet{isEval: isEval, start: start, arcs: arcs,
+		budget: r.cfg.EvaluatorBudget * r.cfg.FlowSaturation, phases: r.cfg.FlowMaxPhases}
+
+	sat := r.cfg.FlowSaturation
+	flow := net.run(func(int) uint64 { return sat }, nil)
+	// Admission: the recently admitted claim FlowSaturation first, then
+	// newcomers claim only what eligibility needs.
+	need := max(1, mulDiv(sat, r.cfg.NewcomerMinCredit, q))
+	if need*q < sat*r.cfg.NewcomerMinCredit {
+		need++
+	}
+	newcomer := make([]bool, len(ids))
+	admitted := make([]bool, len(ids))
+	for i, s := range ids {
+		m := r.stars[s]
+		newcomer[i] = isNewcomer(m)
+		admitted[i] = !newcomer[i] && r.round-m.firstMember < r.cfg.AdmissionWindow
+	}
+	credit := net.run(func(i int) uint64 {
+		if admitted[i] {
+			return sat
+		}
+		return 0
+	}, func(i int) uint64 {
+		if newcomer[i] {
+			return need
+		}
+		return 0
+	})
+	for i, s := range ids {
+		m := r.stars[s]
+		if f := flow[i]; f.claim > 0 {
+			m.flow = ratioQ(f.flow, f.claim)
+		}
+		if c := credit[i]; c.claim > 0 {
+			m.credit = ratioQ(c.flow, c.claim)
+		}
+	}
+}
+
+// flowArc is an interaction edge in the flow network: its head's index in
+// StarID order and its capacity.
+type flowArc struct {
+	to  int32
+	cap uint64
+}
+
+// flowNet is the flow network of one recomputation: stars by index in
+// StarID order, which of them are evaluators, and their outgoing arcs
+// (arcs[start[i]:start[i+1]], sorted by head).
+type flowNet struct {
+	isEval []bool
+	start  []int
+	arcs   []flowArc
+	budget uint64 // capacity of S → each evaluator
+	phases uint64
+}
+
+// sinkFlow is a claimant's sink arc: its capacity (0: no claim) and the
+// flow through it.
+type sinkFlow struct{ claim, flow uint64 }
+
+// run computes a max-flow in which every non-evaluator claims first(i)
+// units (0: no claim) through an arc to the sink; then, if second is set,
+// every non-evaluator without a first claim claims second(i) and the flow
+// is augmented. It returns each star's claim and the flow through it.
+func (n *flowNet) run(first, second func(i int) uint64) []sinkFlow {
+	const inf = uint64(1) << 62
+	stars := len(n.isEval)
+	g := newFlowGraph(stars+2, len(n.arcs)+2*stars)
+	for i := range stars {
+		if n.isEval[i] {
+			g.addArc(0, i+2, n.budget)
+		}
+	}
+	for i := range stars {
+		for _, a := range n.arcs[n.start[i]:n.start[i+1]] {
+			if !n.isEval[a.to] && a.cap > 0 {
 				g.addArc(i+2, int(a.to)+2, minU(a.cap, inf))
 			}
 		}
 	}
-	g.maxFlow(0, 1, r.cfg.FlowMaxPhases)
-	for i, s := range ids {
-		if a := sinkArc[i]; a >= 0 {
-			r.stars[s].flow = ratioQ(g.flowOn(a), r.cfg.FlowSaturation)
+	sinkArc := make([]int, stars)
+	out := make([]sinkFlow, stars)
+	for _, claim := range []func(int) uint64{first, second} {
+		if claim == nil {
+			continue
+		}
+		added := false
+		for i := range stars {
+			if c := claim(i); c > 0 && !n.isEval[i] && out[i].claim == 0 {
+				sinkArc[i] = g.addArc(i+2, 1, c)
+				out[i].claim = c
+				added = true
+			}
+		}
+		if added {
+			g.maxFlow(0, 1, n.phases)
 		}
 	}
+	for i := range out {
+		if out[i].claim > 0 {
+			out[i].flow = g.flowOn(sinkArc[i])
+		}
+	}
+	return out
 }
 
 // flowWorkPerPhase bounds the arc inspections of one Dinic phase to this

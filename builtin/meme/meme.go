@@ -158,7 +158,7 @@ func (r *Reputation) sortedStars() []interfaces.StarID {
 	for s := range r.stars {
 		out = append(out, s)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	slices.SortFunc(out, interfaces.CompareStars)
 	return out
 }
 

@@ -192,8 +192,8 @@ func TestProvableFaultDocksAtOnceAndHard(t *testing.T) {
 	if uint64(after) > uint64(before)/10 {
 		t.Fatalf("score after one provable fault %d, before %d: want a drop of at least 90%%", after, before)
 	}
-	if r.Explain(a).Bucket != 0 {
-		t.Fatalf("faulty star in bucket %d, want the lowest", r.Explain(a).Bucket)
+	if r.Explain(a).Bucket != UnreliableBucket {
+		t.Fatalf("faulty star in bucket %d, want unreliable (held out of the buckets)", r.Explain(a).Bucket)
 	}
 	// Duplicated evidence of the same fault counts once.
 	r2 := mustNew(t, "")

@@ -481,8 +481,8 @@ func TestGoldenSelection(t *testing.T) {
 		h.Write(s[:])
 	}
 	snapHash, selHash := fmt.Sprintf("%x", sha256.Sum256(snap)), hex.EncodeToString(h.Sum(nil))
-	const wantSnap = "e2e4d52ae2eb0503b00b18abf4552afe0a58b80812ffdf62b3446d2b2176fc97"
-	const wantSel = "24fcd96935ca343ed12076b690843e1ff227af56e64ff0c41c7717ff74a5a690"
+	const wantSnap = "29dc74442d7d9fdb250822b3fafa40611b5071e3c661e0fe738f12261f33148e"
+	const wantSel = "1ee124247e615ef8daf7a69143624df468f8df13235947e3bb1278e3300fc914"
 	if snapHash != wantSnap || selHash != wantSel {
 		t.Errorf("golden vector changed:\nsnapshot  sha256 %s, want %s\nselection sha256 %s, want %s", snapHash, wantSnap, selHash, wantSel)
 	}

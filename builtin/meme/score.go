@@ -26,7 +26,7 @@ type normalized [8]uint64
 //	participation = included / (included + ParticipationHalf)
 //	liveness      = seen / (proposed + 1)
 //	latency       = c · ref / (ref + ewma latency)           (0 before the first sample)
-//	uptime        = proposed / (proposed + UptimeHalf)
+//	uptime        = seen / (seen + UptimeHalf)
 //	age           = c · a / (a + AgeHalf), a = lastMember − firstMember + 1
 //	resources     = resources / (resources + ResourcesHalf)
 //	interaction   = min(r / max r, flow credit)              (TPR capped by NetFlow)
@@ -47,7 +47,7 @@ func (r *Reputation) normalize(m *meme) normalized {
 		ref := r.cfg.LatencyRefMillis * 1000
 		f[3] = mulQ(c, mulDiv(q, ref, addSat(ref, m.latencyMicros)))
 	}
-	f[4] = saturate(m.proposed, r.cfg.UptimeHalf)
+	f[4] = saturate(m.seen, r.cfg.UptimeHalf)
 	if m.firstMember != 0 {
 		f[5] = mulQ(c, saturate(m.lastMember-m.firstMember+1, r.cfg.AgeHalf))
 	}
@@ -118,11 +118,33 @@ func isNewcomer(m *meme) bool { return m == nil || m.firstMember == 0 }
 // NewcomerBucket is the bucket index of stars that were never a member.
 const NewcomerBucket = -1
 
+// UnreliableBucket is the bucket index of unreliable stars (unreliable).
+const UnreliableBucket = -2
+
+// unreliable reports whether a former member is held out of the score
+// buckets: its contribution was seen in less than MinReliability of its
+// (decayed) epochs as member, or its recent provable faults take at least
+// half its score. Such stars get seats only when every bucket with a
+// positive probability is exhausted, so an attacker that withholds or
+// equivocates stops being drawn at all, however its other features look,
+// until decay has worn the record down. The test is a ratio, so an honest
+// star that sits idle keeps passing it while its score decays.
+func (r *Reputation) unreliable(m *meme) bool {
+	if m.proposed > 0 && ratioQ(m.seen, m.proposed) < r.cfg.MinReliability {
+		return true
+	}
+	return r.faultPenalty(m) >= q/2
+}
+
 // bucketOf returns the bucket of a star with score s: the number of
-// bucket bounds at or below s (0 is the lowest bucket), or NewcomerBucket.
+// bucket bounds at or below s (0 is the lowest bucket), NewcomerBucket or
+// UnreliableBucket.
 func (r *Reputation) bucketOf(m *meme, s uint64) int {
 	if isNewcomer(m) {
 		return NewcomerBucket
+	}
+	if r.unreliable(m) {
+		return UnreliableBucket
 	}
 	b := 0
 	for _, bound := range r.cfg.BucketBounds {

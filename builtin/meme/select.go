@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/constellation-chain/constellation/interfaces"
 )
@@ -56,31 +56,16 @@ func (d *drbg) below(n uint64) uint64 {
 	return v % n
 }
 
-// pool is one selection bucket: its members in StarID order, optional
-// draw weights, and its per-seat probability weight.
+// pool is one selection bucket: its members in StarID order and its
+// per-seat probability weight.
 type pool struct {
 	prob    uint64
 	members []interfaces.StarID
-	weights []uint64 // nil: uniform
-	total   uint64
 }
 
-// take removes and returns one member, uniformly or by weight.
+// take removes and returns one member, uniformly.
 func (p *pool) take(d *drbg) interfaces.StarID {
-	i := 0
-	if p.weights == nil {
-		i = int(d.below(uint64(len(p.members))))
-	} else {
-		x := d.below(p.total)
-		for i = 0; i < len(p.weights)-1; i++ {
-			if x < p.weights[i] {
-				break
-			}
-			x -= p.weights[i]
-		}
-		p.total -= p.weights[i]
-		p.weights = append(p.weights[:i], p.weights[i+1:]...)
-	}
+	i := int(d.below(uint64(len(p.members))))
 	s := p.members[i]
 	p.members = append(p.members[:i], p.members[i+1:]...)
 	return s
@@ -91,22 +76,22 @@ func (p *pool) take(d *drbg) interfaces.StarID {
 // value no proposer can grind). The procedure, replayable by anyone:
 //
 //  1. Deduplicate candidates and sort them by StarID; fail if fewer than k.
-//  2. Split them into the newcomer pool (never a member) and score buckets
-//     by Config.BucketBounds.
-//  3. Reserve ceil(k·NewcomerQuota) seats (at most the number of vouched
-//     newcomers: those with positive NetFlow credit) and fill them from the
-//     vouched newcomers, weighted by credit: newcomers whom trusted stars
-//     paid enter, and a Sybil region shares its few attack edges' credit.
-//     Unvouched newcomers (zero credit) get no quota seat, so identities
-//     nobody trusted paid cannot enter through the quota however many
-//     there are.
+//  2. Split them into newcomers (never a member), unreliable stars (see
+//     unreliable) and score buckets by Config.BucketBounds. A newcomer is eligible when its admission credit
+//     (flow.go) is at least NewcomerMinCredit: trusted stars paid it
+//     recently, through capacity no recently admitted star still holds.
+//  3. Reserve ceil(k·NewcomerQuota) seats (at most the number of eligible
+//     newcomers) and fill them from the eligible newcomers, uniformly.
+//     Identities nobody trusted paid cannot enter through the quota however
+//     many there are, and a Sybil region's few attack edges vouch for one
+//     identity at a time per AdmissionWindow.
 //  4. Fill each remaining seat by first drawing a bucket with probability
 //     proportional to its BucketProbs entry among the non-empty buckets,
 //     then a member of it uniformly. If every bucket with a positive
 //     probability is exhausted, seats go to the remaining zero-probability
-//     buckets from the highest down, then to the remaining vouched
-//     newcomers by credit and last to the unvouched newcomers uniformly
-//     (which is how a network with no history bootstraps).
+//     buckets from the highest down, then to the remaining eligible
+//     newcomers, the other newcomers (which is how a network with no
+//     history bootstraps) and last the unreliable stars, uniformly.
 //  5. Sort the result by StarID.
 //
 // All draws come from one sha256 counter-mode stream over the seed, so the
@@ -126,22 +111,21 @@ func (r *Reputation) Select(candidates []interfaces.StarID, k int, seed interfac
 	for i := range buckets {
 		buckets[i] = &pool{prob: r.cfg.BucketProbs[i]}
 	}
-	newcomers := &pool{weights: []uint64{}} // vouched: positive flow credit
-	unvouched := &pool{}
+	eligible, others, unreliable := &pool{}, &pool{}, &pool{}
 	for _, s := range cands {
 		m := r.stars[s]
-		if isNewcomer(m) {
-			if m == nil || m.flow == 0 {
-				unvouched.members = append(unvouched.members, s)
-				continue
-			}
-			newcomers.members = append(newcomers.members, s)
-			newcomers.weights = append(newcomers.weights, m.flow)
-			newcomers.total += m.flow
-			continue
+		var p *pool
+		switch {
+		case isNewcomer(m) && r.eligible(m):
+			p = eligible
+		case isNewcomer(m):
+			p = others
+		case r.unreliable(m):
+			p = unreliable
+		default:
+			p = buckets[r.bucketOf(m, r.scoreOf(m))]
 		}
-		b := buckets[r.bucketOf(m, r.scoreOf(m))]
-		b.members = append(b.members, s)
+		p.members = append(p.members, s)
 	}
 
 	d := newDRBG(seed)
@@ -150,9 +134,9 @@ func (r *Reputation) Select(candidates []interfaces.StarID, k int, seed interfac
 	if uint64(quota)*q < uint64(k)*r.cfg.NewcomerQuota {
 		quota++ // round up: the quota is never zero when configured positive
 	}
-	quota = min(quota, len(newcomers.members))
+	quota = min(quota, len(eligible.members))
 	for range quota {
-		out = append(out, newcomers.take(d))
+		out = append(out, eligible.take(d))
 	}
 	for len(out) < k {
 		var total uint64
@@ -180,15 +164,19 @@ func (r *Reputation) Select(candidates []interfaces.StarID, k int, seed interfac
 					chosen = buckets[i]
 				}
 			}
-			if chosen == nil && len(newcomers.members) > 0 {
-				chosen = newcomers
-			}
-			if chosen == nil {
-				chosen = unvouched // non-empty: len(cands) >= k
+			for _, p := range []*pool{eligible, others, unreliable} {
+				if chosen == nil && len(p.members) > 0 {
+					chosen = p // one is non-empty: len(cands) >= k
+				}
 			}
 		}
 		out = append(out, chosen.take(d))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	slices.SortFunc(out, interfaces.CompareStars)
 	return out, nil
+}
+
+// eligible reports whether a newcomer may take a quota seat.
+func (r *Reputation) eligible(m *meme) bool {
+	return m != nil && m.credit == q
 }

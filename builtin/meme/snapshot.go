@@ -9,14 +9,14 @@ import (
 )
 
 // snapshotVersion is the first byte of every snapshot.
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // memeFields is the number of uint64 fields in an encoded meme.
-const memeFields = 19
+const memeFields = 20
 
 // Snapshot serializes the full state canonically:
 //
-//	u8      version (1)
+//	u8      version (2)
 //	bytes   canonical config encoding (a snapshot restores only into an
 //	        instance with the same parameters)
 //	u64     round
@@ -57,7 +57,7 @@ func (m *meme) fields() [memeFields]*uint64 {
 	return [memeFields]*uint64{
 		&m.firstSeen, &m.lastSeen, &m.firstMember, &m.lastMember, &m.proposed, &m.included, &m.seen,
 		&m.latencyMicros, &m.latencySamples, &m.faults, &m.faultsTotal, &m.lastFault, &m.trust,
-		&m.resources, &m.txOut, &m.txIn, &m.tprR, &m.tprS, &m.flow,
+		&m.resources, &m.txOut, &m.txIn, &m.tprR, &m.tprS, &m.flow, &m.credit,
 	}
 }
 
@@ -162,8 +162,8 @@ func checkMeme(s interfaces.StarID, m *meme, round uint64) error {
 		return errors.New("member before first seen")
 	case m.lastFault > m.lastSeen || (m.lastFault == 0) != (m.faultsTotal == 0):
 		return fmt.Errorf("fault round %d with %d faults inconsistent", m.lastFault, m.faultsTotal)
-	case m.trust > q || m.flow > q:
-		return fmt.Errorf("trust %d or flow %d above %d", m.trust, m.flow, q)
+	case m.trust > q || m.flow > q || m.credit > q:
+		return fmt.Errorf("trust %d, flow %d or credit %d above %d", m.trust, m.flow, m.credit, q)
 	}
 	return nil
 }
