@@ -1,6 +1,7 @@
 package interfaces
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
@@ -40,7 +41,7 @@ func (s StarID) Less(o StarID) bool { return string(s[:]) < string(o[:]) }
 
 // CompareStars orders stars like Less, for slices.SortFunc and
 // slices.BinarySearchFunc.
-func CompareStars(a, b StarID) int { return strings.Compare(string(a[:]), string(b[:])) }
+func CompareStars(a, b StarID) int { return bytes.Compare(a[:], b[:]) }
 
 // ParseStarID parses "ed25519:<64 hex digits>" (the prefix is optional).
 func ParseStarID(text string) (StarID, error) {

@@ -24,7 +24,8 @@ type edge struct {
 	fromM, toM *meme // the endpoints' memes; an edge never outlives them
 }
 
-// capacity returns e's amount decayed to the current round.
+// capacity returns e's amount decayed to the current round
+// (recomputeFlow computes the same, sharing the decay factors).
 func (r *Reputation) capacity(e *edge) uint64 {
 	if e.last >= r.round || r.cfg.Decay == 0 {
 		return e.amount
@@ -147,9 +148,19 @@ func (r *Reputation) recomputeFlow() {
 	}
 	fill := append([]int(nil), start[:len(ids)]...)
 	arcs := make([]flowArc, len(r.edges))
+	decayed := map[uint64]uint64{} // rounds since the last payment → decay factor
 	for _, e := range r.edges {
 		f := e.fromM.idx
-		arcs[fill[f]] = flowArc{to: e.toM.idx, cap: r.capacity(e)}
+		c := e.amount
+		if age := r.round - e.last; age > 0 && r.cfg.Decay > 0 {
+			k, ok := decayed[age]
+			if !ok {
+				k = powQ(q-r.cfg.Decay, age)
+				decayed[age] = k
+			}
+			c = mulQ(c, k)
+		}
+		arcs[fill[f]] = flowArc{to: e.toM.idx, cap: c}
 		fill[f]++
 	}
 	for i := range ids {
@@ -278,6 +289,7 @@ type flowGraph struct {
 	orig  []uint64 // original capacity of forward arcs
 	level []int
 	iter  []int
+	queue []int  // BFS scratch
 	work  uint64 // arc inspections left in this phase
 }
 
@@ -335,16 +347,19 @@ func (g *flowGraph) maxFlow(s, t int, maxPhases uint64) uint64 {
 }
 
 // bfs labels nodes with their distance from s in the residual graph and
-// reports whether t is reachable.
+// reports whether t is reachable. Nodes at t's distance or beyond are not
+// expanded: no shortest augmenting path passes through them.
 func (g *flowGraph) bfs(s, t int) bool {
 	for i := range g.level {
 		g.level[i] = -1
 	}
 	g.level[s] = 0
-	queue := []int{s}
-	for len(queue) > 0 {
-		u := queue[0]
-		queue = queue[1:]
+	queue := append(g.queue[:0], s)
+	for i := 0; i < len(queue); i++ {
+		u := queue[i]
+		if lt := g.level[t]; lt >= 0 && g.level[u]+1 >= lt {
+			break // BFS order: every later node is at least as far
+		}
 		for a := g.head[u]; a >= 0; a = g.next[a] {
 			if v := g.to[a]; g.cap[a] > 0 && g.level[v] < 0 {
 				g.level[v] = g.level[u] + 1
@@ -352,6 +367,7 @@ func (g *flowGraph) bfs(s, t int) bool {
 			}
 		}
 	}
+	g.queue = queue
 	return g.level[t] >= 0
 }
 
