@@ -179,7 +179,7 @@ func (rep *Report) TargetsMarkdown() string {
 
 func ratio(v, target float64) string {
 	if v == 0 {
-		return "0"
+		return "below 1e-300, float64's range"
 	}
 	if v <= target {
 		return fmt.Sprintf("%.0e× below", target/v)
