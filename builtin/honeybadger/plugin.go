@@ -62,11 +62,14 @@ var (
 	_ interfaces.KeyDealer        = Factory{}
 )
 
+// Name is the plugin's name in manifests (`plugin "consensus" "honeybadger"`).
+const Name = "honeybadger"
+
 // Info describes the plugin.
 func (Factory) Info() interfaces.PluginInfo {
 	return interfaces.PluginInfo{
 		Kind:        interfaces.KindConsensus,
-		Name:        "honeybadger",
+		Name:        Name,
 		Version:     Version,
 		APIVersions: []int{interfaces.APIVersion},
 		Capabilities: []string{

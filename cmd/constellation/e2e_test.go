@@ -17,6 +17,7 @@ import (
 
 	"github.com/constellation-chain/constellation/framework/manifest"
 	"github.com/constellation-chain/constellation/framework/store"
+	"github.com/constellation-chain/constellation/interfaces"
 )
 
 // binary is the constellation command built once for these tests.
@@ -146,6 +147,7 @@ func TestTestnetProducesBlocksAndResumes(t *testing.T) {
 	if head < heights[len(heights)-1] {
 		t.Fatalf("stored head %d is below the last printed block %d", head, heights[len(heights)-1])
 	}
+	replayDrawsFromABeacon(t, dir, path, filepath.Join(data, "star-1"))
 	out, errOut, code = run(t, dir, args...)
 	if code != 0 {
 		t.Fatalf("second testnet exit %d\n%s\n%s", code, out, errOut)
@@ -153,6 +155,51 @@ func TestTestnetProducesBlocksAndResumes(t *testing.T) {
 	again, _ := parseBlocks(out)
 	if len(again) == 0 || again[0] != head+1 {
 		t.Fatalf("restart did not continue after the stored head %d: %v", head, again)
+	}
+}
+
+// replayDrawsFromABeacon deals a group key, signs a black hole hash with
+// f+1 shares through `beacon sign`, and checks that `reputation replay`
+// verifies the signature and draws exactly what the derived seed draws,
+// and refuses a signature on another message or under another group.
+func replayDrawsFromABeacon(t *testing.T, dir, manifest, data string) {
+	t.Helper()
+	for _, g := range []string{"group", "other"} {
+		if out, errOut, code := run(t, dir, "keygen", "--cluster", "4", "--out-dir", g); code != 0 {
+			t.Fatalf("keygen: %s %s", out, errOut)
+		}
+	}
+	hole := interfaces.Sum([]byte("black hole 1")).String()
+	share := func(g string, i int) string { return filepath.Join(g, fmt.Sprintf("star-%d.cluster.key", i)) }
+	out, errOut, code := run(t, dir, "beacon", "sign", "--share", share("group", 1), "--share", share("group", 4), "--message", hole)
+	if code != 0 {
+		t.Fatalf("beacon sign: %s %s", out, errOut)
+	}
+	var sig, beacon string
+	fmt.Sscanf(out, "signature %s\nbeacon %s", &sig, &beacon)
+	if len(beacon) != 64 {
+		t.Fatalf("beacon sign printed %q", out)
+	}
+	if _, errOut, code := run(t, dir, "beacon", "sign", "--share", share("group", 2), "--message", hole); code == 0 || !strings.Contains(errOut, "need 2") {
+		t.Fatalf("one share signed (exit %d): %s", code, errOut)
+	}
+	common := []string{"--log-level", "warn", "reputation", "replay", "--manifest", manifest, "--data", data, "--k", "1"}
+	fromSig, errOut, code := run(t, dir, append(common, "--black-hole", hole, "--beacon-signature", sig, "--group-key", share("group", 3))...)
+	if code != 0 {
+		t.Fatalf("replay from the signature: %s %s", fromSig, errOut)
+	}
+	fromSeed, errOut, code := run(t, dir, append(common, "--seed", beacon)...)
+	if code != 0 || fromSeed != fromSig || !strings.Contains(fromSig, "1 of 1 candidates") {
+		t.Fatalf("replay from the signature and from its beacon differ:\n%s\n%s\n%s", fromSig, fromSeed, errOut)
+	}
+	other := interfaces.Sum([]byte("black hole 2")).String()
+	for _, bad := range [][]string{
+		{"--black-hole", other, "--beacon-signature", sig, "--group-key", share("group", 3)},
+		{"--black-hole", hole, "--beacon-signature", sig, "--group-key", share("other", 1)},
+	} {
+		if _, errOut, code := run(t, dir, append(common, bad...)...); code == 0 || !strings.Contains(errOut, "not the group's signature") {
+			t.Fatalf("replay accepted a bad beacon %v (exit %d): %s", bad, code, errOut)
+		}
 	}
 }
 

@@ -65,6 +65,7 @@ Check a manifest of your own:
 			pluginCommand(),
 			conformanceCommand(),
 			reputationCommand(),
+			beaconCommand(),
 			simCommand(),
 			withSubcommand(benchCommand(), benchNetworkCommand()),
 		},

@@ -51,17 +51,28 @@ check a star's score or a delegate draw.`,
 				Name:  "replay",
 				Usage: "recompute a delegate draw: k of the candidates, seeded by a beacon",
 				Description: `Candidates default to the manifest's cluster nodes; --candidate adds others.
-The beacon is the hash of the galaxy's threshold signature on the previous
-black hole; until the galaxy tier runs, give it with --seed (64 hex digits).`,
-				Flags: append(common,
+The seed is the beacon: the hash of the group's threshold BLS signature on
+the previous black hole. Give the signed black hole, the signature and the
+group key (--black-hole, --beacon-signature, --group-key) and replay checks
+the signature before deriving the seed (see ` + "`constellation beacon --help`" + `);
+or give an already derived beacon with --seed (64 hex digits).`,
+				Flags: append(append(common,
 					&cli.IntFlag{Name: "k", Usage: "delegates to draw", Value: 4},
-					&cli.StringFlag{Name: "seed", Usage: "the beacon (64 hex digits)", Required: true},
+					&cli.StringFlag{Name: "seed", Usage: "the beacon itself (64 hex digits), instead of the signature flags"},
 					&cli.StringSliceFlag{Name: "candidate", Usage: "a candidate star (repeat)"},
-				),
+				), beaconFlags(false)...),
 				Action: func(c *cli.Context) error {
-					seed, err := interfaces.ParseHash(c.String("seed"))
-					if err != nil {
-						return fmt.Errorf("--seed: %w", err)
+					var seed interfaces.Hash
+					var err error
+					if s := c.String("seed"); s != "" {
+						if c.String("beacon-signature") != "" {
+							return fmt.Errorf("give --seed or the beacon signature flags, not both")
+						}
+						if seed, err = interfaces.ParseHash(s); err != nil {
+							return fmt.Errorf("--seed: %w", err)
+						}
+					} else if seed, err = beaconFromFlags(c); err != nil {
+						return err
 					}
 					rep, height, err := rebuildReputation(c)
 					if err != nil {

@@ -594,3 +594,36 @@ func TestCiphertextIsSafeForConcurrentUse(t *testing.T) {
 		t.Fatalf("err %v, out %q", err, out)
 	}
 }
+
+func TestBeaconIsUniqueAndVerified(t *testing.T) {
+	pk, shares := mustDeal(t, 4, 2, 70)
+	msg := []byte("black hole 7")
+	sign := func(idx ...int) Signature {
+		t.Helper()
+		m := map[int]SigShare{}
+		for _, i := range idx {
+			m[i] = shares[i].SignShare(msg)
+		}
+		sig, _, err := pk.CombineSigShares(msg, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sig
+	}
+	b1, err := pk.Beacon(msg, sign(0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Any threshold of members yields the same signature, hence the same beacon.
+	b2, err := pk.Beacon(msg, sign(2, 3))
+	if err != nil || b1 != b2 {
+		t.Fatalf("beacons from different signer sets differ: %x vs %x (%v)", b1, b2, err)
+	}
+	if _, err := pk.Beacon([]byte("another block"), sign(0, 1)); !errors.Is(err, ErrBadBeacon) {
+		t.Fatalf("a signature on another message gave %v, want ErrBadBeacon", err)
+	}
+	other, _ := mustDeal(t, 4, 2, 71)
+	if _, err := other.Beacon(msg, sign(0, 1)); !errors.Is(err, ErrBadBeacon) {
+		t.Fatalf("a signature under another group key gave %v, want ErrBadBeacon", err)
+	}
+}
