@@ -149,7 +149,7 @@ func (r *Reputation) recomputeFlow() {
 	fill := append([]int(nil), start[:len(ids)]...)
 	arcs := make([]flowArc, len(r.edges))
 	decayed := map[uint64]uint64{} // rounds since the last payment → decay factor
-	for _, e := range r.edges {
+	for key, e := range r.edges {
 		f := e.fromM.idx
 		c := e.amount
 		if age := r.round - e.last; age > 0 && r.cfg.Decay > 0 {
@@ -160,7 +160,10 @@ func (r *Reputation) recomputeFlow() {
 			}
 			c = mulQ(c, k)
 		}
-		arcs[fill[f]] = flowArc{to: e.toM.idx, cap: c}
+		if c == 0 {
+			delete(r.edges, key) // decayed away: it vouches for nothing any more
+		}
+		arcs[fill[f]] = flowArc{to: e.toM.idx, cap: c} // a zero arc is skipped
 		fill[f]++
 	}
 	for i := range ids {
