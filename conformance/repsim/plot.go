@@ -239,6 +239,8 @@ func (rep *Report) SeatSharePlot(sc Scenario, beta, k int) (Plot, bool) {
 		}
 		p.Lines = append(p.Lines, Line{Label: string(m), Color: MethodColor[m], Y: y})
 	}
-	p.YMax = math.Max(0.05, math.Ceil(ymax*1.1*20)/20)
+	// Headroom of a third above the highest point keeps the lines clear of
+	// the legend in the top right corner.
+	p.YMax = math.Max(0.05, math.Ceil(ymax*1.35*20)/20)
 	return p, len(p.Lines) > 0
 }
