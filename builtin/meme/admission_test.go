@@ -26,18 +26,18 @@ func TestEdgeCapacityDecaysWithTime(t *testing.T) {
 	r := mustNew(t, `{"decay": 0.1}`)
 	mustObserve(t, r, interfaces.Observation{Interactions: []interfaces.Interaction{{From: a, To: b, Amount: 1000}}})
 	e := r.edges[edgeKey{a, b}]
-	if got := r.capacity(e); got != 1000 {
+	if got := r.capacity(e, nil); got != 1000 {
 		t.Fatalf("capacity in the round of the payment %d, want 1000", got)
 	}
 	for range 2 {
 		mustObserve(t, r, interfaces.Observation{Interactions: []interfaces.Interaction{{From: b, To: c, Amount: 1}}})
 	}
-	if got := r.capacity(e); got != 810 {
+	if got := r.capacity(e, nil); got != 810 {
 		t.Fatalf("capacity two rounds later %d, want 810 (1000·0.9²)", got)
 	}
 	// A new payment adds to the decayed amount.
 	mustObserve(t, r, interfaces.Observation{Interactions: []interfaces.Interaction{{From: a, To: b, Amount: 10}}})
-	if got := r.capacity(e); got != 739 {
+	if got := r.capacity(e, nil); got != 739 {
 		t.Fatalf("capacity after a new payment %d, want 739 (810·0.9 rounded down + 10)", got)
 	}
 }

@@ -201,7 +201,7 @@ func (r *Reputation) applyInteractions(in []interfaces.Interaction) {
 			e = &edge{fromM: u, toM: v}
 			r.edges[k] = e
 		}
-		e.amount = addSat(r.capacity(e), x.Amount)
+		e.amount = addSat(r.capacity(e, nil), x.Amount)
 		e.count++
 		e.last = r.round
 		tprStep(u, v, r.cfg.Alpha, r.cfg.Beta)

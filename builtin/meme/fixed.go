@@ -30,6 +30,19 @@ func mulDiv(a, b, d uint64) uint64 {
 	return quo
 }
 
+// mulDivUp returns a*b/d rounded up, saturating at MaxUint64. d must be > 0.
+func mulDivUp(a, b, d uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	if hi >= d {
+		return math.MaxUint64
+	}
+	quo, rem := bits.Div64(hi, lo, d)
+	if rem != 0 {
+		return addSat(quo, 1)
+	}
+	return quo
+}
+
 // addSat returns a+b saturating at MaxUint64.
 func addSat(a, b uint64) uint64 {
 	s, c := bits.Add64(a, b, 0)

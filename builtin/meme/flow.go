@@ -24,13 +24,21 @@ type edge struct {
 	fromM, toM *meme // the endpoints' memes; an edge never outlives them
 }
 
-// capacity returns e's amount decayed to the current round
-// (recomputeFlow computes the same, sharing the decay factors).
-func (r *Reputation) capacity(e *edge) uint64 {
+// capacity returns e's amount decayed to the current round. memo, if not
+// nil, caches the decay factor by age across calls.
+func (r *Reputation) capacity(e *edge, memo map[uint64]uint64) uint64 {
+	age := r.round - e.last
 	if e.last >= r.round || r.cfg.Decay == 0 {
 		return e.amount
 	}
-	return mulQ(e.amount, powQ(q-r.cfg.Decay, r.round-e.last))
+	k, ok := memo[age]
+	if !ok {
+		k = powQ(q-r.cfg.Decay, age)
+		if memo != nil {
+			memo[age] = k
+		}
+	}
+	return mulQ(e.amount, k)
 }
 
 // sortedEdges returns the edge keys ordered by (from, to).
@@ -148,18 +156,10 @@ func (r *Reputation) recomputeFlow() {
 	}
 	fill := append([]int(nil), start[:len(ids)]...)
 	arcs := make([]flowArc, len(r.edges))
-	decayed := map[uint64]uint64{} // rounds since the last payment → decay factor
+	memo := map[uint64]uint64{}
 	for key, e := range r.edges {
 		f := e.fromM.idx
-		c := e.amount
-		if age := r.round - e.last; age > 0 && r.cfg.Decay > 0 {
-			k, ok := decayed[age]
-			if !ok {
-				k = powQ(q-r.cfg.Decay, age)
-				decayed[age] = k
-			}
-			c = mulQ(c, k)
-		}
+		c := r.capacity(e, memo)
 		if c == 0 {
 			delete(r.edges, key) // decayed away: it vouches for nothing any more
 		}
@@ -177,10 +177,7 @@ func (r *Reputation) recomputeFlow() {
 	flow := net.run(func(int) uint64 { return sat }, nil)
 	// Admission: the recently admitted claim FlowSaturation first, then
 	// newcomers claim only what eligibility needs.
-	need := max(1, mulDiv(sat, r.cfg.NewcomerMinCredit, q))
-	if need*q < sat*r.cfg.NewcomerMinCredit {
-		need++
-	}
+	need := max(1, mulDivUp(sat, r.cfg.NewcomerMinCredit, q))
 	newcomer := make([]bool, len(ids))
 	admitted := make([]bool, len(ids))
 	for i, s := range ids {

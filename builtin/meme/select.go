@@ -130,11 +130,8 @@ func (r *Reputation) Select(candidates []interfaces.StarID, k int, seed interfac
 
 	d := newDRBG(seed)
 	out := make([]interfaces.StarID, 0, k)
-	quota := int(mulDiv(uint64(k), r.cfg.NewcomerQuota, q))
-	if uint64(quota)*q < uint64(k)*r.cfg.NewcomerQuota {
-		quota++ // round up: the quota is never zero when configured positive
-	}
-	quota = min(quota, len(eligible.members))
+	// Rounded up: the quota is never zero when configured positive.
+	quota := min(int(mulDivUp(uint64(k), r.cfg.NewcomerQuota, q)), len(eligible.members))
 	for range quota {
 		out = append(out, eligible.take(d))
 	}
