@@ -77,9 +77,10 @@ func (p *pool) take(d *drbg) interfaces.StarID {
 //
 //  1. Deduplicate candidates and sort them by StarID; fail if fewer than k.
 //  2. Split them into newcomers (never a member), unreliable stars (see
-//     unreliable) and score buckets by Config.BucketBounds. A newcomer is eligible when its admission credit
-//     (flow.go) is at least NewcomerMinCredit: trusted stars paid it
-//     recently, through capacity no recently admitted star still holds.
+//     unreliable) and score buckets by Config.BucketBounds. A newcomer is
+//     eligible when the admission flow (flow.go) met its whole claim of
+//     NewcomerMinCredit·FlowSaturation: trusted stars paid it recently,
+//     through capacity no recently admitted star still holds.
 //  3. Reserve ceil(k·NewcomerQuota) seats (at most the number of eligible
 //     newcomers) and fill them from the eligible newcomers, uniformly.
 //     Identities nobody trusted paid cannot enter through the quota however
