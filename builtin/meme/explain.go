@@ -82,7 +82,7 @@ func (r *Reputation) Explain(s interfaces.StarID) Explanation {
 	ex.FaultPenalty = interfaces.Score(r.faultPenalty(m))
 	sc := r.scoreOf(m)
 	ex.Score = interfaces.Score(sc)
-	ex.Bucket = r.bucketOf(m, sc)
+	ex.Bucket = r.bucketOf(m)
 	ex.BucketName = r.bucketName(ex.Bucket)
 	return ex
 }

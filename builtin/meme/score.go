@@ -136,19 +136,18 @@ func (r *Reputation) unreliable(m *meme) bool {
 	return r.faultPenalty(m) >= q/2
 }
 
-// bucketOf returns the bucket of a star with score s: the number of
-// bucket bounds at or below s (0 is the lowest bucket), NewcomerBucket or
-// UnreliableBucket.
-func (r *Reputation) bucketOf(m *meme, s uint64) int {
+// bucketOf returns a star's bucket: NewcomerBucket, UnreliableBucket, or
+// the number of bucket bounds at or below its score (0 is the lowest).
+func (r *Reputation) bucketOf(m *meme) int {
 	if isNewcomer(m) {
 		return NewcomerBucket
 	}
 	if r.unreliable(m) {
 		return UnreliableBucket
 	}
-	b := 0
+	sc, b := r.scoreOf(m), 0
 	for _, bound := range r.cfg.BucketBounds {
-		if s >= bound {
+		if sc >= bound {
 			b++
 		}
 	}

@@ -116,15 +116,15 @@ func (r *Reputation) Select(candidates []interfaces.StarID, k int, seed interfac
 	for _, s := range cands {
 		m := r.stars[s]
 		var p *pool
-		switch {
-		case isNewcomer(m) && r.eligible(m):
+		switch b := r.bucketOf(m); {
+		case b == NewcomerBucket && r.eligible(m):
 			p = eligible
-		case isNewcomer(m):
+		case b == NewcomerBucket:
 			p = others
-		case r.unreliable(m):
+		case b == UnreliableBucket:
 			p = unreliable
 		default:
-			p = buckets[r.bucketOf(m, r.scoreOf(m))]
+			p = buckets[b]
 		}
 		p.members = append(p.members, s)
 	}
