@@ -220,25 +220,13 @@ func (c *consChecker) agreement() {
 	for _, i := range c.r.Honest() {
 		got := c.r.Nodes[i].Decisions
 		for k := 0; k < min(len(ref), len(got)); k++ {
-			if !consSameDecision(ref[k], got[k]) {
+			if !ref[k].Equal(got[k]) {
 				c.t.Errorf("agreement violated [case %s]: %s: epoch %d: %s decided %s but %s decided %s",
 					c.sc.property, c.sc, ref[k].Epoch, c.node(c.ref), c.describe(ref[k]), c.node(i), c.describe(got[k]))
 				return
 			}
 		}
 	}
-}
-
-func consSameDecision(a, b interfaces.Decision) bool {
-	if a.Epoch != b.Epoch || len(a.Contributions) != len(b.Contributions) {
-		return false
-	}
-	for i := range a.Contributions {
-		if a.Contributions[i].Proposer != b.Contributions[i].Proposer || !bytes.Equal(a.Contributions[i].Data, b.Contributions[i].Data) {
-			return false
-		}
-	}
-	return true
 }
 
 // validity: each decided epoch holds at least N-f contributions (for
@@ -398,7 +386,7 @@ func (c *consChecker) sameRun(b *sim.Result) {
 					c.sc.property, c.sc, c.node(i), len(da), len(db))
 				return
 			}
-			if !consSameDecision(da[k], db[k]) {
+			if !da[k].Equal(db[k]) {
 				c.t.Errorf("determinism violated [case %s]: %s: epoch %d: %s decided %s in one run and %s in a second run with the same seed and inputs",
 					c.sc.property, c.sc, da[k].Epoch, c.node(i), c.describe(da[k]), c.describe(db[k]))
 				return

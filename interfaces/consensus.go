@@ -1,6 +1,7 @@
 package interfaces
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 )
@@ -79,6 +80,20 @@ type ContributionFrom struct {
 type Decision struct {
 	Epoch         uint64
 	Contributions []ContributionFrom
+}
+
+// Equal reports whether d and o decide the same epoch with the same
+// contributions in the same order.
+func (d Decision) Equal(o Decision) bool {
+	if d.Epoch != o.Epoch || len(d.Contributions) != len(o.Contributions) {
+		return false
+	}
+	for i := range d.Contributions {
+		if d.Contributions[i].Proposer != o.Contributions[i].Proposer || !bytes.Equal(d.Contributions[i].Data, o.Contributions[i].Data) {
+			return false
+		}
+	}
+	return true
 }
 
 // Output is what one call into a Consensus produced.

@@ -242,7 +242,7 @@ func (net *testNet) checkAgreement() {
 	ref := net.decisions[hon[0]]
 	for _, i := range hon[1:] {
 		for e := 0; e < net.epochs; e++ {
-			if !decisionsEqual(ref[e], net.decisions[i][e]) {
+			if !ref[e].Equal(net.decisions[i][e]) {
 				t.Fatalf("agreement: nodes %d and %d decided differently in epoch %d", hon[0], i, e)
 			}
 		}
@@ -267,18 +267,6 @@ func (net *testNet) checkAgreement() {
 			}
 		}
 	}
-}
-
-func decisionsEqual(a, b interfaces.Decision) bool {
-	if a.Epoch != b.Epoch || len(a.Contributions) != len(b.Contributions) {
-		return false
-	}
-	for i := range a.Contributions {
-		if a.Contributions[i].Proposer != b.Contributions[i].Proposer || !bytes.Equal(a.Contributions[i].Data, b.Contributions[i].Data) {
-			return false
-		}
-	}
-	return true
 }
 
 // faultKinds returns the fault kinds honest nodes reported against node j.

@@ -1,7 +1,6 @@
 package sim_test
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -41,23 +40,11 @@ func honestAgree(t *testing.T, r *sim.Result) {
 	for _, i := range h[1:] {
 		got := r.Nodes[i].Decisions
 		for k := 0; k < min(len(ref), len(got)); k++ {
-			if !sameDecision(ref[k], got[k]) {
+			if !ref[k].Equal(got[k]) {
 				t.Fatalf("node %d and node %d disagree on decision %d (epoch %d vs %d)", h[0], i, k, ref[k].Epoch, got[k].Epoch)
 			}
 		}
 	}
-}
-
-func sameDecision(a, b interfaces.Decision) bool {
-	if a.Epoch != b.Epoch || len(a.Contributions) != len(b.Contributions) {
-		return false
-	}
-	for i := range a.Contributions {
-		if a.Contributions[i].Proposer != b.Contributions[i].Proposer || !bytes.Equal(a.Contributions[i].Data, b.Contributions[i].Data) {
-			return false
-		}
-	}
-	return true
 }
 
 func requireDone(t *testing.T, r *sim.Result) {
@@ -347,7 +334,7 @@ func TestRunsAreDeterministicAndLive(t *testing.T) {
 				rt.Fatalf("node %d decided %d epochs", i, len(nd.Decisions))
 			}
 			for k := range c.Epochs {
-				if !sameDecision(ref[k], nd.Decisions[k]) {
+				if !ref[k].Equal(nd.Decisions[k]) {
 					rt.Fatalf("node %d disagrees with node 0 at decision %d", i, k)
 				}
 			}

@@ -1,7 +1,6 @@
 package simtest_test
 
 import (
-	"bytes"
 	"fmt"
 	"testing"
 
@@ -9,7 +8,6 @@ import (
 
 	"github.com/constellation-chain/constellation/conformance/sim"
 	"github.com/constellation-chain/constellation/conformance/sim/simtest"
-	"github.com/constellation-chain/constellation/interfaces"
 )
 
 var behaviours = []func() sim.Behaviour{
@@ -58,7 +56,7 @@ func TestACSAgreementAndTerminationWithByzantineMembers(t *testing.T) {
 				if len(d.Contributions) < n-f {
 					rt.Fatalf("node %d epoch %d: %d contributions, want at least %d", i, d.Epoch, len(d.Contributions), n-f)
 				}
-				if !equalDecision(d, ref[k]) {
+				if !d.Equal(ref[k]) {
 					rt.Fatalf("node %d and node %d disagree on epoch %d", i, h[0], d.Epoch)
 				}
 				for _, x := range d.Contributions {
@@ -75,18 +73,6 @@ func TestACSAgreementAndTerminationWithByzantineMembers(t *testing.T) {
 			}
 		}
 	})
-}
-
-func equalDecision(a, b interfaces.Decision) bool {
-	if a.Epoch != b.Epoch || len(a.Contributions) != len(b.Contributions) {
-		return false
-	}
-	for i := range a.Contributions {
-		if a.Contributions[i].Proposer != b.Contributions[i].Proposer || !bytes.Equal(a.Contributions[i].Data, b.Contributions[i].Data) {
-			return false
-		}
-	}
-	return true
 }
 
 func BenchmarkACSSimulatedEpochN16(b *testing.B) {
