@@ -109,14 +109,45 @@ type Fault struct {
 	Evidence []byte
 }
 
+func encodeFaults(e *Encoder, fs []Fault) {
+	e.Uvarint(uint64(len(fs)))
+	for _, f := range fs {
+		e.Fixed(f.Star[:])
+		e.U8(uint8(f.Kind))
+		e.U64(f.Epoch)
+		e.VarBytes(f.Evidence)
+	}
+}
+
+func decodeFaults(d *Decoder, max int) []Fault {
+	n := d.Len(max)
+	var out []Fault
+	for i := 0; i < n && d.Err() == nil; i++ {
+		var f Fault
+		d.Fixed(f.Star[:])
+		f.Kind = FaultKind(d.U8())
+		f.Epoch = d.U64()
+		f.Evidence = d.VarBytes(MaxFieldLen)
+		out = append(out, f)
+	}
+	return out
+}
+
 // BlockMeta is what reputation observes about a finalized block: who took
-// part in deciding it and what went wrong. It is hashed into the header.
+// part in deciding it and what went wrong. It is hashed into the header, so
+// every field is computed from the decision alone (framework/hylochain's
+// fold), identical on every honest member; nothing a single node observed
+// enters it except through a decided contribution.
 type BlockMeta struct {
 	Proposers []StarID // stars whose contributions were included, in decided order
 	Members   []StarID // the delegates of the epoch, sorted
-	Faults    []Fault
-	// Latency per member in milliseconds from the epoch's start until its
-	// contribution was delivered, aligned with Members; 0 means not seen.
+	// Faults are the provable faults the decided contributions carried
+	// whose evidence verified, one per (star, kind, epoch), sorted by
+	// star, kind and epoch. Evidence is an Evidence encoding.
+	Faults []Fault
+	// LatencyMillis is, per member aligned with Members, the median of the
+	// latencies the decided contributions reported for it (TxBatch.Latency);
+	// 0 means the median proposer did not hear from it.
 	LatencyMillis []uint32
 }
 
@@ -138,13 +169,7 @@ func (m *BlockMeta) EncodeTo(e *Encoder) {
 	for _, s := range m.Members {
 		e.Fixed(s[:])
 	}
-	e.Uvarint(uint64(len(m.Faults)))
-	for _, f := range m.Faults {
-		e.Fixed(f.Star[:])
-		e.U8(uint8(f.Kind))
-		e.U64(f.Epoch)
-		e.VarBytes(f.Evidence)
-	}
+	encodeFaults(e, m.Faults)
 	e.Uvarint(uint64(len(m.LatencyMillis)))
 	for _, l := range m.LatencyMillis {
 		e.U32(l)
@@ -175,16 +200,8 @@ func decodeMetaFrom(d *Decoder) BlockMeta {
 	}
 	m.Proposers = stars()
 	m.Members = stars()
+	m.Faults = decodeFaults(d, maxMetaEntries)
 	n := d.Len(maxMetaEntries)
-	for i := 0; i < n && d.Err() == nil; i++ {
-		var f Fault
-		d.Fixed(f.Star[:])
-		f.Kind = FaultKind(d.U8())
-		f.Epoch = d.U64()
-		f.Evidence = d.VarBytes(MaxFieldLen)
-		m.Faults = append(m.Faults, f)
-	}
-	n = d.Len(maxMetaEntries)
 	if n*4 > d.Remaining() {
 		d.Fail(ErrTruncated)
 		return m

@@ -65,7 +65,11 @@ var Broadcast = StarID{}
 // OutMessage is a message the host must deliver. To is a member or
 // Broadcast. Payload is in the engine's own canonical wire format.
 type OutMessage struct {
-	To      StarID
+	To StarID
+	// Epoch is the epoch the message belongs to. The host signs it with
+	// the payload (SignedMessage), so evidence built from the message
+	// names its epoch; engines without epochs leave it 0.
+	Epoch   uint64
 	Payload []byte
 }
 
@@ -140,21 +144,44 @@ type ConsensusFactory interface {
 	NewConsensus(cfg ConsensusConfig) (Consensus, error)
 }
 
-// TxBatch is the contribution the kernel proposes: a timestamp from the
-// proposer's runtime (the block takes the median) and encoded transactions.
+// TxBatch is the contribution the kernel proposes. Besides transactions it
+// carries what the proposer observed locally, so that it enters the chain
+// only through agreement: ACS decides the set of contributions, and the
+// fold aggregates their observations by rules f liars cannot move far.
 type TxBatch struct {
+	// Timestamp is the proposer's clock; the block takes the median.
 	Timestamp int64
 	Txs       []*Transaction
+	// Faults are provable faults the proposer saw, each with an Evidence
+	// encoding; the fold admits only those that verify.
+	Faults []Fault
+	// Latency is, per member in the instance's member order, how many
+	// milliseconds after the proposer started its last finished epoch it
+	// first heard from that member in that epoch; 0 means not heard. The
+	// fold takes the per-member median. Empty when the proposer has no
+	// finished epoch yet.
+	Latency []uint32
 }
+
+// MaxBatchFaults bounds the faults one contribution carries.
+const MaxBatchFaults = 64
+
+// TxBatchVersion is the first byte of a TxBatch encoding.
+const TxBatchVersion = 2
 
 // Encode returns the canonical batch encoding.
 func (b *TxBatch) Encode() []byte {
-	e := NewEncoder(16 + 200*len(b.Txs))
-	e.U8(1)
+	e := NewEncoder(16 + 200*len(b.Txs) + 4*len(b.Latency))
+	e.U8(TxBatchVersion)
 	e.I64(b.Timestamp)
 	e.Uvarint(uint64(len(b.Txs)))
 	for _, t := range b.Txs {
 		t.EncodeTo(e)
+	}
+	encodeFaults(e, b.Faults)
+	e.Uvarint(uint64(len(b.Latency)))
+	for _, l := range b.Latency {
+		e.U32(l)
 	}
 	return e.Bytes()
 }
@@ -163,8 +190,8 @@ func (b *TxBatch) Encode() []byte {
 func DecodeTxBatch(raw []byte) (*TxBatch, error) {
 	d := NewDecoder(raw)
 	b := &TxBatch{}
-	if v := d.U8(); d.Err() == nil && v != 1 {
-		d.Fail(fmt.Errorf("batch version %d, want 1", v))
+	if v := d.U8(); d.Err() == nil && v != TxBatchVersion {
+		d.Fail(fmt.Errorf("batch version %d, want %d", v, TxBatchVersion))
 	}
 	b.Timestamp = d.I64()
 	n := d.Len(MaxBlockTxs)
@@ -173,6 +200,14 @@ func DecodeTxBatch(raw []byte) (*TxBatch, error) {
 	}
 	for i := 0; i < n && d.Err() == nil; i++ {
 		b.Txs = append(b.Txs, DecodeTransactionFrom(d))
+	}
+	b.Faults = decodeFaults(d, MaxBatchFaults)
+	n = d.Len(maxMetaEntries)
+	if d.Err() == nil && n*4 > d.Remaining() {
+		d.Fail(ErrTruncated)
+	}
+	for i := 0; i < n && d.Err() == nil; i++ {
+		b.Latency = append(b.Latency, d.U32())
 	}
 	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("decode batch: %w", err)

@@ -117,6 +117,35 @@ func (s *consensusServer) Close(_ context.Context, req *pb.InstanceRef) (*pb.Emp
 	return &pb.Empty{}, nil
 }
 
+// CheckFault asks the instance whether the payloads prove the fault.
+func (s *consensusServer) CheckFault(_ context.Context, req *pb.CheckFaultRequest) (*pb.CheckFaultResponse, error) {
+	fs, err := wire.FaultsFromPB([]*pb.Fault{req.GetFault()})
+	if err != nil || req.GetFault() == nil {
+		return nil, badRequest(fmt.Errorf("check fault: %v", err))
+	}
+	to, err := wire.Stars(req.GetTo(), "to")
+	if err != nil {
+		return nil, badRequest(err)
+	}
+	if len(to) != len(req.GetPayloads()) || len(to) > interfaces.MaxEvidenceMessages {
+		return nil, badRequest(fmt.Errorf("check fault: %d recipients for %d payloads", len(to), len(req.GetPayloads())))
+	}
+	var out *pb.CheckFaultResponse
+	err = with(&s.inst, req.GetInstance(), func(c interfaces.Consensus) error {
+		fc, ok := c.(interfaces.FaultChecker)
+		if !ok {
+			out = &pb.CheckFaultResponse{}
+			return nil
+		}
+		out = &pb.CheckFaultResponse{Supported: true, Proven: true}
+		if err := fc.CheckFault(fs[0], to, req.GetPayloads()); err != nil {
+			out.Proven, out.Reason = false, err.Error()
+		}
+		return nil
+	})
+	return out, err
+}
+
 func (s *consensusServer) Dealer(context.Context, *pb.Empty) (*pb.DealerInfo, error) {
 	_, ok := s.f.(interfaces.KeyDealer)
 	return &pb.DealerInfo{DealsKeys: ok}, nil

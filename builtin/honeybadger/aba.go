@@ -158,7 +158,7 @@ func (a *aba) handle(from int, m *Message) {
 		}
 	case MsgAux:
 		if rs.aux[1-m.Value].has(from) && !a.terms[1-m.Value].has(from) {
-			a.env.fault(from, interfaces.FaultEquivocation, m)
+			a.env.equivocation(from, a.msg(MsgAux, m.Round, 1-m.Value), m)
 			return
 		}
 		if !rs.aux[m.Value].set(from) {
@@ -167,7 +167,7 @@ func (a *aba) handle(from int, m *Message) {
 	case MsgConf:
 		if rs.confOf != nil && rs.confOf[from] != 0 {
 			if rs.confOf[from] != m.Value && !a.terms[0].has(from) && !a.terms[1].has(from) {
-				a.env.fault(from, interfaces.FaultEquivocation, m)
+				a.env.equivocation(from, a.msg(MsgConf, m.Round, rs.confOf[from]), m)
 			}
 			return
 		}
@@ -182,7 +182,9 @@ func (a *aba) handle(from int, m *Message) {
 		}
 		if old, ok := rs.shares[from]; ok {
 			if string(old) != string(m.Payload) {
-				a.env.fault(from, interfaces.FaultEquivocation, m)
+				first := a.msg(MsgCoin, m.Round, 0)
+				first.Payload = old
+				a.env.equivocation(from, first, m)
 			}
 			return
 		}
@@ -201,7 +203,7 @@ func (a *aba) handle(from int, m *Message) {
 func (a *aba) handleTerm(from int, m *Message) {
 	v := m.Value
 	if a.terms[1-v].has(from) {
-		a.env.fault(from, interfaces.FaultEquivocation, m)
+		a.env.equivocation(from, a.msg(MsgTerm, 0, 1-v), m)
 		return
 	}
 	if !a.terms[v].set(from) {

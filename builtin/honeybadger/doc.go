@@ -80,9 +80,11 @@
 //
 // # Benchmark switches
 //
-// Params.Encrypt=false and Params.ThresholdCoin=false give "mode A", the
-// protocol alone (no keys needed). The predictable coin keeps safety but
-// lets an adversarial scheduler stall agreement: benchmarks only.
+// ProtocolOnly() gives "mode A", the protocol alone (no keys needed):
+// Params.Encrypt and Params.ThresholdCoin off. The predictable coin keeps
+// safety but lets an adversarial scheduler stall agreement, and without
+// encryption a scheduler that reads plaintext can censor: benchmarks only.
+// Neither switch is in the manifest schema.
 //
 // # Byzantine behaviours
 //

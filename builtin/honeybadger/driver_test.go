@@ -115,7 +115,7 @@ func newTestNet(t fataler, n int, seed uint64, p Params) *testNet {
 		if keys != nil {
 			cfg.Keys = keys[i]
 		}
-		e, err := New(cfg)
+		e, err := newEngine(cfg, p)
 		if err != nil {
 			t.Fatalf("new engine %d: %v", i, err)
 		}

@@ -9,9 +9,11 @@ import (
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
-// maxEvidence bounds the evidence kept with a fault: the offending message's
-// encoding, truncated, so that a fault never bloats a block.
-const maxEvidence = 4 << 10
+// maxEvidence bounds the evidence kept with a fault. Evidence names the
+// offending payloads exactly as received (interfaces.PayloadEvidence) so
+// the host can find their signatures; a fault whose payloads are larger is
+// reported without them, as a local observation only.
+const maxEvidence = interfaces.MaxEvidenceBytes / 2
 
 // Buffer bounds for messages of epochs beyond the live window: per sender,
 // so one hostile member cannot crowd out the others, and in total.
@@ -72,13 +74,20 @@ type Engine struct {
 
 var _ interfaces.Consensus = (*Engine)(nil)
 
-// New builds an engine from cfg. Key material is required unless both
-// encryption and the threshold coin are off (benchmark mode A).
+// New builds an engine from cfg, its Params parsed as a manifest's config
+// block (so with encryption and the threshold coin on).
 func New(cfg interfaces.ConsensusConfig) (*Engine, error) {
 	params, err := ParseParams(cfg.Params)
 	if err != nil {
 		return nil, err
 	}
+	return newEngine(cfg, params)
+}
+
+// newEngine builds an engine with params in force. Key material is
+// required unless both encryption and the threshold coin are off
+// (benchmark mode A, ProtocolOnly).
+func newEngine(cfg interfaces.ConsensusConfig, params Params) (*Engine, error) {
 	n := len(cfg.Members)
 	if n == 0 || n > MaxMembers {
 		return nil, fmt.Errorf("honeybadger: %d members, want 1 to %d", n, MaxMembers)
@@ -299,25 +308,41 @@ func (e *Engine) broadcast(m *Message) {
 	if e.n == 1 {
 		return
 	}
-	e.out.Messages = append(e.out.Messages, interfaces.OutMessage{To: interfaces.Broadcast, Payload: m.Encode()})
+	e.out.Messages = append(e.out.Messages, interfaces.OutMessage{To: interfaces.Broadcast, Epoch: m.Epoch, Payload: m.Encode()})
 }
 
 func (e *Engine) send(to int, m *Message) {
-	e.out.Messages = append(e.out.Messages, interfaces.OutMessage{To: e.cfg.Members[to], Payload: m.Encode()})
+	e.out.Messages = append(e.out.Messages, interfaces.OutMessage{To: e.cfg.Members[to], Epoch: m.Epoch, Payload: m.Encode()})
 }
 
 func (e *Engine) fault(from int, kind interfaces.FaultKind, epoch uint64, m *Message) {
 	e.faultRaw(from, kind, epoch, m.Encode())
 }
 
+// equivocation reports that member from sent first and then second, which
+// conflict; both re-encode to the bytes received (the decoder is
+// canonical), so the host can find both signatures.
+func (e *Engine) equivocation(from int, epoch uint64, first, second *Message) {
+	e.report(from, interfaces.FaultEquivocation, epoch, first.Encode(), second.Encode())
+}
+
 func (e *Engine) faultRaw(from int, kind interfaces.FaultKind, epoch uint64, evidence []byte) {
-	if len(evidence) > maxEvidence {
-		evidence = evidence[:maxEvidence:maxEvidence]
+	e.report(from, kind, epoch, evidence)
+}
+
+func (e *Engine) report(from int, kind interfaces.FaultKind, epoch uint64, payloads ...[]byte) {
+	var evidence []byte
+	size := 0
+	for _, p := range payloads {
+		size += len(p)
+	}
+	if size <= maxEvidence {
+		evidence = interfaces.PayloadEvidence(payloads...)
 	}
 	e.out.Faults = append(e.out.Faults, interfaces.Fault{
 		Star:     e.cfg.Members[from],
 		Kind:     kind,
 		Epoch:    epoch,
-		Evidence: append([]byte(nil), evidence...),
+		Evidence: evidence,
 	})
 }

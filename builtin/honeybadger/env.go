@@ -14,6 +14,9 @@ type protoEnv interface {
 	// fault reports that member from broke the protocol; m is the offending
 	// message, kept as evidence.
 	fault(from int, kind interfaces.FaultKind, m *Message)
+	// equivocation reports that member from sent first and then the
+	// conflicting second; both are kept as evidence.
+	equivocation(from int, first, second *Message)
 }
 
 // coinSource is the common coin of the agreement instances, named by

@@ -66,6 +66,9 @@ func (ep *epoch) send(to int, m *Message) { ep.eng.send(to, m) }
 func (ep *epoch) fault(from int, kind interfaces.FaultKind, m *Message) {
 	ep.eng.fault(from, kind, ep.num, m)
 }
+func (ep *epoch) equivocation(from int, first, second *Message) {
+	ep.eng.equivocation(from, ep.num, first, second)
+}
 
 // propose starts this member's reliable broadcast of value (already
 // encrypted when encryption is on).

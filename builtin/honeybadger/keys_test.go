@@ -3,8 +3,11 @@ package honeybadger
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/constellation-chain/constellation/interfaces"
 )
 
 func TestDealKeysGivesEachMemberItsShare(t *testing.T) {
@@ -40,8 +43,7 @@ func TestDealKeysGivesEachMemberItsShare(t *testing.T) {
 	if _, err := New(cfg); err == nil {
 		t.Fatal("engine with encryption started without keys")
 	}
-	cfg.Params = paramsJSON(modeA())
-	if _, err := New(cfg); err != nil {
+	if _, err := (ProtocolOnly()).NewConsensus(cfg); err != nil {
 		t.Fatalf("mode A without keys: %v", err)
 	}
 }
@@ -69,12 +71,21 @@ func TestKeyFileRoundTrip(t *testing.T) {
 }
 
 func TestParamsStrict(t *testing.T) {
-	if _, err := ParseParams([]byte(`{"encrypt": false, "bogus": 1}`)); err == nil {
+	if _, err := ParseParams([]byte(`{"coin_schedule": false, "bogus": 1}`)); err == nil {
 		t.Fatal("unknown config field accepted")
 	}
-	p, err := ParseParams([]byte(`{"encrypt": false}`))
-	if err != nil || p.Encrypt || !p.ThresholdCoin || !p.CoinSchedule || p.MaxFutureEpochs != 4 {
+	// The switches that weaken the protocol are not in the schema.
+	for _, field := range []string{`{"encrypt": false}`, `{"threshold_coin": false}`} {
+		if _, err := ParseParams([]byte(field)); err == nil {
+			t.Fatalf("config %s accepted: a manifest must not be able to weaken the protocol", field)
+		}
+	}
+	p, err := ParseParams([]byte(`{"coin_schedule": false}`))
+	if err != nil || !p.Encrypt || !p.ThresholdCoin || p.CoinSchedule || p.MaxFutureEpochs != 4 {
 		t.Fatalf("params %+v, %v", p, err)
+	}
+	if caps := ProtocolOnly().Info().Capabilities; slices.Contains(caps, interfaces.CapCensorship) || slices.Contains(caps, interfaces.CapAsynchronous) {
+		t.Fatalf("the protocol-only factory claims %v", caps)
 	}
 	if err := (Factory{}).Info().Validate(); err != nil {
 		t.Fatal(err)

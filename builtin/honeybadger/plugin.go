@@ -11,17 +11,20 @@ import (
 // Version is the semver of this implementation.
 const Version = "0.1.0"
 
-// Params is the plugin's config block. Every field has a safe default; the
-// switches exist for benchmarks (mode A turns encryption and the threshold
-// coin off).
+// Params is the engine's configuration. The manifest's config block sets
+// only the fields with a JSON name; the two switches that weaken the
+// protocol are not in the manifest schema at all: they are set in Go, by
+// ProtocolOnly, for benchmarks.
 type Params struct {
 	// Encrypt encrypts each contribution under the cluster key before
-	// reliable broadcast (censorship resilience). Default true.
-	Encrypt bool `json:"encrypt"`
+	// reliable broadcast (censorship resilience). Always true from a
+	// manifest.
+	Encrypt bool `json:"-"`
 	// ThresholdCoin uses the threshold BLS coin. false selects a coin anyone
 	// can predict, for benchmarks only: it keeps safety but gives up
-	// termination against an adversarial scheduler. Default true.
-	ThresholdCoin bool `json:"threshold_coin"`
+	// termination against an adversarial scheduler. Always true from a
+	// manifest.
+	ThresholdCoin bool `json:"-"`
 	// CoinSchedule fixes the coin of rounds 0 and 1 (1, then 0), which ends
 	// the common cases without pairings. Default true.
 	CoinSchedule bool `json:"coin_schedule"`
@@ -54,20 +57,41 @@ func ParseParams(raw []byte) (Params, error) {
 }
 
 // Factory builds HoneyBadger engines. It implements
-// interfaces.ConsensusFactory and interfaces.KeyDealer.
-type Factory struct{}
+// interfaces.ConsensusFactory and interfaces.KeyDealer. The zero value is
+// the engine every manifest gets.
+type Factory struct {
+	// protocolOnly turns threshold encryption and the threshold coin off
+	// (benchmark mode A); see ProtocolOnly.
+	protocolOnly bool
+}
 
 var (
 	_ interfaces.ConsensusFactory = Factory{}
 	_ interfaces.KeyDealer        = Factory{}
 )
 
+// ProtocolOnly returns the benchmark-only factory of "mode A": the
+// protocol alone, without threshold encryption (so a scheduler that reads
+// plaintext can censor) and with a predictable coin (so an adversarial
+// scheduler can stall agreement). It is named ProtocolOnlyName, claims
+// neither CapCensorship nor CapAsynchronous, and is never offered to a
+// manifest: `constellation bench` builds it in Go, and serves it out of
+// process only to itself.
+func ProtocolOnly() Factory { return Factory{protocolOnly: true} }
+
+// ProtocolOnlyName is the name the mode-A factory reports.
+const ProtocolOnlyName = "honeybadger-protocol-only"
+
 // Name is the plugin's name in manifests (`plugin "consensus" "honeybadger"`).
 const Name = "honeybadger"
 
 // Info describes the plugin.
-func (Factory) Info() interfaces.PluginInfo {
-	return interfaces.PluginInfo{
+//
+// Capabilities follow the configuration in force: the protocol-only
+// factory gives up censorship resilience (no encryption) and termination
+// under an adversarial scheduler (a predictable coin).
+func (f Factory) Info() interfaces.PluginInfo {
+	info := interfaces.PluginInfo{
 		Kind:        interfaces.KindConsensus,
 		Name:        Name,
 		Version:     Version,
@@ -80,21 +104,29 @@ func (Factory) Info() interfaces.PluginInfo {
 			interfaces.CapFaultEvidence,
 		},
 		Config: []interfaces.ConfigField{
-			{Name: "encrypt", Type: interfaces.ConfigBool, Default: "true",
-				Doc: "Threshold-encrypt contributions until ACS has agreed on them (censorship resilience). Turn off for benchmarks only."},
-			{Name: "threshold_coin", Type: interfaces.ConfigBool, Default: "true",
-				Doc: "Use the threshold BLS common coin. false selects a predictable coin for benchmarks: safe, but an adversarial scheduler can stall agreement."},
 			{Name: "coin_schedule", Type: interfaces.ConfigBool, Default: "true",
 				Doc: "Fix the coin of agreement rounds 0 and 1 (1 then 0); sound, and ends the common cases without pairings."},
 			{Name: "max_future_epochs", Type: interfaces.ConfigNumber, Default: "4",
 				Doc: "Pipeline window: how many epochs run at once, from the oldest undecided one (1 to 64)."},
 		},
 	}
+	if f.protocolOnly {
+		info.Name = ProtocolOnlyName
+		info.Capabilities = []string{interfaces.CapFaultTolerance, interfaces.CapMultiMember, interfaces.CapFaultEvidence}
+	}
+	return info
 }
 
 // NewConsensus builds an engine for cfg.
-func (Factory) NewConsensus(cfg interfaces.ConsensusConfig) (interfaces.Consensus, error) {
-	e, err := New(cfg)
+func (f Factory) NewConsensus(cfg interfaces.ConsensusConfig) (interfaces.Consensus, error) {
+	p, err := ParseParams(cfg.Params)
+	if err != nil {
+		return nil, err
+	}
+	if f.protocolOnly {
+		p.Encrypt, p.ThresholdCoin = false, false
+	}
+	e, err := newEngine(cfg, p)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,10 @@ func (e nodeEnv) fault(from int, kind interfaces.FaultKind, _ *Message) {
 	e.net.faults[e.self][from] = append(e.net.faults[e.self][from], kind)
 }
 
+func (e nodeEnv) equivocation(from int, _, _ *Message) {
+	e.fault(from, interfaces.FaultEquivocation, nil)
+}
+
 func (p *protoNet) push(from, to int, m *Message, raw []byte) {
 	if p.drop != nil && p.drop(from, to, m) {
 		return

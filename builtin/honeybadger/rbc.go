@@ -64,9 +64,10 @@ func (c *coder) split(value []byte) ([][]byte, error) {
 
 // echoSet collects the ECHO shards received for one root.
 type echoSet struct {
-	shards [][]byte
-	leaves [][32]byte // leaf hash of each received shard, computed when its branch was checked
-	count  int
+	shards   [][]byte
+	branches [][][32]byte // each sender's branch, kept to prove an ECHO equivocation
+	leaves   [][32]byte   // leaf hash of each received shard, computed when its branch was checked
+	count    int
 }
 
 // rbc is one reliable broadcast instance: one proposer in one epoch.
@@ -82,6 +83,7 @@ type rbc struct {
 
 	gotVal    bool
 	valRoot   [32]byte
+	valMsg    *Message // the VAL accepted, kept to prove a VAL equivocation
 	readySent bool
 	echoFrom  bitset
 	echoRoot  [][32]byte // per sender, valid when echoFrom has it
@@ -136,8 +138,11 @@ func (b *rbc) handle(from int, m *Message) {
 			return
 		}
 		if b.gotVal {
-			if m.Root != b.valRoot {
-				b.flagProposer(m)
+			if m.Root != b.valRoot && !b.flagged && b.valMsg != nil {
+				// Two VALs with different roots, both to this member: the
+				// proposer's own signatures prove it.
+				b.flagged = true
+				b.env.equivocation(from, b.valMsg, m)
 			}
 			return
 		}
@@ -146,11 +151,13 @@ func (b *rbc) handle(from int, m *Message) {
 			b.env.fault(from, interfaces.FaultInvalidMerkle, m)
 			return
 		}
+		b.valMsg = m
 		b.acceptVal(m.Root, m.Branch, m.Payload, leaf)
 	case MsgEcho:
 		if b.echoFrom.has(from) {
-			if b.echoRoot[from] != m.Root {
-				b.env.fault(from, interfaces.FaultEquivocation, m)
+			if r := b.echoRoot[from]; r != m.Root {
+				es := b.echoes[r]
+				b.env.equivocation(from, &Message{Type: MsgEcho, Epoch: b.epoch, Instance: b.inst, Root: r, Branch: es.branches[from], Payload: es.shards[from]}, m)
 			}
 			return
 		}
@@ -159,13 +166,13 @@ func (b *rbc) handle(from int, m *Message) {
 			b.env.fault(from, interfaces.FaultInvalidMerkle, m)
 			return
 		}
-		b.addEcho(from, m.Root, m.Payload, leaf)
+		b.addEcho(from, m.Root, m.Branch, m.Payload, leaf)
 		b.checkEquivocation(m.Root, m)
 		b.advance(m.Root)
 	case MsgReady:
 		if b.readyFrom.has(from) {
-			if b.readyRoot[from] != m.Root {
-				b.env.fault(from, interfaces.FaultEquivocation, m)
+			if r := b.readyRoot[from]; r != m.Root {
+				b.env.equivocation(from, &Message{Type: MsgReady, Epoch: b.epoch, Instance: b.inst, Root: r}, m)
 			}
 			return
 		}
@@ -179,7 +186,7 @@ func (b *rbc) acceptVal(root [32]byte, branch [][32]byte, shard []byte, leaf [32
 	b.valRoot = root
 	b.env.broadcast(&Message{Type: MsgEcho, Epoch: b.epoch, Instance: b.inst, Root: root, Branch: branch, Payload: shard})
 	if !b.echoFrom.has(b.self) {
-		b.addEcho(b.self, root, shard, leaf)
+		b.addEcho(b.self, root, branch, shard, leaf)
 	}
 	// ECHOs with another root that arrived before VAL may already prove
 	// equivocation (scanned in sender order, so the evidence is the same on
@@ -193,15 +200,16 @@ func (b *rbc) acceptVal(root [32]byte, branch [][32]byte, shard []byte, leaf [32
 	b.advance(root)
 }
 
-func (b *rbc) addEcho(from int, root [32]byte, shard []byte, leaf [32]byte) {
+func (b *rbc) addEcho(from int, root [32]byte, branch [][32]byte, shard []byte, leaf [32]byte) {
 	b.echoFrom.set(from)
 	b.echoRoot[from] = root
 	es := b.echoes[root]
 	if es == nil {
-		es = &echoSet{shards: make([][]byte, b.n), leaves: make([][32]byte, b.n)}
+		es = &echoSet{shards: make([][]byte, b.n), branches: make([][][32]byte, b.n), leaves: make([][32]byte, b.n)}
 		b.echoes[root] = es
 	}
 	es.shards[from] = shard
+	es.branches[from] = branch
 	es.leaves[from] = leaf
 	es.count++
 }

@@ -97,7 +97,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{WireVersion, byte(MsgDec), 0, 0, 0, 0, 0, 0, 0, 0, 0})
 	members := testMembers(4)
-	cfg := interfaces.ConsensusConfig{Self: members[0], Members: members, Params: paramsJSON(modeA())}
+	cfg := interfaces.ConsensusConfig{Self: members[0], Members: members}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := DecodeMessage(raw)
 		if err == nil {
@@ -105,7 +105,7 @@ func FuzzDecodeMessage(f *testing.F) {
 				t.Fatalf("accepted a non-canonical encoding:\n%x\nre-encodes to\n%x", raw, again)
 			}
 		}
-		e, nerr := New(cfg)
+		e, nerr := newEngine(cfg, modeA())
 		if nerr != nil {
 			t.Fatal(nerr)
 		}

@@ -90,13 +90,8 @@ func runBenchConsensus(c *cli.Context) error {
 		return err
 	}
 	engine := c.String("engine")
-	p, err := builtinByRef("consensus/" + engine)
-	if err != nil {
+	if _, err := benchFactory(engine, "B"); err != nil {
 		return err
-	}
-	factory, ok := p.(interfaces.ConsensusFactory)
-	if !ok {
-		return fmt.Errorf("built-in consensus/%s does not build consensus engines", engine)
 	}
 
 	progress("measuring ed25519.Verify ...")
@@ -110,7 +105,11 @@ func runBenchConsensus(c *cli.Context) error {
 				if benchSkipped(c, mode, n) {
 					continue
 				}
-				cfg := benchConfig(factory, engine, mode, n, load, plan, c.Uint64("seed"))
+				factory, err := benchFactory(engine, mode)
+				if err != nil {
+					return err
+				}
+				cfg := benchConfig(factory, mode, n, load, plan, c.Uint64("seed"))
 				cfg.Progress = progress
 				progress("mode %s N=%d B/N=%d: %d warm-up + %d measured epochs × %d repetitions", mode, n, load, plan.warmup, plan.epochs, plan.reps)
 				t0 := time.Now()
@@ -130,7 +129,7 @@ func runBenchConsensus(c *cli.Context) error {
 	var oopRows []bench.Row
 	var oopLines []string
 	if c.Bool("out-of-process") {
-		oopRows, oopLines, err = benchOutOfProcess(c, factory, engine, plan, verify, progress)
+		oopRows, oopLines, err = benchOutOfProcess(c, engine, plan, verify, progress)
 		if err != nil {
 			return err
 		}
@@ -222,19 +221,9 @@ func benchInts(s, what string) ([]int, error) {
 	return out, nil
 }
 
-// benchParams returns the engine config for a mode: HoneyBadger's mode A
-// switches, the engine's defaults otherwise.
-func benchParams(engine, mode string) []byte {
-	if engine == "honeybadger" && mode == "A" {
-		return []byte(`{"encrypt":false,"threshold_coin":false}`)
-	}
-	return nil
-}
-
-func benchConfig(f interfaces.ConsensusFactory, engine, mode string, n, load int, plan benchPlan, seed uint64) bench.Config {
+func benchConfig(f interfaces.ConsensusFactory, mode string, n, load int, plan benchPlan, seed uint64) bench.Config {
 	cfg := bench.Config{
 		Factory:   f,
-		Params:    benchParams(engine, mode),
 		N:         n,
 		TxPerNode: load,
 		Signed:    mode != "A",
@@ -262,7 +251,7 @@ func benchRow(mode string, res bench.Result, reps int, verify time.Duration) ben
 // benchOutOfProcess measures the engine served by a child process of this
 // binary against the in-process engine: N=4, the first load, modes A and
 // B.
-func benchOutOfProcess(c *cli.Context, inproc interfaces.ConsensusFactory, engine string, plan benchPlan, verify time.Duration,
+func benchOutOfProcess(c *cli.Context, engine string, plan benchPlan, verify time.Duration,
 	progress func(string, ...any)) ([]bench.Row, []string, error) {
 	self, err := os.Executable()
 	if err != nil {
@@ -272,29 +261,34 @@ func benchOutOfProcess(c *cli.Context, inproc interfaces.ConsensusFactory, engin
 	if err != nil {
 		return nil, nil, err
 	}
-	ref := "consensus/" + engine
-	hp, err := host.Load(host.LoadOptions{Kind: interfaces.KindConsensus, Name: engine, Path: self,
-		Args: []string{"plugin", "serve", ref}, SHA256: sum, Logger: logger(c, "bench")})
-	if err != nil {
-		return nil, nil, fmt.Errorf("start %s out of process: %w", ref, err)
-	}
-	defer hp.Close()
-	p, err := hp.Factory()
-	if err != nil {
-		return nil, nil, fmt.Errorf("out-of-process %s: %w", ref, err)
-	}
-	remote, ok := p.(interfaces.ConsensusFactory)
-	if !ok {
-		return nil, nil, fmt.Errorf("out-of-process %s does not build consensus engines", ref)
-	}
 	const n = 4
 	load := plan.loads[0]
 	var rows []bench.Row
 	var lines []string
 	for _, mode := range []string{"A", "B"} {
+		inproc, err := benchFactory(engine, mode)
+		if err != nil {
+			return nil, nil, err
+		}
+		ref := benchRef(engine, mode)
+		_, name, _ := strings.Cut(ref, "/")
+		hp, err := host.Load(host.LoadOptions{Kind: interfaces.KindConsensus, Name: name, Path: self,
+			Args: []string{"plugin", "serve", ref}, SHA256: sum, Logger: logger(c, "bench")})
+		if err != nil {
+			return nil, nil, fmt.Errorf("start %s out of process: %w", ref, err)
+		}
+		defer hp.Close()
+		p, err := hp.Factory()
+		if err != nil {
+			return nil, nil, fmt.Errorf("out-of-process %s: %w", ref, err)
+		}
+		remote, ok := p.(interfaces.ConsensusFactory)
+		if !ok {
+			return nil, nil, fmt.Errorf("out-of-process %s does not build consensus engines", ref)
+		}
 		// Both sides deliver a member's in-flight messages in one call, so
 		// the plugin RPC crosses the process boundary once per batch.
-		icfg := benchConfig(inproc, engine, mode, n, load, plan, c.Uint64("seed"))
+		icfg := benchConfig(inproc, mode, n, load, plan, c.Uint64("seed"))
 		icfg.Progress = progress
 		icfg.BatchDelivery = true
 		progress("mode %s N=%d B/N=%d in process, batched delivery (for the out-of-process comparison)", mode, n, load)
@@ -302,7 +296,7 @@ func benchOutOfProcess(c *cli.Context, inproc interfaces.ConsensusFactory, engin
 		if err != nil {
 			return nil, nil, fmt.Errorf("benchmark mode %s N=%d in process: %w", mode, n, err)
 		}
-		cfg := benchConfig(remote, engine, mode, n, load, plan, c.Uint64("seed"))
+		cfg := benchConfig(remote, mode, n, load, plan, c.Uint64("seed"))
 		cfg.Progress = progress
 		cfg.BatchDelivery = true
 		cfg.ExtraCPU = benchChildrenCPU

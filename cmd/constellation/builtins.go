@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/constellation-chain/constellation/builtin/gossip"
 	"github.com/constellation-chain/constellation/builtin/honeybadger"
 	"github.com/constellation-chain/constellation/builtin/meme"
@@ -23,4 +25,48 @@ func builtins() []interfaces.Plugin {
 // through external.
 func newCatalog(external catalog.ExternalLoader) (*catalog.Catalog, error) {
 	return catalog.New(external, builtins()...)
+}
+
+// benchOnly lists the engines `constellation bench` measures that no
+// manifest may name, because they weaken the protocol: HoneyBadger without
+// encryption and with a predictable coin (mode A). `plugin serve` serves
+// them so the benchmark can compare them out of process.
+func benchOnly() []interfaces.Plugin {
+	return []interfaces.Plugin{honeybadger.ProtocolOnly()}
+}
+
+// benchFactory returns the engine the benchmark runs for mode: the
+// protocol-only HoneyBadger for mode A, the built-in as a manifest gets it
+// otherwise.
+func benchFactory(engine, mode string) (interfaces.ConsensusFactory, error) {
+	ref := benchRef(engine, mode)
+	p, ok := benchOnlyByRef(ref)
+	if !ok {
+		var err error
+		if p, err = builtinByRef(ref); err != nil {
+			return nil, err
+		}
+	}
+	f, ok := p.(interfaces.ConsensusFactory)
+	if !ok {
+		return nil, fmt.Errorf("built-in %s does not build consensus engines", ref)
+	}
+	return f, nil
+}
+
+// benchRef names the plugin benchFactory returns, as `plugin serve` takes it.
+func benchRef(engine, mode string) string {
+	if engine == honeybadger.Name && mode == "A" {
+		return "consensus/" + honeybadger.ProtocolOnlyName
+	}
+	return "consensus/" + engine
+}
+
+func benchOnlyByRef(ref string) (interfaces.Plugin, bool) {
+	for _, p := range benchOnly() {
+		if info := p.Info(); string(info.Kind)+"/"+info.Name == ref {
+			return p, true
+		}
+	}
+	return nil, false
 }

@@ -34,6 +34,9 @@ go-plugin's notice and exits, unless CONSTELLATION_PLUGIN_DEBUG=1 is set,
 which serves it in reattach mode for a debugger and prints the line to give
 the host in CONSTELLATION_PLUGIN_REATTACH.`,
 				Action: func(c *cli.Context) error {
+					if p, ok := benchOnlyByRef(c.Args().First()); ok {
+						return plugins.ServeChecked(p)
+					}
 					p, err := builtinByRef(c.Args().First())
 					if err != nil {
 						return err

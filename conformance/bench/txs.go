@@ -175,12 +175,14 @@ func encodeContribution(txs []poolTx, size int, signed bool, epoch uint64) []byt
 		return out
 	}
 	e := interfaces.NewEncoder(16 + len(txs)*size)
-	e.U8(1)
+	e.U8(interfaces.TxBatchVersion)
 	e.I64(int64(epoch))
 	e.Uvarint(uint64(len(txs)))
 	for _, t := range txs {
 		e.Fixed(t.raw)
 	}
+	e.Uvarint(0) // no faults
+	e.Uvarint(0) // no latency report
 	return e.Bytes()
 }
 
@@ -202,7 +204,7 @@ func splitContribution(data []byte, size int, signed bool) ([][]byte, error) {
 		return out, nil
 	}
 	d := interfaces.NewDecoder(data)
-	if v := d.U8(); d.Err() == nil && v != 1 {
+	if v := d.U8(); d.Err() == nil && v != interfaces.TxBatchVersion {
 		return nil, fmt.Errorf("%w: batch version %d", errContribution, v)
 	}
 	d.I64()
@@ -214,6 +216,9 @@ func splitContribution(data []byte, size int, signed bool) ([][]byte, error) {
 		if d.Err() == nil {
 			out = append(out, data[start:d.Offset()])
 		}
+	}
+	if f, l := d.Uvarint(), d.Uvarint(); d.Err() == nil && (f != 0 || l != 0) {
+		return nil, fmt.Errorf("%w: %d faults and %d latency reports; this benchmark's members carry none", errContribution, f, l)
 	}
 	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("%w: %w", errContribution, err)

@@ -50,19 +50,16 @@ func (m *Manifest) build(raw *rawFile, missing hcl.Range) hcl.Diagnostics {
 func (m *Manifest) buildNetwork(rn *rawNetwork) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	n := &m.Network
-	n.Name, n.Clusters, n.DeclRange = rn.Name, 1, rn.DefRange
+	n.Name, n.DeclRange = rn.Name, rn.DefRange
 	if !validName(rn.Name) {
 		diags = append(diags, errDiag(rn.NameRange, "Invalid network name",
 			fmt.Sprintf("%q cannot name a network. %s", rn.Name, nameRule)))
 	}
 	if rn.Clusters != nil {
-		c, d := intValue(rn.Clusters.Expr, "clusters", 1, MaxClusters,
-			"It is the number of Star Clusters at genesis; 1 is right for a small network.")
-		diags = append(diags, d...)
-		n.Clusters = int(c)
-		if d.HasErrors() {
-			n.Clusters = 1
-		}
+		// Nothing partitions transactions across clusters yet: a setting
+		// nothing reads is refused rather than silently ignored.
+		diags = append(diags, errDiag(rn.Clusters.Expr.Range(), "Not supported yet",
+			"A network has one Star Cluster: the partitioner that spreads transactions over several is not built yet. Remove `clusters`."))
 	}
 	n.Dev = strings.HasPrefix(strings.ToLower(rn.Name), "dev")
 	if rn.Dev != nil {
@@ -342,11 +339,14 @@ node "star-1" {
 				n.Roles = nil
 				if len(list) == 0 {
 					diags = append(diags, errDiag(rn.Roles.Expr.Range(), "No roles",
-						`A node needs at least one role. Known roles: star, cluster, galaxy; e.g. roles = ["star"].`))
+						`A node needs at least one role. Known roles: star, cluster; e.g. roles = ["star"].`))
 				}
 				seen := map[string]bool{}
 				for i, r := range list {
 					switch {
+					case r == reservedRoleGalaxy:
+						diags = append(diags, errDiag(ranges[i], "Not supported yet",
+							`The galaxy tier (black holes over cluster checkpoints) is not built yet, so no node can take the "galaxy" role. Remove it.`))
 					case !knownRole(r):
 						diags = append(diags, errDiag(ranges[i], "Unknown role",
 							fmt.Sprintf("%q is not a role.%s Known roles: %s.", r, suggest(r, Roles), strings.Join(Roles, ", "))))

@@ -10,10 +10,6 @@
 # Exactly one network block. Its name and genesis identify the chain: nodes
 # with a different genesis will not talk to each other.
 network "devnet" {
-  # Number of Star Clusters at genesis (default 1). Each cluster orders its
-  # own transactions; the galaxy orders the clusters' checkpoint blocks.
-  clusters = 1
-
   # A network whose name starts with "dev" is a development network: its
   # genesis may credit "dev:<name>" stars, whose private keys anyone can
   # derive from the name. Set `dev = false` to forbid them, or rename the
@@ -46,9 +42,9 @@ network "devnet" {
 #   listen    peer-to-peer address: /ip4/<ip>/tcp/<port>, /ip6/…, /dns4/<host>/…
 #   api       optional host:port of the node's HTTP API
 #   bootstrap optional peers to dial at start (other nodes' listen addresses)
-#   roles     any of "star" (keeps the ledger, sends transactions),
-#             "cluster" (may be chosen as a delegate of its Star Cluster) and
-#             "galaxy" (may take part in the galaxy epoch); default ["star"]
+#   roles     any of "star" (keeps the ledger, sends transactions) and
+#             "cluster" (may be chosen as a delegate of its Star Cluster);
+#             default ["star"]
 
 node "star-1" {
   key_file  = "keys/star-1.key"

@@ -24,19 +24,19 @@ const MaxManifestSize = 1 << 20
 const (
 	RoleStar    = "star"    // holds a key, sends transactions, keeps the ledger
 	RoleCluster = "cluster" // may be selected as a delegate of its Star Cluster
-	RoleGalaxy  = "galaxy"  // may take part in the galaxy (black hole) epoch
 )
 
+// reservedRoleGalaxy will let a node take part in the galaxy (black hole)
+// epoch; until the galaxy tier exists the loader refuses it by name.
+const reservedRoleGalaxy = "galaxy"
+
 // Roles lists the known node roles in a fixed order.
-var Roles = []string{RoleStar, RoleCluster, RoleGalaxy}
+var Roles = []string{RoleStar, RoleCluster}
 
 // MaxSeedLen bounds the genesis seed, in bytes. It equals the ledger's
 // own bound (framework/ledger.MaxSeedLen), so a manifest that loads also
 // makes a valid genesis.
 const MaxSeedLen = 4096
-
-// MaxClusters bounds `clusters` in the network block.
-const MaxClusters = 1 << 16
 
 // Manifest is a parsed, validated manifest. It is a plain value: the loader
 // hands it to the caller and keeps no reference; callers may read it from
@@ -59,8 +59,6 @@ type Manifest struct {
 // Network is the `network "<name>" { }` block.
 type Network struct {
 	Name string
-	// Clusters is the number of Star Clusters at genesis (≥ 1).
-	Clusters int
 	// Dev marks a development network: "dev:<name>" star ids, whose private
 	// keys anyone can derive, are allowed in its genesis. It is set by
 	// `dev = true`, and defaults to true when the network name starts with

@@ -24,7 +24,6 @@ func genModel(t *rapid.T) model {
 	var m model
 	m.network.Name = rapid.SampledFrom([]string{"devnet", "dev-local", "mainnet", "testnet-3"}).Draw(t, "network")
 	m.network.Dev = strings.HasPrefix(m.network.Name, "dev")
-	m.network.Clusters = rapid.IntRange(1, 64).Draw(t, "clusters")
 	m.network.Genesis.Seed = rapid.StringMatching(`[a-z0-9 -]{1,20}`).Draw(t, "seed")
 	m.network.Genesis.Timestamp = rapid.Int64Min(0).Draw(t, "timestamp")
 
@@ -49,7 +48,7 @@ func genModel(t *rapid.T) model {
 		m.network.Genesis.Allocations = append(m.network.Genesis.Allocations, a)
 	}
 
-	allRoles := rapid.SliceOfNDistinct(rapid.SampledFrom(Roles), 1, 3, func(s string) string { return s })
+	allRoles := rapid.SliceOfNDistinct(rapid.SampledFrom(Roles), 1, len(Roles), func(s string) string { return s })
 	nNodes := rapid.IntRange(1, 6).Draw(t, "nodes")
 	for i := 0; i < nNodes; i++ {
 		n := Node{
@@ -123,7 +122,7 @@ func quoteList(l []string) string {
 func (m model) render() string {
 	var b strings.Builder
 	n := m.network
-	fmt.Fprintf(&b, "network %q {\n  clusters = %d\n  genesis {\n    seed = %q\n    timestamp = %d\n", n.Name, n.Clusters, n.Genesis.Seed, n.Genesis.Timestamp)
+	fmt.Fprintf(&b, "network %q {\n  genesis {\n    seed = %q\n    timestamp = %d\n", n.Name, n.Genesis.Seed, n.Genesis.Timestamp)
 	for _, a := range n.Genesis.Allocations {
 		fmt.Fprintf(&b, "    allocation {\n      star = %q\n      amount = %d\n    }\n", a.StarText, a.Amount)
 	}
@@ -167,7 +166,7 @@ func TestGeneratedManifestsRoundTrip(t *testing.T) {
 			t.Fatalf("diagnostics %v for:\n%s", diags, src)
 		}
 		got := m.Network
-		if got.Name != want.network.Name || got.Clusters != want.network.Clusters || got.Dev != want.network.Dev ||
+		if got.Name != want.network.Name || got.Dev != want.network.Dev ||
 			got.Genesis.Seed != want.network.Genesis.Seed || got.Genesis.Timestamp != want.network.Genesis.Timestamp ||
 			len(got.Genesis.Allocations) != len(want.network.Genesis.Allocations) {
 			t.Fatalf("network %+v, want %+v", got, want.network)

@@ -19,11 +19,13 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/constellation-chain/constellation/framework/blocksync"
+	"github.com/constellation-chain/constellation/framework/hylochain"
 	"github.com/constellation-chain/constellation/framework/ledger"
 	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/framework/store"
@@ -88,7 +90,17 @@ type Node struct {
 	engine interfaces.Consensus
 	rng    *rand.Rand
 
-	inbox     chan interfaces.Envelope
+	// instance names the consensus instance; every consensus message is
+	// signed over it and travels on its own topic.
+	instance interfaces.InstanceID
+	topic    string
+	checker  interfaces.FaultChecker // the engine, when it can check evidence
+	signed   *signedCache
+	book     *faultBook
+	lat      *latencyTracker
+
+	inbox     chan *interfaces.SignedMessage // verified by the transport handler
+	badSigned uint64                         // messages refused there (atomic)
 	syncInbox chan interfaces.Envelope
 	outTxs    chan *interfaces.Transaction
 	outq      map[interfaces.StarID]chan outMsg // per-peer sender queues, used by Run's goroutine only
@@ -102,7 +114,7 @@ type Node struct {
 	syncer              *blocksync.Syncer
 	// recent holds the last consensus messages received, fed again to a
 	// fresh engine after catch-up moves it to a later epoch.
-	recent     []interfaces.Envelope
+	recent     []*interfaces.SignedMessage
 	recentNext int // where the next message overwrites the ring, once full
 
 	mu          sync.Mutex
@@ -113,7 +125,6 @@ type Node struct {
 	proposed    bool                   // proposed to engine.Epoch() already
 	replayed    []interfaces.OutMessage
 	replaying   bool
-	faults      []interfaces.Fault
 	cancelTopic []func()
 }
 
@@ -159,12 +170,18 @@ func Open(cfg Config) (*Node, error) {
 		st.Close()
 		return nil, err
 	}
+	inst := interfaces.NewInstanceID(cfg.Genesis.Seed, fmt.Sprintf("cluster/%d", cfg.Cluster), 0, members)
 	n := &Node{
 		cfg:       cfg,
 		self:      self,
 		log:       cfg.Logger,
 		store:     st,
-		inbox:     make(chan interfaces.Envelope, 4096),
+		instance:  inst,
+		topic:     interfaces.ConsensusTopic(inst),
+		signed:    newSignedCache(),
+		book:      newFaultBook(),
+		lat:       newLatencyTracker(members, self),
+		inbox:     make(chan *interfaces.SignedMessage, 4096),
 		syncInbox: make(chan interfaces.Envelope, 256),
 		outTxs:    make(chan *interfaces.Transaction, 65536),
 		outq:      map[interfaces.StarID]chan outMsg{},
@@ -198,6 +215,10 @@ func Open(cfg Config) (*Node, error) {
 		}
 		n.head = b.Header
 	}
+	if err := n.loadChainFaults(head.Height); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if cfg.Reputation != nil {
 		if err := Rebuild(cfg.Reputation, head.Height, st.Blocks); err != nil {
 			st.Close()
@@ -215,7 +236,7 @@ func Open(cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
-	if n.wal, err = wal.Open(filepath.Join(cfg.DataDir, "wal"), 3); err != nil {
+	if n.wal, err = wal.Open(filepath.Join(cfg.DataDir, "wal")); err != nil {
 		n.closeStorage()
 		return nil, err
 	}
@@ -247,16 +268,85 @@ func (n *Node) startEngine() error {
 		return fmt.Errorf("start consensus %s at epoch %d: %w", n.cfg.Consensus.Info().Name, epoch, err)
 	}
 	n.engine = engine
+	n.checker, _ = engine.(interfaces.FaultChecker)
 	n.proposed = false
 	return nil
+}
+
+// chainFaultLookback is how many recent blocks' faults a node loads at
+// start, so it does not carry evidence the chain already holds.
+const chainFaultLookback = 256
+
+// loadChainFaults remembers the faults of the blocks up to height.
+func (n *Node) loadChainFaults(height uint64) error {
+	if height == 0 {
+		return nil
+	}
+	from := uint64(1)
+	if height > chainFaultLookback {
+		from = height - chainFaultLookback + 1
+	}
+	err := n.store.Blocks(from, height, func(b *interfaces.Block) error {
+		n.book.committed(b.Meta.Faults)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read recent blocks' faults: %w", err)
+	}
+	return nil
+}
+
+// undecided is the oldest epoch not yet decided and committed.
+func (n *Node) undecided() uint64 {
+	if n.head.Height == 0 {
+		return 0
+	}
+	return n.head.Epoch + 1
+}
+
+// maxEpochsAhead bounds how far beyond the oldest undecided epoch a
+// consensus message may be signed for; later ones are dropped before the
+// engine and the log (an honest member is never that far ahead without
+// this one's help, and the log would have to keep them forever).
+const maxEpochsAhead = 2048
+
+// accept decodes and verifies a consensus message from the transport. It
+// runs on the transport's goroutines, so signature checks do not load the
+// consensus loop. A message that fails is dropped: unsigned bytes prove
+// nothing about anyone.
+func (n *Node) accept(e interfaces.Envelope) (*interfaces.SignedMessage, error) {
+	m, err := interfaces.DecodeSignedMessage(e.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if m.From != e.From {
+		return nil, fmt.Errorf("message signed by %s arrived from %s", m.From.Short(), e.From.Short())
+	}
+	if m.Instance != n.instance {
+		return nil, fmt.Errorf("message for instance %s, this is %s", m.Instance.Short(), n.instance.Short())
+	}
+	if m.To != interfaces.Broadcast && m.To != n.self {
+		return nil, fmt.Errorf("message signed for %s", m.To.Short())
+	}
+	if err := m.Verify(); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // subscribe registers the consensus and block-sync handlers.
 func (n *Node) subscribe() error {
 	tr := n.cfg.Transport
-	cancel, err := tr.Subscribe(interfaces.TopicConsensus, func(e interfaces.Envelope) {
+	cancel, err := tr.Subscribe(n.topic, func(e interfaces.Envelope) {
+		m, err := n.accept(e)
+		if err != nil {
+			if c := atomic.AddUint64(&n.badSigned, 1); c&(c-1) == 0 { // log at 1, 2, 4, … refusals
+				n.log.Warn("consensus message refused", "from", e.From.Short(), "error", err, "refused", c)
+			}
+			return
+		}
 		select {
-		case n.inbox <- e:
+		case n.inbox <- m:
 		default:
 			n.log.Warn("consensus inbox full; dropping message", "from", e.From.Short())
 		}
@@ -490,11 +580,19 @@ func (n *Node) propose(ctx context.Context) error {
 		txs = sampleBySender(n.rng, candidates, share)
 	}
 	n.log.Debug("proposing", "epoch", n.engine.Epoch(), "pool", n.pool.Len(), "reaped", len(candidates), "proposed", len(txs))
-	batch := interfaces.TxBatch{Timestamp: n.cfg.Now().UnixMilli(), Txs: txs}
+	now := n.cfg.Now()
+	epoch := n.engine.Epoch()
+	batch := interfaces.TxBatch{
+		Timestamp: now.UnixMilli(),
+		Txs:       txs,
+		Faults:    n.book.take(epoch, n.head.Epoch, n.head.Height > 0),
+		Latency:   n.lat.report(),
+	}
 	data := batch.Encode()
-	if err := n.wal.Append(wal.Entry{Kind: wal.KindPropose, Epoch: n.engine.Epoch(), Data: data}); err != nil {
+	if err := n.wal.Append(wal.Entry{Kind: wal.KindPropose, Epoch: epoch, Data: data}); err != nil {
 		return err
 	}
+	n.lat.proposed(epoch, now)
 	n.proposed = true
 	out, err := n.engine.Propose(data)
 	if err != nil {
@@ -505,24 +603,39 @@ func (n *Node) propose(ctx context.Context) error {
 
 // step feeds one message to the engine, and any others already waiting, so
 // one fsync of the log covers them all before their answers are sent.
-func (n *Node) step(ctx context.Context, env interfaces.Envelope) error {
-	batch := []interfaces.Inbound{{From: env.From, Payload: env.Payload}}
-	n.remember(env)
-	if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, From: env.From, Data: env.Payload}); err != nil {
+func (n *Node) step(ctx context.Context, m *interfaces.SignedMessage) error {
+	var batch []interfaces.Inbound
+	now := n.cfg.Now()
+	undecided := n.undecided()
+	take := func(m *interfaces.SignedMessage) error {
+		if m.Epoch > undecided+maxEpochsAhead {
+			return nil
+		}
+		n.remember(m)
+		n.signed.add(m)
+		n.lat.heard(m.Epoch, undecided, m.From, now)
+		if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, Epoch: m.Epoch, From: m.From, Data: m.Encode()}); err != nil {
+			return err
+		}
+		batch = append(batch, interfaces.Inbound{From: m.From, Payload: m.Payload})
+		return nil
+	}
+	if err := take(m); err != nil {
 		return err
 	}
 collect:
 	for len(batch) < maxStepBatch {
 		select {
-		case e := <-n.inbox:
-			n.remember(e)
-			if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, From: e.From, Data: e.Payload}); err != nil {
+		case m := <-n.inbox:
+			if err := take(m); err != nil {
 				return err
 			}
-			batch = append(batch, interfaces.Inbound{From: e.From, Payload: e.Payload})
 		default:
 			break collect
 		}
+	}
+	if len(batch) == 0 {
+		return nil
 	}
 	// One call for the batch: an out-of-process engine crosses the process
 	// boundary once (interfaces.BatchStepper).
@@ -557,12 +670,18 @@ func (n *Node) replay() error {
 			n.proposed = true
 			o, err = n.engine.Propose(e.Data)
 		case wal.KindStep:
-			o, err = n.engine.Step(e.From, e.Data)
+			m, derr := interfaces.DecodeSignedMessage(e.Data)
+			if derr != nil {
+				return fmt.Errorf("replay consensus log: entry %d: %w", count, derr)
+			}
+			n.signed.add(m)
+			o, err = n.engine.Step(m.From, m.Payload)
 		}
 		if err != nil {
 			return fmt.Errorf("replay consensus log: %w", err)
 		}
 		out.Messages = append(out.Messages, o.Messages...)
+		n.collect(o.Faults)
 		for _, d := range o.Decisions {
 			if n.head.Height > 0 && d.Epoch <= n.head.Epoch {
 				continue
@@ -642,7 +761,7 @@ func (n *Node) handle(ctx context.Context, out interfaces.Output) error {
 		n.lastDecision = time.Now()
 		n.olderOut, n.recentOut = n.recentOut, nil
 	}
-	n.faults = append(n.faults, out.Faults...)
+	n.collect(out.Faults)
 	for _, d := range out.Decisions {
 		if err := n.commit(d); err != nil {
 			return err
@@ -658,18 +777,38 @@ func (n *Node) handle(ctx context.Context, out interfaces.Output) error {
 	return nil
 }
 
+// send signs m once (ed25519 is deterministic, so a retransmission carries
+// the same bytes) and queues it for its recipients.
 func (n *Node) send(ctx context.Context, m interfaces.OutMessage) {
 	if n.cfg.Transport == nil {
 		return
 	}
+	sm := interfaces.SignedMessage{Instance: n.instance, Epoch: m.Epoch, To: m.To, Payload: m.Payload}
+	sm.Sign(n.cfg.Key)
+	raw := sm.Encode()
 	targets := []interfaces.StarID{m.To}
 	if m.To == interfaces.Broadcast {
 		targets = n.cfg.Members
 	}
 	for _, to := range targets {
 		if to != n.self {
-			n.enqueue(ctx, to, interfaces.TopicConsensus, m.Payload)
+			n.enqueue(ctx, to, n.topic, raw)
 		}
+	}
+}
+
+// collect keeps the provable faults among those the engine reported, to
+// carry in a later contribution; the others are counted and logged, and go
+// no further.
+func (n *Node) collect(fs []interfaces.Fault) {
+	for _, f := range fs {
+		p, err := n.provable(f)
+		if err != nil {
+			n.book.local++
+			n.log.Debug("fault seen, not provable", "star", f.Star.Short(), "kind", f.Kind, "epoch", f.Epoch, "why", err)
+			continue
+		}
+		n.book.add(p)
 	}
 }
 
@@ -714,104 +853,59 @@ func (n *Node) enqueue(ctx context.Context, to interfaces.StarID, topic string, 
 	}
 }
 
-// commit turns a decision into the next block: decode each contribution,
-// order the union of their transactions deterministically, apply them, and
-// commit block and state changes in one store transaction.
+// commit folds a decision into the next block (framework/hylochain) and
+// commits block and state changes in one store transaction.
 func (n *Node) commit(d interfaces.Decision) error {
-	head := n.store.Parent()
-	var (
-		txs        []*interfaces.Transaction
-		stamps     []int64
-		proposers  []interfaces.StarID
-		seen       = map[interfaces.Hash]struct{}{}
-		duplicates int
-	)
-	for _, c := range d.Contributions {
-		batch, err := interfaces.DecodeTxBatch(c.Data)
-		if err != nil {
-			n.faults = append(n.faults, interfaces.Fault{Star: c.Proposer, Kind: interfaces.FaultInvalidBlock, Epoch: d.Epoch, Evidence: []byte(err.Error())})
-			continue
-		}
-		proposers = append(proposers, c.Proposer)
-		stamps = append(stamps, batch.Timestamp)
-		for _, tx := range batch.Txs {
-			id := tx.ID()
-			if _, dup := seen[id]; dup {
-				duplicates++
-				continue
-			}
-			seen[id] = struct{}{}
-			txs = append(txs, tx)
-		}
-	}
-	parentTime := n.cfg.Genesis.Timestamp
+	parent := hylochain.Parent{Ref: n.store.Parent(), Timestamp: n.cfg.Genesis.Timestamp}
 	if n.head.Height > 0 {
-		parentTime = n.head.Timestamp
+		parent.Timestamp = n.head.Timestamp
 	}
-	ts := median(stamps)
-	if ts < parentTime {
-		ts = parentTime
+	res, err := hylochain.Fold(n.foldInstance(), n.store, parent, d)
+	if err != nil {
+		return err
 	}
-	b := ledger.NewBuilder(n.store, n.cfg.Cluster, head)
-	// Transactions apply in decided order: contributions in the order
-	// consensus fixed, each in its proposer's order. A transaction that
-	// arrives before its sender's previous one (they came in different
-	// contributions) gets one more try after the first pass.
-	var retry, refused []*interfaces.Transaction
-	full, rejected := false, 0
-	for pass := 0; pass < 2 && !full; pass++ {
-		for _, tx := range txs {
-			err := b.Apply(tx)
-			if err == nil {
-				continue
-			}
-			if errors.Is(err, ledger.ErrBlockFull) {
-				// The rest stay in the pool for a later block.
-				full = true
-				break
-			}
-			if !errors.Is(err, ledger.ErrInvalidTx) {
-				return fmt.Errorf("apply decided transaction: %w", err)
-			}
-			if pass == 0 && errors.Is(err, ledger.ErrSequenceGap) {
-				retry = append(retry, tx)
-				continue
-			}
-			rejected++
-			n.log.Debug("decided transaction rejected", "tx", tx.ID().Short(), "error", err)
-			if !errors.Is(err, ledger.ErrInsufficientBalance) && !errors.Is(err, ledger.ErrSequenceGap) {
-				refused = append(refused, tx)
-			}
-		}
-		txs, retry = retry, nil
-	}
-	meta := interfaces.BlockMeta{Proposers: proposers, Members: n.cfg.Members, Faults: n.faults}
-	block, changes := b.Finish(d.Epoch, ts, meta)
-	if err := n.store.CommitBlock(block, changes); err != nil {
+	block := res.Block
+	if err := n.store.CommitBlock(block, res.Changes); err != nil {
 		return fmt.Errorf("commit block %d: %w", block.Header.Height, err)
 	}
-	n.faults = nil
+	if len(res.Undecodable) > 0 || res.BadEvidence > 0 {
+		n.log.Warn("decided contributions carried what the fold refused", "height", block.Header.Height, "undecodable", len(res.Undecodable), "bad_evidence", res.BadEvidence)
+	}
 	n.head = block.Header
+	n.book.committed(block.Meta.Faults)
+	n.lat.decided(d.Epoch)
 	if !n.replaying {
-		if err := n.wal.Rotate(); err != nil {
+		if err := n.rotateLog(); err != nil {
 			return err
 		}
 	}
 	n.pool.Committed(block.Txs)
-	n.pool.Drop(refused)
+	n.pool.Drop(res.Refused)
 	n.observe(block)
-	n.publish(BlockEvent{Block: block, Hash: block.Hash(), Rejected: rejected, Duplicates: duplicates, At: n.cfg.Now()})
+	n.publish(BlockEvent{Block: block, Hash: block.Hash(), Rejected: res.Rejected, Duplicates: res.Duplicates, At: n.cfg.Now()})
 	return nil
 }
 
-func median(v []int64) int64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[(len(s)-1)/2]
+// foldInstance describes the instance to the fold.
+func (n *Node) foldInstance() hylochain.Instance {
+	return hylochain.Instance{ID: n.instance, Cluster: n.cfg.Cluster, Members: n.cfg.Members, Checker: n.checker}
 }
+
+// rotateLog starts a new log segment and drops the segments whose every
+// input is for a decided epoch.
+func (n *Node) rotateLog() error {
+	if err := n.wal.Rotate(); err != nil {
+		return err
+	}
+	if keepWholeLog {
+		return nil
+	}
+	return n.wal.Prune(n.undecided())
+}
+
+// keepWholeLog turns pruning off, for this package's tests that refold a
+// whole chain from its log.
+var keepWholeLog = false
 
 // Block returns the committed block at height.
 func (n *Node) Block(height uint64) (*interfaces.Block, error) { return n.store.Block(height) }
@@ -820,18 +914,18 @@ func (n *Node) Block(height uint64) (*interfaces.Block, error) { return n.store.
 const maxRecent = 8192
 
 // remember keeps env in the ring of recent consensus messages.
-func (n *Node) remember(env interfaces.Envelope) {
+func (n *Node) remember(m *interfaces.SignedMessage) {
 	if len(n.recent) < maxRecent {
-		n.recent = append(n.recent, env)
+		n.recent = append(n.recent, m)
 		return
 	}
-	n.recent[n.recentNext] = env
+	n.recent[n.recentNext] = m
 	n.recentNext = (n.recentNext + 1) % maxRecent
 }
 
 // recentInOrder returns the remembered messages, oldest first.
-func (n *Node) recentInOrder() []interfaces.Envelope {
-	out := make([]interfaces.Envelope, 0, len(n.recent))
+func (n *Node) recentInOrder() []*interfaces.SignedMessage {
+	out := make([]*interfaces.SignedMessage, 0, len(n.recent))
 	out = append(out, n.recent[n.recentNext:]...)
 	return append(out, n.recent[:n.recentNext]...)
 }
@@ -868,18 +962,18 @@ func (n *Node) handleSync(ctx context.Context, env interfaces.Envelope) error {
 	n.log.Info("caught up", "height", ready[len(ready)-1].Header.Height, "blocks", len(ready), "epoch", n.engine.Epoch())
 	recent := n.recentInOrder()
 	var out2 interfaces.Output
-	for _, e := range recent {
-		o, err := n.engine.Step(e.From, e.Payload)
+	for _, m := range recent {
+		o, err := n.engine.Step(m.From, m.Payload)
 		if err != nil {
 			return fmt.Errorf("consensus step: %w", err)
 		}
 		out2.Append(o)
 	}
-	if err := n.wal.Rotate(); err != nil {
+	if err := n.rotateLog(); err != nil {
 		return err
 	}
-	for _, e := range recent {
-		if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, From: e.From, Data: e.Payload}); err != nil {
+	for _, m := range recent {
+		if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, Epoch: m.Epoch, From: m.From, Data: m.Encode()}); err != nil {
 			return err
 		}
 	}
@@ -894,10 +988,14 @@ func (n *Node) adopt(b *interfaces.Block) error {
 	if err != nil {
 		return err
 	}
+	if admitted, bad := hylochain.AdmitFaults(n.foldInstance(), b.Meta.Faults); bad > 0 || len(admitted) != len(b.Meta.Faults) {
+		return fmt.Errorf("block %d carries %d faults whose evidence does not verify", b.Header.Height, len(b.Meta.Faults)-len(admitted))
+	}
 	if err := n.store.CommitBlock(b, ch); err != nil {
 		return fmt.Errorf("commit fetched block %d: %w", b.Header.Height, err)
 	}
 	n.head = b.Header
+	n.book.committed(b.Meta.Faults)
 	n.pool.Committed(b.Txs)
 	n.observe(b)
 	n.publish(BlockEvent{Block: b, Hash: b.Hash(), At: n.cfg.Now()})
@@ -960,3 +1058,9 @@ func (n *Node) observe(b *interfaces.Block) {
 		n.log.Error("reputation", "error", err)
 	}
 }
+
+// Instance returns the id of the consensus instance this node runs.
+func (n *Node) Instance() interfaces.InstanceID { return n.instance }
+
+// Topic returns the transport topic of the instance's consensus messages.
+func (n *Node) Topic() string { return n.topic }

@@ -84,7 +84,7 @@ func TestDecisionLoggedButNotCommittedIsCommittedOnReopen(t *testing.T) {
 	g := loadgen.New(interfaces.DevKey("faucet"), 2, 1000, 1)
 	tx, _ := g.Next()
 	batch := interfaces.TxBatch{Timestamp: 1, Txs: []*interfaces.Transaction{tx}}
-	l, err := wal.Open(dir+"/wal", 3)
+	l, err := wal.Open(dir + "/wal")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestObservationCarriesTransfersAsInteractions(t *testing.T) {
 func TestRecentMessagesRingKeepsTheNewestInOrder(t *testing.T) {
 	n := &Node{}
 	for i := 0; i < maxRecent+5; i++ {
-		n.remember(interfaces.Envelope{Payload: []byte{byte(i), byte(i >> 8)}})
+		n.remember(&interfaces.SignedMessage{Payload: []byte{byte(i), byte(i >> 8)}})
 	}
 	got := n.recentInOrder()
 	if len(got) != maxRecent {

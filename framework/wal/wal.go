@@ -6,13 +6,17 @@
 // sends a message that contradicts one it sent before the crash.
 //
 // The log is a directory of numbered segment files. The runtime starts a new
-// segment after each committed block and keeps the last few (older epochs'
-// messages are not needed once their block is durable). A record is
+// segment after each committed block and prunes by epoch: a segment is
+// deleted only when every entry in it is for an epoch already decided
+// (Prune), never by count. The engine runs several epochs ahead and buffers
+// messages for later ones, so an input received long ago may still decide
+// an open epoch; it stays in the log until that epoch is decided. A record is
 //
 //	length  uint32 big-endian (of kind..data)
 //	crc32c  uint32 big-endian (of kind..data)
 //	kind    uint8  (1 propose, 2 step)
-//	epoch   uint64 (propose: the epoch proposed to; step: 0)
+//	epoch   uint64 (propose: the epoch proposed to; step: the epoch the
+//	        message is signed for)
 //	from    [32]byte (step: the sender; propose: zero)
 //	data    the contribution or message bytes
 //
@@ -63,31 +67,32 @@ const (
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
+// unbounded is the top epoch of a segment whose entries are not known.
+const unbounded = ^uint64(0)
+
 // ErrCorrupt reports a damaged record that is not a torn tail.
 var ErrCorrupt = errors.New("write-ahead log is corrupt")
 
 // Log is an open write-ahead log. It is used from the node's one consensus
 // goroutine and is not safe for concurrent use.
 type Log struct {
-	dir  string
-	keep int
-	seq  []uint64 // segment numbers on disk, ascending
-	f    *os.File
-	w    *bufio.Writer
+	dir string
+	seq []uint64 // segment numbers on disk, ascending
+	// top is, per segment in seq, the highest epoch of its entries; a
+	// segment not read yet (before Replay) counts as unbounded.
+	top []uint64
+	f   *os.File
+	w   *bufio.Writer
 	// dirty is true when appended entries are not yet fsynced.
 	dirty bool
 }
 
-// Open opens (creating) the log in dir, keeping the newest keep segments
-// when Rotate starts a new one (at least 2). It repairs a torn tail.
-func Open(dir string, keep int) (*Log, error) {
-	if keep < 2 {
-		keep = 2
-	}
+// Open opens (creating) the log in dir. It repairs a torn tail.
+func Open(dir string) (*Log, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create wal directory: %w", err)
 	}
-	l := &Log{dir: dir, keep: keep}
+	l := &Log{dir: dir}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read wal directory: %w", err)
@@ -106,6 +111,10 @@ func Open(dir string, keep int) (*Log, error) {
 	slices.Sort(l.seq)
 	if len(l.seq) == 0 {
 		l.seq = []uint64{1}
+	}
+	l.top = make([]uint64, len(l.seq))
+	for i := range l.top {
+		l.top[i] = unbounded
 	}
 	last := l.path(l.seq[len(l.seq)-1])
 	good, err := validPrefix(last)
@@ -173,6 +182,11 @@ func (l *Log) Append(e Entry) error {
 		return fmt.Errorf("append to wal: %w", err)
 	}
 	l.dirty = true
+	// Before Replay the current segment stays unbounded, which only
+	// delays pruning.
+	if last := len(l.top) - 1; l.top[last] != unbounded {
+		l.top[last] = max(l.top[last], e.Epoch)
+	}
 	return nil
 }
 
@@ -192,8 +206,8 @@ func (l *Log) Sync() error {
 	return nil
 }
 
-// Rotate syncs the current segment, starts a new one, and deletes segments
-// beyond the newest keep. The runtime calls it after each committed block.
+// Rotate syncs the current segment and starts a new one. The runtime calls
+// it after each committed block, then Prune.
 func (l *Log) Rotate() error {
 	if err := l.Sync(); err != nil {
 		return err
@@ -208,25 +222,41 @@ func (l *Log) Rotate() error {
 	}
 	l.f, l.w = f, bufio.NewWriterSize(f, 64<<10)
 	l.seq = append(l.seq, next)
-	if err := syncDir(l.dir); err != nil {
-		return err
-	}
-	for len(l.seq) > l.keep {
+	l.top = append(l.top, 0)
+	return syncDir(l.dir)
+}
+
+// Prune deletes the oldest segments, never the current one, while every
+// entry in them is for an epoch below undecided (the oldest epoch not yet
+// decided and committed). It stops at the first segment that still holds
+// an input for an open epoch, so the log never loses one that can matter.
+func (l *Log) Prune(undecided uint64) error {
+	for len(l.seq) > 1 && l.top[0] != unbounded && l.top[0] < undecided {
 		if err := os.Remove(l.path(l.seq[0])); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("remove old wal segment: %w", err)
 		}
-		l.seq = l.seq[1:]
+		l.seq, l.top = l.seq[1:], l.top[1:]
 	}
 	return nil
 }
 
+// Segments returns how many segment files the log has.
+func (l *Log) Segments() int { return len(l.seq) }
+
 // Replay calls fn for every entry in the log, oldest first. Call it after
-// Open and before the first Append.
+// Open and before the first Append. It also learns each segment's highest
+// epoch, which Prune needs.
 func (l *Log) Replay(fn func(Entry) error) error {
 	for i, n := range l.seq {
-		if err := replaySegment(l.path(n), i == len(l.seq)-1, fn); err != nil {
+		top := uint64(0)
+		err := replaySegment(l.path(n), i == len(l.seq)-1, func(e Entry) error {
+			top = max(top, e.Epoch)
+			return fn(e)
+		})
+		if err != nil {
 			return err
 		}
+		l.top[i] = top
 	}
 	return nil
 }

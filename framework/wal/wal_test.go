@@ -24,7 +24,7 @@ func entries(t *testing.T, l *Log) []Entry {
 
 func TestReplayReturnsWhatWasSynced(t *testing.T) {
 	dir := t.TempDir()
-	l, err := Open(dir, 3)
+	l, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestReplayReturnsWhatWasSynced(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	l, err = Open(dir, 3)
+	l, err = Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,14 +54,14 @@ func TestReplayReturnsWhatWasSynced(t *testing.T) {
 
 func TestTornTailIsCutAndAppendsContinue(t *testing.T) {
 	dir := t.TempDir()
-	l, _ := Open(dir, 3)
+	l, _ := Open(dir)
 	l.Append(Entry{Kind: KindStep, Data: []byte("one")})
 	l.Append(Entry{Kind: KindStep, Data: []byte("two")})
 	l.Close()
 	seg := filepath.Join(dir, fmt.Sprintf("%016d%s", 1, ext))
 	st, _ := os.Stat(seg)
 	os.Truncate(seg, st.Size()-2) // a crash in the middle of "two"
-	l, err := Open(dir, 3)
+	l, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestTornTailIsCutAndAppendsContinue(t *testing.T) {
 
 func TestCorruptionBeforeTheTailIsAnError(t *testing.T) {
 	dir := t.TempDir()
-	l, _ := Open(dir, 3)
+	l, _ := Open(dir)
 	l.Append(Entry{Kind: KindStep, Data: []byte("old")})
 	l.Rotate()
 	l.Append(Entry{Kind: KindStep, Data: []byte("new")})
@@ -85,7 +85,7 @@ func TestCorruptionBeforeTheTailIsAnError(t *testing.T) {
 	b, _ := os.ReadFile(seg)
 	b[len(b)-1] ^= 0xff
 	os.WriteFile(seg, b, 0o600)
-	l, err := Open(dir, 3)
+	l, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,26 +96,54 @@ func TestCorruptionBeforeTheTailIsAnError(t *testing.T) {
 	}
 }
 
-func TestRotateKeepsNewestSegments(t *testing.T) {
+// TestPruneKeepsEverySegmentWithAnOpenEpoch: a message for a later epoch
+// received early (the engine runs ahead) keeps its segment alive until that
+// epoch is decided, however many blocks were committed meanwhile.
+func TestPruneKeepsEverySegmentWithAnOpenEpoch(t *testing.T) {
 	dir := t.TempDir()
-	l, _ := Open(dir, 2)
-	for i := 0; i < 5; i++ {
-		l.Append(Entry{Kind: KindPropose, Epoch: uint64(i), Data: []byte{byte(i)}})
+	l, _ := Open(dir)
+	if err := l.Replay(func(Entry) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// Segment 1 holds epoch 0's proposal and a message for epoch 7.
+	l.Append(Entry{Kind: KindPropose, Epoch: 0, Data: []byte{0}})
+	l.Append(Entry{Kind: KindStep, Epoch: 7, Data: []byte{7}})
+	for i := 1; i <= 5; i++ {
 		if err := l.Rotate(); err != nil {
 			t.Fatal(err)
 		}
+		l.Append(Entry{Kind: KindPropose, Epoch: uint64(i), Data: []byte{byte(i)}})
+		if err := l.Prune(uint64(i)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	l.Append(Entry{Kind: KindPropose, Epoch: 5, Data: []byte{5}})
+	if l.Segments() != 6 {
+		t.Fatalf("%d segments after deciding epochs 0-4, want all 6 (epoch 7 is open)", l.Segments())
+	}
+	if err := l.Prune(8); err != nil {
+		t.Fatal(err)
+	}
+	if l.Segments() != 1 {
+		t.Fatalf("%d segments once epoch 7 is decided, want only the current one", l.Segments())
+	}
 	l.Sync()
 	got := entries(t, l)
 	l.Close()
-	if len(got) != 2 || got[0].Epoch != 4 || got[1].Epoch != 5 {
+	if len(got) != 1 || got[0].Epoch != 5 {
 		t.Fatalf("kept %v", got)
+	}
+	// Reopened, the log knows nothing of the segments' epochs until it is
+	// replayed, and prunes nothing before.
+	l, _ = Open(dir)
+	defer l.Close()
+	l.Rotate()
+	if l.Prune(100); l.Segments() != 2 {
+		t.Fatalf("pruned before replay: %d segments", l.Segments())
 	}
 }
 
 // TestRoundTripProperty appends random entries across rotations and checks
-// that replay returns exactly those in kept segments, in order.
+// that replay returns exactly those, in order (nothing is pruned).
 func TestRoundTripProperty(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		dir, err := os.MkdirTemp("", "wal")
@@ -123,7 +151,7 @@ func TestRoundTripProperty(t *testing.T) {
 			rt.Fatal(err)
 		}
 		defer os.RemoveAll(dir)
-		l, _ := Open(dir, 3)
+		l, _ := Open(dir)
 		var segs [][]Entry
 		segs = append(segs, nil)
 		for i, n := 0, rapid.IntRange(0, 40).Draw(rt, "n"); i < n; i++ {
@@ -137,14 +165,13 @@ func TestRoundTripProperty(t *testing.T) {
 			segs[len(segs)-1] = append(segs[len(segs)-1], e)
 		}
 		l.Close()
-		l, err = Open(dir, 3)
+		l, err = Open(dir)
 		if err != nil {
 			rt.Fatal(err)
 		}
 		defer l.Close()
 		var want []Entry
-		start := max(0, len(segs)-3)
-		for _, s := range segs[start:] {
+		for _, s := range segs {
 			want = append(want, s...)
 		}
 		var got []Entry
@@ -164,7 +191,7 @@ func TestRoundTripProperty(t *testing.T) {
 func FuzzReadEntry(f *testing.F) {
 	var buf bytes.Buffer
 	dir := f.TempDir()
-	l, _ := Open(dir, 2)
+	l, _ := Open(dir)
 	l.Append(Entry{Kind: KindStep, Data: []byte("seed")})
 	l.Close()
 	b, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%016d%s", 1, ext)))

@@ -2,12 +2,15 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/constellation-chain/constellation/interfaces"
 	"github.com/constellation-chain/constellation/plugins/internal/wire"
 	"github.com/constellation-chain/constellation/plugins/pb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // consensusFactory is an interfaces.ConsensusFactory backed by a plugin.
@@ -137,7 +140,35 @@ type consensusClient struct {
 var (
 	_ io.Closer               = (*consensusClient)(nil)
 	_ interfaces.BatchStepper = (*consensusClient)(nil)
+	_ interfaces.FaultChecker = (*consensusClient)(nil)
 )
+
+// CheckFault asks the plugin's instance whether the payloads prove f
+// (interfaces.FaultChecker). A plugin whose engine cannot check evidence,
+// or that predates the call, proves nothing. The call changes no state, so
+// it is not recorded for replay.
+func (c *consensusClient) CheckFault(f interfaces.Fault, to []interfaces.StarID, payloads [][]byte) error {
+	req := &pb.CheckFaultRequest{Fault: wire.FaultsToPB([]interfaces.Fault{f})[0], To: wire.StarBytes(to), Payloads: payloads}
+	var resp *pb.CheckFaultResponse
+	err := c.h.call(context.Background(), "check-fault", func(ctx context.Context, proc *process, id uint64) error {
+		req.Instance = id
+		r, err := proc.consensus.CheckFault(ctx, req)
+		if status.Code(err) == codes.Unimplemented {
+			r, err = &pb.CheckFaultResponse{}, nil
+		}
+		resp = r
+		return err
+	}, nil, 0)
+	switch {
+	case err != nil:
+		return err
+	case !resp.GetSupported():
+		return errors.New("the consensus plugin cannot check evidence")
+	case !resp.GetProven():
+		return errors.New(resp.GetReason())
+	}
+	return nil
+}
 
 func (c *consensusClient) Propose(contribution []byte) (interfaces.Output, error) {
 	req := &pb.ProposeRequest{Contribution: contribution}

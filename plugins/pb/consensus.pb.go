@@ -399,6 +399,7 @@ type OutMessage struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	To            []byte                 `protobuf:"bytes,1,opt,name=to,proto3" json:"to,omitempty"` // 32-byte StarID; all zero means broadcast
 	Payload       []byte                 `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	Epoch         uint64                 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"` // the epoch the message belongs to; the host signs it
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -445,6 +446,13 @@ func (x *OutMessage) GetPayload() []byte {
 		return x.Payload
 	}
 	return nil
+}
+
+func (x *OutMessage) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
 }
 
 type ContributionFrom struct {
@@ -930,6 +938,136 @@ func (x *EntropyResponse) GetEof() bool {
 	return false
 }
 
+// CheckFaultRequest asks an instance whether signed payloads prove a fault
+// (interfaces.FaultChecker); the host has checked the signatures.
+type CheckFaultRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      uint64                 `protobuf:"varint,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	Fault         *Fault                 `protobuf:"bytes,2,opt,name=fault,proto3" json:"fault,omitempty"`
+	To            [][]byte               `protobuf:"bytes,3,rep,name=to,proto3" json:"to,omitempty"` // 32-byte StarIDs, aligned with payloads
+	Payloads      [][]byte               `protobuf:"bytes,4,rep,name=payloads,proto3" json:"payloads,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckFaultRequest) Reset() {
+	*x = CheckFaultRequest{}
+	mi := &file_consensus_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckFaultRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckFaultRequest) ProtoMessage() {}
+
+func (x *CheckFaultRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_consensus_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckFaultRequest.ProtoReflect.Descriptor instead.
+func (*CheckFaultRequest) Descriptor() ([]byte, []int) {
+	return file_consensus_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CheckFaultRequest) GetInstance() uint64 {
+	if x != nil {
+		return x.Instance
+	}
+	return 0
+}
+
+func (x *CheckFaultRequest) GetFault() *Fault {
+	if x != nil {
+		return x.Fault
+	}
+	return nil
+}
+
+func (x *CheckFaultRequest) GetTo() [][]byte {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *CheckFaultRequest) GetPayloads() [][]byte {
+	if x != nil {
+		return x.Payloads
+	}
+	return nil
+}
+
+type CheckFaultResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Supported     bool                   `protobuf:"varint,1,opt,name=supported,proto3" json:"supported,omitempty"` // false: the engine cannot check evidence
+	Proven        bool                   `protobuf:"varint,2,opt,name=proven,proto3" json:"proven,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"` // why not, when not proven
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckFaultResponse) Reset() {
+	*x = CheckFaultResponse{}
+	mi := &file_consensus_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckFaultResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckFaultResponse) ProtoMessage() {}
+
+func (x *CheckFaultResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_consensus_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckFaultResponse.ProtoReflect.Descriptor instead.
+func (*CheckFaultResponse) Descriptor() ([]byte, []int) {
+	return file_consensus_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CheckFaultResponse) GetSupported() bool {
+	if x != nil {
+		return x.Supported
+	}
+	return false
+}
+
+func (x *CheckFaultResponse) GetProven() bool {
+	if x != nil {
+		return x.Proven
+	}
+	return false
+}
+
+func (x *CheckFaultResponse) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_consensus_proto protoreflect.FileDescriptor
 
 const file_consensus_proto_rawDesc = "" +
@@ -960,11 +1098,12 @@ const file_consensus_proto_rawDesc = "" +
 	"\vStepRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\fR\x04from\x12\x18\n" +
-	"\apayload\x18\x03 \x01(\fR\apayload\"6\n" +
+	"\apayload\x18\x03 \x01(\fR\apayload\"L\n" +
 	"\n" +
 	"OutMessage\x12\x0e\n" +
 	"\x02to\x18\x01 \x01(\fR\x02to\x12\x18\n" +
-	"\apayload\x18\x02 \x01(\fR\apayload\"B\n" +
+	"\apayload\x18\x02 \x01(\fR\apayload\x12\x14\n" +
+	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\"B\n" +
 	"\x10ContributionFrom\x12\x1a\n" +
 	"\bproposer\x18\x01 \x01(\fR\bproposer\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\"q\n" +
@@ -994,7 +1133,16 @@ const file_consensus_proto_rawDesc = "" +
 	"\x01n\x18\x02 \x01(\rR\x01n\"7\n" +
 	"\x0fEntropyResponse\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x10\n" +
-	"\x03eof\x18\x02 \x01(\bR\x03eof2\xd7\x05\n" +
+	"\x03eof\x18\x02 \x01(\bR\x03eof\"\x91\x01\n" +
+	"\x11CheckFaultRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\x04R\binstance\x124\n" +
+	"\x05fault\x18\x02 \x01(\v2\x1e.constellation.plugin.v1.FaultR\x05fault\x12\x0e\n" +
+	"\x02to\x18\x03 \x03(\fR\x02to\x12\x1a\n" +
+	"\bpayloads\x18\x04 \x03(\fR\bpayloads\"b\n" +
+	"\x12CheckFaultResponse\x12\x1c\n" +
+	"\tsupported\x18\x01 \x01(\bR\tsupported\x12\x16\n" +
+	"\x06proven\x18\x02 \x01(\bR\x06proven\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason2\xbe\x06\n" +
 	"\tConsensus\x12^\n" +
 	"\x03New\x12(.constellation.plugin.v1.ConsensusConfig\x1a-.constellation.plugin.v1.NewConsensusResponse\x12\\\n" +
 	"\aPropose\x12'.constellation.plugin.v1.ProposeRequest\x1a(.constellation.plugin.v1.ConsensusOutput\x12V\n" +
@@ -1003,7 +1151,9 @@ const file_consensus_proto_rawDesc = "" +
 	"\x05Epoch\x12$.constellation.plugin.v1.InstanceRef\x1a&.constellation.plugin.v1.EpochResponse\x12M\n" +
 	"\x05Close\x12$.constellation.plugin.v1.InstanceRef\x1a\x1e.constellation.plugin.v1.Empty\x12M\n" +
 	"\x06Dealer\x12\x1e.constellation.plugin.v1.Empty\x1a#.constellation.plugin.v1.DealerInfo\x12_\n" +
-	"\bDealKeys\x12(.constellation.plugin.v1.DealKeysRequest\x1a).constellation.plugin.v1.DealKeysResponse2d\n" +
+	"\bDealKeys\x12(.constellation.plugin.v1.DealKeysRequest\x1a).constellation.plugin.v1.DealKeysResponse\x12e\n" +
+	"\n" +
+	"CheckFault\x12*.constellation.plugin.v1.CheckFaultRequest\x1a+.constellation.plugin.v1.CheckFaultResponse2d\n" +
 	"\aEntropy\x12Y\n" +
 	"\x04Read\x12'.constellation.plugin.v1.EntropyRequest\x1a(.constellation.plugin.v1.EntropyResponseB9Z7github.com/constellation-chain/constellation/plugins/pbb\x06proto3"
 
@@ -1019,7 +1169,7 @@ func file_consensus_proto_rawDescGZIP() []byte {
 	return file_consensus_proto_rawDescData
 }
 
-var file_consensus_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_consensus_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_consensus_proto_goTypes = []any{
 	(*ConsensusConfig)(nil),      // 0: constellation.plugin.v1.ConsensusConfig
 	(*NewConsensusResponse)(nil), // 1: constellation.plugin.v1.NewConsensusResponse
@@ -1037,39 +1187,44 @@ var file_consensus_proto_goTypes = []any{
 	(*DealerInfo)(nil),           // 13: constellation.plugin.v1.DealerInfo
 	(*EntropyRequest)(nil),       // 14: constellation.plugin.v1.EntropyRequest
 	(*EntropyResponse)(nil),      // 15: constellation.plugin.v1.EntropyResponse
-	(*Fault)(nil),                // 16: constellation.plugin.v1.Fault
-	(*InstanceRef)(nil),          // 17: constellation.plugin.v1.InstanceRef
-	(*Empty)(nil),                // 18: constellation.plugin.v1.Empty
+	(*CheckFaultRequest)(nil),    // 16: constellation.plugin.v1.CheckFaultRequest
+	(*CheckFaultResponse)(nil),   // 17: constellation.plugin.v1.CheckFaultResponse
+	(*Fault)(nil),                // 18: constellation.plugin.v1.Fault
+	(*InstanceRef)(nil),          // 19: constellation.plugin.v1.InstanceRef
+	(*Empty)(nil),                // 20: constellation.plugin.v1.Empty
 }
 var file_consensus_proto_depIdxs = []int32{
 	4,  // 0: constellation.plugin.v1.StepManyRequest.items:type_name -> constellation.plugin.v1.StepItem
 	7,  // 1: constellation.plugin.v1.Decision.contributions:type_name -> constellation.plugin.v1.ContributionFrom
 	6,  // 2: constellation.plugin.v1.ConsensusOutput.messages:type_name -> constellation.plugin.v1.OutMessage
 	8,  // 3: constellation.plugin.v1.ConsensusOutput.decisions:type_name -> constellation.plugin.v1.Decision
-	16, // 4: constellation.plugin.v1.ConsensusOutput.faults:type_name -> constellation.plugin.v1.Fault
-	0,  // 5: constellation.plugin.v1.Consensus.New:input_type -> constellation.plugin.v1.ConsensusConfig
-	2,  // 6: constellation.plugin.v1.Consensus.Propose:input_type -> constellation.plugin.v1.ProposeRequest
-	5,  // 7: constellation.plugin.v1.Consensus.Step:input_type -> constellation.plugin.v1.StepRequest
-	3,  // 8: constellation.plugin.v1.Consensus.StepMany:input_type -> constellation.plugin.v1.StepManyRequest
-	17, // 9: constellation.plugin.v1.Consensus.Epoch:input_type -> constellation.plugin.v1.InstanceRef
-	17, // 10: constellation.plugin.v1.Consensus.Close:input_type -> constellation.plugin.v1.InstanceRef
-	18, // 11: constellation.plugin.v1.Consensus.Dealer:input_type -> constellation.plugin.v1.Empty
-	11, // 12: constellation.plugin.v1.Consensus.DealKeys:input_type -> constellation.plugin.v1.DealKeysRequest
-	14, // 13: constellation.plugin.v1.Entropy.Read:input_type -> constellation.plugin.v1.EntropyRequest
-	1,  // 14: constellation.plugin.v1.Consensus.New:output_type -> constellation.plugin.v1.NewConsensusResponse
-	9,  // 15: constellation.plugin.v1.Consensus.Propose:output_type -> constellation.plugin.v1.ConsensusOutput
-	9,  // 16: constellation.plugin.v1.Consensus.Step:output_type -> constellation.plugin.v1.ConsensusOutput
-	9,  // 17: constellation.plugin.v1.Consensus.StepMany:output_type -> constellation.plugin.v1.ConsensusOutput
-	10, // 18: constellation.plugin.v1.Consensus.Epoch:output_type -> constellation.plugin.v1.EpochResponse
-	18, // 19: constellation.plugin.v1.Consensus.Close:output_type -> constellation.plugin.v1.Empty
-	13, // 20: constellation.plugin.v1.Consensus.Dealer:output_type -> constellation.plugin.v1.DealerInfo
-	12, // 21: constellation.plugin.v1.Consensus.DealKeys:output_type -> constellation.plugin.v1.DealKeysResponse
-	15, // 22: constellation.plugin.v1.Entropy.Read:output_type -> constellation.plugin.v1.EntropyResponse
-	14, // [14:23] is the sub-list for method output_type
-	5,  // [5:14] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	18, // 4: constellation.plugin.v1.ConsensusOutput.faults:type_name -> constellation.plugin.v1.Fault
+	18, // 5: constellation.plugin.v1.CheckFaultRequest.fault:type_name -> constellation.plugin.v1.Fault
+	0,  // 6: constellation.plugin.v1.Consensus.New:input_type -> constellation.plugin.v1.ConsensusConfig
+	2,  // 7: constellation.plugin.v1.Consensus.Propose:input_type -> constellation.plugin.v1.ProposeRequest
+	5,  // 8: constellation.plugin.v1.Consensus.Step:input_type -> constellation.plugin.v1.StepRequest
+	3,  // 9: constellation.plugin.v1.Consensus.StepMany:input_type -> constellation.plugin.v1.StepManyRequest
+	19, // 10: constellation.plugin.v1.Consensus.Epoch:input_type -> constellation.plugin.v1.InstanceRef
+	19, // 11: constellation.plugin.v1.Consensus.Close:input_type -> constellation.plugin.v1.InstanceRef
+	20, // 12: constellation.plugin.v1.Consensus.Dealer:input_type -> constellation.plugin.v1.Empty
+	11, // 13: constellation.plugin.v1.Consensus.DealKeys:input_type -> constellation.plugin.v1.DealKeysRequest
+	16, // 14: constellation.plugin.v1.Consensus.CheckFault:input_type -> constellation.plugin.v1.CheckFaultRequest
+	14, // 15: constellation.plugin.v1.Entropy.Read:input_type -> constellation.plugin.v1.EntropyRequest
+	1,  // 16: constellation.plugin.v1.Consensus.New:output_type -> constellation.plugin.v1.NewConsensusResponse
+	9,  // 17: constellation.plugin.v1.Consensus.Propose:output_type -> constellation.plugin.v1.ConsensusOutput
+	9,  // 18: constellation.plugin.v1.Consensus.Step:output_type -> constellation.plugin.v1.ConsensusOutput
+	9,  // 19: constellation.plugin.v1.Consensus.StepMany:output_type -> constellation.plugin.v1.ConsensusOutput
+	10, // 20: constellation.plugin.v1.Consensus.Epoch:output_type -> constellation.plugin.v1.EpochResponse
+	20, // 21: constellation.plugin.v1.Consensus.Close:output_type -> constellation.plugin.v1.Empty
+	13, // 22: constellation.plugin.v1.Consensus.Dealer:output_type -> constellation.plugin.v1.DealerInfo
+	12, // 23: constellation.plugin.v1.Consensus.DealKeys:output_type -> constellation.plugin.v1.DealKeysResponse
+	17, // 24: constellation.plugin.v1.Consensus.CheckFault:output_type -> constellation.plugin.v1.CheckFaultResponse
+	15, // 25: constellation.plugin.v1.Entropy.Read:output_type -> constellation.plugin.v1.EntropyResponse
+	16, // [16:26] is the sub-list for method output_type
+	6,  // [6:16] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_consensus_proto_init() }
@@ -1084,7 +1239,7 @@ func file_consensus_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_consensus_proto_rawDesc), len(file_consensus_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -23,14 +23,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Consensus_New_FullMethodName      = "/constellation.plugin.v1.Consensus/New"
-	Consensus_Propose_FullMethodName  = "/constellation.plugin.v1.Consensus/Propose"
-	Consensus_Step_FullMethodName     = "/constellation.plugin.v1.Consensus/Step"
-	Consensus_StepMany_FullMethodName = "/constellation.plugin.v1.Consensus/StepMany"
-	Consensus_Epoch_FullMethodName    = "/constellation.plugin.v1.Consensus/Epoch"
-	Consensus_Close_FullMethodName    = "/constellation.plugin.v1.Consensus/Close"
-	Consensus_Dealer_FullMethodName   = "/constellation.plugin.v1.Consensus/Dealer"
-	Consensus_DealKeys_FullMethodName = "/constellation.plugin.v1.Consensus/DealKeys"
+	Consensus_New_FullMethodName        = "/constellation.plugin.v1.Consensus/New"
+	Consensus_Propose_FullMethodName    = "/constellation.plugin.v1.Consensus/Propose"
+	Consensus_Step_FullMethodName       = "/constellation.plugin.v1.Consensus/Step"
+	Consensus_StepMany_FullMethodName   = "/constellation.plugin.v1.Consensus/StepMany"
+	Consensus_Epoch_FullMethodName      = "/constellation.plugin.v1.Consensus/Epoch"
+	Consensus_Close_FullMethodName      = "/constellation.plugin.v1.Consensus/Close"
+	Consensus_Dealer_FullMethodName     = "/constellation.plugin.v1.Consensus/Dealer"
+	Consensus_DealKeys_FullMethodName   = "/constellation.plugin.v1.Consensus/DealKeys"
+	Consensus_CheckFault_FullMethodName = "/constellation.plugin.v1.Consensus/CheckFault"
 )
 
 // ConsensusClient is the client API for Consensus service.
@@ -45,6 +46,9 @@ type ConsensusClient interface {
 	Close(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*Empty, error)
 	Dealer(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*DealerInfo, error)
 	DealKeys(ctx context.Context, in *DealKeysRequest, opts ...grpc.CallOption) (*DealKeysResponse, error)
+	// CheckFault was added within protocol version 1; a plugin built before
+	// it answers Unimplemented, which the host reads as "cannot check".
+	CheckFault(ctx context.Context, in *CheckFaultRequest, opts ...grpc.CallOption) (*CheckFaultResponse, error)
 }
 
 type consensusClient struct {
@@ -135,6 +139,16 @@ func (c *consensusClient) DealKeys(ctx context.Context, in *DealKeysRequest, opt
 	return out, nil
 }
 
+func (c *consensusClient) CheckFault(ctx context.Context, in *CheckFaultRequest, opts ...grpc.CallOption) (*CheckFaultResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckFaultResponse)
+	err := c.cc.Invoke(ctx, Consensus_CheckFault_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ConsensusServer is the server API for Consensus service.
 // All implementations must embed UnimplementedConsensusServer
 // for forward compatibility.
@@ -147,6 +161,9 @@ type ConsensusServer interface {
 	Close(context.Context, *InstanceRef) (*Empty, error)
 	Dealer(context.Context, *Empty) (*DealerInfo, error)
 	DealKeys(context.Context, *DealKeysRequest) (*DealKeysResponse, error)
+	// CheckFault was added within protocol version 1; a plugin built before
+	// it answers Unimplemented, which the host reads as "cannot check".
+	CheckFault(context.Context, *CheckFaultRequest) (*CheckFaultResponse, error)
 	mustEmbedUnimplementedConsensusServer()
 }
 
@@ -180,6 +197,9 @@ func (UnimplementedConsensusServer) Dealer(context.Context, *Empty) (*DealerInfo
 }
 func (UnimplementedConsensusServer) DealKeys(context.Context, *DealKeysRequest) (*DealKeysResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DealKeys not implemented")
+}
+func (UnimplementedConsensusServer) CheckFault(context.Context, *CheckFaultRequest) (*CheckFaultResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CheckFault not implemented")
 }
 func (UnimplementedConsensusServer) mustEmbedUnimplementedConsensusServer() {}
 func (UnimplementedConsensusServer) testEmbeddedByValue()                   {}
@@ -346,6 +366,24 @@ func _Consensus_DealKeys_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Consensus_CheckFault_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckFaultRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsensusServer).CheckFault(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Consensus_CheckFault_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsensusServer).CheckFault(ctx, req.(*CheckFaultRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Consensus_ServiceDesc is the grpc.ServiceDesc for Consensus service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -384,6 +422,10 @@ var Consensus_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DealKeys",
 			Handler:    _Consensus_DealKeys_Handler,
+		},
+		{
+			MethodName: "CheckFault",
+			Handler:    _Consensus_CheckFault_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -203,7 +203,7 @@ func OutputToPB(o interfaces.Output, epoch uint64) *pb.ConsensusOutput {
 	if len(o.Messages) > 0 {
 		out.Messages = make([]*pb.OutMessage, len(o.Messages))
 		for i, m := range o.Messages {
-			out.Messages[i] = &pb.OutMessage{To: append([]byte(nil), m.To[:]...), Payload: m.Payload}
+			out.Messages[i] = &pb.OutMessage{To: append([]byte(nil), m.To[:]...), Epoch: m.Epoch, Payload: m.Payload}
 		}
 	}
 	for _, d := range o.Decisions {
@@ -232,7 +232,7 @@ func OutputFromPB(o *pb.ConsensusOutput) (interfaces.Output, uint64, error) {
 		if err != nil {
 			return out, 0, err
 		}
-		out.Messages = append(out.Messages, interfaces.OutMessage{To: to, Payload: m.GetPayload()})
+		out.Messages = append(out.Messages, interfaces.OutMessage{To: to, Epoch: m.GetEpoch(), Payload: m.GetPayload()})
 	}
 	for i, d := range o.GetDecisions() {
 		if len(d.GetContributions()) > MaxListLen {

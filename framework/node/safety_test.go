@@ -1,0 +1,269 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/constellation-chain/constellation/builtin/honeybadger"
+	"github.com/constellation-chain/constellation/builtin/meme"
+	"github.com/constellation-chain/constellation/builtin/memnet"
+	"github.com/constellation-chain/constellation/framework/ledger"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// cluster is four HoneyBadger members with real threshold keys over the
+// in-memory transport, each with Proof-of-Meme reputation.
+type cluster struct {
+	names []string
+	keys  []ed25519.PrivateKey
+	stars []interfaces.StarID // in names order
+	trs   []*memnet.Transport
+	nodes []*Node
+	dirs  []string
+	hub   *memnet.Hub
+	share [][]byte
+}
+
+func newCluster(t *testing.T, names ...string) *cluster {
+	t.Helper()
+	c := &cluster{names: names, hub: memnet.NewHub()}
+	var members []interfaces.StarID
+	for _, nm := range names {
+		c.keys = append(c.keys, interfaces.DevKey(nm))
+		c.stars = append(c.stars, interfaces.DevStar(nm))
+		c.dirs = append(c.dirs, t.TempDir())
+	}
+	members = slices.Clone(c.stars)
+	slices.SortFunc(members, interfaces.CompareStars)
+	shares, err := honeybadger.Factory{}.DealKeys(members, 0, rand.NewChaCha8([32]byte{7}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range names {
+		c.share = append(c.share, shares[slices.Index(members, c.stars[i])])
+		tr, err := c.hub.Join(c.stars[i], 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.trs = append(c.trs, tr)
+		c.nodes = append(c.nodes, c.open(t, i))
+	}
+	return c
+}
+
+func (c *cluster) open(t *testing.T, i int) *Node {
+	t.Helper()
+	rep, err := meme.Factory{}.NewReputation(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := Open(Config{
+		Key:           c.keys[i],
+		DataDir:       c.dirs[i],
+		Genesis:       ledger.Genesis{Seed: "safety-test", Allocations: []ledger.Allocation{{Star: interfaces.DevStar("faucet"), Amount: 1 << 40}}},
+		Members:       c.stars,
+		Consensus:     honeybadger.Factory{},
+		ConsensusKeys: c.share[i],
+		BatchSize:     40,
+		Interval:      10 * time.Millisecond,
+		Transport:     c.trs[i],
+		Reputation:    NewReputation(rep),
+	})
+	if err != nil {
+		t.Fatalf("open %s: %v", c.names[i], err)
+	}
+	return n
+}
+
+// run runs every node until each has committed height, or fails the test.
+func (c *cluster) run(t *testing.T, height uint64, during func(ctx context.Context)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	done := make(chan error, len(c.nodes))
+	for _, n := range c.nodes {
+		go func() { done <- n.Run(ctx) }()
+	}
+	if during != nil {
+		during(ctx)
+	}
+	for {
+		all := true
+		for _, n := range c.nodes {
+			if h, _ := n.Head(); h < height {
+				all = false
+			}
+		}
+		if all {
+			break
+		}
+		if ctx.Err() != nil {
+			for i, n := range c.nodes {
+				h, _ := n.Head()
+				t.Logf("%s at height %d", c.names[i], h)
+			}
+			t.Fatalf("not every node reached height %d in time", height)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	for range c.nodes {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// garbageFrom makes member from send `ff ff` to member to once block 2 is
+// committed: unsigned, then signed by from for the instance.
+func (c *cluster) garbageFrom(ctx context.Context, t *testing.T, from, to int) {
+	for {
+		if h, _ := c.nodes[to].Head(); h >= 2 || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	topic := c.nodes[from].Topic()
+	if err := c.trs[from].Send(ctx, c.stars[to], topic, []byte{0xff, 0xff}); err != nil {
+		t.Error(err)
+	}
+	h, _ := c.nodes[to].Head()
+	sm := interfaces.SignedMessage{Instance: c.nodes[from].Instance(), Epoch: h + 1, To: c.stars[to], Payload: []byte{0xff, 0xff}}
+	sm.Sign(c.keys[from])
+	if err := c.trs[from].Send(ctx, c.stars[to], topic, sm.Encode()); err != nil {
+		t.Error(err)
+	}
+}
+
+// reopen opens every (stopped) node again from its store and log.
+func (c *cluster) reopen(t *testing.T) {
+	t.Helper()
+	for i := range c.nodes {
+		c.nodes[i] = c.open(t, i)
+	}
+}
+
+func (c *cluster) closeAll() {
+	for _, n := range c.nodes {
+		n.closeStorage()
+	}
+}
+
+// requireNoFork checks that every node holds the same block hash at every
+// height all of them have.
+func (c *cluster) requireNoFork(t *testing.T) uint64 {
+	t.Helper()
+	top := ^uint64(0)
+	for _, n := range c.nodes {
+		h, _ := n.Head()
+		top = min(top, h)
+	}
+	for h := uint64(1); h <= top; h++ {
+		var ref interfaces.Hash
+		for i, n := range c.nodes {
+			b, err := n.Block(h)
+			if err != nil {
+				t.Fatalf("%s: block %d: %v", c.names[i], h, err)
+			}
+			if i == 0 {
+				ref = b.Hash()
+			} else if b.Hash() != ref {
+				t.Fatalf("fork at height %d: %s has %s, %s has %s", h, c.names[0], ref.Short(), c.names[i], b.Hash().Short())
+			}
+		}
+	}
+	return top
+}
+
+// TestGarbageToOneMemberForksNobody is the reproduction of the fork a
+// single garbage message used to cause: member d sends `ff ff` to member a
+// only, once unsigned (refused before the engine: it proves nothing) and
+// once signed by d for this instance (the engine calls it malformed, and the
+// signature makes that provable). Every member must hold the same hash at
+// every height, the provable fault must reach a block, and d's score must
+// fall below every honest member's.
+func TestGarbageToOneMemberForksNobody(t *testing.T) {
+	c := newCluster(t, "a", "b", "c", "d")
+	d := 3
+	c.run(t, 12, func(ctx context.Context) {
+		c.garbageFrom(ctx, t, d, 0)
+	})
+	c.reopen(t)
+	defer c.closeAll()
+	top := c.requireNoFork(t)
+	var found *interfaces.Fault
+	for h := uint64(1); h <= top && found == nil; h++ {
+		b, _ := c.nodes[1].Block(h)
+		for _, f := range b.Meta.Faults {
+			if f.Star != c.stars[d] {
+				t.Fatalf("block %d holds a fault of honest %s", h, f.Star.Short())
+			}
+			found = &f
+		}
+	}
+	if found == nil {
+		t.Fatal("no block holds d's provable fault")
+	}
+	if found.Kind != interfaces.FaultMalformed {
+		t.Fatalf("fault kind %s, want malformed", found.Kind)
+	}
+	for i, n := range c.nodes {
+		rep := n.cfg.Reputation.Engine()
+		sd := rep.Score(c.stars[d])
+		for j := range 3 {
+			if s := rep.Score(c.stars[j]); s <= sd {
+				t.Fatalf("on %s: d's score %d is not below %s's %d", c.names[i], sd, c.names[j], s)
+			}
+		}
+	}
+}
+
+// TestRestartFromTheLogReproducesEveryBlockHash runs a cluster in which d
+// sends signed garbage (so blocks hold faults and latency reports), then
+// refolds member b's whole chain from its write-ahead log alone, in a new
+// store: every block hash must come out as before.
+func TestRestartFromTheLogReproducesEveryBlockHash(t *testing.T) {
+	keepWholeLog = true
+	defer func() { keepWholeLog = false }()
+	c := newCluster(t, "a", "b", "c", "d")
+	c.run(t, 8, func(ctx context.Context) { c.garbageFrom(ctx, t, 3, 0) })
+	c.reopen(t)
+	c.requireNoFork(t)
+	b := c.nodes[1]
+	h, _ := b.Head()
+	var want []interfaces.Hash
+	faults := 0
+	for k := uint64(1); k <= h; k++ {
+		blk, _ := b.Block(k)
+		want = append(want, blk.Hash())
+		faults += len(blk.Meta.Faults)
+	}
+	if faults == 0 {
+		t.Fatal("no block holds a fault; the test would not show faults are reproduced")
+	}
+	c.closeAll()
+	if err := os.RemoveAll(filepath.Join(c.dirs[1], "chain")); err != nil {
+		t.Fatal(err)
+	}
+	n := c.open(t, 1)
+	defer n.closeStorage()
+	got, _ := n.Head()
+	if got < h {
+		t.Fatalf("refolded %d blocks from the log, had %d", got, h)
+	}
+	for k := uint64(1); k <= h; k++ {
+		blk, err := n.Block(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if blk.Hash() != want[k-1] {
+			t.Fatalf("block %d: %s refolded, %s before", k, blk.Hash().Short(), want[k-1].Short())
+		}
+	}
+}
