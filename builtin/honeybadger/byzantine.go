@@ -176,6 +176,28 @@ func ReplayOld(lag uint64) Mutator {
 	}
 }
 
+// DoubleVotes follows every READY and AUX the member sends with a second,
+// conflicting one (another root, the other value): two signed messages for
+// one slot, which any third party can check. Honest members report
+// FaultEquivocation and keep the first.
+func DoubleVotes() Mutator {
+	return func(_ interfaces.StarID, payload []byte) [][]byte {
+		m, err := DecodeMessage(payload)
+		if err != nil {
+			return one(payload)
+		}
+		switch m.Type {
+		case MsgReady:
+			m.Root[0] ^= 0xff
+		case MsgAux:
+			m.Value ^= 1
+		default:
+			return one(payload)
+		}
+		return [][]byte{payload, m.Encode()}
+	}
+}
+
 // Garbage replaces every message with bytes that do not decode; honest
 // members report FaultMalformed.
 func Garbage() Mutator {

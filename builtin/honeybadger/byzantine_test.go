@@ -64,6 +64,12 @@ func TestByzantineMembers(t *testing.T) {
 				net.mutators[b] = InvalidDecryptionShares()
 			}
 		}, interfaces.FaultInvalidShare},
+		{"double-votes/N4", 4, DefaultParams(), 2, 2, func(net *testNet, byz []int) {
+			for _, b := range byz {
+				net.kind[b] = mutate
+				net.mutators[b] = DoubleVotes()
+			}
+		}, interfaces.FaultEquivocation},
 		{"garbage/N4", 4, modeA(), 2, 2, func(net *testNet, byz []int) {
 			for _, b := range byz {
 				net.kind[b] = mutate
@@ -100,6 +106,25 @@ func TestByzantineMembers(t *testing.T) {
 						}
 					}
 				}
+				// What the engine reports with its evidence, its own
+				// checker must accept: that is what lets a fault reach a
+				// block. Two faults stay local by nature: decryption
+				// shares need the agreed ciphertext to check, and a
+				// proposer that sends different VALs to different members
+				// is caught through other members' ECHOs, so no single
+				// member holds two VALs signed by it.
+				localOnly := tc.name == "invalid-decryption-shares/N4" || tc.name == "rbc-equivocation/N4"
+				proven := net.provenKinds()
+				for _, b := range byz {
+					if tc.want != 0 && !localOnly && proven[b][tc.want] == 0 {
+						t.Fatalf("seed %d: no %v against Byzantine node %d passes CheckFault (reported %v)", s, tc.want, b, net.faultKinds(b))
+					}
+				}
+				for j, kinds := range proven {
+					if net.kind[j] == honest && len(kinds) > 0 {
+						t.Fatalf("seed %d: evidence against honest node %d passes CheckFault: %v", s, j, kinds)
+					}
+				}
 			}
 		})
 	}
@@ -132,7 +157,8 @@ func TestUndecryptableProposalDroppedDeterministically(t *testing.T) {
 // Property: for any seed, cluster size and assignment of up to f Byzantine
 // members to any mix of the behaviours above, honest members agree, decide
 // at least N−f contributions per epoch, terminate and never blame each
-// other (protocol-only mode, so many cases run quickly).
+// other, not even with evidence their checker would accept (protocol-only
+// mode, so many cases run quickly).
 func TestAgreementUnderRandomByzantineMix(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		n := rapid.SampledFrom([]int{4, 5, 7}).Draw(rt, "n")
@@ -143,7 +169,7 @@ func TestAgreementUnderRandomByzantineMix(t *testing.T) {
 		byz := rapid.IntRange(0, f).Draw(rt, "byzantine")
 		for k := range byz {
 			i := (int(seed%uint64(n)) + k) % n
-			switch rapid.IntRange(0, 5).Draw(rt, fmt.Sprintf("behaviour%d", k)) {
+			switch rapid.IntRange(0, 6).Draw(rt, fmt.Sprintf("behaviour%d", k)) {
 			case 0:
 				net.kind[i] = silent
 			case 1:
@@ -156,9 +182,16 @@ func TestAgreementUnderRandomByzantineMix(t *testing.T) {
 				net.kind[i], net.mutators[i] = mutate, ReplayOld(1)
 			case 5:
 				net.kind[i], net.mutators[i] = mutate, Chain(RBCEquivocation(net.members, 0, seed), CorruptShards())
+			case 6:
+				net.kind[i], net.mutators[i] = mutate, DoubleVotes()
 			}
 		}
 		net.run(1 << 22)
 		net.checkAgreement()
+		for j, kinds := range net.provenKinds() {
+			if net.kind[j] == honest && len(kinds) > 0 {
+				rt.Fatalf("evidence against honest node %d passes CheckFault: %v", j, kinds)
+			}
+		}
 	})
 }

@@ -269,6 +269,33 @@ func (net *testNet) checkAgreement() {
 	}
 }
 
+// provenKinds returns, per member, the fault kinds honest nodes reported
+// against it whose evidence the reporter's own CheckFault accepts (every
+// message taken as signed to the reporter: VAL is the only type sent to
+// one member, and always to the reporter).
+func (net *testNet) provenKinds() []map[interfaces.FaultKind]int {
+	out := make([]map[interfaces.FaultKind]int, len(net.members))
+	for j := range out {
+		out[j] = map[interfaces.FaultKind]int{}
+	}
+	for _, i := range net.honestNodes() {
+		for _, fl := range net.faults[i] {
+			ps, err := interfaces.DecodePayloadEvidence(fl.Evidence)
+			if err != nil || len(ps) == 0 {
+				continue
+			}
+			to := make([]interfaces.StarID, len(ps))
+			for k := range to {
+				to[k] = net.members[i]
+			}
+			if net.nodes[i].CheckFault(fl, to, ps) == nil {
+				out[slices.Index(net.members, fl.Star)][fl.Kind]++
+			}
+		}
+	}
+	return out
+}
+
 // faultKinds returns the fault kinds honest nodes reported against node j.
 func (net *testNet) faultKinds(j int) map[interfaces.FaultKind]int {
 	out := map[interfaces.FaultKind]int{}
