@@ -207,6 +207,20 @@ func Garbage() Mutator {
 	}
 }
 
+// SomeGarbage sends, after every k-th message, an extra one that does not
+// decode, and passes every message through: the member keeps taking part
+// while committing a provable FaultMalformed now and then.
+func SomeGarbage(k int) Mutator {
+	count := 0
+	return func(_ interfaces.StarID, payload []byte) [][]byte {
+		count++
+		if count%k != 0 {
+			return one(payload)
+		}
+		return [][]byte{payload, {0xff, 0xff}}
+	}
+}
+
 func corrupt(b []byte) []byte {
 	out := append([]byte(nil), b...)
 	if len(out) == 0 {

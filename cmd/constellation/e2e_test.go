@@ -20,8 +20,9 @@ import (
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
-// binary is the constellation command built once for these tests.
-var binary string
+// binary is the constellation command built once for these tests;
+// byzantineBinary is the same built with -tags byzantine.
+var binary, byzantineBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "constellation-cli")
@@ -33,6 +34,12 @@ func TestMain(m *testing.M) {
 	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build constellation: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	// The test build that can run a Byzantine member (node run --byzantine).
+	byzantineBinary = filepath.Join(dir, "constellation-byzantine")
+	if out, err := exec.Command("go", "build", "-tags", "byzantine", "-o", byzantineBinary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build constellation -tags byzantine: %v\n%s", err, out)
 		os.Exit(1)
 	}
 	code := m.Run()

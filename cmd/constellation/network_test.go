@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/constellation-chain/constellation/builtin/meme"
 	"github.com/constellation-chain/constellation/framework/api"
 	"github.com/constellation-chain/constellation/framework/loadgen"
+	"github.com/constellation-chain/constellation/framework/node"
 	"github.com/constellation-chain/constellation/framework/store"
 	"github.com/constellation-chain/constellation/interfaces"
 )
@@ -44,6 +46,9 @@ type procNode struct {
 	api       *api.Client
 	cmd       *exec.Cmd
 	done      chan struct{}
+	// byzantine runs the node from the byzantine test build with
+	// --byzantine.
+	byzantine bool
 }
 
 // network is a 4-member HoneyBadger cluster of real processes on loopback.
@@ -122,7 +127,11 @@ func (n *network) start(nd *procNode) {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	nd.cmd = exec.Command(binary, "--log-level", "info", "node", "run", "--manifest", n.manifest, "--node", nd.name, "--data", nd.dir, "--fault-injection")
+	bin, args := binary, []string{"--log-level", "info", "node", "run", "--manifest", n.manifest, "--node", nd.name, "--data", nd.dir, "--fault-injection"}
+	if nd.byzantine {
+		bin, args = byzantineBinary, append(args, "--byzantine")
+	}
+	nd.cmd = exec.Command(bin, args...)
 	nd.cmd.Stdout, nd.cmd.Stderr = logf, logf
 	if err := nd.cmd.Start(); err != nil {
 		n.t.Fatal(err)
@@ -411,4 +420,106 @@ func TestPartitionStallsWithoutForkAndHeals(t *testing.T) {
 		}
 	}
 	t.Logf("stalled at heights %v while split; %d blocks after healing", during, final-top)
+}
+
+// TestByzantineMemberForksNobodyAndIsDocked runs four processes over libp2p
+// on loopback; star-4 is the byzantine test build with --byzantine: it
+// follows every READY and AUX with a conflicting one, replays old messages,
+// sends invalid coin and decryption shares and, now and then, garbage, all
+// signed. The honest members must hold one chain, every store must verify,
+// star-4's provable faults must be in blocks (and only star-4's), and the
+// reputation every node derives from the chain must score star-4 below each
+// honest member.
+func TestByzantineMemberForksNobodyAndIsDocked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process network test")
+	}
+	net := newNetwork(t, 4)
+	byz := net.nodes[3]
+	byz.byzantine = true
+	for _, nd := range net.nodes {
+		net.start(nd)
+	}
+	ctx := context.Background()
+	stars := make([]interfaces.StarID, 4)
+	for i, nd := range net.nodes {
+		stars[i] = net.star(nd)
+	}
+	g := loadgen.New(interfaces.DevKey("faucet"), 8, 1_000_000, 11)
+	for i := 0; i < 150; i++ {
+		tx, err := g.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := net.nodes[i%3].api.Submit(ctx, tx); err != nil {
+			g.Undo(tx)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	honest := net.nodes[:3]
+	net.waitHeight(honest[0], 20, 120*time.Second)
+	final := net.height(honest[0])
+	for _, nd := range honest {
+		net.waitHeight(nd, final, 60*time.Second)
+	}
+	for _, nd := range net.nodes {
+		net.stop(nd)
+	}
+	var ref []interfaces.Hash
+	kinds := map[interfaces.FaultKind]int{}
+	for i, nd := range honest {
+		st, err := store.Open(filepath.Join(nd.dir, "chain"), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Verify(); err != nil {
+			t.Fatalf("%s: chain verify: %v", nd.name, err)
+		}
+		var hashes []interfaces.Hash
+		err = st.Blocks(1, final, func(b *interfaces.Block) error {
+			hashes = append(hashes, b.Hash())
+			if i == 0 {
+				for _, f := range b.Meta.Faults {
+					if f.Star != stars[3] {
+						return fmt.Errorf("block %d holds a %s fault of honest %s", b.Header.Height, f.Kind, f.Star.Short())
+					}
+					kinds[f.Kind]++
+				}
+			}
+			return nil
+		})
+		if err == nil && i == 0 {
+			rep, rerr := meme.Factory{}.NewReputation(nil)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			r := node.NewReputation(rep)
+			if err = node.Rebuild(r, final, st.Blocks); err == nil {
+				bad := rep.Score(stars[3])
+				for j := range 3 {
+					if s := rep.Score(stars[j]); s <= bad {
+						err = fmt.Errorf("the Byzantine member's score %d is not below %s's %d", bad, honest[j].name, s)
+					}
+				}
+				t.Logf("scores: honest %d %d %d, Byzantine %d", rep.Score(stars[0]), rep.Score(stars[1]), rep.Score(stars[2]), bad)
+			}
+		}
+		st.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", nd.name, err)
+		}
+		if i == 0 {
+			ref = hashes
+			continue
+		}
+		for h := range ref {
+			if hashes[h] != ref[h] {
+				t.Fatalf("fork: %s differs from %s at height %d", nd.name, honest[0].name, h+1)
+			}
+		}
+	}
+	if kinds[interfaces.FaultEquivocation] == 0 || kinds[interfaces.FaultMalformed] == 0 {
+		t.Fatalf("blocks hold faults %v of the Byzantine member; want equivocation and malformed among them", kinds)
+	}
+	t.Logf("%d blocks; the Byzantine member's faults on chain: %v", final, kinds)
 }

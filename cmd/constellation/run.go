@@ -115,7 +115,7 @@ plugin (gossip: libp2p on the node's listen address), serves its HTTP API on
 its api address, logs consensus inputs to DATA/wal before acting on them, and
 fetches blocks it missed from its peers. docs/network.md shows a four-machine
 setup.`,
-			Flags: []cli.Flag{
+			Flags: append([]cli.Flag{
 				&cli.BoolFlag{Name: "dev", Usage: "allow external plugin binaries without a sha256 in the manifest (development only)"},
 				&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Usage: "manifest FILE (default: the embedded default manifest)"},
 				&cli.StringFlag{Name: "node", Aliases: []string{"n"}, Usage: "which node block of the manifest this process runs", Required: true},
@@ -123,7 +123,7 @@ setup.`,
 				&cli.BoolFlag{Name: "create-keys", Usage: "generate missing key files (development networks only)"},
 				&cli.StringFlag{Name: "cluster-key", Usage: "cluster key share FILE (overrides the manifest's cluster_key_file)"},
 				&cli.BoolFlag{Name: "fault-injection", Usage: "let the API cut and heal this node's links (POST /v1/debug/partition), for partition tests"},
-			},
+			}, misbehaviourFlags...),
 			Action: runNode,
 		}},
 	}
@@ -176,6 +176,7 @@ func runNode(c *cli.Context) error {
 		CreateKeys:    create,
 		Transport:     tr,
 		Logger:        log,
+		Misbehave:     misbehaviour(c, log),
 	})
 	if err != nil {
 		return err

@@ -31,6 +31,10 @@ type AssembleOptions struct {
 	ConsensusKeys []byte
 	Transport     interfaces.Transport
 	Logger        hclog.Logger
+	// Misbehave, when set, rewrites this node's outgoing consensus
+	// payloads (see Config.Misbehave). Only the byzantine test build of
+	// the CLI sets it.
+	Misbehave func(to interfaces.StarID, payload []byte) [][]byte
 }
 
 // KeyPath returns where node's key file is.
@@ -150,6 +154,7 @@ func Assemble(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions) (*No
 		ConsensusKeys:   clusterKeys,
 		Transport:       opts.Transport,
 		Logger:          opts.Logger,
+		Misbehave:       opts.Misbehave,
 	}
 	if l := set.One(interfaces.KindReputation); l != nil {
 		rep, err := l.Plugin.(interfaces.ReputationFactory).NewReputation(l.Params)

@@ -63,6 +63,12 @@ type Config struct {
 	// blocks; default one second.
 	SyncInterval time.Duration
 	Logger       hclog.Logger
+	// Misbehave, when set, makes this node Byzantine for tests: each
+	// consensus payload the engine sends to a peer is replaced by what it
+	// returns (nil drops it), and each is signed as usual, so the faults it
+	// causes are provable. It is never set from a manifest; only the
+	// CLI's byzantine test build (go build -tags byzantine) offers it.
+	Misbehave func(to interfaces.StarID, payload []byte) [][]byte
 	// Now returns the time used for proposal timestamps and block events;
 	// nil means time.Now. It never reaches consensus except through the
 	// timestamps the decided contributions carry.
@@ -783,13 +789,26 @@ func (n *Node) send(ctx context.Context, m interfaces.OutMessage) {
 	if n.cfg.Transport == nil {
 		return
 	}
-	sm := interfaces.SignedMessage{Instance: n.instance, Epoch: m.Epoch, To: m.To, Payload: m.Payload}
-	sm.Sign(n.cfg.Key)
-	raw := sm.Encode()
 	targets := []interfaces.StarID{m.To}
 	if m.To == interfaces.Broadcast {
 		targets = n.cfg.Members
 	}
+	if n.cfg.Misbehave != nil {
+		for _, to := range targets {
+			if to == n.self {
+				continue
+			}
+			for _, p := range n.cfg.Misbehave(to, m.Payload) {
+				sm := interfaces.SignedMessage{Instance: n.instance, Epoch: m.Epoch, To: m.To, Payload: p}
+				sm.Sign(n.cfg.Key)
+				n.enqueue(ctx, to, n.topic, sm.Encode())
+			}
+		}
+		return
+	}
+	sm := interfaces.SignedMessage{Instance: n.instance, Epoch: m.Epoch, To: m.To, Payload: m.Payload}
+	sm.Sign(n.cfg.Key)
+	raw := sm.Encode()
 	for _, to := range targets {
 		if to != n.self {
 			n.enqueue(ctx, to, n.topic, raw)
