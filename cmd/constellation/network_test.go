@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -522,4 +523,110 @@ func TestByzantineMemberForksNobodyAndIsDocked(t *testing.T) {
 		t.Fatalf("blocks hold faults %v of the Byzantine member; want equivocation and malformed among them", kinds)
 	}
 	t.Logf("%d blocks; the Byzantine member's faults on chain: %v", final, kinds)
+}
+
+// TestThirtyRandomKillsForkNothingAndLoseNothing kills a random member with
+// SIGKILL at a random moment, thirty times, restarting it each time while
+// transactions flow. No committed block may be lost (a restarted member is
+// never below the height it had), every member must catch up, every store
+// must pass chain verify, every member must hold the same hash at every
+// height, and no block may hold a fault: a restarted member that sent
+// something contradicting what it sent before the kill would be caught
+// equivocating.
+func TestThirtyRandomKillsForkNothingAndLoseNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process network test")
+	}
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("CONSTELLATION_KILL_SEED"); s != "" {
+		fmt.Sscan(s, &seed)
+	}
+	t.Logf("seed %d (CONSTELLATION_KILL_SEED=%d repeats the kill schedule)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 30))
+	net := newNetwork(t, 4)
+	for _, nd := range net.nodes {
+		net.start(nd)
+	}
+	ctx, stopLoad := context.WithCancel(context.Background())
+	loadDone := make(chan struct{})
+	go func() {
+		// A bounded load: at most 3000 transactions, one every 5 ms, to
+		// whichever members answer.
+		defer close(loadDone)
+		g := loadgen.New(interfaces.DevKey("faucet"), 8, 1_000_000, seed)
+		for i := 0; i < 3000 && ctx.Err() == nil; i++ {
+			tx, err := g.Next()
+			if err != nil {
+				return
+			}
+			if err := net.nodes[i%4].api.Submit(ctx, tx); err != nil {
+				g.Undo(tx)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	for _, nd := range net.nodes {
+		net.waitHeight(nd, 2, 60*time.Second)
+	}
+	for round := 0; round < 30; round++ {
+		victim := net.nodes[rng.IntN(4)]
+		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
+		had := net.height(victim)
+		net.kill(victim)
+		time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
+		net.start(victim)
+		if h := net.height(victim); h < had {
+			t.Fatalf("round %d: %s restarted at height %d, had %d before the kill", round, victim.name, h, had)
+		}
+		if round%10 == 9 {
+			t.Logf("round %d: heights %d %d %d %d", round+1, net.height(net.nodes[0]), net.height(net.nodes[1]), net.height(net.nodes[2]), net.height(net.nodes[3]))
+		}
+	}
+	stopLoad()
+	<-loadDone
+	top := uint64(0)
+	for _, nd := range net.nodes {
+		top = max(top, net.height(nd))
+	}
+	for _, nd := range net.nodes {
+		net.waitHeight(nd, top, 120*time.Second)
+	}
+	for _, nd := range net.nodes {
+		net.stop(nd)
+	}
+	var ref []interfaces.Hash
+	for i, nd := range net.nodes {
+		if _, errOut, code := run(t, nd.dir, "chain", "verify", nd.dir); code != 0 {
+			t.Fatalf("%s: chain verify: %s", nd.name, errOut)
+		}
+		st, err := store.Open(filepath.Join(nd.dir, "chain"), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hashes []interfaces.Hash
+		err = st.Blocks(1, top, func(b *interfaces.Block) error {
+			hashes = append(hashes, b.Hash())
+			// Every member is honest: a fault on chain would mean a
+			// restarted member sent something contradicting what it
+			// sent before the kill.
+			for _, f := range b.Meta.Faults {
+				return fmt.Errorf("block %d holds a %s fault of %s, and every member is honest", b.Header.Height, f.Kind, f.Star.Short())
+			}
+			return nil
+		})
+		st.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", nd.name, err)
+		}
+		if i == 0 {
+			ref = hashes
+			continue
+		}
+		for h := range ref {
+			if hashes[h] != ref[h] {
+				t.Fatalf("fork: %s differs from %s at height %d", nd.name, net.nodes[0].name, h+1)
+			}
+		}
+	}
+	t.Logf("%d blocks after 30 kills", top)
 }
