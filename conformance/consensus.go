@@ -1,9 +1,11 @@
 package conformance
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/constellation-chain/constellation/conformance/sim"
@@ -42,10 +44,19 @@ func RunConsensus(t *testing.T, f interfaces.ConsensusFactory) {
 //     ConsensusOptions); agreement, validity and termination still hold;
 //   - censorship-resilience: a transaction held by the N-f honest members
 //     is committed within censorshipBound epochs while f members are silent;
+//   - censorship-plaintext-scheduler: the same, but the network is a
+//     scheduler that reads every message and withholds each one that
+//     carries a fragment of the marker; only an engine that hides
+//     contributions until they are agreed (threshold encryption) commits it;
 //   - crash-restart-replay: members crash and restart from their input log;
 //     the replay reproduces their earlier output exactly (so nothing they
 //     send afterwards conflicts with what they sent before) and they keep
 //     agreeing;
+//   - restart-at-any-point: one member crashes again and again, at a
+//     spread of points in its run; every replay reproduces what it sent
+//     before, and (for engines that implement interfaces.FaultChecker) no
+//     two messages it sent, before and after any restart, prove an
+//     equivocation by the engine's own rules;
 //   - robustness: malformed, truncated, bit-flipped, empty and
 //     unknown-sender input never makes Step panic or return an error;
 //   - determinism: two runs from one seed are identical, message for
@@ -118,7 +129,9 @@ func ConsensusSuiteWith(t TB, f interfaces.ConsensusFactory, opts ConsensusOptio
 	t.Run("termination-under-asynchrony", s.termination)
 	t.Run("byzantine", s.byzantine)
 	t.Run("censorship-resilience", s.censorship)
+	t.Run("censorship-plaintext-scheduler", s.censorshipPlaintext)
 	t.Run("crash-restart-replay", s.crashRestart)
+	t.Run("restart-at-any-point", s.restartAnyPoint)
 	t.Run("robustness", s.robustness)
 	t.Run("determinism", s.determinism)
 }
@@ -376,6 +389,74 @@ func (s *consensusSuite) censorship(t TB) {
 			c.termination()
 			c.agreement()
 			c.committedWithin(sc.marker, consCensorshipBound)
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// consPlaintextMarker is the marker of the plaintext-scheduler case: a
+// transaction whose payload repeats consPlaintextFragment so often that
+// every piece of a contribution holding it, however an engine splits or
+// erasure-codes it, still carries the fragment in the clear.
+func consPlaintextMarker(seed uint64) []byte {
+	payload := strings.Repeat(consPlaintextFragment, 96) + fmt.Sprintf(" seed %d", seed)
+	return consDataTx("conformance/censorship-client", 1, payload).Encode()
+}
+
+const consPlaintextFragment = "censor me|"
+
+func (s *consensusSuite) censorshipPlaintext(t TB) {
+	s.require(t, interfaces.CapCensorship, "censorship resilience against a plaintext-reading scheduler")
+	s.forSizes(t, func(t TB, n int) {
+		for i := range s.seeds() {
+			seed := uint64(4500 + i)
+			sc := s.newScenario("censorship resilience against a plaintext-reading scheduler", n, seed, consBenign())
+			sc.net.name = "random-delay, censoring scheduler"
+			sc.epochs = max(sc.epochs, consCensorshipBound)
+			sc.marker = consPlaintextMarker(seed)
+			fragment := []byte(consPlaintextFragment)
+			sc.censor = func(p []byte) bool { return bytes.Contains(p, fragment) }
+			r := s.run(t, sc)
+			c := s.check(t, sc, r)
+			c.committedWithin(sc.marker, consCensorshipBound)
+			c.termination()
+			c.agreement()
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// restartAnyPoint crashes one member at several points of its run, each
+// time restarting it from its input log.
+func (s *consensusSuite) restartAnyPoint(t TB) {
+	s.forSizes(t, func(t TB, n int) {
+		if n < 2 {
+			t.Skipf("N=%d: a lone member has nobody to contradict", n)
+		}
+		for i := range min(s.seeds(), 3) {
+			seed := uint64(5500 + i)
+			victim := consPick(seed, "restart", n, 1)[0]
+			nw := consBenign()
+			nw.name = "random-delay, repeated crash-restart"
+			// Crash points spread over the run: a few inputs in, and then
+			// later and later, so a restart lands mid-broadcast, mid-
+			// agreement and between epochs.
+			for k, after := range []int{1, 3, 7, 15, 31, 63} {
+				nw.crashes = append(nw.crashes, sim.Crash{Node: victim, AfterSteps: after + int(seed%5) + k, Downtime: 50 * sim.Millisecond})
+			}
+			sc := s.newScenario("restart at any point", n, seed, nw)
+			sc.record = true
+			r := s.run(t, sc)
+			c := s.check(t, sc, r)
+			c.termination()
+			c.agreement()
+			c.replayConsistent()
+			c.restarted(victim)
+			c.noSelfEquivocation(victim)
 			if t.Failed() {
 				return
 			}

@@ -30,6 +30,8 @@ type consScenario struct {
 	byzantine []int
 	behaviour func() sim.Behaviour // fresh per run; nil when byzantine is empty
 	marker    []byte               // a transaction every honest node holds
+	censor    func([]byte) bool    // a plaintext-reading scheduler (sim.Config.Censor)
+	record    bool                 // keep every node's sent messages (sim.Config.RecordSent)
 }
 
 // consFirstEpoch is the first epoch of every run (ConsensusConfig.Epoch);
@@ -118,6 +120,8 @@ func (s *consensusSuite) simConfig(sc consScenario) sim.Config {
 		DuplicateProb: sc.net.dup,
 		Partitions:    sc.net.partitions,
 		Crashes:       sc.net.crashes,
+		Censor:        sc.censor,
+		RecordSent:    sc.record,
 		// Generous bounds: an engine that needs more is not terminating.
 		MaxSteps: max(200_000, 400*sc.n*sc.n*sc.n*sc.epochs),
 		MaxTime:  600 * sim.Second,
@@ -369,6 +373,61 @@ func (c *consChecker) replayConsistent() {
 		}
 		c.t.Errorf("crash-restart replay violated [case %s]: %s: %s, restarted and fed its own input log, produced different output for logged input #%d (output hash %s, first time %s): after a restart it may send messages conflicting with those sent before the crash",
 			c.sc.property, c.sc, c.node(d.Node), d.Input+1, d.Got.Short(), d.Want.Short())
+	}
+}
+
+// noSelfEquivocation: no two messages node sent, in different lives (one
+// before a restart, one after), prove an equivocation by the engine's own
+// rules (interfaces.FaultChecker, asked through a fresh instance of
+// another member). Engines without a checker are judged by
+// replayConsistent alone.
+func (c *consChecker) noSelfEquivocation(node int) {
+	other := -1
+	for _, i := range c.r.Honest() {
+		if i != node {
+			other = i
+			break
+		}
+	}
+	if other < 0 || c.r.Reason == sim.SetupFailed {
+		return
+	}
+	inst, err := c.s.f.NewConsensus(c.r.Configs[other])
+	if err != nil {
+		c.t.Errorf("restart check [case %s]: %s: a fresh instance for %s to judge evidence: %v", c.sc.property, c.sc, c.node(other), err)
+		return
+	}
+	defer closeIfCloser(inst)
+	checker, ok := inst.(interfaces.FaultChecker)
+	if !ok {
+		return
+	}
+	byEpoch := map[uint64][]sim.SentMessage{}
+	for _, m := range c.r.Nodes[node].SentLog {
+		byEpoch[m.Epoch] = append(byEpoch[m.Epoch], m)
+	}
+	star := c.r.Members[node]
+	for ep, ms := range byEpoch {
+		for i := range ms {
+			for j := i + 1; j < len(ms); j++ {
+				a, b := ms[i], ms[j]
+				if a.Life == b.Life || bytes.Equal(a.Payload, b.Payload) {
+					continue
+				}
+				f := interfaces.Fault{Star: star, Kind: interfaces.FaultEquivocation, Epoch: ep}
+				if checker.CheckFault(f, []interfaces.StarID{a.To, b.To}, [][]byte{a.Payload, b.Payload}) == nil {
+					c.t.Errorf("restart safety violated [case %s]: %s: %s sent two messages of epoch %d that the engine's own rules call an equivocation, one before restart %d and one after restart %d: a restarted member contradicted itself",
+						c.sc.property, c.sc, c.node(node), ep, a.Life, b.Life)
+					return
+				}
+			}
+		}
+	}
+}
+
+func closeIfCloser(v any) {
+	if c, ok := v.(interface{ Close() error }); ok {
+		c.Close()
 	}
 }
 

@@ -50,6 +50,16 @@ type Config struct {
 	Partitions []Partition
 	// Crashes stop nodes and restart them from their input log.
 	Crashes []Crash
+	// Censor, if set, is a scheduler that reads every message in the clear:
+	// a message for which it returns true is withheld past MaxTime, so it
+	// is never delivered within the run (an asynchronous network may delay
+	// any message for any finite time). It models the adversary threshold
+	// encryption defends against: one that recognises a transaction in the
+	// proposals it carries and holds them back.
+	Censor func(payload []byte) bool
+	// RecordSent keeps every message each engine emits in
+	// NodeResult.SentLog, for checks across restarts.
+	RecordSent bool
 	// Behaviours, if non-nil, has length N; a node with a non-nil Behaviour
 	// is Byzantine and is excluded from the goal and from honest results.
 	Behaviours []Behaviour
@@ -128,6 +138,19 @@ type NodeResult struct {
 	// Sent and Received count messages after Behaviour interception.
 	Sent, Received int
 	Restarts       int
+	// SentLog is, with Config.RecordSent, every message the node's engine
+	// emitted (before Behaviour interception), in order; replayed output
+	// is not in it, since it is never sent again.
+	SentLog []SentMessage
+}
+
+// SentMessage is one engine message in NodeResult.SentLog.
+type SentMessage struct {
+	To      interfaces.StarID
+	Epoch   uint64
+	Payload []byte
+	// Life is how many times the node had restarted when it sent this.
+	Life int
 }
 
 // Result is the outcome of a run.
@@ -442,6 +465,11 @@ func (s *simulation) done() bool {
 
 func (s *simulation) deliver(e *event) {
 	n := s.nodes[e.node]
+	if s.cfg.Censor != nil && e.at <= s.cfg.MaxTime && s.cfg.Censor(e.payload) {
+		e.at = s.cfg.MaxTime + 1
+		s.schedule(e)
+		return
+	}
 	for i := range s.cfg.Partitions {
 		p := &s.cfg.Partitions[i]
 		if p.cuts(e.from, e.node, e.at) {
@@ -574,6 +602,11 @@ func (s *simulation) epochOf(n *node) (ep uint64, err error) {
 // act delivers an output: messages through the Behaviour onto the network,
 // decisions and faults into the node's result.
 func (s *simulation) act(n *node, out interfaces.Output) {
+	if s.cfg.RecordSent {
+		for _, m := range out.Messages {
+			n.res.SentLog = append(n.res.SentLog, SentMessage{To: m.To, Epoch: m.Epoch, Payload: bytes.Clone(m.Payload), Life: n.res.Restarts})
+		}
+	}
 	sends := s.expand(n, out.Messages)
 	if n.beh != nil {
 		n.env.Now = s.now
