@@ -18,8 +18,9 @@ import (
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
-// Topic is the direct-stream topic of sync messages.
-const Topic = "direct/blocksync"
+// Topic is the direct-stream topic of one consensus instance's sync
+// messages: each group syncs its own chain, on its own topic.
+func Topic(i interfaces.InstanceID) string { return "direct/blocksync/" + interfaces.Hash(i).String() }
 
 // Limits.
 const (

@@ -1,106 +1,145 @@
-package node
+package node_test
 
 import (
 	"context"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
-	"github.com/constellation-chain/constellation/builtin/solo"
+	"github.com/constellation-chain/constellation/builtin/honeybadger"
+	"github.com/constellation-chain/constellation/builtin/memnet"
 	"github.com/constellation-chain/constellation/framework/ledger"
-	"github.com/constellation-chain/constellation/framework/loadgen"
-	"github.com/constellation-chain/constellation/framework/wal"
+	"github.com/constellation-chain/constellation/framework/node"
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
-func testConfig(dir string) Config {
-	key := interfaces.DevKey("node")
-	self := interfaces.DevStar("node")
-	return Config{
-		Key:       key,
-		DataDir:   dir,
-		Genesis:   ledger.Genesis{Seed: "node-test", Allocations: []ledger.Allocation{{Star: interfaces.DevStar("faucet"), Amount: 1 << 40}}},
-		Members:   []interfaces.StarID{self},
-		Consensus: solo.Factory{},
-		BatchSize: 100,
-		Interval:  5 * time.Millisecond,
+// groupConfigs deals HoneyBadger keys for one group and returns each
+// member's config, keyed by name.
+func groupConfigs(t *testing.T, name string, cluster interfaces.ClusterID, names []string, trs map[string]*memnet.Transport) map[string]node.Config {
+	t.Helper()
+	var members []interfaces.StarID
+	for _, nm := range names {
+		members = append(members, interfaces.DevStar(nm))
 	}
-}
-
-func TestSubmittedTransfersAreCommittedAndDurable(t *testing.T) {
-	dir := t.TempDir()
-	n, err := Open(testConfig(dir))
+	sorted := slices.Clone(members)
+	slices.SortFunc(sorted, interfaces.CompareStars)
+	shares, err := honeybadger.Factory{}.DealKeys(sorted, 0, rand.NewChaCha8([32]byte{byte(cluster)}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := loadgen.New(interfaces.DevKey("faucet"), 4, 1000, 1)
-	var last *interfaces.Transaction
-	for i := 0; i < 40; i++ {
-		tx, _ := g.Next()
-		if err := n.Submit(tx); err != nil {
+	out := map[string]node.Config{}
+	for i, nm := range names {
+		out[nm] = node.Config{
+			Name:          name,
+			Cluster:       cluster,
+			Key:           interfaces.DevKey(nm),
+			DataDir:       t.TempDir(),
+			Genesis:       ledger.Genesis{Seed: "two-groups"},
+			Members:       members,
+			Consensus:     honeybadger.Factory{},
+			ConsensusKeys: shares[slices.Index(sorted, members[i])],
+			BatchSize:     40,
+			Interval:      10 * time.Millisecond,
+			Transport:     trs[nm],
+		}
+	}
+	return out
+}
+
+// TestOneProcessRunsTwoGroupsThatNeverSeeEachOther: star a is a member of
+// two groups with otherwise different members (a, b, c, d and a, e, f, g),
+// running both over one transport. Both groups must make progress, each
+// chain must name only its own members, and no group may ever be handed a
+// consensus message of the other (it would refuse it as another
+// instance's).
+func TestOneProcessRunsTwoGroupsThatNeverSeeEachOther(t *testing.T) {
+	hub := memnet.NewHub()
+	trs := map[string]*memnet.Transport{}
+	for _, nm := range []string{"a", "b", "c", "d", "e", "f", "g"} {
+		tr, err := hub.Join(interfaces.DevStar(nm), 4096)
+		if err != nil {
 			t.Fatal(err)
 		}
-		last = tx
+		trs[nm] = tr
 	}
-	events, cancelSub := n.Subscribe(64)
-	defer cancelSub()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	committed := 0
-	for committed < 40 {
-		select {
-		case ev := <-events:
-			committed += len(ev.Block.Txs)
-		case <-ctx.Done():
-			t.Fatalf("only %d of 40 transactions committed", committed)
+	one := groupConfigs(t, "cluster/0", 0, []string{"a", "b", "c", "d"}, trs)
+	two := groupConfigs(t, "cluster/1", 1, []string{"a", "e", "f", "g"}, trs)
+	var nodes []*node.Node
+	for _, nm := range []string{"a", "b", "c", "d", "e", "f", "g"} {
+		var n *node.Node
+		var err error
+		switch {
+		case nm == "a":
+			n, err = node.Open(one[nm], two[nm])
+		case one[nm].Key != nil:
+			n, err = node.Open(one[nm])
+		default:
+			n, err = node.Open(two[nm])
 		}
+		if err != nil {
+			t.Fatalf("open %s: %v", nm, err)
+		}
+		nodes = append(nodes, n)
+	}
+	a := nodes[0]
+	if len(a.Groups()) != 2 || a.Groups()[0].Topic() == a.Groups()[1].Topic() {
+		t.Fatal("star a does not run two groups on topics of their own")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan error, len(nodes))
+	for _, n := range nodes {
+		go func() { done <- n.Run(ctx) }()
+	}
+	for {
+		h0, _ := a.Groups()[0].Head()
+		h1, _ := a.Groups()[1].Head()
+		if h0 >= 5 && h1 >= 5 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("heights %d and %d: the two groups did not both make progress", h0, h1)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	for range nodes {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
-	// Reopen: the last sender's chain head is the last transaction.
-	n2, err := Open(testConfig(dir))
-	if err != nil {
-		t.Fatal(err)
+	for i, n := range nodes {
+		for _, g := range n.Groups() {
+			if r := g.Refused(); r != 0 {
+				t.Errorf("node %d, group %s: %d consensus messages of another instance reached it", i, g.Instance().Short(), r)
+			}
+		}
 	}
-	seq, prev, err := n2.ChainHead(last.Sender)
-	if err != nil || seq != last.Seq || prev != last.ID() {
-		t.Fatalf("after reopen: head %d %s (%v), want %d %s", seq, prev.Short(), err, last.Seq, last.ID().Short())
-	}
-	n2.closeStorage()
-}
-
-// TestDecisionLoggedButNotCommittedIsCommittedOnReopen simulates a crash
-// between proposing (logged) and committing: reopening replays the log and
-// commits the block the engine decides again.
-func TestDecisionLoggedButNotCommittedIsCommittedOnReopen(t *testing.T) {
-	dir := t.TempDir()
-	n, err := Open(testConfig(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.closeStorage()
-	g := loadgen.New(interfaces.DevKey("faucet"), 2, 1000, 1)
-	tx, _ := g.Next()
-	batch := interfaces.TxBatch{Timestamp: 1, Txs: []*interfaces.Transaction{tx}}
-	l, err := wal.Open(dir + "/wal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.Append(wal.Entry{Kind: wal.KindPropose, Epoch: 0, Data: batch.Encode()})
-	l.Close()
-
-	n, err = Open(testConfig(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.closeStorage()
-	h, _ := n.Head()
-	if h != 1 {
-		t.Fatalf("head %d after replay, want 1", h)
-	}
-	if seq, _, _ := n.ChainHead(tx.Sender); seq != 1 {
-		t.Fatalf("replayed transaction not applied: seq %d", seq)
+	// Each chain names its own members only.
+	for k, cfgs := range []map[string]node.Config{one, two} {
+		want := slices.Clone(cfgs["a"].Members)
+		slices.SortFunc(want, interfaces.CompareStars)
+		reopened, err := node.Open(cfgs["a"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _ := reopened.Head()
+		for ht := uint64(1); ht <= h; ht++ {
+			b, err := reopened.Block(ht)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(b.Meta.Members, want) {
+				t.Fatalf("group %d block %d names members %v", k, ht, b.Meta.Members)
+			}
+			for _, p := range b.Meta.Proposers {
+				if !slices.Contains(want, p) {
+					t.Fatalf("group %d block %d has a contribution of %s, not a member", k, ht, p.Short())
+				}
+			}
+		}
+		reopened.Groups()[0].Close()
+		t.Logf("group %d: %d blocks", k, h)
 	}
 }

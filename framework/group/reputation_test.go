@@ -1,4 +1,4 @@
-package node
+package group
 
 import (
 	"testing"
@@ -21,7 +21,7 @@ func TestObservationCarriesTransfersAsInteractions(t *testing.T) {
 }
 
 func TestRecentMessagesRingKeepsTheNewestInOrder(t *testing.T) {
-	n := &Node{}
+	n := &Group{}
 	for i := 0; i < maxRecent+5; i++ {
 		n.remember(&interfaces.SignedMessage{Payload: []byte{byte(i), byte(i >> 8)}})
 	}

@@ -1,4 +1,4 @@
-package node
+package group
 
 import (
 	"errors"
@@ -54,7 +54,7 @@ var errLocalOnly = errors.New("no signed messages prove it")
 
 // provable turns a fault the engine reported into one with verifiable
 // evidence, or says why it cannot.
-func (n *Node) provable(f interfaces.Fault) (interfaces.Fault, error) {
+func (n *Group) provable(f interfaces.Fault) (interfaces.Fault, error) {
 	payloads, err := interfaces.DecodePayloadEvidence(f.Evidence)
 	if err != nil || len(payloads) == 0 {
 		return f, errLocalOnly

@@ -1,4 +1,4 @@
-package node
+package group
 
 import (
 	"context"
@@ -24,7 +24,7 @@ type cluster struct {
 	keys  []ed25519.PrivateKey
 	stars []interfaces.StarID // in names order
 	trs   []*memnet.Transport
-	nodes []*Node
+	nodes []*Group
 	dirs  []string
 	hub   *memnet.Hub
 	share [][]byte
@@ -57,7 +57,7 @@ func newCluster(t *testing.T, names ...string) *cluster {
 	return c
 }
 
-func (c *cluster) open(t *testing.T, i int) *Node {
+func (c *cluster) open(t *testing.T, i int) *Group {
 	t.Helper()
 	rep, err := meme.Factory{}.NewReputation(nil)
 	if err != nil {

@@ -1,0 +1,1107 @@
+// Package group runs one consensus instance of a node: its engine, its
+// write-ahead log and replay, retransmission, block sync, and the HyloChain
+// fold of its decisions into its own chain (store). A node runs several
+// groups at once (its Star Cluster, later the galaxy) over one transport;
+// each group's messages are signed for its instance and travel on topics of
+// its own, so groups never see each other's traffic. All protocol inputs of
+// a group go through one goroutine, Run's loop, so its engine sees a single
+// ordered stream of Propose and Step calls.
+//
+// Data flow: Submit → pool → (each proposal tick) a contribution reaped from
+// the pool, with the provable faults and latency this member observed →
+// Consensus.Propose → decisions → hylochain.Fold → store commit (block and
+// state changes in one bbolt transaction) → pool cleanup → subscribers.
+package group
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/constellation-chain/constellation/framework/blocksync"
+	"github.com/constellation-chain/constellation/framework/hylochain"
+	"github.com/constellation-chain/constellation/framework/ledger"
+	"github.com/constellation-chain/constellation/framework/pool"
+	"github.com/constellation-chain/constellation/framework/store"
+	"github.com/constellation-chain/constellation/framework/wal"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// Config is what a group needs. The caller (framework/node) resolves the
+// manifest and plugins into it.
+type Config struct {
+	// Name names the group within the network ("cluster/0" when empty);
+	// with the genesis seed, the start epoch and the members it derives the
+	// instance id.
+	Name string
+	// StartEpoch is the first epoch of this instance (its membership
+	// epoch's start); 0 for a group that runs from genesis.
+	StartEpoch uint64
+	Key        ed25519.PrivateKey
+	DataDir    string
+	Genesis    ledger.Genesis
+	Cluster    interfaces.ClusterID
+	Members    []interfaces.StarID // the cluster's delegates; sorted here
+	Consensus  interfaces.ConsensusFactory
+	// ConsensusKeys is the engine's key material for this node (see
+	// interfaces.ConsensusConfig.Keys).
+	ConsensusKeys   []byte
+	ConsensusParams []byte
+	// BatchSize is B, the target number of transactions per block across
+	// all members; each member proposes about B/N.
+	BatchSize int
+	// Interval is how long the node waits between proposals when fewer than
+	// B/N transactions wait in the pool.
+	Interval time.Duration
+	// Transport carries consensus messages between members; nil for a
+	// single-member network.
+	Transport interfaces.Transport
+	Pool      pool.Options
+	// Reputation, when set, observes every committed block and gives the
+	// pool its sender priorities.
+	Reputation *Reputation
+	// SyncInterval is how often members exchange heads to find missing
+	// blocks; default one second.
+	SyncInterval time.Duration
+	Logger       hclog.Logger
+	// Misbehave, when set, makes this node Byzantine for tests: each
+	// consensus payload the engine sends to a peer is replaced by what it
+	// returns (nil drops it), and each is signed as usual, so the faults it
+	// causes are provable. It is never set from a manifest; only the
+	// CLI's byzantine test build (go build -tags byzantine) offers it.
+	Misbehave func(to interfaces.StarID, payload []byte) [][]byte
+	// Now returns the time used for proposal timestamps and block events;
+	// nil means time.Now. It never reaches consensus except through the
+	// timestamps the decided contributions carry.
+	Now func() time.Time
+}
+
+// BlockEvent announces a committed block.
+type BlockEvent struct {
+	Block      *interfaces.Block
+	Hash       interfaces.Hash
+	Rejected   int // decided transactions the ledger refused
+	Duplicates int // transactions more than one member proposed (applied once)
+	At         time.Time
+}
+
+// Group is one consensus instance of a running star. Submit, Head,
+// Balance and Subscribe may be called from any goroutine; Run must be
+// called once.
+type Group struct {
+	cfg    Config
+	self   interfaces.StarID
+	log    hclog.Logger
+	store  *store.Store
+	wal    *wal.Log
+	pool   *pool.Pool
+	engine interfaces.Consensus
+	rng    *rand.Rand
+
+	// instance names the consensus instance; every consensus message is
+	// signed over it and travels on its own topic.
+	instance interfaces.InstanceID
+	topic    string
+	checker  interfaces.FaultChecker // the engine, when it can check evidence
+	signed   *signedCache
+	book     *faultBook
+	lat      *latencyTracker
+
+	inbox     chan *interfaces.SignedMessage // verified by the transport handler
+	badSigned uint64                         // messages refused there (atomic)
+	syncInbox chan interfaces.Envelope
+	outTxs    chan *interfaces.Transaction
+	outq      map[interfaces.StarID]chan outMsg // per-peer sender queues, used by Run's goroutine only
+	dropped   uint64
+	// Messages sent since the decision before last, for retransmission
+	// when the epoch stalls (a link may lose frames when it breaks).
+	olderOut, recentOut []interfaces.OutMessage
+	lastDecision        time.Time
+	lastRetransmit      time.Time
+	kick                chan struct{}
+	syncer              *blocksync.Syncer
+	// recent holds the last consensus messages received, fed again to a
+	// fresh engine after catch-up moves it to a later epoch.
+	recent     []*interfaces.SignedMessage
+	recentNext int // where the next message overwrites the ring, once full
+
+	mu          sync.Mutex
+	subs        map[int]chan BlockEvent
+	nextSub     int
+	seed        interfaces.Hash
+	head        interfaces.BlockHeader // the last committed block's header; zero before block 1
+	proposed    bool                   // proposed to engine.Epoch() already
+	replayed    []interfaces.OutMessage
+	replaying   bool
+	cancelTopic []func()
+}
+
+// ErrStopped is returned by calls made after the node stopped.
+var ErrStopped = errors.New("node stopped")
+
+// Open opens (or creates) the node's store, checks it belongs to this
+// network, and builds the consensus engine at the epoch after the last
+// committed block.
+func Open(cfg Config) (*Group, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 1000
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 500 * time.Millisecond
+	}
+	if cfg.SyncInterval <= 0 {
+		cfg.SyncInterval = time.Second
+	}
+	self, err := interfaces.StarIDFromPublicKey(cfg.Key.Public().(ed25519.PublicKey))
+	if err != nil {
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+	members := slices.Clone(cfg.Members)
+	slices.SortFunc(members, interfaces.CompareStars)
+	members = slices.Compact(members)
+	if !slices.Contains(members, self) {
+		return nil, fmt.Errorf("this node (%s) is not among the cluster's %d members", self, len(members))
+	}
+	cfg.Members = members
+
+	st, err := store.Open(filepath.Join(cfg.DataDir, "chain"), store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Init(cfg.Genesis); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if cfg.Name == "" {
+		cfg.Name = fmt.Sprintf("cluster/%d", cfg.Cluster)
+	}
+	inst := interfaces.NewInstanceID(cfg.Genesis.Seed, cfg.Name, cfg.StartEpoch, members)
+	n := &Group{
+		cfg:       cfg,
+		self:      self,
+		log:       cfg.Logger,
+		store:     st,
+		instance:  inst,
+		topic:     interfaces.ConsensusTopic(inst),
+		signed:    newSignedCache(),
+		book:      newFaultBook(),
+		lat:       newLatencyTracker(members, self),
+		inbox:     make(chan *interfaces.SignedMessage, 4096),
+		syncInbox: make(chan interfaces.Envelope, 256),
+		outTxs:    make(chan *interfaces.Transaction, 65536),
+		outq:      map[interfaces.StarID]chan outMsg{},
+		kick:      make(chan struct{}, 1),
+		subs:      map[int]chan BlockEvent{},
+	}
+	popts := cfg.Pool
+	if cfg.Reputation != nil && popts.Priority == nil {
+		popts.Priority = cfg.Reputation.Priority
+	}
+	popts.Committed = func(s interfaces.StarID) uint64 {
+		seq, _, err := st.ChainHead(s)
+		if err != nil {
+			return 0
+		}
+		return seq
+	}
+	n.pool = pool.New(popts)
+
+	head := st.Parent()
+	// The engine's seed must be the same after a restart, or a replayed
+	// engine could draw different randomness and contradict what it sent.
+	seed := interfaces.DomainSum("constellation/consensus-seed/v1", cfg.Key.Seed())
+	n.rng = rand.New(rand.NewChaCha8(interfaces.DomainSum("constellation/sampling-seed/v1", seed[:], head.Hash[:])))
+	n.seed = seed
+	if head.Height > 0 {
+		b, err := st.Block(head.Height)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("read head block: %w", err)
+		}
+		n.head = b.Header
+	}
+	if err := n.loadChainFaults(head.Height); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if cfg.Reputation != nil {
+		if err := Rebuild(cfg.Reputation, head.Height, st.Blocks); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	if err := n.startEngine(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if cfg.Transport != nil {
+		if err := n.subscribe(); err != nil {
+			n.unsubscribe()
+			st.Close()
+			return nil, err
+		}
+	}
+	if n.wal, err = wal.Open(filepath.Join(cfg.DataDir, "wal")); err != nil {
+		n.closeStorage()
+		return nil, err
+	}
+	if err := n.replay(); err != nil {
+		n.closeStorage()
+		return nil, err
+	}
+	n.log.Info("group opened", "group", cfg.Name, "instance", inst.Short(), "star", self.Short(), "height", head.Height, "epoch", n.engine.Epoch(), "members", len(members), "consensus", cfg.Consensus.Info().Name)
+	return n, nil
+}
+
+// startEngine builds a consensus engine at the epoch after the last
+// committed block.
+func (n *Group) startEngine() error {
+	var epoch uint64
+	if n.head.Height > 0 {
+		epoch = n.head.Epoch + 1
+	}
+	engine, err := n.cfg.Consensus.NewConsensus(interfaces.ConsensusConfig{
+		Self:      n.self,
+		Members:   n.cfg.Members,
+		Epoch:     epoch,
+		Keys:      n.cfg.ConsensusKeys,
+		Seed:      n.seed,
+		BatchSize: n.cfg.BatchSize,
+		Params:    n.cfg.ConsensusParams,
+	})
+	if err != nil {
+		return fmt.Errorf("start consensus %s at epoch %d: %w", n.cfg.Consensus.Info().Name, epoch, err)
+	}
+	n.engine = engine
+	n.checker, _ = engine.(interfaces.FaultChecker)
+	n.proposed = false
+	return nil
+}
+
+// chainFaultLookback is how many recent blocks' faults a node loads at
+// start, so it does not carry evidence the chain already holds.
+const chainFaultLookback = 256
+
+// loadChainFaults remembers the faults of the blocks up to height.
+func (n *Group) loadChainFaults(height uint64) error {
+	if height == 0 {
+		return nil
+	}
+	from := uint64(1)
+	if height > chainFaultLookback {
+		from = height - chainFaultLookback + 1
+	}
+	err := n.store.Blocks(from, height, func(b *interfaces.Block) error {
+		n.book.committed(b.Meta.Faults)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read recent blocks' faults: %w", err)
+	}
+	return nil
+}
+
+// undecided is the oldest epoch not yet decided and committed.
+func (n *Group) undecided() uint64 {
+	if n.head.Height == 0 {
+		return 0
+	}
+	return n.head.Epoch + 1
+}
+
+// maxEpochsAhead bounds how far beyond the oldest undecided epoch a
+// consensus message may be signed for; later ones are dropped before the
+// engine and the log (an honest member is never that far ahead without
+// this one's help, and the log would have to keep them forever).
+const maxEpochsAhead = 2048
+
+// accept decodes and verifies a consensus message from the transport. It
+// runs on the transport's goroutines, so signature checks do not load the
+// consensus loop. A message that fails is dropped: unsigned bytes prove
+// nothing about anyone.
+func (n *Group) accept(e interfaces.Envelope) (*interfaces.SignedMessage, error) {
+	m, err := interfaces.DecodeSignedMessage(e.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if m.From != e.From {
+		return nil, fmt.Errorf("message signed by %s arrived from %s", m.From.Short(), e.From.Short())
+	}
+	if m.Instance != n.instance {
+		return nil, fmt.Errorf("message for instance %s, this is %s", m.Instance.Short(), n.instance.Short())
+	}
+	if m.To != interfaces.Broadcast && m.To != n.self {
+		return nil, fmt.Errorf("message signed for %s", m.To.Short())
+	}
+	if err := m.Verify(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// subscribe registers the consensus and block-sync handlers.
+func (n *Group) subscribe() error {
+	tr := n.cfg.Transport
+	cancel, err := tr.Subscribe(n.topic, func(e interfaces.Envelope) {
+		m, err := n.accept(e)
+		if err != nil {
+			if c := atomic.AddUint64(&n.badSigned, 1); c&(c-1) == 0 { // log at 1, 2, 4, … refusals
+				n.log.Warn("consensus message refused", "from", e.From.Short(), "error", err, "refused", c)
+			}
+			return
+		}
+		select {
+		case n.inbox <- m:
+		default:
+			n.log.Warn("consensus inbox full; dropping message", "from", e.From.Short())
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe to consensus messages: %w", err)
+	}
+	n.cancelTopic = append(n.cancelTopic, cancel)
+	if len(n.cfg.Members) > 1 {
+		cancel, err := tr.Subscribe(interfaces.TxTopic(n.cfg.Cluster), n.receiveTxs)
+		if err != nil {
+			return fmt.Errorf("subscribe to transactions: %w", err)
+		}
+		n.cancelTopic = append(n.cancelTopic, cancel)
+		n.syncer = blocksync.New(n.self, n.cfg.Members, (len(n.cfg.Members)-1)/3)
+		cancel, err = tr.Subscribe(blocksync.Topic(n.instance), func(e interfaces.Envelope) {
+			select {
+			case n.syncInbox <- e:
+			default:
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("subscribe to block sync: %w", err)
+		}
+		n.cancelTopic = append(n.cancelTopic, cancel)
+	}
+	return nil
+}
+
+func (n *Group) unsubscribe() {
+	for _, c := range n.cancelTopic {
+		c()
+	}
+	n.cancelTopic = nil
+}
+
+// Self returns the node's star identity.
+func (n *Group) Self() interfaces.StarID { return n.self }
+
+// Head returns the last committed block's height and hash.
+func (n *Group) Head() (uint64, interfaces.Hash) {
+	h, hash, _ := n.store.Head()
+	return h, hash
+}
+
+// Store exposes the node's store for read-only queries.
+func (n *Group) Store() *store.Store { return n.store }
+
+// Balance returns a star's committed balance.
+func (n *Group) Balance(s interfaces.StarID) (uint64, error) { return n.store.Balance(s) }
+
+// ChainHead returns a star's committed sequence number and last transaction.
+func (n *Group) ChainHead(s interfaces.StarID) (uint64, interfaces.Hash, error) {
+	return n.store.ChainHead(s)
+}
+
+// PoolLen returns how many transactions wait.
+func (n *Group) PoolLen() int { return n.pool.Len() }
+
+// Submit adds a signed transaction to the pool. The error says why a
+// transaction was refused (bad signature, duplicate, stale sequence, full).
+func (n *Group) Submit(tx *interfaces.Transaction) error {
+	if err := n.pool.Add(tx); err != nil {
+		return err
+	}
+	if n.cfg.Transport != nil && len(n.cfg.Members) > 1 {
+		// Every delegate keeps the whole cluster's pool, so each can sample
+		// its B/N slice from all of it.
+		select {
+		case n.outTxs <- tx:
+		default:
+			n.log.Debug("transaction gossip queue full; the transaction stays local")
+		}
+	}
+	n.kickIfFull()
+	return nil
+}
+
+// receiveTxs adds a gossiped batch of transactions to the pool.
+func (n *Group) receiveTxs(e interfaces.Envelope) {
+	batch, err := interfaces.DecodeTxBatch(e.Payload)
+	if err != nil {
+		n.log.Debug("malformed transaction gossip", "from", e.From.Short(), "error", err)
+		return
+	}
+	for _, tx := range batch.Txs {
+		n.pool.Add(tx) // duplicates and stale ones are expected; nothing to do
+	}
+	n.kickIfFull()
+}
+
+// gossipTxs publishes submitted transactions to the cluster's topic in
+// batches, until ctx ends.
+func (n *Group) gossipTxs(ctx context.Context) {
+	const maxBatch = 512
+	flush := time.NewTicker(10 * time.Millisecond)
+	defer flush.Stop()
+	var batch []*interfaces.Transaction
+	send := func() {
+		if len(batch) == 0 {
+			return
+		}
+		b := interfaces.TxBatch{Txs: batch}
+		if err := n.cfg.Transport.Publish(ctx, interfaces.TxTopic(n.cfg.Cluster), b.Encode()); err != nil {
+			n.log.Debug("publish transactions", "error", err)
+		}
+		batch = nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case tx := <-n.outTxs:
+			batch = append(batch, tx)
+			if len(batch) >= maxBatch {
+				send()
+			}
+		case <-flush.C:
+			send()
+		}
+	}
+}
+
+func (n *Group) kickIfFull() {
+	if n.pool.Len() >= n.share() {
+		select {
+		case n.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Subscribe returns a channel of committed blocks and a cancel function. A
+// subscriber that does not keep up misses events rather than stalling the
+// node.
+func (n *Group) Subscribe(buffer int) (<-chan BlockEvent, func()) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ch := make(chan BlockEvent, buffer)
+	id := n.nextSub
+	n.nextSub++
+	n.subs[id] = ch
+	return ch, func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if c, ok := n.subs[id]; ok {
+			delete(n.subs, id)
+			close(c)
+		}
+	}
+}
+
+// share is B/N, the number of transactions this member proposes per epoch.
+func (n *Group) share() int {
+	s := n.cfg.BatchSize / len(n.cfg.Members)
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
+
+// Run drives the node until ctx is done, then closes the store. Every
+// protocol input passes through this one goroutine.
+func (n *Group) Run(ctx context.Context) error {
+	defer n.close()
+	if n.cfg.Transport != nil && len(n.cfg.Members) > 1 {
+		gctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go n.gossipTxs(gctx)
+	}
+	for _, m := range n.replayed {
+		n.send(ctx, m)
+	}
+	n.replayed = nil
+	ticker := time.NewTicker(n.cfg.Interval)
+	defer ticker.Stop()
+	syncTicker := time.NewTicker(n.cfg.SyncInterval)
+	defer syncTicker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-syncTicker.C:
+			if n.syncer != nil {
+				n.sendSync(ctx, n.syncer.Tick(n))
+			}
+		case env := <-n.syncInbox:
+			if err := n.handleSync(ctx, env); err != nil {
+				return err
+			}
+		case env := <-n.inbox:
+			if err := n.step(ctx, env); err != nil {
+				return err
+			}
+		case <-ticker.C:
+			if err := n.propose(ctx); err != nil {
+				return err
+			}
+			n.retransmitIfStalled(ctx)
+		case <-n.kick:
+			if err := n.propose(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Close releases a group that was opened but will not Run (Run closes it
+// itself when it returns).
+func (n *Group) Close() { n.close() }
+
+func (n *Group) close() {
+	n.unsubscribe()
+	n.closeStorage()
+	n.mu.Lock()
+	for id, c := range n.subs {
+		delete(n.subs, id)
+		close(c)
+	}
+	n.mu.Unlock()
+	n.log.Info("group stopped", "group", n.cfg.Name)
+}
+
+// propose contributes to the current epoch once: a random B/N slice of the
+// pool's head (HoneyBadger's sampling, so members rarely propose the same
+// transactions), chosen by sender so each sender's run stays in sequence.
+func (n *Group) propose(ctx context.Context) error {
+	if n.proposed {
+		return nil
+	}
+	share := n.share()
+	candidates := n.pool.Reap(n.cfg.BatchSize)
+	txs := candidates
+	if len(n.cfg.Members) > 1 && len(candidates) > share {
+		txs = sampleBySender(n.rng, candidates, share)
+	}
+	n.log.Debug("proposing", "epoch", n.engine.Epoch(), "pool", n.pool.Len(), "reaped", len(candidates), "proposed", len(txs))
+	now := n.cfg.Now()
+	epoch := n.engine.Epoch()
+	batch := interfaces.TxBatch{
+		Timestamp: now.UnixMilli(),
+		Txs:       txs,
+		Faults:    n.book.take(epoch, n.head.Epoch, n.head.Height > 0),
+		Latency:   n.lat.report(),
+	}
+	data := batch.Encode()
+	if err := n.wal.Append(wal.Entry{Kind: wal.KindPropose, Epoch: epoch, Data: data}); err != nil {
+		return err
+	}
+	n.lat.proposed(epoch, now)
+	n.proposed = true
+	out, err := n.engine.Propose(data)
+	if err != nil {
+		return fmt.Errorf("consensus propose: %w", err)
+	}
+	return n.handle(ctx, out)
+}
+
+// step feeds one message to the engine, and any others already waiting, so
+// one fsync of the log covers them all before their answers are sent.
+func (n *Group) step(ctx context.Context, m *interfaces.SignedMessage) error {
+	var batch []interfaces.Inbound
+	now := n.cfg.Now()
+	undecided := n.undecided()
+	take := func(m *interfaces.SignedMessage) error {
+		if m.Epoch > undecided+maxEpochsAhead {
+			return nil
+		}
+		n.remember(m)
+		n.signed.add(m)
+		n.lat.heard(m.Epoch, undecided, m.From, now)
+		if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, Epoch: m.Epoch, From: m.From, Data: m.Encode()}); err != nil {
+			return err
+		}
+		batch = append(batch, interfaces.Inbound{From: m.From, Payload: m.Payload})
+		return nil
+	}
+	if err := take(m); err != nil {
+		return err
+	}
+collect:
+	for len(batch) < maxStepBatch {
+		select {
+		case m := <-n.inbox:
+			if err := take(m); err != nil {
+				return err
+			}
+		default:
+			break collect
+		}
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	// One call for the batch: an out-of-process engine crosses the process
+	// boundary once (interfaces.BatchStepper).
+	out, err := interfaces.StepAll(n.engine, batch)
+	if err != nil {
+		return fmt.Errorf("consensus step: %w", err)
+	}
+	return n.handle(ctx, out)
+}
+
+// maxStepBatch bounds the messages fed to the engine in one call.
+const maxStepBatch = 256
+
+// replay rebuilds the engine's state from the write-ahead log: inputs are
+// fed again in order; decisions not yet committed (a crash between deciding
+// and committing) are committed now; messages are sent again once Run
+// starts, which is harmless since they are the ones sent before.
+func (n *Group) replay() error {
+	var out interfaces.Output
+	count := 0
+	n.replaying = true
+	defer func() { n.replaying = false }()
+	err := n.wal.Replay(func(e wal.Entry) error {
+		count++
+		var o interfaces.Output
+		var err error
+		switch e.Kind {
+		case wal.KindPropose:
+			if e.Epoch != n.engine.Epoch() {
+				return nil // an epoch already closed, or not this engine's
+			}
+			n.proposed = true
+			o, err = n.engine.Propose(e.Data)
+		case wal.KindStep:
+			m, derr := interfaces.DecodeSignedMessage(e.Data)
+			if derr != nil {
+				return fmt.Errorf("replay consensus log: entry %d: %w", count, derr)
+			}
+			n.signed.add(m)
+			o, err = n.engine.Step(m.From, m.Payload)
+		}
+		if err != nil {
+			return fmt.Errorf("replay consensus log: %w", err)
+		}
+		out.Messages = append(out.Messages, o.Messages...)
+		n.collect(o.Faults)
+		for _, d := range o.Decisions {
+			if n.head.Height > 0 && d.Epoch <= n.head.Epoch {
+				continue
+			}
+			if err := n.commit(d); err != nil {
+				return err
+			}
+			n.proposed = false
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	n.replayed = out.Messages
+	if count > 0 {
+		n.log.Info("replayed consensus log", "entries", count, "messages", len(out.Messages))
+	}
+	return nil
+}
+
+func (n *Group) closeStorage() {
+	if n.wal != nil {
+		if err := n.wal.Close(); err != nil {
+			n.log.Error("close consensus log", "error", err)
+		}
+	}
+	if err := n.store.Close(); err != nil {
+		n.log.Error("close store", "error", err)
+	}
+}
+
+// sampleBySender picks about want transactions from txs (which holds each
+// sender's run in sequence order) by taking whole sender runs in a random
+// order; a partial run is cut at its end, never in its middle.
+func sampleBySender(rng *rand.Rand, txs []*interfaces.Transaction, want int) []*interfaces.Transaction {
+	type run struct{ from, to int }
+	var runs []run
+	for i := 0; i < len(txs); {
+		j := i + 1
+		for j < len(txs) && txs[j].Sender == txs[i].Sender {
+			j++
+		}
+		runs = append(runs, run{i, j})
+		i = j
+	}
+	rng.Shuffle(len(runs), func(i, j int) { runs[i], runs[j] = runs[j], runs[i] })
+	out := make([]*interfaces.Transaction, 0, want)
+	for _, r := range runs {
+		for k := r.from; k < r.to && len(out) < want; k++ {
+			out = append(out, txs[k])
+		}
+		if len(out) >= want {
+			break
+		}
+	}
+	return out
+}
+
+func (n *Group) handle(ctx context.Context, out interfaces.Output) error {
+	if len(out.Messages) > 0 {
+		// Persist before send: the inputs behind these messages must
+		// survive a crash, so a restarted node repeats rather than
+		// contradicts them.
+		if err := n.wal.Sync(); err != nil {
+			return err
+		}
+	}
+	for _, m := range out.Messages {
+		n.send(ctx, m)
+	}
+	n.recentOut = append(n.recentOut, out.Messages...)
+	if len(n.recentOut) > maxRecentOut {
+		n.recentOut = n.recentOut[len(n.recentOut)-maxRecentOut:]
+	}
+	if len(out.Decisions) > 0 {
+		n.lastDecision = time.Now()
+		n.olderOut, n.recentOut = n.recentOut, nil
+	}
+	n.collect(out.Faults)
+	for _, d := range out.Decisions {
+		if err := n.commit(d); err != nil {
+			return err
+		}
+		n.proposed = false
+	}
+	if !n.proposed && n.pool.Len() >= n.share() {
+		select {
+		case n.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// send signs m once (ed25519 is deterministic, so a retransmission carries
+// the same bytes) and queues it for its recipients.
+func (n *Group) send(ctx context.Context, m interfaces.OutMessage) {
+	if n.cfg.Transport == nil {
+		return
+	}
+	targets := []interfaces.StarID{m.To}
+	if m.To == interfaces.Broadcast {
+		targets = n.cfg.Members
+	}
+	if n.cfg.Misbehave != nil {
+		for _, to := range targets {
+			if to == n.self {
+				continue
+			}
+			for _, p := range n.cfg.Misbehave(to, m.Payload) {
+				sm := interfaces.SignedMessage{Instance: n.instance, Epoch: m.Epoch, To: m.To, Payload: p}
+				sm.Sign(n.cfg.Key)
+				n.enqueue(ctx, to, n.topic, sm.Encode())
+			}
+		}
+		return
+	}
+	sm := interfaces.SignedMessage{Instance: n.instance, Epoch: m.Epoch, To: m.To, Payload: m.Payload}
+	sm.Sign(n.cfg.Key)
+	raw := sm.Encode()
+	for _, to := range targets {
+		if to != n.self {
+			n.enqueue(ctx, to, n.topic, raw)
+		}
+	}
+}
+
+// collect keeps the provable faults among those the engine reported, to
+// carry in a later contribution; the others are counted and logged, and go
+// no further.
+func (n *Group) collect(fs []interfaces.Fault) {
+	for _, f := range fs {
+		p, err := n.provable(f)
+		if err != nil {
+			n.book.local++
+			n.log.Debug("fault seen, not provable", "star", f.Star.Short(), "kind", f.Kind, "epoch", f.Epoch, "why", err)
+			continue
+		}
+		n.book.add(p)
+	}
+}
+
+// peerQueue bounds what waits for one peer. The consensus loop never
+// blocks on a slow or dead peer: past this many waiting messages, new ones
+// to that peer are dropped (and counted), and the peer relies on block sync
+// to catch up.
+const peerQueue = 8192
+
+type outMsg struct {
+	topic   string
+	payload []byte
+}
+
+// enqueue hands a message to the peer's sender goroutine, starting it on
+// first use; the goroutines stop when ctx (Run's) ends.
+func (n *Group) enqueue(ctx context.Context, to interfaces.StarID, topic string, payload []byte) {
+	q, ok := n.outq[to]
+	if !ok {
+		q = make(chan outMsg, peerQueue)
+		n.outq[to] = q
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case m := <-q:
+					if err := n.cfg.Transport.Send(ctx, to, m.topic, m.payload); err != nil && ctx.Err() == nil {
+						n.log.Debug("send", "to", to.Short(), "topic", m.topic, "error", err)
+					}
+				}
+			}
+		}()
+	}
+	select {
+	case q <- outMsg{topic: topic, payload: payload}:
+	default:
+		n.dropped++
+		if n.dropped&(n.dropped-1) == 0 { // log at 1, 2, 4, 8, … drops
+			n.log.Warn("peer is not keeping up; dropping messages to it", "peer", to.Short(), "dropped", n.dropped)
+		}
+	}
+}
+
+// commit folds a decision into the next block (framework/hylochain) and
+// commits block and state changes in one store transaction.
+func (n *Group) commit(d interfaces.Decision) error {
+	parent := hylochain.Parent{Ref: n.store.Parent(), Timestamp: n.cfg.Genesis.Timestamp}
+	if n.head.Height > 0 {
+		parent.Timestamp = n.head.Timestamp
+	}
+	res, err := hylochain.Fold(n.foldInstance(), n.store, parent, d)
+	if err != nil {
+		return err
+	}
+	block := res.Block
+	if err := n.store.CommitBlock(block, res.Changes); err != nil {
+		return fmt.Errorf("commit block %d: %w", block.Header.Height, err)
+	}
+	if len(res.Undecodable) > 0 || res.BadEvidence > 0 {
+		n.log.Warn("decided contributions carried what the fold refused", "height", block.Header.Height, "undecodable", len(res.Undecodable), "bad_evidence", res.BadEvidence)
+	}
+	n.head = block.Header
+	n.book.committed(block.Meta.Faults)
+	n.lat.decided(d.Epoch)
+	if !n.replaying {
+		if err := n.rotateLog(); err != nil {
+			return err
+		}
+	}
+	n.pool.Committed(block.Txs)
+	n.pool.Drop(res.Refused)
+	n.observe(block)
+	n.publish(BlockEvent{Block: block, Hash: block.Hash(), Rejected: res.Rejected, Duplicates: res.Duplicates, At: n.cfg.Now()})
+	return nil
+}
+
+// foldInstance describes the instance to the fold.
+func (n *Group) foldInstance() hylochain.Instance {
+	return hylochain.Instance{ID: n.instance, Cluster: n.cfg.Cluster, Members: n.cfg.Members, Checker: n.checker}
+}
+
+// rotateLog starts a new log segment and drops the segments whose every
+// input is for a decided epoch.
+func (n *Group) rotateLog() error {
+	if err := n.wal.Rotate(); err != nil {
+		return err
+	}
+	if keepWholeLog {
+		return nil
+	}
+	return n.wal.Prune(n.undecided())
+}
+
+// keepWholeLog turns pruning off, for this package's tests that refold a
+// whole chain from its log.
+var keepWholeLog = false
+
+// Block returns the committed block at height.
+func (n *Group) Block(height uint64) (*interfaces.Block, error) { return n.store.Block(height) }
+
+// maxRecent bounds the consensus messages kept for a fresh engine.
+const maxRecent = 8192
+
+// remember keeps env in the ring of recent consensus messages.
+func (n *Group) remember(m *interfaces.SignedMessage) {
+	if len(n.recent) < maxRecent {
+		n.recent = append(n.recent, m)
+		return
+	}
+	n.recent[n.recentNext] = m
+	n.recentNext = (n.recentNext + 1) % maxRecent
+}
+
+// recentInOrder returns the remembered messages, oldest first.
+func (n *Group) recentInOrder() []*interfaces.SignedMessage {
+	out := make([]*interfaces.SignedMessage, 0, len(n.recent))
+	out = append(out, n.recent[n.recentNext:]...)
+	return append(out, n.recent[:n.recentNext]...)
+}
+
+func (n *Group) sendSync(ctx context.Context, out []blocksync.Out) {
+	for _, o := range out {
+		n.enqueue(ctx, o.To, blocksync.Topic(n.instance), o.Payload)
+	}
+}
+
+// handleSync answers a block-sync message and adopts the blocks a quorum of
+// members vouched for.
+func (n *Group) handleSync(ctx context.Context, env interfaces.Envelope) error {
+	out, ready, err := n.syncer.Handle(env.From, env.Payload, n)
+	if err != nil {
+		n.log.Debug("block sync", "error", err)
+	}
+	n.sendSync(ctx, out)
+	if len(ready) == 0 {
+		return nil
+	}
+	for _, b := range ready {
+		if err := n.adopt(b); err != nil {
+			n.log.Warn("fetched block refused", "height", b.Header.Height, "error", err)
+			return nil
+		}
+	}
+	// The engine is behind the chain now: restart it at the next epoch and
+	// feed it the messages that arrived meanwhile, which may belong to the
+	// epoch it joins.
+	if err := n.startEngine(); err != nil {
+		return err
+	}
+	n.log.Info("caught up", "height", ready[len(ready)-1].Header.Height, "blocks", len(ready), "epoch", n.engine.Epoch())
+	recent := n.recentInOrder()
+	var out2 interfaces.Output
+	for _, m := range recent {
+		o, err := n.engine.Step(m.From, m.Payload)
+		if err != nil {
+			return fmt.Errorf("consensus step: %w", err)
+		}
+		out2.Append(o)
+	}
+	if err := n.rotateLog(); err != nil {
+		return err
+	}
+	for _, m := range recent {
+		if err := n.wal.Append(wal.Entry{Kind: wal.KindStep, Epoch: m.Epoch, From: m.From, Data: m.Encode()}); err != nil {
+			return err
+		}
+	}
+	return n.handle(ctx, out2)
+}
+
+// adopt verifies a block fetched from peers against the local state and
+// commits it.
+func (n *Group) adopt(b *interfaces.Block) error {
+	parent := n.store.Parent()
+	ch, err := ledger.VerifyBlock(n.store, parent, b)
+	if err != nil {
+		return err
+	}
+	if admitted, bad := hylochain.AdmitFaults(n.foldInstance(), b.Meta.Faults); bad > 0 || len(admitted) != len(b.Meta.Faults) {
+		return fmt.Errorf("block %d carries %d faults whose evidence does not verify", b.Header.Height, len(b.Meta.Faults)-len(admitted))
+	}
+	if err := n.store.CommitBlock(b, ch); err != nil {
+		return fmt.Errorf("commit fetched block %d: %w", b.Header.Height, err)
+	}
+	n.head = b.Header
+	n.book.committed(b.Meta.Faults)
+	n.pool.Committed(b.Txs)
+	n.observe(b)
+	n.publish(BlockEvent{Block: b, Hash: b.Hash(), At: n.cfg.Now()})
+	return nil
+}
+
+func (n *Group) publish(ev BlockEvent) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, ch := range n.subs {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+// maxRecentOut bounds the messages kept for retransmission.
+const maxRecentOut = 1 << 14
+
+// stallAfter is how long without a decision before the node sends its
+// recent consensus messages again.
+func (n *Group) stallAfter() time.Duration {
+	return max(10*n.cfg.Interval, 2*time.Second)
+}
+
+// retransmitIfStalled re-sends the consensus messages of the current and
+// previous epoch when no epoch has been decided for a while. The protocol
+// assumes reliable links; a transport may lose frames when a connection
+// breaks, and engines ignore duplicates, so repeating is always safe.
+func (n *Group) retransmitIfStalled(ctx context.Context) {
+	if n.cfg.Transport == nil || len(n.cfg.Members) < 2 {
+		return
+	}
+	now := time.Now()
+	if n.lastDecision.IsZero() {
+		n.lastDecision = now
+	}
+	if now.Sub(n.lastDecision) < n.stallAfter() || now.Sub(n.lastRetransmit) < n.stallAfter() {
+		return
+	}
+	n.lastRetransmit = now
+	n.log.Info("no decision for a while; sending recent consensus messages again", "since", now.Sub(n.lastDecision).Round(time.Millisecond), "messages", len(n.olderOut)+len(n.recentOut))
+	for _, m := range n.olderOut {
+		n.send(ctx, m)
+	}
+	for _, m := range n.recentOut {
+		n.send(ctx, m)
+	}
+}
+
+// observe feeds a committed block to reputation. A reputation failure is
+// logged, not fatal: the block is committed and reputation does not decide
+// what is valid.
+func (n *Group) observe(b *interfaces.Block) {
+	if n.cfg.Reputation == nil {
+		return
+	}
+	if err := n.cfg.Reputation.Observe(b); err != nil {
+		n.log.Error("reputation", "error", err)
+	}
+}
+
+// Instance returns the id of the consensus instance this node runs.
+func (n *Group) Instance() interfaces.InstanceID { return n.instance }
+
+// Refused counts the consensus messages this group's transport handler
+// refused (undecodable, unsigned, for another instance or recipient).
+func (n *Group) Refused() uint64 { return atomic.LoadUint64(&n.badSigned) }
+
+// Topic returns the transport topic of the instance's consensus messages.
+func (n *Group) Topic() string { return n.topic }
