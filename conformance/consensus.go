@@ -57,6 +57,10 @@ func RunConsensus(t *testing.T, f interfaces.ConsensusFactory) {
 //     before, and (for engines that implement interfaces.FaultChecker) no
 //     two messages it sent, before and after any restart, prove an
 //     equivocation by the engine's own rules;
+//   - threshold-signature: for engines that implement
+//     interfaces.ThresholdSigner, any f+1 members' shares on a message
+//     combine into one and the same group signature, which every member
+//     verifies; f shares, or a share on another message, do not make one;
 //   - robustness: malformed, truncated, bit-flipped, empty and
 //     unknown-sender input never makes Step panic or return an error;
 //   - determinism: two runs from one seed are identical, message for
@@ -134,6 +138,7 @@ func ConsensusSuiteWith(t TB, f interfaces.ConsensusFactory, opts ConsensusOptio
 	t.Run("restart-at-any-point", s.restartAnyPoint)
 	t.Run("robustness", s.robustness)
 	t.Run("determinism", s.determinism)
+	t.Run("threshold-signature", s.thresholdSignature)
 }
 
 type consensusSuite struct {
@@ -503,6 +508,72 @@ func (s *consensusSuite) determinism(t TB) {
 			s.check(t, sc, a).sameRun(b)
 			if t.Failed() {
 				return
+			}
+		}
+	})
+}
+
+func (s *consensusSuite) thresholdSignature(t TB) {
+	s.forSizes(t, func(t TB, n int) {
+		sc := s.newScenario("threshold signature", n, 7000, consBenign())
+		sc.epochs = 1
+		r := s.run(t, sc)
+		if len(r.Configs) != n {
+			t.Fatalf("threshold signature [case %s]: %s: the run set up %d members", sc.property, sc, len(r.Configs))
+		}
+		signers := make([]interfaces.ThresholdSigner, n)
+		for i, cfg := range r.Configs {
+			c, err := s.f.NewConsensus(cfg)
+			if err != nil {
+				t.Fatalf("threshold signature [case %s]: %s: new instance for %s: %v", sc.property, sc, cfg.Self.Short(), err)
+			}
+			defer closeIfCloser(c)
+			ts, ok := c.(interfaces.ThresholdSigner)
+			if !ok {
+				t.Skipf("engine %s does not implement interfaces.ThresholdSigner: group certificates not checked", s.info.Name)
+			}
+			signers[i] = ts
+		}
+		f := sc.f
+		msg := []byte("conformance: a decided block's hash")
+		shares := make([]interfaces.SignatureShare, n)
+		for i, ts := range signers {
+			sh, err := ts.SignShare(msg)
+			if err != nil {
+				t.Fatalf("threshold signature violated [case %s]: %s: member %d cannot sign a share: %v", sc.property, sc, i, err)
+			}
+			shares[i] = interfaces.SignatureShare{Member: r.Configs[i].Self, Share: sh}
+			for j, other := range signers {
+				if err := other.VerifyShare(shares[i].Member, msg, sh); err != nil {
+					t.Fatalf("threshold signature violated [case %s]: %s: member %d refuses member %d's share: %v", sc.property, sc, j, i, err)
+				}
+			}
+			if err := signers[(i+1)%n].VerifyShare(shares[i].Member, []byte("another message"), sh); err == nil && n > 1 {
+				t.Errorf("threshold signature violated [case %s]: %s: member %d's share verifies on another message", sc.property, sc, i)
+			}
+		}
+		first, err := signers[0].CombineShares(msg, shares[:f+1])
+		if err != nil {
+			t.Fatalf("threshold signature violated [case %s]: %s: %d shares do not combine: %v", sc.property, sc, f+1, err)
+		}
+		last, err := signers[n-1].CombineShares(msg, shares[n-f-1:])
+		if err != nil {
+			t.Fatalf("threshold signature violated [case %s]: %s: the last %d shares do not combine: %v", sc.property, sc, f+1, err)
+		}
+		if !bytes.Equal(first, last) {
+			t.Errorf("threshold signature violated [case %s]: %s: two sets of %d shares combine into different signatures; a group signature must be unique", sc.property, sc, f+1)
+		}
+		for i, ts := range signers {
+			if err := ts.VerifyGroupSignature(msg, first); err != nil {
+				t.Errorf("threshold signature violated [case %s]: %s: member %d refuses the group signature: %v", sc.property, sc, i, err)
+			}
+			if err := ts.VerifyGroupSignature([]byte("another message"), first); err == nil {
+				t.Errorf("threshold signature violated [case %s]: %s: member %d accepts the group signature on another message", sc.property, sc, i)
+			}
+		}
+		if f > 0 {
+			if _, err := signers[0].CombineShares(msg, shares[:f]); err == nil {
+				t.Errorf("threshold signature violated [case %s]: %s: %d shares (f) made a group signature", sc.property, sc, f)
 			}
 		}
 	})

@@ -29,9 +29,37 @@ func (k Kind) Valid() bool {
 	return false
 }
 
-// APIVersion is the version of these interfaces a plugin speaks. The RPC
-// handshake negotiates the highest version both sides support.
-const APIVersion = 1
+// APIVersion is the newest version of these interfaces. Version 2 added
+// what a group needs to make faults provable and to certify blocks:
+// OutMessage.Epoch, FaultChecker and ThresholdSigner (and their RPCs).
+const APIVersion = 2
+
+// SupportedAPIVersions are the versions this node accepts from a plugin. A
+// consensus plugin that speaks only version 1 still runs, but nothing it
+// reports is provable (its faults never reach a block) and its group
+// cannot threshold-sign.
+var SupportedAPIVersions = []int{1, 2}
+
+// Speaks reports whether the plugin speaks API version v.
+func (p PluginInfo) Speaks(v int) bool {
+	for _, x := range p.APIVersions {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Compatible reports whether the plugin speaks a version this node
+// supports.
+func (p PluginInfo) Compatible() bool {
+	for _, v := range SupportedAPIVersions {
+		if p.Speaks(v) {
+			return true
+		}
+	}
+	return false
+}
 
 // ConfigType is the type of one field of a plugin's config block.
 type ConfigType string

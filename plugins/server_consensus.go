@@ -146,6 +146,86 @@ func (s *consensusServer) CheckFault(_ context.Context, req *pb.CheckFaultReques
 	return out, err
 }
 
+// withSigner runs f on the instance's interfaces.ThresholdSigner; ok is
+// false when the engine has none.
+func (s *consensusServer) withSigner(id uint64, f func(ts interfaces.ThresholdSigner) error) (ok bool, err error) {
+	err = with(&s.inst, id, func(c interfaces.Consensus) error {
+		ts, has := c.(interfaces.ThresholdSigner)
+		if !has {
+			return nil
+		}
+		ok = true
+		return f(ts)
+	})
+	return ok, err
+}
+
+func (s *consensusServer) SignShare(_ context.Context, req *pb.SignShareRequest) (*pb.SignShareResponse, error) {
+	var out []byte
+	ok, err := s.withSigner(req.GetInstance(), func(ts interfaces.ThresholdSigner) (err error) {
+		out, err = ts.SignShare(req.GetMsg())
+		return implError("sign share", err)
+	})
+	if err == nil && !ok {
+		return nil, status.Error(codes.Unimplemented, "sign share: the engine holds no group key")
+	}
+	return &pb.SignShareResponse{Share: out}, err
+}
+
+func (s *consensusServer) VerifyShare(_ context.Context, req *pb.VerifyShareRequest) (*pb.SignerAnswer, error) {
+	member, err := wire.Star(req.GetMember(), "member")
+	if err != nil {
+		return nil, badRequest(err)
+	}
+	ans := &pb.SignerAnswer{}
+	ans.Supported, err = s.withSigner(req.GetInstance(), func(ts interfaces.ThresholdSigner) error {
+		if verr := ts.VerifyShare(member, req.GetMsg(), req.GetShare()); verr != nil {
+			ans.Reason = verr.Error()
+		} else {
+			ans.Ok = true
+		}
+		return nil
+	})
+	return ans, err
+}
+
+func (s *consensusServer) CombineShares(_ context.Context, req *pb.CombineSharesRequest) (*pb.CombineSharesResponse, error) {
+	if len(req.GetMembers()) != len(req.GetShares()) || len(req.GetShares()) > wire.MaxListLen {
+		return nil, badRequest(fmt.Errorf("combine shares: %d members for %d shares", len(req.GetMembers()), len(req.GetShares())))
+	}
+	members, err := wire.Stars(req.GetMembers(), "members")
+	if err != nil {
+		return nil, badRequest(err)
+	}
+	shares := make([]interfaces.SignatureShare, len(members))
+	for i, m := range members {
+		shares[i] = interfaces.SignatureShare{Member: m, Share: req.GetShares()[i]}
+	}
+	var out []byte
+	ok, err := s.withSigner(req.GetInstance(), func(ts interfaces.ThresholdSigner) (err error) {
+		out, err = ts.CombineShares(req.GetMsg(), shares)
+		return implError("combine shares", err)
+	})
+	if err == nil && !ok {
+		return nil, status.Error(codes.Unimplemented, "combine shares: the engine holds no group key")
+	}
+	return &pb.CombineSharesResponse{Signature: out}, err
+}
+
+func (s *consensusServer) VerifyGroupSignature(_ context.Context, req *pb.VerifyGroupSignatureRequest) (*pb.SignerAnswer, error) {
+	ans := &pb.SignerAnswer{}
+	var err error
+	ans.Supported, err = s.withSigner(req.GetInstance(), func(ts interfaces.ThresholdSigner) error {
+		if verr := ts.VerifyGroupSignature(req.GetMsg(), req.GetSignature()); verr != nil {
+			ans.Reason = verr.Error()
+		} else {
+			ans.Ok = true
+		}
+		return nil
+	})
+	return ans, err
+}
+
 func (s *consensusServer) Dealer(context.Context, *pb.Empty) (*pb.DealerInfo, error) {
 	_, ok := s.f.(interfaces.KeyDealer)
 	return &pb.DealerInfo{DealsKeys: ok}, nil

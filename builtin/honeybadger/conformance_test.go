@@ -150,3 +150,34 @@ func TestRestartCaseCatchesAMemberThatContradictsItself(t *testing.T) {
 		t.Fatalf("an engine that contradicts itself after a restart passed: %+v", res)
 	}
 }
+
+// malleable is HoneyBadger whose "group signature" is the concatenation of
+// the shares it was given: it verifies, but it is not unique, so it could
+// never seed a selection beacon.
+type malleable struct{ honeybadger.Factory }
+
+type malleableEngine struct{ *honeybadger.Engine }
+
+func (m malleable) NewConsensus(cfg interfaces.ConsensusConfig) (interfaces.Consensus, error) {
+	c, err := m.Factory.NewConsensus(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return malleableEngine{c.(*honeybadger.Engine)}, nil
+}
+
+func (m malleableEngine) CombineShares(msg []byte, shares []interfaces.SignatureShare) ([]byte, error) {
+	var out []byte
+	for _, s := range shares {
+		out = append(out, s.Share...)
+	}
+	return out, nil
+}
+
+func (m malleableEngine) VerifyGroupSignature(msg, sig []byte) error { return nil }
+
+func TestThresholdSignatureCaseCatchesANonUniqueSignature(t *testing.T) {
+	if !failed(runOne(malleable{}), "consensus/threshold-signature/N=4", "unique") {
+		t.Fatal("a signer whose group signature depends on the shares chosen passed")
+	}
+}

@@ -57,6 +57,10 @@ type Engine struct {
 	cd   *coder
 	coin coinSource
 	cs   *cipherSuite // nil when encryption is off
+	// pks and sk are the member's threshold keys; nil without key
+	// material (protocol-only mode).
+	pks *tcrypto.PublicKeySet
+	sk  *tcrypto.SecretShare
 
 	lowest uint64 // oldest epoch not yet decided
 	next   uint64 // epoch of the next Propose
@@ -141,6 +145,7 @@ func newEngine(cfg interfaces.ConsensusConfig, params Params) (*Engine, error) {
 		}
 		pks, sk = k.Public, k.Secret
 	}
+	e.pks, e.sk = pks, sk
 	if params.ThresholdCoin {
 		e.coin = &thresholdCoin{pks: pks, sk: sk, schedule: params.CoinSchedule}
 	} else {

@@ -1099,6 +1099,66 @@ func (n *Group) observe(b *interfaces.Block) {
 // Instance returns the id of the consensus instance this node runs.
 func (n *Group) Instance() interfaces.InstanceID { return n.instance }
 
+// CertificateMessage is what a group threshold-signs to certify its block
+// of hash h: the instance and the hash, so a certificate of one group can
+// never pass for another's.
+func CertificateMessage(inst interfaces.InstanceID, h interfaces.Hash) []byte {
+	m := interfaces.DomainSum("constellation/block-certificate/v1", inst[:], h[:])
+	return m[:]
+}
+
+// signer returns the engine's threshold signer.
+func (n *Group) signer() (interfaces.ThresholdSigner, error) {
+	ts, ok := n.engine.(interfaces.ThresholdSigner)
+	if !ok {
+		return nil, fmt.Errorf("consensus %s cannot threshold-sign", n.cfg.Consensus.Info().Name)
+	}
+	return ts, nil
+}
+
+// CertificateShare returns this member's share of the group's certificate
+// of the committed block at height. Call it from the goroutine that runs
+// the group, or after Run returned.
+func (n *Group) CertificateShare(height uint64) (interfaces.SignatureShare, error) {
+	ts, err := n.signer()
+	if err != nil {
+		return interfaces.SignatureShare{}, err
+	}
+	b, err := n.store.Block(height)
+	if err != nil {
+		return interfaces.SignatureShare{}, err
+	}
+	sh, err := ts.SignShare(CertificateMessage(n.instance, b.Hash()))
+	return interfaces.SignatureShare{Member: n.self, Share: sh}, err
+}
+
+// Certify combines members' shares into the group's certificate of the
+// block at height (f+1 valid shares suffice).
+func (n *Group) Certify(height uint64, shares []interfaces.SignatureShare) ([]byte, error) {
+	ts, err := n.signer()
+	if err != nil {
+		return nil, err
+	}
+	b, err := n.store.Block(height)
+	if err != nil {
+		return nil, err
+	}
+	return ts.CombineShares(CertificateMessage(n.instance, b.Hash()), shares)
+}
+
+// VerifyCertificate checks the group's certificate of the block at height.
+func (n *Group) VerifyCertificate(height uint64, sig []byte) error {
+	ts, err := n.signer()
+	if err != nil {
+		return err
+	}
+	b, err := n.store.Block(height)
+	if err != nil {
+		return err
+	}
+	return ts.VerifyGroupSignature(CertificateMessage(n.instance, b.Hash()), sig)
+}
+
 // Refused counts the consensus messages this group's transport handler
 // refused (undecodable, unsigned, for another instance or recipient).
 func (n *Group) Refused() uint64 { return atomic.LoadUint64(&n.badSigned) }

@@ -267,3 +267,44 @@ func TestRestartFromTheLogReproducesEveryBlockHash(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupCertifiesADecidedBlockThroughTheSignerSeam: each member signs a
+// share of the certificate of block 3 through interfaces.ThresholdSigner
+// (the kernel never touches the engine's crypto); any f+1 shares make a
+// certificate every member accepts, and it certifies block 3 only.
+func TestGroupCertifiesADecidedBlockThroughTheSignerSeam(t *testing.T) {
+	c := newCluster(t, "a", "b", "c", "d")
+	c.run(t, 4, nil)
+	c.reopen(t)
+	defer c.closeAll()
+	var shares []interfaces.SignatureShare
+	for i, n := range c.nodes {
+		sh, err := n.CertificateShare(3)
+		if err != nil {
+			t.Fatalf("%s: %v", c.names[i], err)
+		}
+		shares = append(shares, sh)
+	}
+	cert, err := c.nodes[0].Certify(3, shares[2:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.nodes[3].Certify(3, shares[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(cert) != string(again) {
+		t.Fatal("two sets of f+1 shares gave two certificates")
+	}
+	for i, n := range c.nodes {
+		if err := n.VerifyCertificate(3, cert); err != nil {
+			t.Fatalf("%s refuses the certificate: %v", c.names[i], err)
+		}
+		if err := n.VerifyCertificate(2, cert); err == nil {
+			t.Fatalf("%s accepts block 3's certificate for block 2", c.names[i])
+		}
+	}
+	if _, err := c.nodes[0].Certify(3, shares[:1]); err == nil {
+		t.Fatal("one share (f) made a certificate")
+	}
+}

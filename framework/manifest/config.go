@@ -392,10 +392,10 @@ func Check(m *Manifest, lookup func(kind interfaces.Kind, name string) (interfac
 					"Check the path, or report the bug to the plugin's authors.", p.Kind, p.Name, info.Kind, info.Name)))
 			continue
 		}
-		if !speaks(info, interfaces.APIVersion) {
+		if !info.Compatible() {
 			diags = append(diags, errDiag(nameRange(p), "Plugin speaks another API version",
-				fmt.Sprintf("The %s plugin %q speaks API versions %v; this node speaks version %d. "+
-					"Use a build of the plugin made for this node version.", p.Kind, p.Name, info.APIVersions, interfaces.APIVersion)))
+				fmt.Sprintf("The %s plugin %q speaks API versions %v; this node speaks versions %v. "+
+					"Use a build of the plugin made for this node version.", p.Kind, p.Name, info.APIVersions, interfaces.SupportedAPIVersions)))
 			continue
 		}
 		_, d := DecodeConfig(p, info)
@@ -403,15 +403,6 @@ func Check(m *Manifest, lookup func(kind interfaces.Kind, name string) (interfac
 	}
 	start := hcl.Pos{Line: 1, Column: 1}
 	return finish(diags, hcl.Range{Filename: m.Filename, Start: start, End: start})
-}
-
-func speaks(info interfaces.PluginInfo, v int) bool {
-	for _, x := range info.APIVersions {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func unknownBuiltin(p *PluginDecl, known func(interfaces.Kind) []string) *hcl.Diagnostic {

@@ -9,8 +9,6 @@ import (
 	"github.com/constellation-chain/constellation/interfaces"
 	"github.com/constellation-chain/constellation/plugins/internal/wire"
 	"github.com/constellation-chain/constellation/plugins/pb"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // consensusFactory is an interfaces.ConsensusFactory backed by a plugin.
@@ -138,27 +136,104 @@ type consensusClient struct {
 }
 
 var (
-	_ io.Closer               = (*consensusClient)(nil)
-	_ interfaces.BatchStepper = (*consensusClient)(nil)
-	_ interfaces.FaultChecker = (*consensusClient)(nil)
+	_ io.Closer                  = (*consensusClient)(nil)
+	_ interfaces.BatchStepper    = (*consensusClient)(nil)
+	_ interfaces.FaultChecker    = (*consensusClient)(nil)
+	_ interfaces.ThresholdSigner = (*consensusClient)(nil)
 )
+
+// SignShare implements interfaces.ThresholdSigner through the plugin.
+func (c *consensusClient) SignShare(msg []byte) ([]byte, error) {
+	var out []byte
+	err := c.query("sign-share", func(ctx context.Context, proc *process, id uint64) error {
+		r, err := proc.consensus.SignShare(ctx, &pb.SignShareRequest{Instance: id, Msg: msg})
+		out = r.GetShare()
+		return err
+	})
+	return out, err
+}
+
+// VerifyShare implements interfaces.ThresholdSigner through the plugin.
+func (c *consensusClient) VerifyShare(member interfaces.StarID, msg, share []byte) error {
+	var ans *pb.SignerAnswer
+	err := c.query("verify-share", func(ctx context.Context, proc *process, id uint64) error {
+		var err error
+		ans, err = proc.consensus.VerifyShare(ctx, &pb.VerifyShareRequest{Instance: id, Member: member[:], Msg: msg, Share: share})
+		return err
+	})
+	return signerAnswer(ans, err)
+}
+
+// CombineShares implements interfaces.ThresholdSigner through the plugin.
+func (c *consensusClient) CombineShares(msg []byte, shares []interfaces.SignatureShare) ([]byte, error) {
+	req := &pb.CombineSharesRequest{Msg: msg}
+	for _, s := range shares {
+		req.Members = append(req.Members, append([]byte(nil), s.Member[:]...))
+		req.Shares = append(req.Shares, s.Share)
+	}
+	var out []byte
+	err := c.query("combine-shares", func(ctx context.Context, proc *process, id uint64) error {
+		req.Instance = id
+		r, err := proc.consensus.CombineShares(ctx, req)
+		out = r.GetSignature()
+		return err
+	})
+	return out, err
+}
+
+// VerifyGroupSignature implements interfaces.ThresholdSigner through the
+// plugin.
+func (c *consensusClient) VerifyGroupSignature(msg, sig []byte) error {
+	var ans *pb.SignerAnswer
+	err := c.query("verify-group-signature", func(ctx context.Context, proc *process, id uint64) error {
+		var err error
+		ans, err = proc.consensus.VerifyGroupSignature(ctx, &pb.VerifyGroupSignatureRequest{Instance: id, Msg: msg, Signature: sig})
+		return err
+	})
+	return signerAnswer(ans, err)
+}
+
+func signerAnswer(ans *pb.SignerAnswer, err error) error {
+	switch {
+	case err != nil:
+		return err
+	case !ans.GetSupported():
+		return errors.New("the consensus plugin holds no group key")
+	case !ans.GetOk():
+		return errors.New(ans.GetReason())
+	}
+	return nil
+}
+
+// errAPIv1 is returned for what a plugin speaking only API version 1
+// cannot do.
+var errAPIv1 = errors.New("the consensus plugin speaks API version 1 only: it cannot check evidence or threshold-sign")
+
+// speaksV2 reports whether the plugin speaks API version 2 (evidence
+// checks and threshold signing).
+func (c *consensusClient) speaksV2() bool { return c.h.p.info.Speaks(2) }
+
+// query makes a call that changes no state in the plugin, so it is not
+// recorded for replay after a crash.
+func (c *consensusClient) query(op string, fn func(ctx context.Context, proc *process, id uint64) error) error {
+	if !c.speaksV2() {
+		return errAPIv1
+	}
+	return c.h.call(context.Background(), op, fn, nil, 0)
+}
 
 // CheckFault asks the plugin's instance whether the payloads prove f
 // (interfaces.FaultChecker). A plugin whose engine cannot check evidence,
-// or that predates the call, proves nothing. The call changes no state, so
-// it is not recorded for replay.
+// or that speaks API version 1 only, proves nothing.
 func (c *consensusClient) CheckFault(f interfaces.Fault, to []interfaces.StarID, payloads [][]byte) error {
 	req := &pb.CheckFaultRequest{Fault: wire.FaultsToPB([]interfaces.Fault{f})[0], To: wire.StarBytes(to), Payloads: payloads}
 	var resp *pb.CheckFaultResponse
-	err := c.h.call(context.Background(), "check-fault", func(ctx context.Context, proc *process, id uint64) error {
+	err := c.query("check-fault", func(ctx context.Context, proc *process, id uint64) error {
 		req.Instance = id
 		r, err := proc.consensus.CheckFault(ctx, req)
-		if status.Code(err) == codes.Unimplemented {
-			r, err = &pb.CheckFaultResponse{}, nil
-		}
 		resp = r
 		return err
-	}, nil, 0)
+	})
 	switch {
 	case err != nil:
 		return err

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"slices"
 	"sync"
 	"time"
 
@@ -325,8 +324,8 @@ func (p *Plugin) queryInfo(proc *process) (interfaces.PluginInfo, error) {
 	if info.Kind != p.opts.Kind {
 		return info, fmt.Errorf("load plugin %s: the binary is a %s plugin (%s), not %s", p.label, info.Kind, info.Name, p.opts.Kind)
 	}
-	if !slices.Contains(info.APIVersions, interfaces.APIVersion) {
-		return info, fmt.Errorf("load plugin %s: it speaks API versions %v, this host speaks %d", p.label, info.APIVersions, interfaces.APIVersion)
+	if !info.Compatible() {
+		return info, fmt.Errorf("load plugin %s: it speaks API versions %v, this host speaks %v", p.label, info.APIVersions, interfaces.SupportedAPIVersions)
 	}
 	if p.opts.Name != "" && info.Name != p.opts.Name {
 		p.log.Warn("the plugin names itself differently from the manifest", "plugin_name", info.Name)

@@ -1068,6 +1068,405 @@ func (x *CheckFaultResponse) GetReason() string {
 	return ""
 }
 
+// Threshold signing (interfaces.ThresholdSigner), API version 2.
+type SignShareRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      uint64                 `protobuf:"varint,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	Msg           []byte                 `protobuf:"bytes,2,opt,name=msg,proto3" json:"msg,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignShareRequest) Reset() {
+	*x = SignShareRequest{}
+	mi := &file_consensus_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignShareRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignShareRequest) ProtoMessage() {}
+
+func (x *SignShareRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_consensus_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignShareRequest.ProtoReflect.Descriptor instead.
+func (*SignShareRequest) Descriptor() ([]byte, []int) {
+	return file_consensus_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *SignShareRequest) GetInstance() uint64 {
+	if x != nil {
+		return x.Instance
+	}
+	return 0
+}
+
+func (x *SignShareRequest) GetMsg() []byte {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+type SignShareResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Share         []byte                 `protobuf:"bytes,1,opt,name=share,proto3" json:"share,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignShareResponse) Reset() {
+	*x = SignShareResponse{}
+	mi := &file_consensus_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignShareResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignShareResponse) ProtoMessage() {}
+
+func (x *SignShareResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_consensus_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignShareResponse.ProtoReflect.Descriptor instead.
+func (*SignShareResponse) Descriptor() ([]byte, []int) {
+	return file_consensus_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *SignShareResponse) GetShare() []byte {
+	if x != nil {
+		return x.Share
+	}
+	return nil
+}
+
+type VerifyShareRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      uint64                 `protobuf:"varint,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	Member        []byte                 `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"` // 32-byte StarID
+	Msg           []byte                 `protobuf:"bytes,3,opt,name=msg,proto3" json:"msg,omitempty"`
+	Share         []byte                 `protobuf:"bytes,4,opt,name=share,proto3" json:"share,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyShareRequest) Reset() {
+	*x = VerifyShareRequest{}
+	mi := &file_consensus_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyShareRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyShareRequest) ProtoMessage() {}
+
+func (x *VerifyShareRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_consensus_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyShareRequest.ProtoReflect.Descriptor instead.
+func (*VerifyShareRequest) Descriptor() ([]byte, []int) {
+	return file_consensus_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *VerifyShareRequest) GetInstance() uint64 {
+	if x != nil {
+		return x.Instance
+	}
+	return 0
+}
+
+func (x *VerifyShareRequest) GetMember() []byte {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *VerifyShareRequest) GetMsg() []byte {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+func (x *VerifyShareRequest) GetShare() []byte {
+	if x != nil {
+		return x.Share
+	}
+	return nil
+}
+
+type CombineSharesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      uint64                 `protobuf:"varint,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	Msg           []byte                 `protobuf:"bytes,2,opt,name=msg,proto3" json:"msg,omitempty"`
+	Members       [][]byte               `protobuf:"bytes,3,rep,name=members,proto3" json:"members,omitempty"` // 32-byte StarIDs, aligned with shares
+	Shares        [][]byte               `protobuf:"bytes,4,rep,name=shares,proto3" json:"shares,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CombineSharesRequest) Reset() {
+	*x = CombineSharesRequest{}
+	mi := &file_consensus_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CombineSharesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CombineSharesRequest) ProtoMessage() {}
+
+func (x *CombineSharesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_consensus_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CombineSharesRequest.ProtoReflect.Descriptor instead.
+func (*CombineSharesRequest) Descriptor() ([]byte, []int) {
+	return file_consensus_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *CombineSharesRequest) GetInstance() uint64 {
+	if x != nil {
+		return x.Instance
+	}
+	return 0
+}
+
+func (x *CombineSharesRequest) GetMsg() []byte {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+func (x *CombineSharesRequest) GetMembers() [][]byte {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *CombineSharesRequest) GetShares() [][]byte {
+	if x != nil {
+		return x.Shares
+	}
+	return nil
+}
+
+type CombineSharesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Signature     []byte                 `protobuf:"bytes,1,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CombineSharesResponse) Reset() {
+	*x = CombineSharesResponse{}
+	mi := &file_consensus_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CombineSharesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CombineSharesResponse) ProtoMessage() {}
+
+func (x *CombineSharesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_consensus_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CombineSharesResponse.ProtoReflect.Descriptor instead.
+func (*CombineSharesResponse) Descriptor() ([]byte, []int) {
+	return file_consensus_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CombineSharesResponse) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+type VerifyGroupSignatureRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      uint64                 `protobuf:"varint,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	Msg           []byte                 `protobuf:"bytes,2,opt,name=msg,proto3" json:"msg,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyGroupSignatureRequest) Reset() {
+	*x = VerifyGroupSignatureRequest{}
+	mi := &file_consensus_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyGroupSignatureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyGroupSignatureRequest) ProtoMessage() {}
+
+func (x *VerifyGroupSignatureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_consensus_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyGroupSignatureRequest.ProtoReflect.Descriptor instead.
+func (*VerifyGroupSignatureRequest) Descriptor() ([]byte, []int) {
+	return file_consensus_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *VerifyGroupSignatureRequest) GetInstance() uint64 {
+	if x != nil {
+		return x.Instance
+	}
+	return 0
+}
+
+func (x *VerifyGroupSignatureRequest) GetMsg() []byte {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+func (x *VerifyGroupSignatureRequest) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+// SignerAnswer is the answer of a check: ok, or why not. supported is
+// false when the engine holds no group key.
+type SignerAnswer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Supported     bool                   `protobuf:"varint,1,opt,name=supported,proto3" json:"supported,omitempty"`
+	Ok            bool                   `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignerAnswer) Reset() {
+	*x = SignerAnswer{}
+	mi := &file_consensus_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignerAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignerAnswer) ProtoMessage() {}
+
+func (x *SignerAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_consensus_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignerAnswer.ProtoReflect.Descriptor instead.
+func (*SignerAnswer) Descriptor() ([]byte, []int) {
+	return file_consensus_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SignerAnswer) GetSupported() bool {
+	if x != nil {
+		return x.Supported
+	}
+	return false
+}
+
+func (x *SignerAnswer) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *SignerAnswer) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_consensus_proto protoreflect.FileDescriptor
 
 const file_consensus_proto_rawDesc = "" +
@@ -1142,7 +1541,32 @@ const file_consensus_proto_rawDesc = "" +
 	"\x12CheckFaultResponse\x12\x1c\n" +
 	"\tsupported\x18\x01 \x01(\bR\tsupported\x12\x16\n" +
 	"\x06proven\x18\x02 \x01(\bR\x06proven\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason2\xbe\x06\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"@\n" +
+	"\x10SignShareRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x10\n" +
+	"\x03msg\x18\x02 \x01(\fR\x03msg\")\n" +
+	"\x11SignShareResponse\x12\x14\n" +
+	"\x05share\x18\x01 \x01(\fR\x05share\"p\n" +
+	"\x12VerifyShareRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x16\n" +
+	"\x06member\x18\x02 \x01(\fR\x06member\x12\x10\n" +
+	"\x03msg\x18\x03 \x01(\fR\x03msg\x12\x14\n" +
+	"\x05share\x18\x04 \x01(\fR\x05share\"v\n" +
+	"\x14CombineSharesRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x10\n" +
+	"\x03msg\x18\x02 \x01(\fR\x03msg\x12\x18\n" +
+	"\amembers\x18\x03 \x03(\fR\amembers\x12\x16\n" +
+	"\x06shares\x18\x04 \x03(\fR\x06shares\"5\n" +
+	"\x15CombineSharesResponse\x12\x1c\n" +
+	"\tsignature\x18\x01 \x01(\fR\tsignature\"i\n" +
+	"\x1bVerifyGroupSignatureRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x10\n" +
+	"\x03msg\x18\x02 \x01(\fR\x03msg\x12\x1c\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"T\n" +
+	"\fSignerAnswer\x12\x1c\n" +
+	"\tsupported\x18\x01 \x01(\bR\tsupported\x12\x0e\n" +
+	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason2\xea\t\n" +
 	"\tConsensus\x12^\n" +
 	"\x03New\x12(.constellation.plugin.v1.ConsensusConfig\x1a-.constellation.plugin.v1.NewConsensusResponse\x12\\\n" +
 	"\aPropose\x12'.constellation.plugin.v1.ProposeRequest\x1a(.constellation.plugin.v1.ConsensusOutput\x12V\n" +
@@ -1153,7 +1577,11 @@ const file_consensus_proto_rawDesc = "" +
 	"\x06Dealer\x12\x1e.constellation.plugin.v1.Empty\x1a#.constellation.plugin.v1.DealerInfo\x12_\n" +
 	"\bDealKeys\x12(.constellation.plugin.v1.DealKeysRequest\x1a).constellation.plugin.v1.DealKeysResponse\x12e\n" +
 	"\n" +
-	"CheckFault\x12*.constellation.plugin.v1.CheckFaultRequest\x1a+.constellation.plugin.v1.CheckFaultResponse2d\n" +
+	"CheckFault\x12*.constellation.plugin.v1.CheckFaultRequest\x1a+.constellation.plugin.v1.CheckFaultResponse\x12b\n" +
+	"\tSignShare\x12).constellation.plugin.v1.SignShareRequest\x1a*.constellation.plugin.v1.SignShareResponse\x12a\n" +
+	"\vVerifyShare\x12+.constellation.plugin.v1.VerifyShareRequest\x1a%.constellation.plugin.v1.SignerAnswer\x12n\n" +
+	"\rCombineShares\x12-.constellation.plugin.v1.CombineSharesRequest\x1a..constellation.plugin.v1.CombineSharesResponse\x12s\n" +
+	"\x14VerifyGroupSignature\x124.constellation.plugin.v1.VerifyGroupSignatureRequest\x1a%.constellation.plugin.v1.SignerAnswer2d\n" +
 	"\aEntropy\x12Y\n" +
 	"\x04Read\x12'.constellation.plugin.v1.EntropyRequest\x1a(.constellation.plugin.v1.EntropyResponseB9Z7github.com/constellation-chain/constellation/plugins/pbb\x06proto3"
 
@@ -1169,59 +1597,74 @@ func file_consensus_proto_rawDescGZIP() []byte {
 	return file_consensus_proto_rawDescData
 }
 
-var file_consensus_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_consensus_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_consensus_proto_goTypes = []any{
-	(*ConsensusConfig)(nil),      // 0: constellation.plugin.v1.ConsensusConfig
-	(*NewConsensusResponse)(nil), // 1: constellation.plugin.v1.NewConsensusResponse
-	(*ProposeRequest)(nil),       // 2: constellation.plugin.v1.ProposeRequest
-	(*StepManyRequest)(nil),      // 3: constellation.plugin.v1.StepManyRequest
-	(*StepItem)(nil),             // 4: constellation.plugin.v1.StepItem
-	(*StepRequest)(nil),          // 5: constellation.plugin.v1.StepRequest
-	(*OutMessage)(nil),           // 6: constellation.plugin.v1.OutMessage
-	(*ContributionFrom)(nil),     // 7: constellation.plugin.v1.ContributionFrom
-	(*Decision)(nil),             // 8: constellation.plugin.v1.Decision
-	(*ConsensusOutput)(nil),      // 9: constellation.plugin.v1.ConsensusOutput
-	(*EpochResponse)(nil),        // 10: constellation.plugin.v1.EpochResponse
-	(*DealKeysRequest)(nil),      // 11: constellation.plugin.v1.DealKeysRequest
-	(*DealKeysResponse)(nil),     // 12: constellation.plugin.v1.DealKeysResponse
-	(*DealerInfo)(nil),           // 13: constellation.plugin.v1.DealerInfo
-	(*EntropyRequest)(nil),       // 14: constellation.plugin.v1.EntropyRequest
-	(*EntropyResponse)(nil),      // 15: constellation.plugin.v1.EntropyResponse
-	(*CheckFaultRequest)(nil),    // 16: constellation.plugin.v1.CheckFaultRequest
-	(*CheckFaultResponse)(nil),   // 17: constellation.plugin.v1.CheckFaultResponse
-	(*Fault)(nil),                // 18: constellation.plugin.v1.Fault
-	(*InstanceRef)(nil),          // 19: constellation.plugin.v1.InstanceRef
-	(*Empty)(nil),                // 20: constellation.plugin.v1.Empty
+	(*ConsensusConfig)(nil),             // 0: constellation.plugin.v1.ConsensusConfig
+	(*NewConsensusResponse)(nil),        // 1: constellation.plugin.v1.NewConsensusResponse
+	(*ProposeRequest)(nil),              // 2: constellation.plugin.v1.ProposeRequest
+	(*StepManyRequest)(nil),             // 3: constellation.plugin.v1.StepManyRequest
+	(*StepItem)(nil),                    // 4: constellation.plugin.v1.StepItem
+	(*StepRequest)(nil),                 // 5: constellation.plugin.v1.StepRequest
+	(*OutMessage)(nil),                  // 6: constellation.plugin.v1.OutMessage
+	(*ContributionFrom)(nil),            // 7: constellation.plugin.v1.ContributionFrom
+	(*Decision)(nil),                    // 8: constellation.plugin.v1.Decision
+	(*ConsensusOutput)(nil),             // 9: constellation.plugin.v1.ConsensusOutput
+	(*EpochResponse)(nil),               // 10: constellation.plugin.v1.EpochResponse
+	(*DealKeysRequest)(nil),             // 11: constellation.plugin.v1.DealKeysRequest
+	(*DealKeysResponse)(nil),            // 12: constellation.plugin.v1.DealKeysResponse
+	(*DealerInfo)(nil),                  // 13: constellation.plugin.v1.DealerInfo
+	(*EntropyRequest)(nil),              // 14: constellation.plugin.v1.EntropyRequest
+	(*EntropyResponse)(nil),             // 15: constellation.plugin.v1.EntropyResponse
+	(*CheckFaultRequest)(nil),           // 16: constellation.plugin.v1.CheckFaultRequest
+	(*CheckFaultResponse)(nil),          // 17: constellation.plugin.v1.CheckFaultResponse
+	(*SignShareRequest)(nil),            // 18: constellation.plugin.v1.SignShareRequest
+	(*SignShareResponse)(nil),           // 19: constellation.plugin.v1.SignShareResponse
+	(*VerifyShareRequest)(nil),          // 20: constellation.plugin.v1.VerifyShareRequest
+	(*CombineSharesRequest)(nil),        // 21: constellation.plugin.v1.CombineSharesRequest
+	(*CombineSharesResponse)(nil),       // 22: constellation.plugin.v1.CombineSharesResponse
+	(*VerifyGroupSignatureRequest)(nil), // 23: constellation.plugin.v1.VerifyGroupSignatureRequest
+	(*SignerAnswer)(nil),                // 24: constellation.plugin.v1.SignerAnswer
+	(*Fault)(nil),                       // 25: constellation.plugin.v1.Fault
+	(*InstanceRef)(nil),                 // 26: constellation.plugin.v1.InstanceRef
+	(*Empty)(nil),                       // 27: constellation.plugin.v1.Empty
 }
 var file_consensus_proto_depIdxs = []int32{
 	4,  // 0: constellation.plugin.v1.StepManyRequest.items:type_name -> constellation.plugin.v1.StepItem
 	7,  // 1: constellation.plugin.v1.Decision.contributions:type_name -> constellation.plugin.v1.ContributionFrom
 	6,  // 2: constellation.plugin.v1.ConsensusOutput.messages:type_name -> constellation.plugin.v1.OutMessage
 	8,  // 3: constellation.plugin.v1.ConsensusOutput.decisions:type_name -> constellation.plugin.v1.Decision
-	18, // 4: constellation.plugin.v1.ConsensusOutput.faults:type_name -> constellation.plugin.v1.Fault
-	18, // 5: constellation.plugin.v1.CheckFaultRequest.fault:type_name -> constellation.plugin.v1.Fault
+	25, // 4: constellation.plugin.v1.ConsensusOutput.faults:type_name -> constellation.plugin.v1.Fault
+	25, // 5: constellation.plugin.v1.CheckFaultRequest.fault:type_name -> constellation.plugin.v1.Fault
 	0,  // 6: constellation.plugin.v1.Consensus.New:input_type -> constellation.plugin.v1.ConsensusConfig
 	2,  // 7: constellation.plugin.v1.Consensus.Propose:input_type -> constellation.plugin.v1.ProposeRequest
 	5,  // 8: constellation.plugin.v1.Consensus.Step:input_type -> constellation.plugin.v1.StepRequest
 	3,  // 9: constellation.plugin.v1.Consensus.StepMany:input_type -> constellation.plugin.v1.StepManyRequest
-	19, // 10: constellation.plugin.v1.Consensus.Epoch:input_type -> constellation.plugin.v1.InstanceRef
-	19, // 11: constellation.plugin.v1.Consensus.Close:input_type -> constellation.plugin.v1.InstanceRef
-	20, // 12: constellation.plugin.v1.Consensus.Dealer:input_type -> constellation.plugin.v1.Empty
+	26, // 10: constellation.plugin.v1.Consensus.Epoch:input_type -> constellation.plugin.v1.InstanceRef
+	26, // 11: constellation.plugin.v1.Consensus.Close:input_type -> constellation.plugin.v1.InstanceRef
+	27, // 12: constellation.plugin.v1.Consensus.Dealer:input_type -> constellation.plugin.v1.Empty
 	11, // 13: constellation.plugin.v1.Consensus.DealKeys:input_type -> constellation.plugin.v1.DealKeysRequest
 	16, // 14: constellation.plugin.v1.Consensus.CheckFault:input_type -> constellation.plugin.v1.CheckFaultRequest
-	14, // 15: constellation.plugin.v1.Entropy.Read:input_type -> constellation.plugin.v1.EntropyRequest
-	1,  // 16: constellation.plugin.v1.Consensus.New:output_type -> constellation.plugin.v1.NewConsensusResponse
-	9,  // 17: constellation.plugin.v1.Consensus.Propose:output_type -> constellation.plugin.v1.ConsensusOutput
-	9,  // 18: constellation.plugin.v1.Consensus.Step:output_type -> constellation.plugin.v1.ConsensusOutput
-	9,  // 19: constellation.plugin.v1.Consensus.StepMany:output_type -> constellation.plugin.v1.ConsensusOutput
-	10, // 20: constellation.plugin.v1.Consensus.Epoch:output_type -> constellation.plugin.v1.EpochResponse
-	20, // 21: constellation.plugin.v1.Consensus.Close:output_type -> constellation.plugin.v1.Empty
-	13, // 22: constellation.plugin.v1.Consensus.Dealer:output_type -> constellation.plugin.v1.DealerInfo
-	12, // 23: constellation.plugin.v1.Consensus.DealKeys:output_type -> constellation.plugin.v1.DealKeysResponse
-	17, // 24: constellation.plugin.v1.Consensus.CheckFault:output_type -> constellation.plugin.v1.CheckFaultResponse
-	15, // 25: constellation.plugin.v1.Entropy.Read:output_type -> constellation.plugin.v1.EntropyResponse
-	16, // [16:26] is the sub-list for method output_type
-	6,  // [6:16] is the sub-list for method input_type
+	18, // 15: constellation.plugin.v1.Consensus.SignShare:input_type -> constellation.plugin.v1.SignShareRequest
+	20, // 16: constellation.plugin.v1.Consensus.VerifyShare:input_type -> constellation.plugin.v1.VerifyShareRequest
+	21, // 17: constellation.plugin.v1.Consensus.CombineShares:input_type -> constellation.plugin.v1.CombineSharesRequest
+	23, // 18: constellation.plugin.v1.Consensus.VerifyGroupSignature:input_type -> constellation.plugin.v1.VerifyGroupSignatureRequest
+	14, // 19: constellation.plugin.v1.Entropy.Read:input_type -> constellation.plugin.v1.EntropyRequest
+	1,  // 20: constellation.plugin.v1.Consensus.New:output_type -> constellation.plugin.v1.NewConsensusResponse
+	9,  // 21: constellation.plugin.v1.Consensus.Propose:output_type -> constellation.plugin.v1.ConsensusOutput
+	9,  // 22: constellation.plugin.v1.Consensus.Step:output_type -> constellation.plugin.v1.ConsensusOutput
+	9,  // 23: constellation.plugin.v1.Consensus.StepMany:output_type -> constellation.plugin.v1.ConsensusOutput
+	10, // 24: constellation.plugin.v1.Consensus.Epoch:output_type -> constellation.plugin.v1.EpochResponse
+	27, // 25: constellation.plugin.v1.Consensus.Close:output_type -> constellation.plugin.v1.Empty
+	13, // 26: constellation.plugin.v1.Consensus.Dealer:output_type -> constellation.plugin.v1.DealerInfo
+	12, // 27: constellation.plugin.v1.Consensus.DealKeys:output_type -> constellation.plugin.v1.DealKeysResponse
+	17, // 28: constellation.plugin.v1.Consensus.CheckFault:output_type -> constellation.plugin.v1.CheckFaultResponse
+	19, // 29: constellation.plugin.v1.Consensus.SignShare:output_type -> constellation.plugin.v1.SignShareResponse
+	24, // 30: constellation.plugin.v1.Consensus.VerifyShare:output_type -> constellation.plugin.v1.SignerAnswer
+	22, // 31: constellation.plugin.v1.Consensus.CombineShares:output_type -> constellation.plugin.v1.CombineSharesResponse
+	24, // 32: constellation.plugin.v1.Consensus.VerifyGroupSignature:output_type -> constellation.plugin.v1.SignerAnswer
+	15, // 33: constellation.plugin.v1.Entropy.Read:output_type -> constellation.plugin.v1.EntropyResponse
+	20, // [20:34] is the sub-list for method output_type
+	6,  // [6:20] is the sub-list for method input_type
 	6,  // [6:6] is the sub-list for extension type_name
 	6,  // [6:6] is the sub-list for extension extendee
 	0,  // [0:6] is the sub-list for field type_name
@@ -1239,7 +1682,7 @@ func file_consensus_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_consensus_proto_rawDesc), len(file_consensus_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -23,15 +23,19 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Consensus_New_FullMethodName        = "/constellation.plugin.v1.Consensus/New"
-	Consensus_Propose_FullMethodName    = "/constellation.plugin.v1.Consensus/Propose"
-	Consensus_Step_FullMethodName       = "/constellation.plugin.v1.Consensus/Step"
-	Consensus_StepMany_FullMethodName   = "/constellation.plugin.v1.Consensus/StepMany"
-	Consensus_Epoch_FullMethodName      = "/constellation.plugin.v1.Consensus/Epoch"
-	Consensus_Close_FullMethodName      = "/constellation.plugin.v1.Consensus/Close"
-	Consensus_Dealer_FullMethodName     = "/constellation.plugin.v1.Consensus/Dealer"
-	Consensus_DealKeys_FullMethodName   = "/constellation.plugin.v1.Consensus/DealKeys"
-	Consensus_CheckFault_FullMethodName = "/constellation.plugin.v1.Consensus/CheckFault"
+	Consensus_New_FullMethodName                  = "/constellation.plugin.v1.Consensus/New"
+	Consensus_Propose_FullMethodName              = "/constellation.plugin.v1.Consensus/Propose"
+	Consensus_Step_FullMethodName                 = "/constellation.plugin.v1.Consensus/Step"
+	Consensus_StepMany_FullMethodName             = "/constellation.plugin.v1.Consensus/StepMany"
+	Consensus_Epoch_FullMethodName                = "/constellation.plugin.v1.Consensus/Epoch"
+	Consensus_Close_FullMethodName                = "/constellation.plugin.v1.Consensus/Close"
+	Consensus_Dealer_FullMethodName               = "/constellation.plugin.v1.Consensus/Dealer"
+	Consensus_DealKeys_FullMethodName             = "/constellation.plugin.v1.Consensus/DealKeys"
+	Consensus_CheckFault_FullMethodName           = "/constellation.plugin.v1.Consensus/CheckFault"
+	Consensus_SignShare_FullMethodName            = "/constellation.plugin.v1.Consensus/SignShare"
+	Consensus_VerifyShare_FullMethodName          = "/constellation.plugin.v1.Consensus/VerifyShare"
+	Consensus_CombineShares_FullMethodName        = "/constellation.plugin.v1.Consensus/CombineShares"
+	Consensus_VerifyGroupSignature_FullMethodName = "/constellation.plugin.v1.Consensus/VerifyGroupSignature"
 )
 
 // ConsensusClient is the client API for Consensus service.
@@ -46,9 +50,14 @@ type ConsensusClient interface {
 	Close(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*Empty, error)
 	Dealer(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*DealerInfo, error)
 	DealKeys(ctx context.Context, in *DealKeysRequest, opts ...grpc.CallOption) (*DealKeysResponse, error)
-	// CheckFault was added within protocol version 1; a plugin built before
-	// it answers Unimplemented, which the host reads as "cannot check".
+	// API version 2: whether signed payloads prove a fault. A plugin that
+	// speaks only version 1 is never asked.
 	CheckFault(ctx context.Context, in *CheckFaultRequest, opts ...grpc.CallOption) (*CheckFaultResponse, error)
+	// API version 2: threshold signing with the group key.
+	SignShare(ctx context.Context, in *SignShareRequest, opts ...grpc.CallOption) (*SignShareResponse, error)
+	VerifyShare(ctx context.Context, in *VerifyShareRequest, opts ...grpc.CallOption) (*SignerAnswer, error)
+	CombineShares(ctx context.Context, in *CombineSharesRequest, opts ...grpc.CallOption) (*CombineSharesResponse, error)
+	VerifyGroupSignature(ctx context.Context, in *VerifyGroupSignatureRequest, opts ...grpc.CallOption) (*SignerAnswer, error)
 }
 
 type consensusClient struct {
@@ -149,6 +158,46 @@ func (c *consensusClient) CheckFault(ctx context.Context, in *CheckFaultRequest,
 	return out, nil
 }
 
+func (c *consensusClient) SignShare(ctx context.Context, in *SignShareRequest, opts ...grpc.CallOption) (*SignShareResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SignShareResponse)
+	err := c.cc.Invoke(ctx, Consensus_SignShare_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *consensusClient) VerifyShare(ctx context.Context, in *VerifyShareRequest, opts ...grpc.CallOption) (*SignerAnswer, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SignerAnswer)
+	err := c.cc.Invoke(ctx, Consensus_VerifyShare_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *consensusClient) CombineShares(ctx context.Context, in *CombineSharesRequest, opts ...grpc.CallOption) (*CombineSharesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CombineSharesResponse)
+	err := c.cc.Invoke(ctx, Consensus_CombineShares_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *consensusClient) VerifyGroupSignature(ctx context.Context, in *VerifyGroupSignatureRequest, opts ...grpc.CallOption) (*SignerAnswer, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SignerAnswer)
+	err := c.cc.Invoke(ctx, Consensus_VerifyGroupSignature_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ConsensusServer is the server API for Consensus service.
 // All implementations must embed UnimplementedConsensusServer
 // for forward compatibility.
@@ -161,9 +210,14 @@ type ConsensusServer interface {
 	Close(context.Context, *InstanceRef) (*Empty, error)
 	Dealer(context.Context, *Empty) (*DealerInfo, error)
 	DealKeys(context.Context, *DealKeysRequest) (*DealKeysResponse, error)
-	// CheckFault was added within protocol version 1; a plugin built before
-	// it answers Unimplemented, which the host reads as "cannot check".
+	// API version 2: whether signed payloads prove a fault. A plugin that
+	// speaks only version 1 is never asked.
 	CheckFault(context.Context, *CheckFaultRequest) (*CheckFaultResponse, error)
+	// API version 2: threshold signing with the group key.
+	SignShare(context.Context, *SignShareRequest) (*SignShareResponse, error)
+	VerifyShare(context.Context, *VerifyShareRequest) (*SignerAnswer, error)
+	CombineShares(context.Context, *CombineSharesRequest) (*CombineSharesResponse, error)
+	VerifyGroupSignature(context.Context, *VerifyGroupSignatureRequest) (*SignerAnswer, error)
 	mustEmbedUnimplementedConsensusServer()
 }
 
@@ -200,6 +254,18 @@ func (UnimplementedConsensusServer) DealKeys(context.Context, *DealKeysRequest) 
 }
 func (UnimplementedConsensusServer) CheckFault(context.Context, *CheckFaultRequest) (*CheckFaultResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CheckFault not implemented")
+}
+func (UnimplementedConsensusServer) SignShare(context.Context, *SignShareRequest) (*SignShareResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SignShare not implemented")
+}
+func (UnimplementedConsensusServer) VerifyShare(context.Context, *VerifyShareRequest) (*SignerAnswer, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method VerifyShare not implemented")
+}
+func (UnimplementedConsensusServer) CombineShares(context.Context, *CombineSharesRequest) (*CombineSharesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CombineShares not implemented")
+}
+func (UnimplementedConsensusServer) VerifyGroupSignature(context.Context, *VerifyGroupSignatureRequest) (*SignerAnswer, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method VerifyGroupSignature not implemented")
 }
 func (UnimplementedConsensusServer) mustEmbedUnimplementedConsensusServer() {}
 func (UnimplementedConsensusServer) testEmbeddedByValue()                   {}
@@ -384,6 +450,78 @@ func _Consensus_CheckFault_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Consensus_SignShare_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SignShareRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsensusServer).SignShare(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Consensus_SignShare_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsensusServer).SignShare(ctx, req.(*SignShareRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Consensus_VerifyShare_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyShareRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsensusServer).VerifyShare(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Consensus_VerifyShare_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsensusServer).VerifyShare(ctx, req.(*VerifyShareRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Consensus_CombineShares_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CombineSharesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsensusServer).CombineShares(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Consensus_CombineShares_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsensusServer).CombineShares(ctx, req.(*CombineSharesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Consensus_VerifyGroupSignature_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyGroupSignatureRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsensusServer).VerifyGroupSignature(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Consensus_VerifyGroupSignature_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsensusServer).VerifyGroupSignature(ctx, req.(*VerifyGroupSignatureRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Consensus_ServiceDesc is the grpc.ServiceDesc for Consensus service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -426,6 +564,22 @@ var Consensus_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckFault",
 			Handler:    _Consensus_CheckFault_Handler,
+		},
+		{
+			MethodName: "SignShare",
+			Handler:    _Consensus_SignShare_Handler,
+		},
+		{
+			MethodName: "VerifyShare",
+			Handler:    _Consensus_VerifyShare_Handler,
+		},
+		{
+			MethodName: "CombineShares",
+			Handler:    _Consensus_CombineShares_Handler,
+		},
+		{
+			MethodName: "VerifyGroupSignature",
+			Handler:    _Consensus_VerifyGroupSignature_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
