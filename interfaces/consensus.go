@@ -25,6 +25,11 @@ type ConsensusConfig struct {
 	Faulty int
 	// Epoch is the first epoch this instance decides.
 	Epoch uint64
+	// LastEpoch is the last epoch this instance decides (the end of its
+	// membership epoch); 0 means it has no end. The engine must not
+	// propose to, or decide, a later epoch: the host starts a new instance,
+	// with the next member set and keys, for the epoch after it.
+	LastEpoch uint64
 	// Keys is the engine's key material for Self (for HoneyBadger: the
 	// threshold signature and decryption shares and the public keys), in the
 	// engine's own encoding. It never appears in a manifest.

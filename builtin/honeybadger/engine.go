@@ -169,6 +169,9 @@ func (e *Engine) Epoch() uint64 { return max(e.next, e.lowest) }
 // second window ahead is an error (the host is running away).
 func (e *Engine) Propose(contribution []byte) (interfaces.Output, error) {
 	ep := e.Epoch()
+	if e.cfg.LastEpoch != 0 && ep > e.cfg.LastEpoch {
+		return interfaces.Output{}, fmt.Errorf("honeybadger: propose to epoch %d: this instance ends with epoch %d", ep, e.cfg.LastEpoch)
+	}
 	if ep >= e.lowest+2*e.window {
 		return interfaces.Output{}, fmt.Errorf("honeybadger: propose to epoch %d: more than two pipeline windows ahead (oldest undecided %d, window %d)", ep, e.lowest, e.window)
 	}
@@ -247,6 +250,8 @@ func (e *Engine) take() interfaces.Output {
 
 func (e *Engine) route(j int, m *Message, size int) {
 	switch {
+	case e.cfg.LastEpoch != 0 && m.Epoch > e.cfg.LastEpoch:
+		// Beyond this instance's membership epoch: the next instance's.
 	case m.Epoch < e.lowest:
 		// A decided epoch: late honest messages are normal under
 		// asynchrony, so they are ignored rather than reported.

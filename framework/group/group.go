@@ -43,15 +43,24 @@ type Config struct {
 	// with the genesis seed, the start epoch and the members it derives the
 	// instance id.
 	Name string
-	// StartEpoch is the first epoch of this instance (its membership
-	// epoch's start); 0 for a group that runs from genesis.
+	// StartEpoch is the first epoch of the first membership epoch (0 for a
+	// group that runs from genesis), and LastEpoch its last (0: no end).
+	// Members and ConsensusKeys are that membership's.
 	StartEpoch uint64
-	Key        ed25519.PrivateKey
-	DataDir    string
-	Genesis    ledger.Genesis
-	Cluster    interfaces.ClusterID
-	Members    []interfaces.StarID // the cluster's delegates; sorted here
-	Consensus  interfaces.ConsensusFactory
+	LastEpoch  uint64
+	// Next are the later membership epochs, in order, each starting the
+	// epoch after the previous one's LastEpoch. At each boundary the group
+	// ends its instance and starts a new one with the next members and
+	// keys (a new instance id, so new topics), on the same chain, with no
+	// epoch lost or decided twice. A star that is not a member of a
+	// membership epoch keeps its chain and stops deciding.
+	Next      []Membership
+	Key       ed25519.PrivateKey
+	DataDir   string
+	Genesis   ledger.Genesis
+	Cluster   interfaces.ClusterID
+	Members   []interfaces.StarID // the cluster's delegates; sorted here
+	Consensus interfaces.ConsensusFactory
 	// ConsensusKeys is the engine's key material for this node (see
 	// interfaces.ConsensusConfig.Keys).
 	ConsensusKeys   []byte
@@ -85,6 +94,32 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Membership is one membership epoch of a group after the first.
+type Membership struct {
+	Members []interfaces.StarID
+	// Keys is this star's engine key material in it (nil when not a
+	// member).
+	Keys      []byte
+	LastEpoch uint64 // 0: no end
+}
+
+// era is a membership epoch as the group runs it.
+type era struct {
+	start, last uint64 // last 0: no end
+	members     []interfaces.StarID
+	keys        []byte
+	id          interfaces.InstanceID
+	topic       string
+}
+
+func (e era) member(s interfaces.StarID) bool {
+	_, ok := slices.BinarySearchFunc(e.members, s, interfaces.CompareStars)
+	return ok
+}
+
+// contains reports whether epoch belongs to the era.
+func (e era) contains(epoch uint64) bool { return epoch >= e.start && (e.last == 0 || epoch <= e.last) }
+
 // BlockEvent announces a committed block.
 type BlockEvent struct {
 	Block      *interfaces.Block
@@ -111,7 +146,11 @@ type Group struct {
 	// signed over it and travels on its own topic.
 	instance interfaces.InstanceID
 	topic    string
-	checker  interfaces.FaultChecker // the engine, when it can check evidence
+	eras     []era
+	cur      int                         // the era running now
+	retired  bool                        // not a member of the current era: keeps its chain, decides nothing
+	early    []*interfaces.SignedMessage // messages for the next era, fed to its engine when it starts
+	checker  interfaces.FaultChecker     // the engine, when it can check evidence
 	signed   *signedCache
 	book     *faultBook
 	lat      *latencyTracker
@@ -171,12 +210,17 @@ func Open(cfg Config) (*Group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node key: %w", err)
 	}
-	members := slices.Clone(cfg.Members)
-	slices.SortFunc(members, interfaces.CompareStars)
-	members = slices.Compact(members)
-	if !slices.Contains(members, self) {
-		return nil, fmt.Errorf("this node (%s) is not among the cluster's %d members", self, len(members))
+	if cfg.Name == "" {
+		cfg.Name = fmt.Sprintf("cluster/%d", cfg.Cluster)
 	}
+	eras, err := buildEras(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if !eras[0].member(self) && len(cfg.Next) == 0 {
+		return nil, fmt.Errorf("this node (%s) is not among the cluster's %d members", self, len(eras[0].members))
+	}
+	members := eras[0].members
 	cfg.Members = members
 
 	st, err := store.Open(filepath.Join(cfg.DataDir, "chain"), store.Options{})
@@ -187,17 +231,12 @@ func Open(cfg Config) (*Group, error) {
 		st.Close()
 		return nil, err
 	}
-	if cfg.Name == "" {
-		cfg.Name = fmt.Sprintf("cluster/%d", cfg.Cluster)
-	}
-	inst := interfaces.NewInstanceID(cfg.Genesis.Seed, cfg.Name, cfg.StartEpoch, members)
 	n := &Group{
 		cfg:       cfg,
 		self:      self,
 		log:       cfg.Logger,
 		store:     st,
-		instance:  inst,
-		topic:     interfaces.ConsensusTopic(inst),
+		eras:      eras,
 		signed:    newSignedCache(),
 		book:      newFaultBook(),
 		lat:       newLatencyTracker(members, self),
@@ -239,6 +278,10 @@ func Open(cfg Config) (*Group, error) {
 		st.Close()
 		return nil, err
 	}
+	for n.cur+1 < len(n.eras) && !n.eras[n.cur].contains(n.undecided()) {
+		n.cur++
+	}
+	n.enterEra()
 	if cfg.Reputation != nil {
 		if err := Rebuild(cfg.Reputation, head.Height, st.Blocks); err != nil {
 			st.Close()
@@ -249,7 +292,7 @@ func Open(cfg Config) (*Group, error) {
 		st.Close()
 		return nil, err
 	}
-	if cfg.Transport != nil {
+	if cfg.Transport != nil && !n.retired {
 		if err := n.subscribe(); err != nil {
 			n.unsubscribe()
 			st.Close()
@@ -264,13 +307,114 @@ func Open(cfg Config) (*Group, error) {
 		n.closeStorage()
 		return nil, err
 	}
-	n.log.Info("group opened", "group", cfg.Name, "instance", inst.Short(), "star", self.Short(), "height", head.Height, "epoch", n.engine.Epoch(), "members", len(members), "consensus", cfg.Consensus.Info().Name)
+	if err := n.advanceIfEnded(); err != nil {
+		n.closeStorage()
+		return nil, err
+	}
+	n.log.Info("group opened", "group", cfg.Name, "instance", n.instance.Short(), "star", self.Short(), "height", head.Height, "epoch", n.engine.Epoch(), "members", len(members), "consensus", cfg.Consensus.Info().Name)
 	return n, nil
+}
+
+// retiredEngine stands in for the engine of a membership epoch this star
+// is not a member of: it decides nothing and sends nothing.
+type retiredEngine struct{}
+
+func (retiredEngine) Propose([]byte) (interfaces.Output, error) { return interfaces.Output{}, nil }
+func (retiredEngine) Step(interfaces.StarID, []byte) (interfaces.Output, error) {
+	return interfaces.Output{}, nil
+}
+func (retiredEngine) Epoch() uint64 { return 0 }
+
+// buildEras lays out cfg's membership epochs.
+func buildEras(cfg Config) ([]era, error) {
+	norm := func(ms []interfaces.StarID) []interfaces.StarID {
+		out := slices.Clone(ms)
+		slices.SortFunc(out, interfaces.CompareStars)
+		return slices.Compact(out)
+	}
+	eras := []era{{start: cfg.StartEpoch, last: cfg.LastEpoch, members: norm(cfg.Members), keys: cfg.ConsensusKeys}}
+	for i, m := range cfg.Next {
+		prev := eras[len(eras)-1]
+		if prev.last == 0 || prev.last < prev.start {
+			return nil, fmt.Errorf("membership epoch %d has no last epoch, so membership epoch %d can never start", i, i+1)
+		}
+		eras = append(eras, era{start: prev.last + 1, last: m.LastEpoch, members: norm(m.Members), keys: m.Keys})
+	}
+	for i := range eras {
+		e := &eras[i]
+		if len(e.members) == 0 {
+			return nil, fmt.Errorf("membership epoch %d has no members", i)
+		}
+		if e.last != 0 && e.last < e.start {
+			return nil, fmt.Errorf("membership epoch %d ends (epoch %d) before it starts (epoch %d)", i, e.last, e.start)
+		}
+		e.id = interfaces.NewInstanceID(cfg.Genesis.Seed, cfg.Name, e.start, e.members)
+		e.topic = interfaces.ConsensusTopic(e.id)
+	}
+	return eras, nil
+}
+
+// enterEra makes the current era's members, keys and instance the group's.
+func (n *Group) enterEra() {
+	e := n.eras[n.cur]
+	n.cfg.Members, n.cfg.ConsensusKeys = e.members, e.keys
+	n.instance, n.topic = e.id, e.topic
+	n.lat = newLatencyTracker(e.members, n.self)
+	n.retired = !e.member(n.self)
+	n.syncer = nil
+}
+
+// eraOf returns the era epoch belongs to.
+func (n *Group) eraOf(epoch uint64) era {
+	for _, e := range n.eras {
+		if e.contains(epoch) {
+			return e
+		}
+	}
+	return n.eras[n.cur]
+}
+
+// advanceIfEnded starts the next membership epoch's instance once the
+// block of the current one's last epoch is committed: the old instance's
+// topics are left, the new members, keys and instance id are taken, and
+// messages that arrived early for the new instance are fed to it.
+func (n *Group) advanceIfEnded() error {
+	for n.cur+1 < len(n.eras) && n.head.Height > 0 && n.eras[n.cur].last != 0 && n.head.Epoch >= n.eras[n.cur].last {
+		n.unsubscribe()
+		n.cur++
+		n.enterEra()
+		// What the ended instance sent is settled: never resent, and
+		// never signed for the new instance.
+		n.olderOut, n.recentOut, n.recent, n.recentNext, n.replayed = nil, nil, nil, 0, nil
+		n.log.Info("membership epoch ended; starting the next instance", "group", n.cfg.Name, "instance", n.instance.Short(), "first_epoch", n.eras[n.cur].start, "members", len(n.cfg.Members), "member", !n.retired)
+		if n.retired {
+			n.early = nil
+			continue
+		}
+		if err := n.startEngine(); err != nil {
+			return err
+		}
+		if n.cfg.Transport != nil {
+			if err := n.subscribe(); err != nil {
+				return err
+			}
+		}
+		if n.wal != nil && !n.replaying {
+			if err := n.rotateLog(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // startEngine builds a consensus engine at the epoch after the last
 // committed block.
 func (n *Group) startEngine() error {
+	if n.retired {
+		n.engine, n.checker = retiredEngine{}, nil
+		return nil
+	}
 	var epoch uint64
 	if n.head.Height > 0 {
 		epoch = n.head.Epoch + 1
@@ -279,6 +423,7 @@ func (n *Group) startEngine() error {
 		Self:      n.self,
 		Members:   n.cfg.Members,
 		Epoch:     epoch,
+		LastEpoch: n.eras[n.cur].last,
 		Keys:      n.cfg.ConsensusKeys,
 		Seed:      n.seed,
 		BatchSize: n.cfg.BatchSize,
@@ -334,7 +479,7 @@ const maxEpochsAhead = 2048
 // runs on the transport's goroutines, so signature checks do not load the
 // consensus loop. A message that fails is dropped: unsigned bytes prove
 // nothing about anyone.
-func (n *Group) accept(e interfaces.Envelope) (*interfaces.SignedMessage, error) {
+func (n *Group) accept(e interfaces.Envelope, inst interfaces.InstanceID) (*interfaces.SignedMessage, error) {
 	m, err := interfaces.DecodeSignedMessage(e.Payload)
 	if err != nil {
 		return nil, err
@@ -342,8 +487,8 @@ func (n *Group) accept(e interfaces.Envelope) (*interfaces.SignedMessage, error)
 	if m.From != e.From {
 		return nil, fmt.Errorf("message signed by %s arrived from %s", m.From.Short(), e.From.Short())
 	}
-	if m.Instance != n.instance {
-		return nil, fmt.Errorf("message for instance %s, this is %s", m.Instance.Short(), n.instance.Short())
+	if m.Instance != inst {
+		return nil, fmt.Errorf("message for instance %s on the topic of %s", m.Instance.Short(), inst.Short())
 	}
 	if m.To != interfaces.Broadcast && m.To != n.self {
 		return nil, fmt.Errorf("message signed for %s", m.To.Short())
@@ -357,24 +502,32 @@ func (n *Group) accept(e interfaces.Envelope) (*interfaces.SignedMessage, error)
 // subscribe registers the consensus and block-sync handlers.
 func (n *Group) subscribe() error {
 	tr := n.cfg.Transport
-	cancel, err := tr.Subscribe(n.topic, func(e interfaces.Envelope) {
-		m, err := n.accept(e)
-		if err != nil {
-			if c := atomic.AddUint64(&n.badSigned, 1); c&(c-1) == 0 { // log at 1, 2, 4, … refusals
-				n.log.Warn("consensus message refused", "from", e.From.Short(), "error", err, "refused", c)
-			}
-			return
-		}
-		select {
-		case n.inbox <- m:
-		default:
-			n.log.Warn("consensus inbox full; dropping message", "from", e.From.Short())
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("subscribe to consensus messages: %w", err)
+	// The current instance's topic, and the next one's, whose messages
+	// may come before this member ends the current membership epoch.
+	watch := []era{n.eras[n.cur]}
+	if next := n.cur + 1; next < len(n.eras) && n.eras[next].member(n.self) {
+		watch = append(watch, n.eras[next])
 	}
-	n.cancelTopic = append(n.cancelTopic, cancel)
+	for _, e := range watch {
+		cancel, err := tr.Subscribe(e.topic, func(env interfaces.Envelope) {
+			m, err := n.accept(env, e.id)
+			if err != nil {
+				if c := atomic.AddUint64(&n.badSigned, 1); c&(c-1) == 0 { // log at 1, 2, 4, … refusals
+					n.log.Warn("consensus message refused", "from", env.From.Short(), "error", err, "refused", c)
+				}
+				return
+			}
+			select {
+			case n.inbox <- m:
+			default:
+				n.log.Warn("consensus inbox full; dropping message", "from", env.From.Short())
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("subscribe to consensus messages: %w", err)
+		}
+		n.cancelTopic = append(n.cancelTopic, cancel)
+	}
 	if len(n.cfg.Members) > 1 {
 		cancel, err := tr.Subscribe(interfaces.TxTopic(n.cfg.Cluster), n.receiveTxs)
 		if err != nil {
@@ -594,8 +747,11 @@ func (n *Group) close() {
 // pool's head (HoneyBadger's sampling, so members rarely propose the same
 // transactions), chosen by sender so each sender's run stays in sequence.
 func (n *Group) propose(ctx context.Context) error {
-	if n.proposed {
+	if n.proposed || n.retired {
 		return nil
+	}
+	if last := n.eras[n.cur].last; last != 0 && n.engine.Epoch() > last {
+		return nil // the next membership epoch's instance proposes from there
 	}
 	share := n.share()
 	candidates := n.pool.Reap(n.cfg.BatchSize)
@@ -632,6 +788,13 @@ func (n *Group) step(ctx context.Context, m *interfaces.SignedMessage) error {
 	now := n.cfg.Now()
 	undecided := n.undecided()
 	take := func(m *interfaces.SignedMessage) error {
+		if m.Instance != n.instance {
+			// The next membership epoch's: kept until its instance starts.
+			if len(n.early) < maxRecent {
+				n.early = append(n.early, m)
+			}
+			return nil
+		}
 		if m.Epoch > undecided+maxEpochsAhead {
 			return nil
 		}
@@ -697,6 +860,9 @@ func (n *Group) replay() error {
 			m, derr := interfaces.DecodeSignedMessage(e.Data)
 			if derr != nil {
 				return fmt.Errorf("replay consensus log: entry %d: %w", count, derr)
+			}
+			if m.Instance != n.instance {
+				return nil // another membership epoch's
 			}
 			n.signed.add(m)
 			o, err = n.engine.Step(m.From, m.Payload)
@@ -792,7 +958,22 @@ func (n *Group) handle(ctx context.Context, out interfaces.Output) error {
 		}
 		n.proposed = false
 	}
-	if !n.proposed && n.pool.Len() >= n.share() {
+	if len(out.Decisions) > 0 {
+		was := n.cur
+		if err := n.advanceIfEnded(); err != nil {
+			return err
+		}
+		if n.cur != was && !n.retired && len(n.early) > 0 {
+			early := n.early
+			n.early = nil
+			for _, m := range early {
+				if err := n.step(ctx, m); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if !n.proposed && !n.retired && n.pool.Len() >= n.share() {
 		select {
 		case n.kick <- struct{}{}:
 		default:
@@ -897,7 +1078,7 @@ func (n *Group) commit(d interfaces.Decision) error {
 	if n.head.Height > 0 {
 		parent.Timestamp = n.head.Timestamp
 	}
-	res, err := hylochain.Fold(n.foldInstance(), n.store, parent, d)
+	res, err := hylochain.Fold(n.foldInstance(d.Epoch), n.store, parent, d)
 	if err != nil {
 		return err
 	}
@@ -923,9 +1104,12 @@ func (n *Group) commit(d interfaces.Decision) error {
 	return nil
 }
 
-// foldInstance describes the instance to the fold.
-func (n *Group) foldInstance() hylochain.Instance {
-	return hylochain.Instance{ID: n.instance, Cluster: n.cfg.Cluster, Members: n.cfg.Members, Checker: n.checker}
+// foldInstance describes to the fold the instance that decides epoch.
+// Evidence of an earlier membership epoch is checked by the current
+// engine's rules, which are the same engine's.
+func (n *Group) foldInstance(epoch uint64) hylochain.Instance {
+	e := n.eraOf(epoch)
+	return hylochain.Instance{ID: e.id, Cluster: n.cfg.Cluster, Members: e.members, Checker: n.checker}
 }
 
 // rotateLog starts a new log segment and drops the segments whose every
@@ -1025,7 +1209,7 @@ func (n *Group) adopt(b *interfaces.Block) error {
 	if err != nil {
 		return err
 	}
-	if admitted, bad := hylochain.AdmitFaults(n.foldInstance(), b.Meta.Faults); bad > 0 || len(admitted) != len(b.Meta.Faults) {
+	if admitted, bad := hylochain.AdmitFaults(n.foldInstance(b.Header.Epoch), b.Meta.Faults); bad > 0 || len(admitted) != len(b.Meta.Faults) {
 		return fmt.Errorf("block %d carries %d faults whose evidence does not verify", b.Header.Height, len(b.Meta.Faults)-len(admitted))
 	}
 	if err := n.store.CommitBlock(b, ch); err != nil {

@@ -28,6 +28,8 @@ type cluster struct {
 	dirs  []string
 	hub   *memnet.Hub
 	share [][]byte
+	// membership, when set, adjusts member i's config before it opens.
+	membership func(i int, cfg *Config)
 }
 
 func newCluster(t *testing.T, names ...string) *cluster {
@@ -63,7 +65,7 @@ func (c *cluster) open(t *testing.T, i int) *Group {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := Open(Config{
+	cfg := Config{
 		Key:           c.keys[i],
 		DataDir:       c.dirs[i],
 		Genesis:       ledger.Genesis{Seed: "safety-test", Allocations: []ledger.Allocation{{Star: interfaces.DevStar("faucet"), Amount: 1 << 40}}},
@@ -74,7 +76,11 @@ func (c *cluster) open(t *testing.T, i int) *Group {
 		Interval:      10 * time.Millisecond,
 		Transport:     c.trs[i],
 		Reputation:    NewReputation(rep),
-	})
+	}
+	if c.membership != nil {
+		c.membership(i, &cfg)
+	}
+	n, err := Open(cfg)
 	if err != nil {
 		t.Fatalf("open %s: %v", c.names[i], err)
 	}
@@ -306,5 +312,98 @@ func TestGroupCertifiesADecidedBlockThroughTheSignerSeam(t *testing.T) {
 	}
 	if _, err := c.nodes[0].Certify(3, shares[:1]); err == nil {
 		t.Fatal("one share (f) made a certificate")
+	}
+}
+
+// TestMembershipEpochEndsAndTheNextInstanceTakesOver drives the membership
+// mechanism: the first instance of a, b, c, d ends with epoch 5; a, b, c go
+// on from epoch 6 in a new instance with keys dealt for the three of them,
+// and d, no longer a member, keeps its chain and stops. Every epoch must be
+// decided exactly once across the boundary, each block must name the
+// members of its own membership epoch, and a member reopened after the
+// boundary must resume in the new instance.
+func TestMembershipEpochEndsAndTheNextInstanceTakesOver(t *testing.T) {
+	c := newCluster(t, "a", "b", "c", "d")
+	const last = 5
+	next := []interfaces.StarID{c.stars[0], c.stars[1], c.stars[2]}
+	sorted := slices.Clone(next)
+	slices.SortFunc(sorted, interfaces.CompareStars)
+	keys, err := honeybadger.Factory{}.DealKeys(sorted, 0, rand.NewChaCha8([32]byte{9}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.closeAll()
+	c.membership = func(i int, cfg *Config) {
+		cfg.LastEpoch = last
+		m := Membership{Members: next}
+		if i < 3 {
+			m.Keys = keys[slices.Index(sorted, c.stars[i])]
+		}
+		cfg.Next = []Membership{m}
+	}
+	c.reopen(t)
+	first := c.nodes[0].Instance()
+	// Run until a, b and c are well past the boundary; d stops at it.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan error, 4)
+	for _, n := range c.nodes {
+		go func() { done <- n.Run(ctx) }()
+	}
+	for {
+		ok := true
+		for _, n := range c.nodes[:3] {
+			if h, _ := n.Head(); h < last+8 {
+				ok = false
+			}
+		}
+		if ok {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the three members did not go on past the membership boundary")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	for range c.nodes {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.reopen(t)
+	defer c.closeAll()
+	if c.nodes[0].Instance() == first {
+		t.Fatal("reopened after the boundary, a is still in the first instance")
+	}
+	d := c.nodes[3]
+	defer d.closeStorage()
+	c.nodes = c.nodes[:3] // d is compared below, on its own
+	top := c.requireNoFork(t)
+	era0 := slices.Clone(c.stars)
+	slices.SortFunc(era0, interfaces.CompareStars)
+	for h := uint64(1); h <= top; h++ {
+		b, _ := c.nodes[0].Block(h)
+		if b.Header.Epoch != h-1 {
+			t.Fatalf("block %d is of epoch %d: an epoch was lost or decided twice", h, b.Header.Epoch)
+		}
+		want := sorted
+		if b.Header.Epoch <= last {
+			want = era0
+		}
+		if !slices.Equal(b.Meta.Members, want) {
+			t.Fatalf("block %d (epoch %d) names %d members, want %d", h, b.Header.Epoch, len(b.Meta.Members), len(want))
+		}
+	}
+	dh, _ := d.Head()
+	if dh != last+1 {
+		t.Fatalf("d, no longer a member, is at height %d, want %d", dh, last+1)
+	}
+	for h := uint64(1); h <= dh; h++ {
+		bd, _ := d.Block(h)
+		ba, _ := c.nodes[0].Block(h)
+		if bd.Hash() != ba.Hash() {
+			t.Fatalf("d differs from a at height %d", h)
+		}
 	}
 }

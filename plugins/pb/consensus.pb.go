@@ -34,7 +34,8 @@ type ConsensusConfig struct {
 	Keys          []byte                 `protobuf:"bytes,5,opt,name=keys,proto3" json:"keys,omitempty"`
 	Seed          []byte                 `protobuf:"bytes,6,opt,name=seed,proto3" json:"seed,omitempty"` // 32-byte hash
 	BatchSize     int64                  `protobuf:"varint,7,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
-	Params        []byte                 `protobuf:"bytes,8,opt,name=params,proto3" json:"params,omitempty"` // the plugin's config block as JSON
+	Params        []byte                 `protobuf:"bytes,8,opt,name=params,proto3" json:"params,omitempty"`                         // the plugin's config block as JSON
+	LastEpoch     uint64                 `protobuf:"varint,9,opt,name=last_epoch,json=lastEpoch,proto3" json:"last_epoch,omitempty"` // API version 2: the last epoch to decide, 0 for none
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -123,6 +124,13 @@ func (x *ConsensusConfig) GetParams() []byte {
 		return x.Params
 	}
 	return nil
+}
+
+func (x *ConsensusConfig) GetLastEpoch() uint64 {
+	if x != nil {
+		return x.LastEpoch
+	}
+	return 0
 }
 
 type NewConsensusResponse struct {
@@ -1471,7 +1479,7 @@ var File_consensus_proto protoreflect.FileDescriptor
 
 const file_consensus_proto_rawDesc = "" +
 	"\n" +
-	"\x0fconsensus.proto\x12\x17constellation.plugin.v1\x1a\fcommon.proto\"\xcc\x01\n" +
+	"\x0fconsensus.proto\x12\x17constellation.plugin.v1\x1a\fcommon.proto\"\xeb\x01\n" +
 	"\x0fConsensusConfig\x12\x12\n" +
 	"\x04self\x18\x01 \x01(\fR\x04self\x12\x18\n" +
 	"\amembers\x18\x02 \x03(\fR\amembers\x12\x16\n" +
@@ -1481,7 +1489,9 @@ const file_consensus_proto_rawDesc = "" +
 	"\x04seed\x18\x06 \x01(\fR\x04seed\x12\x1d\n" +
 	"\n" +
 	"batch_size\x18\a \x01(\x03R\tbatchSize\x12\x16\n" +
-	"\x06params\x18\b \x01(\fR\x06params\"H\n" +
+	"\x06params\x18\b \x01(\fR\x06params\x12\x1d\n" +
+	"\n" +
+	"last_epoch\x18\t \x01(\x04R\tlastEpoch\"H\n" +
 	"\x14NewConsensusResponse\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\"P\n" +

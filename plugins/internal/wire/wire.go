@@ -168,6 +168,7 @@ func ConsensusConfigToPB(c interfaces.ConsensusConfig) *pb.ConsensusConfig {
 		Seed:      append([]byte(nil), c.Seed[:]...),
 		BatchSize: int64(c.BatchSize),
 		Params:    c.Params,
+		LastEpoch: c.LastEpoch,
 	}
 }
 
@@ -191,6 +192,10 @@ func ConsensusConfigFromPB(c *pb.ConsensusConfig) (interfaces.ConsensusConfig, e
 		return out, err
 	}
 	out.Epoch = c.GetEpoch()
+	out.LastEpoch = c.GetLastEpoch()
+	if out.LastEpoch != 0 && out.LastEpoch < out.Epoch {
+		return out, fmt.Errorf("config.last_epoch %d is before config.epoch %d", out.LastEpoch, out.Epoch)
+	}
 	out.Keys = c.GetKeys()
 	out.Params = c.GetParams()
 	return out, nil
