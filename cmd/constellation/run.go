@@ -16,6 +16,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/constellation-chain/constellation/framework/api"
+	"github.com/constellation-chain/constellation/framework/events"
+	"github.com/constellation-chain/constellation/framework/group"
 	"github.com/constellation-chain/constellation/framework/keys"
 	"github.com/constellation-chain/constellation/framework/manifest"
 	"github.com/constellation-chain/constellation/framework/node"
@@ -88,6 +90,22 @@ func (p *blockPrinter) rate(at time.Time, txs int) float64 {
 		return float64(sum) / d.Seconds()
 	}
 	return 0
+}
+
+// show prints one delivery; for a gap marker (the printer fell behind)
+// it reads the missed blocks from the store and prints them first.
+func (p *blockPrinter) show(g *group.Group, ev events.Event[node.BlockEvent], pool int) {
+	if ev.Gap == nil {
+		p.print(ev.Value, pool)
+		return
+	}
+	err := g.Resume(*ev.Gap, func(b *interfaces.Block) error {
+		p.print(node.BlockEvent{Block: b, Hash: b.Hash(), At: time.Now()}, pool)
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintf(p.w, "blocks %d to %d: read from the store: %v\n", ev.Gap.From, ev.Gap.To, err)
+	}
 }
 
 func (p *blockPrinter) print(ev node.BlockEvent, pool int) {
@@ -204,7 +222,7 @@ func runNode(c *cli.Context) error {
 	p := &blockPrinter{w: c.App.Writer}
 	go func() {
 		for ev := range events {
-			p.print(ev, n.PoolLen())
+			p.show(n.Group, ev, n.PoolLen())
 		}
 	}()
 	if err := n.Run(ctx); err != nil {

@@ -172,8 +172,12 @@ loop:
 			if !ok {
 				break loop
 			}
-			p.print(ev, nodes[0].PoolLen())
-			if limit > 0 && ev.Block.Header.Height >= start+uint64(limit) {
+			p.show(nodes[0].Group, ev, nodes[0].PoolLen())
+			top := ev.Seq
+			if ev.Gap != nil {
+				top = ev.Gap.To
+			}
+			if limit > 0 && top >= start+uint64(limit) {
 				cancelRun()
 			}
 		case <-runCtx.Done():

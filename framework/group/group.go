@@ -21,13 +21,13 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/constellation-chain/constellation/framework/blocksync"
+	"github.com/constellation-chain/constellation/framework/events"
 	"github.com/constellation-chain/constellation/framework/hylochain"
 	"github.com/constellation-chain/constellation/framework/ledger"
 	"github.com/constellation-chain/constellation/framework/pool"
@@ -173,9 +173,7 @@ type Group struct {
 	recent     []*interfaces.SignedMessage
 	recentNext int // where the next message overwrites the ring, once full
 
-	mu          sync.Mutex
-	subs        map[int]chan BlockEvent
-	nextSub     int
+	events      *events.Broker[BlockEvent]
 	seed        interfaces.Hash
 	head        interfaces.BlockHeader // the last committed block's header; zero before block 1
 	proposed    bool                   // proposed to engine.Epoch() already
@@ -245,7 +243,7 @@ func Open(cfg Config) (*Group, error) {
 		outTxs:    make(chan *interfaces.Transaction, 65536),
 		outq:      map[interfaces.StarID]chan outMsg{},
 		kick:      make(chan struct{}, 1),
-		subs:      map[int]chan BlockEvent{},
+		events:    events.New[BlockEvent](),
 	}
 	popts := cfg.Pool
 	if cfg.Reputation != nil && popts.Priority == nil {
@@ -653,23 +651,16 @@ func (n *Group) kickIfFull() {
 }
 
 // Subscribe returns a channel of committed blocks and a cancel function. A
-// subscriber that does not keep up misses events rather than stalling the
-// node.
-func (n *Group) Subscribe(buffer int) (<-chan BlockEvent, func()) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	ch := make(chan BlockEvent, buffer)
-	id := n.nextSub
-	n.nextSub++
-	n.subs[id] = ch
-	return ch, func() {
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		if c, ok := n.subs[id]; ok {
-			delete(n.subs, id)
-			close(c)
-		}
-	}
+// subscriber that does not keep up never stalls the group and never loses
+// track: it gets a gap marker naming the heights it missed (read them with
+// Resume) before the next block it has room for.
+func (n *Group) Subscribe(buffer int) (<-chan events.Event[BlockEvent], func()) {
+	return n.events.Subscribe(buffer)
+}
+
+// Resume calls fn for each committed block a gap marker names, in order.
+func (n *Group) Resume(g events.Gap, fn func(*interfaces.Block) error) error {
+	return n.store.Blocks(g.From, g.To, fn)
 }
 
 // share is B/N, the number of transactions this member proposes per epoch.
@@ -734,12 +725,7 @@ func (n *Group) Close() { n.close() }
 func (n *Group) close() {
 	n.unsubscribe()
 	n.closeStorage()
-	n.mu.Lock()
-	for id, c := range n.subs {
-		delete(n.subs, id)
-		close(c)
-	}
-	n.mu.Unlock()
+	n.events.Close()
 	n.log.Info("group stopped", "group", n.cfg.Name)
 }
 
@@ -1223,16 +1209,7 @@ func (n *Group) adopt(b *interfaces.Block) error {
 	return nil
 }
 
-func (n *Group) publish(ev BlockEvent) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, ch := range n.subs {
-		select {
-		case ch <- ev:
-		default:
-		}
-	}
-}
+func (n *Group) publish(ev BlockEvent) { n.events.Publish(ev.Block.Header.Height, ev) }
 
 // maxRecentOut bounds the messages kept for retransmission.
 const maxRecentOut = 1 << 14

@@ -50,7 +50,11 @@ func TestSubmittedTransfersAreCommittedAndDurable(t *testing.T) {
 	for committed < 40 {
 		select {
 		case ev := <-events:
-			committed += len(ev.Block.Txs)
+			if ev.Gap != nil {
+				n.Resume(*ev.Gap, func(b *interfaces.Block) error { committed += len(b.Txs); return nil })
+				continue
+			}
+			committed += len(ev.Value.Block.Txs)
 		case <-ctx.Done():
 			t.Fatalf("only %d of 40 transactions committed", committed)
 		}
