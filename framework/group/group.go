@@ -29,6 +29,7 @@ import (
 	"github.com/constellation-chain/constellation/framework/blocksync"
 	"github.com/constellation-chain/constellation/framework/events"
 	"github.com/constellation-chain/constellation/framework/hylochain"
+	"github.com/constellation-chain/constellation/framework/outbox"
 	"github.com/constellation-chain/constellation/framework/ledger"
 	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/framework/store"
@@ -159,8 +160,7 @@ type Group struct {
 	badSigned uint64                         // messages refused there (atomic)
 	syncInbox chan interfaces.Envelope
 	outTxs    chan *interfaces.Transaction
-	outq      map[interfaces.StarID]chan outMsg // per-peer sender queues, used by Run's goroutine only
-	dropped   uint64
+	outbox    *outbox.Outbox
 	// Messages sent since the decision before last, for retransmission
 	// when the epoch stalls (a link may lose frames when it breaks).
 	olderOut, recentOut []interfaces.OutMessage
@@ -241,7 +241,7 @@ func Open(cfg Config) (*Group, error) {
 		inbox:     make(chan *interfaces.SignedMessage, 4096),
 		syncInbox: make(chan interfaces.Envelope, 256),
 		outTxs:    make(chan *interfaces.Transaction, 65536),
-		outq:      map[interfaces.StarID]chan outMsg{},
+		outbox:    outbox.New(cfg.Transport, cfg.Logger),
 		kick:      make(chan struct{}, 1),
 		events:    events.New[BlockEvent](),
 	}
@@ -1016,45 +1016,10 @@ func (n *Group) collect(fs []interfaces.Fault) {
 	}
 }
 
-// peerQueue bounds what waits for one peer. The consensus loop never
-// blocks on a slow or dead peer: past this many waiting messages, new ones
-// to that peer are dropped (and counted), and the peer relies on block sync
-// to catch up.
-const peerQueue = 8192
-
-type outMsg struct {
-	topic   string
-	payload []byte
-}
-
-// enqueue hands a message to the peer's sender goroutine, starting it on
-// first use; the goroutines stop when ctx (Run's) ends.
+// enqueue hands a message to the peer's queue in the outbox; its writer
+// stops when ctx (Run's) ends.
 func (n *Group) enqueue(ctx context.Context, to interfaces.StarID, topic string, payload []byte) {
-	q, ok := n.outq[to]
-	if !ok {
-		q = make(chan outMsg, peerQueue)
-		n.outq[to] = q
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case m := <-q:
-					if err := n.cfg.Transport.Send(ctx, to, m.topic, m.payload); err != nil && ctx.Err() == nil {
-						n.log.Debug("send", "to", to.Short(), "topic", m.topic, "error", err)
-					}
-				}
-			}
-		}()
-	}
-	select {
-	case q <- outMsg{topic: topic, payload: payload}:
-	default:
-		n.dropped++
-		if n.dropped&(n.dropped-1) == 0 { // log at 1, 2, 4, 8, … drops
-			n.log.Warn("peer is not keeping up; dropping messages to it", "peer", to.Short(), "dropped", n.dropped)
-		}
-	}
+	n.outbox.Send(ctx, to, topic, payload)
 }
 
 // commit folds a decision into the next block (framework/hylochain) and
