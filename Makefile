@@ -61,10 +61,10 @@ fuzz-short:
 ##   (the consensus definition takes about 45 minutes on 2 cores; BENCH_QUICK=1 for a quick run)
 bench: build
 ifeq ($(BENCH_QUICK),1)
-	./$(BIN) bench consensus --quick
+	./$(BIN) bench consensus --quick --signatures
 	./$(BIN) bench network --duration 15s --warmup 4s
 else
-	./$(BIN) bench consensus --out docs/benchmarks.md --out-of-process
+	./$(BIN) bench consensus --out docs/benchmarks.md --out-of-process --signatures
 	./$(BIN) bench network --out docs/benchmarks.md
 endif
 

@@ -60,6 +60,7 @@ epoch there verifies 256,000 signatures; the full definition takes well over
 				&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of keys, transactions and delivery order"},
 				&cli.StringFlag{Name: "engine", Value: "honeybadger", Usage: "built-in consensus engine to measure"},
 				&cli.BoolFlag{Name: "out-of-process", Usage: "also compare the engine served by a child process (plugin RPC) with in process, N=4, modes A and B"},
+				&cli.BoolFlag{Name: "signatures", Usage: "also measure what signed consensus messages cost: mode B with and without them, in one run, N = 4 and 7, the first load"},
 				&cli.StringFlag{Name: "out", Usage: "rewrite the marked section of this markdown file (for example docs/benchmarks.md)"},
 			},
 			Action: runBenchConsensus,
@@ -135,7 +136,16 @@ func runBenchConsensus(c *cli.Context) error {
 		}
 	}
 
-	body := benchReport(c, plan, verify, rows, oopRows, oopLines, time.Since(started))
+	var sigRows []bench.Row
+	var sigLines []string
+	if c.Bool("signatures") {
+		sigRows, sigLines, err = benchSignatures(c, engine, plan, verify, progress)
+		if err != nil {
+			return err
+		}
+	}
+
+	body := benchReport(c, plan, verify, rows, oopRows, oopLines, sigRows, sigLines, time.Since(started))
 	fmt.Fprint(c.App.Writer, body)
 	if out := c.String("out"); out != "" {
 		intro := "# Benchmarks\n\nNumbers measured by `constellation bench consensus` (package\nconformance/bench; the definition is in its package documentation and in\nissue 4). Regenerate the section below with:\n\n    go run ./cmd/constellation bench consensus --out docs/benchmarks.md --out-of-process\n"
@@ -359,7 +369,7 @@ func benchChildrenCPU() time.Duration {
 	return total
 }
 
-func benchReport(c *cli.Context, plan benchPlan, verify time.Duration, rows, oopRows []bench.Row, oopLines []string, took time.Duration) string {
+func benchReport(c *cli.Context, plan benchPlan, verify time.Duration, rows, oopRows []bench.Row, oopLines []string, sigRows []bench.Row, sigLines []string, took time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Consensus: %s\n\n", c.String("engine"))
 	fmt.Fprintf(&b, "- Date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
@@ -384,7 +394,45 @@ func benchReport(c *cli.Context, plan benchPlan, verify time.Duration, rows, oop
 			b.WriteString(l + "\n")
 		}
 	}
+	if len(sigRows) > 0 {
+		b.WriteString("\n### Signed consensus messages\n\n" +
+			"A node signs every consensus message it sends (ed25519 over instance, epoch, recipient and payload) and verifies every one it receives, so faults are provable. " +
+			"Rows marked +sig do that; both sides of each pair ran in this invocation, one after the other, under the same load.\n\n")
+		b.WriteString(bench.Table(sigRows))
+		b.WriteString("\n")
+		for _, l := range sigLines {
+			b.WriteString(l + "\n")
+		}
+	}
 	return b.String()
+}
+
+// benchSignatures runs mode B with and without signed consensus messages.
+func benchSignatures(c *cli.Context, engine string, plan benchPlan, verify time.Duration, progress func(string, ...any)) ([]bench.Row, []string, error) {
+	f, err := benchFactory(engine, "B")
+	if err != nil {
+		return nil, nil, err
+	}
+	load := plan.loads[0]
+	var rows []bench.Row
+	var lines []string
+	for _, n := range []int{4, 7} {
+		var res [2]bench.Result
+		for k, sign := range []bool{false, true} {
+			cfg := benchConfig(f, "B", n, load, plan, c.Uint64("seed"))
+			cfg.Progress = progress
+			cfg.SignMessages = sign
+			progress("mode B N=%d B/N=%d, signed consensus messages: %v", n, load, sign)
+			if res[k], _, err = bench.RunMedian(cfg, plan.reps); err != nil {
+				return nil, nil, fmt.Errorf("benchmark mode B N=%d with signed messages %v: %w", n, sign, err)
+			}
+		}
+		rows = append(rows, benchRow("B", res[0], plan.reps, verify), benchRow("B +sig", res[1], plan.reps, verify))
+		lines = append(lines, fmt.Sprintf("- N=%d, B/N=%d: %.1f ms/epoch with signed messages vs %.1f without (%+.1f%%); %.0f messages per epoch; CPU per epoch %+.1f%%",
+			n, load, res[1].MsPerEpoch(), res[0].MsPerEpoch(), 100*(res[1].MsPerEpoch()/res[0].MsPerEpoch()-1), res[1].MessagesPerEpoch(),
+			100*(float64(res[1].CPU)/float64(res[0].CPU)-1)))
+	}
+	return rows, lines, nil
 }
 
 // benchLoadAvg returns the 1, 5 and 15 minute load averages, or "unknown".

@@ -66,6 +66,12 @@ type Config struct {
 	// one interfaces.StepAll call (one round trip for an engine in another
 	// process). The out-of-process comparison uses it on both sides.
 	BatchDelivery bool
+	// SignMessages does what a node does to every consensus message: the
+	// sender signs it once (interfaces.SignedMessage, ed25519 over the
+	// instance, epoch, recipient and payload) and each recipient decodes
+	// and verifies it before the engine sees the payload. It measures what
+	// provable evidence costs.
+	SignMessages bool
 }
 
 // Result is one repetition's measurement.
@@ -193,15 +199,19 @@ type epochStat struct {
 // runner is one repetition in progress. Only the driver goroutine touches
 // its fields, except those under mu, which the verifiers share.
 type runner struct {
-	cfg     Config
-	total   int
-	honest  int
-	members []*member
-	ids     []interfaces.StarID
-	rng     *rand.Rand
-	queue   []message
-	seen    map[txKey]struct{}
-	res     Result
+	cfg Config
+	// signing holds each member's ed25519 key (aligned with ids) and
+	// instance the instance id, for SignMessages.
+	signing  []ed25519.PrivateKey
+	instance interfaces.InstanceID
+	total    int
+	honest   int
+	members  []*member
+	ids      []interfaces.StarID
+	rng      *rand.Rand
+	queue    []message
+	seen     map[txKey]struct{}
+	res      Result
 
 	windowOpen bool
 	t0         time.Time
@@ -297,9 +307,13 @@ func (r *runner) setup() error {
 	}
 	slices.SortFunc(keys, func(a, b kp) int { return bytes.Compare(a.id[:], b.id[:]) })
 	r.ids = make([]interfaces.StarID, cfg.N)
+	r.signing = make([]ed25519.PrivateKey, cfg.N)
 	for i, k := range keys {
 		r.ids[i] = k.id
+		s := r.seeded("member", k.i)
+		r.signing[i] = ed25519.NewKeyFromSeed(s[:])
 	}
+	r.instance = interfaces.NewInstanceID("bench", "cluster/0", 0, r.ids)
 	var dealt [][]byte
 	if d, ok := cfg.Factory.(interfaces.KeyDealer); ok {
 		s := r.seeded("dealer", 0)
@@ -429,12 +443,20 @@ func (r *runner) drive() error {
 		m := r.members[msg.to]
 		var out interfaces.Output
 		var err error
+		first, err := r.open(msg.from, msg.payload)
+		if err != nil {
+			return fmt.Errorf("member %d: a message from member %d: %w", msg.to, msg.from, err)
+		}
 		if r.cfg.BatchDelivery {
-			batch := []interfaces.Inbound{{From: r.ids[msg.from], Payload: msg.payload}}
+			batch := []interfaces.Inbound{{From: r.ids[msg.from], Payload: first}}
 			rest := r.queue[:0]
 			for _, q := range r.queue {
 				if q.to == msg.to {
-					batch = append(batch, interfaces.Inbound{From: r.ids[q.from], Payload: q.payload})
+					p, err := r.open(q.from, q.payload)
+					if err != nil {
+						return fmt.Errorf("member %d: a message from member %d: %w", q.to, q.from, err)
+					}
+					batch = append(batch, interfaces.Inbound{From: r.ids[q.from], Payload: p})
 				} else {
 					rest = append(rest, q)
 				}
@@ -444,7 +466,7 @@ func (r *runner) drive() error {
 			r.rng.Shuffle(len(batch), func(i, j int) { batch[i], batch[j] = batch[j], batch[i] })
 			out, err = interfaces.StepAll(m.eng, batch)
 		} else {
-			out, err = m.eng.Step(r.ids[msg.from], msg.payload)
+			out, err = m.eng.Step(r.ids[msg.from], first)
 		}
 		if err != nil {
 			return fmt.Errorf("member %d: step a message from member %d: %w", msg.to, msg.from, err)
@@ -518,10 +540,16 @@ func (r *runner) handle(m *member, out interfaces.Output) error {
 // sendAll sends member m's messages, expanding broadcasts.
 func (r *runner) sendAll(m *member, msgs []interfaces.OutMessage) error {
 	for _, om := range msgs {
+		payload := om.Payload
+		if r.cfg.SignMessages {
+			sm := interfaces.SignedMessage{Instance: r.instance, Epoch: om.Epoch, To: om.To, Payload: om.Payload}
+			sm.Sign(r.signing[m.idx])
+			payload = sm.Encode()
+		}
 		if om.To == interfaces.Broadcast {
 			for j := range r.members {
 				if j != m.idx {
-					r.send(m.idx, j, om.Payload)
+					r.send(m.idx, j, payload)
 				}
 			}
 			continue
@@ -530,9 +558,28 @@ func (r *runner) sendAll(m *member, msgs []interfaces.OutMessage) error {
 		if j < 0 || j == m.idx {
 			return fmt.Errorf("member %d addressed a message to %s, not another member", m.idx, om.To.Short())
 		}
-		r.send(m.idx, j, om.Payload)
+		r.send(m.idx, j, payload)
 	}
 	return nil
+}
+
+// open is what a node does with a consensus message before its engine
+// sees it: decode the signed envelope, check sender and signature.
+func (r *runner) open(from int, raw []byte) ([]byte, error) {
+	if !r.cfg.SignMessages {
+		return raw, nil
+	}
+	sm, err := interfaces.DecodeSignedMessage(raw)
+	if err != nil {
+		return nil, err
+	}
+	if sm.From != r.ids[from] || sm.Instance != r.instance {
+		return nil, fmt.Errorf("signed message from member %d names %s", from, sm.From.Short())
+	}
+	if err := sm.Verify(); err != nil {
+		return nil, err
+	}
+	return sm.Payload, nil
 }
 
 // send serializes one message for one recipient: the payload is copied, as

@@ -350,3 +350,25 @@ func FuzzSplitContribution(f *testing.F) {
 		}
 	})
 }
+
+// TestSignedMessagesCountTheirBytesAndStillAgree: with every message
+// signed and verified as a node does, the run agrees and commits the same
+// transactions; only the bytes grow, by one signed envelope per message.
+func TestSignedMessagesCountTheirBytesAndStillAgree(t *testing.T) {
+	plain, err := Run(echoConfig(echoFactory{breakAt: -1}, 4, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := echoConfig(echoFactory{breakAt: -1}, 4, true)
+	cfg.SignMessages = true
+	signed, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if signed.UniqueTxs != plain.UniqueTxs || signed.Messages != plain.Messages {
+		t.Fatalf("signed run: %d transactions in %d messages; plain: %d in %d", signed.UniqueTxs, signed.Messages, plain.UniqueTxs, plain.Messages)
+	}
+	if signed.Bytes <= plain.Bytes {
+		t.Fatalf("signed messages took %d bytes, plain %d", signed.Bytes, plain.Bytes)
+	}
+}
