@@ -66,29 +66,3 @@ func ParseHash(s string) (Hash, error) {
 	return h, nil
 }
 
-// MerkleRoot computes the root of a binary Merkle tree over leaves. Leaves
-// and inner nodes are hashed under different prefixes (RFC 6962 style) so a
-// leaf can never be mistaken for an inner node; an odd node at a level is
-// promoted unchanged. The root of no leaves is the hash of the empty string
-// under the leaf prefix.
-func MerkleRoot(leaves []Hash) Hash {
-	if len(leaves) == 0 {
-		return Sum([]byte{0})
-	}
-	level := make([]Hash, len(leaves))
-	for i, l := range leaves {
-		level[i] = Sum([]byte{0}, l[:])
-	}
-	for len(level) > 1 {
-		next := level[:0:0]
-		for i := 0; i < len(level); i += 2 {
-			if i+1 == len(level) {
-				next = append(next, level[i])
-				continue
-			}
-			next = append(next, Sum([]byte{1}, level[i][:], level[i+1][:]))
-		}
-		level = next
-	}
-	return level[0]
-}

@@ -1,6 +1,7 @@
 package interfaces_test
 
 import (
+	"slices"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -120,4 +121,41 @@ func TestTxRootDependsOnPrevAndOrder(t *testing.T) {
 	if r == interfaces.ComputeTxRoot(interfaces.Sum([]byte("other")), []*interfaces.Transaction{a, b}) {
 		t.Fatal("the previous block hash does not change the root")
 	}
+}
+
+// TestMerkleProofsVerifyAndOnlyForTheirValue: every value's branch leads to
+// the root MerkleRoot computes; another index, another value or another
+// size does not verify.
+func TestMerkleProofsVerifyAndOnlyForTheirValue(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		n := rapid.IntRange(1, 40).Draw(rt, "n")
+		values := make([]interfaces.Hash, n)
+		for i := range values {
+			values[i] = interfaces.Sum([]byte{byte(i), byte(n)})
+		}
+		root := interfaces.MerkleRoot(values)
+		for i, v := range values {
+			r, branch := interfaces.MerkleProof(values, i)
+			if r != root {
+				rt.Fatalf("proof root %s, MerkleRoot %s", r.Short(), root.Short())
+			}
+			if !interfaces.VerifyMerkleProof(root, n, i, v, branch) {
+				rt.Fatalf("value %d of %d: its proof does not verify", i, n)
+			}
+			if n > 1 && interfaces.VerifyMerkleProof(root, n, (i+1)%n, v, branch) {
+				rt.Fatalf("value %d of %d: its proof verifies at index %d", i, n, (i+1)%n)
+			}
+			if interfaces.VerifyMerkleProof(root, n, i, interfaces.Sum([]byte("other")), branch) {
+				rt.Fatalf("value %d of %d: the proof verifies another value", i, n)
+			}
+			if interfaces.VerifyMerkleProof(root, n+1, i, v, branch) && n > 1 {
+				// A proof fixes the tree's shape; only sizes of the same
+				// shape along this path may accept it.
+				_, b2 := interfaces.MerkleProof(append(slices.Clone(values), interfaces.Sum([]byte("x"))), i)
+				if len(b2) != len(branch) {
+					rt.Fatalf("value %d: a proof for %d values verifies for %d", i, n, n+1)
+				}
+			}
+		}
+	})
 }

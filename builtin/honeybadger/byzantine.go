@@ -100,7 +100,7 @@ func RBCEquivocation(members []interfaces.StarID, faulty int, seed uint64) Mutat
 	}
 	alt := map[key]*Message{} // per broadcast: a template with the second root
 	altShards := map[key][][]byte{}
-	altBranches := map[key][][][32]byte{}
+	altBranches := map[key][][]interfaces.Hash{}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	hs := newHasher()
 	cd, err := newCoder(n, f)

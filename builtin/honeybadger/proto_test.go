@@ -425,7 +425,7 @@ func TestMerkleBranchesVerifyOnlyTheirLeaf(t *testing.T) {
 		if _, ok := hs.verifyBranch(&root, n, i, corrupt(shards[i]), branches[i]); ok {
 			rt.Fatalf("corrupted shard verifies")
 		}
-		leaves := make([][32]byte, n)
+		leaves := make([]interfaces.Hash, n)
 		for k := range leaves {
 			leaves[k] = hs.leaf(shards[k])
 		}

@@ -65,8 +65,8 @@ func (c *coder) split(value []byte) ([][]byte, error) {
 // echoSet collects the ECHO shards received for one root.
 type echoSet struct {
 	shards   [][]byte
-	branches [][][32]byte // each sender's branch, kept to prove an ECHO equivocation
-	leaves   [][32]byte   // leaf hash of each received shard, computed when its branch was checked
+	branches [][]interfaces.Hash // each sender's branch, kept to prove an ECHO equivocation
+	leaves   []interfaces.Hash   // leaf hash of each received shard, computed when its branch was checked
 	count    int
 }
 
@@ -82,19 +82,19 @@ type rbc struct {
 	proposer int
 
 	gotVal    bool
-	valRoot   [32]byte
+	valRoot   interfaces.Hash
 	valMsg    *Message // the VAL accepted, kept to prove a VAL equivocation
 	readySent bool
 	echoFrom  bitset
-	echoRoot  [][32]byte // per sender, valid when echoFrom has it
+	echoRoot  []interfaces.Hash // per sender, valid when echoFrom has it
 	readyFrom bitset
-	readyRoot [][32]byte
-	echoes    map[[32]byte]*echoSet
-	readies   map[[32]byte]int
+	readyRoot []interfaces.Hash
+	echoes    map[interfaces.Hash]*echoSet
+	readies   map[interfaces.Hash]int
 	flagged   bool // proposer equivocation already reported
 
 	delivered bool
-	root      [32]byte // the delivered root
+	root      interfaces.Hash // the delivered root
 	valid     bool     // false: the shards were not a codeword (⊥)
 	value     []byte   // the delivered value when valid
 }
@@ -102,10 +102,10 @@ type rbc struct {
 func newRBC(env protoEnv, hs *hasher, cd *coder, epoch uint64, inst uint32, n, f, self int) *rbc {
 	return &rbc{
 		env: env, hs: hs, cd: cd, epoch: epoch, inst: inst, n: n, f: f, self: self, proposer: int(inst),
-		echoRoot:  make([][32]byte, n),
-		readyRoot: make([][32]byte, n),
-		echoes:    make(map[[32]byte]*echoSet, 1),
-		readies:   make(map[[32]byte]int, 1),
+		echoRoot:  make([]interfaces.Hash, n),
+		readyRoot: make([]interfaces.Hash, n),
+		echoes:    make(map[interfaces.Hash]*echoSet, 1),
+		readies:   make(map[interfaces.Hash]int, 1),
 	}
 }
 
@@ -181,7 +181,7 @@ func (b *rbc) handle(from int, m *Message) {
 	}
 }
 
-func (b *rbc) acceptVal(root [32]byte, branch [][32]byte, shard []byte, leaf [32]byte) {
+func (b *rbc) acceptVal(root interfaces.Hash, branch []interfaces.Hash, shard []byte, leaf interfaces.Hash) {
 	b.gotVal = true
 	b.valRoot = root
 	b.env.broadcast(&Message{Type: MsgEcho, Epoch: b.epoch, Instance: b.inst, Root: root, Branch: branch, Payload: shard})
@@ -200,12 +200,12 @@ func (b *rbc) acceptVal(root [32]byte, branch [][32]byte, shard []byte, leaf [32
 	b.advance(root)
 }
 
-func (b *rbc) addEcho(from int, root [32]byte, branch [][32]byte, shard []byte, leaf [32]byte) {
+func (b *rbc) addEcho(from int, root interfaces.Hash, branch []interfaces.Hash, shard []byte, leaf interfaces.Hash) {
 	b.echoFrom.set(from)
 	b.echoRoot[from] = root
 	es := b.echoes[root]
 	if es == nil {
-		es = &echoSet{shards: make([][]byte, b.n), branches: make([][][32]byte, b.n), leaves: make([][32]byte, b.n)}
+		es = &echoSet{shards: make([][]byte, b.n), branches: make([][]interfaces.Hash, b.n), leaves: make([]interfaces.Hash, b.n)}
 		b.echoes[root] = es
 	}
 	es.shards[from] = shard
@@ -214,7 +214,7 @@ func (b *rbc) addEcho(from int, root [32]byte, branch [][32]byte, shard []byte, 
 	es.count++
 }
 
-func (b *rbc) addReady(from int, root [32]byte) {
+func (b *rbc) addReady(from int, root interfaces.Hash) {
 	b.readyFrom.set(from)
 	b.readyRoot[from] = root
 	b.readies[root]++
@@ -222,7 +222,7 @@ func (b *rbc) addReady(from int, root [32]byte) {
 
 // checkEquivocation reports the proposer when f+1 members (so at least one
 // honest) echoed a root other than the one the proposer sent this member.
-func (b *rbc) checkEquivocation(root [32]byte, m *Message) {
+func (b *rbc) checkEquivocation(root interfaces.Hash, m *Message) {
 	if b.gotVal && root != b.valRoot && b.echoes[root].count >= b.f+1 {
 		b.flagProposer(m)
 	}
@@ -237,7 +237,7 @@ func (b *rbc) flagProposer(m *Message) {
 }
 
 // advance sends READY and delivers when the counts for root allow.
-func (b *rbc) advance(root [32]byte) {
+func (b *rbc) advance(root interfaces.Hash) {
 	es := b.echoes[root]
 	echoes := 0
 	if es != nil {
@@ -257,7 +257,7 @@ func (b *rbc) advance(root [32]byte) {
 
 // deliver reconstructs the value from the ECHO shards of root and checks
 // the re-encoding against root.
-func (b *rbc) deliver(root [32]byte, es *echoSet) {
+func (b *rbc) deliver(root interfaces.Hash, es *echoSet) {
 	b.delivered = true
 	b.root = root
 	b.echoes = nil

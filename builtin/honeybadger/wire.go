@@ -114,8 +114,8 @@ type Message struct {
 	Instance uint32 // the proposer whose RBC/ABA this belongs to
 	Round    uint32
 	Value    uint8 // BVAL/AUX/TERM: 0 or 1; CONF: a set of set0|set1
-	Root     [32]byte
-	Branch   [][32]byte
+	Root     interfaces.Hash
+	Branch   []interfaces.Hash
 	Payload  []byte // VAL/ECHO shard, COIN share
 	Dec      []DecEntry
 }
@@ -229,7 +229,7 @@ func (m *Message) decode(raw []byte) error {
 			d.Fail(interfaces.ErrTruncated)
 		}
 		if d.Err() == nil && n > 0 {
-			m.Branch = make([][32]byte, n)
+			m.Branch = make([]interfaces.Hash, n)
 			for i := range m.Branch {
 				d.Fixed(m.Branch[i][:])
 			}

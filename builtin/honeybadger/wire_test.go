@@ -9,9 +9,9 @@ import (
 )
 
 func sampleMessages() []*Message {
-	root := [32]byte{1, 2, 3}
+	root := interfaces.Hash{1, 2, 3}
 	return []*Message{
-		{Type: MsgVal, Epoch: 7, Instance: 3, Root: root, Branch: [][32]byte{{4}, {5}}, Payload: []byte("shard")},
+		{Type: MsgVal, Epoch: 7, Instance: 3, Root: root, Branch: []interfaces.Hash{{4}, {5}}, Payload: []byte("shard")},
 		{Type: MsgEcho, Epoch: 1 << 40, Instance: 255, Root: root, Payload: []byte{}},
 		{Type: MsgReady, Epoch: 2, Instance: 1, Root: root},
 		{Type: MsgBval, Epoch: 3, Instance: 2, Round: 9, Value: 1},
@@ -51,7 +51,7 @@ func TestWireDecoderIsStrict(t *testing.T) {
 		"CONF set 4":      (&Message{Type: MsgConf, Value: 4}).Encode(),
 		"DEC unordered":   (&Message{Type: MsgDec, Dec: []DecEntry{{Proposer: 2}, {Proposer: 1}}}).Encode(),
 		"DEC duplicate":   (&Message{Type: MsgDec, Dec: []DecEntry{{Proposer: 1}, {Proposer: 1}}}).Encode(),
-		"long branch":     (&Message{Type: MsgEcho, Branch: make([][32]byte, maxBranch+1)}).Encode(),
+		"long branch":     (&Message{Type: MsgEcho, Branch: make([]interfaces.Hash, maxBranch+1)}).Encode(),
 		"big coin share":  (&Message{Type: MsgCoin, Payload: make([]byte, maxShareLen+1)}).Encode(),
 	}
 	// A non-minimal varint for the instance: 0x80 0x00 encodes 0 in two bytes.
