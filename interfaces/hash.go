@@ -65,4 +65,3 @@ func ParseHash(s string) (Hash, error) {
 	copy(h[:], b)
 	return h, nil
 }
-

@@ -95,8 +95,8 @@ type rbc struct {
 
 	delivered bool
 	root      interfaces.Hash // the delivered root
-	valid     bool     // false: the shards were not a codeword (⊥)
-	value     []byte   // the delivered value when valid
+	valid     bool            // false: the shards were not a codeword (⊥)
+	value     []byte          // the delivered value when valid
 }
 
 func newRBC(env protoEnv, hs *hasher, cd *coder, epoch uint64, inst uint32, n, f, self int) *rbc {
