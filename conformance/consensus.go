@@ -57,8 +57,8 @@ func RunConsensus(t *testing.T, f interfaces.ConsensusFactory) {
 //     before, and (for engines that implement interfaces.FaultChecker) no
 //     two messages it sent, before and after any restart, prove an
 //     equivocation by the engine's own rules;
-//   - threshold-signature: for engines that implement
-//     interfaces.ThresholdSigner, any f+1 members' shares on a message
+//   - threshold-signature: for engines claiming CapThresholdSignature
+//     (interfaces.ThresholdSigner), any f+1 members' shares on a message
 //     combine into one and the same group signature, which every member
 //     verifies; f shares, or a share on another message, do not make one;
 //   - robustness: malformed, truncated, bit-flipped, empty and
@@ -514,6 +514,7 @@ func (s *consensusSuite) determinism(t TB) {
 }
 
 func (s *consensusSuite) thresholdSignature(t TB) {
+	s.require(t, interfaces.CapThresholdSignature, "group threshold signatures")
 	s.forSizes(t, func(t TB, n int) {
 		sc := s.newScenario("threshold signature", n, 7000, consBenign())
 		sc.epochs = 1
@@ -530,7 +531,7 @@ func (s *consensusSuite) thresholdSignature(t TB) {
 			defer closeIfCloser(c)
 			ts, ok := c.(interfaces.ThresholdSigner)
 			if !ok {
-				t.Skipf("engine %s does not implement interfaces.ThresholdSigner: group certificates not checked", s.info.Name)
+				t.Fatalf("threshold signature [case %s]: %s: engine %s claims %q but its instances do not implement interfaces.ThresholdSigner", sc.property, sc, s.info.Name, interfaces.CapThresholdSignature)
 			}
 			signers[i] = ts
 		}

@@ -13,6 +13,9 @@ const (
 	CapCensorship     = "censorship-resil" // contributions are hidden until agreed
 	CapMultiMember    = "multi-member"     // more than one member may propose
 	CapFaultEvidence  = "fault-evidence"   // reports provable faults
+	// CapThresholdSignature: the engine implements ThresholdSigner with a
+	// group key its members hold shares of.
+	CapThresholdSignature = "threshold-signature"
 )
 
 // ConsensusConfig is everything a consensus instance needs. It carries its

@@ -102,6 +102,7 @@ func (f Factory) Info() interfaces.PluginInfo {
 			interfaces.CapCensorship,
 			interfaces.CapMultiMember,
 			interfaces.CapFaultEvidence,
+			interfaces.CapThresholdSignature,
 		},
 		Config: []interfaces.ConfigField{
 			{Name: "coin_schedule", Type: interfaces.ConfigBool, Default: "true",

@@ -466,59 +466,34 @@ func TestByzantineMemberForksNobodyAndIsDocked(t *testing.T) {
 	for _, nd := range net.nodes {
 		net.stop(nd)
 	}
-	var ref []interfaces.Hash
 	kinds := map[interfaces.FaultKind]int{}
-	for i, nd := range honest {
-		st, err := store.Open(filepath.Join(nd.dir, "chain"), store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := st.Verify(); err != nil {
-			t.Fatalf("%s: chain verify: %v", nd.name, err)
-		}
-		var hashes []interfaces.Hash
-		err = st.Blocks(1, final, func(b *interfaces.Block) error {
-			hashes = append(hashes, b.Hash())
+	requireOneChain(t, honest, final, func(i int, b *interfaces.Block) error {
+		for _, f := range b.Meta.Faults {
+			if f.Star != stars[3] {
+				return fmt.Errorf("block %d holds a %s fault of honest %s", b.Header.Height, f.Kind, f.Star.Short())
+			}
 			if i == 0 {
-				for _, f := range b.Meta.Faults {
-					if f.Star != stars[3] {
-						return fmt.Errorf("block %d holds a %s fault of honest %s", b.Header.Height, f.Kind, f.Star.Short())
-					}
-					kinds[f.Kind]++
-				}
-			}
-			return nil
-		})
-		if err == nil && i == 0 {
-			rep, rerr := meme.Factory{}.NewReputation(nil)
-			if rerr != nil {
-				t.Fatal(rerr)
-			}
-			r := node.NewReputation(rep)
-			if err = node.Rebuild(r, final, st.Blocks); err == nil {
-				bad := rep.Score(stars[3])
-				for j := range 3 {
-					if s := rep.Score(stars[j]); s <= bad {
-						err = fmt.Errorf("the Byzantine member's score %d is not below %s's %d", bad, honest[j].name, s)
-					}
-				}
-				t.Logf("scores: honest %d %d %d, Byzantine %d", rep.Score(stars[0]), rep.Score(stars[1]), rep.Score(stars[2]), bad)
+				kinds[f.Kind]++
 			}
 		}
-		st.Close()
+		return nil
+	}, func(st *store.Store) error {
+		rep, err := meme.Factory{}.NewReputation(nil)
 		if err != nil {
-			t.Fatalf("%s: %v", nd.name, err)
+			return err
 		}
-		if i == 0 {
-			ref = hashes
-			continue
+		if err := node.Rebuild(node.NewReputation(rep), final, st.Blocks); err != nil {
+			return err
 		}
-		for h := range ref {
-			if hashes[h] != ref[h] {
-				t.Fatalf("fork: %s differs from %s at height %d", nd.name, honest[0].name, h+1)
+		bad := rep.Score(stars[3])
+		t.Logf("scores: honest %d %d %d, Byzantine %d", rep.Score(stars[0]), rep.Score(stars[1]), rep.Score(stars[2]), bad)
+		for j := range 3 {
+			if s := rep.Score(stars[j]); s <= bad {
+				return fmt.Errorf("the Byzantine member's score %d is not below %s's %d", bad, honest[j].name, s)
 			}
 		}
-	}
+		return nil
+	})
 	if kinds[interfaces.FaultEquivocation] == 0 || kinds[interfaces.FaultMalformed] == 0 {
 		t.Fatalf("blocks hold faults %v of the Byzantine member; want equivocation and malformed among them", kinds)
 	}
@@ -594,26 +569,51 @@ func TestThirtyRandomKillsForkNothingAndLoseNothing(t *testing.T) {
 	for _, nd := range net.nodes {
 		net.stop(nd)
 	}
-	var ref []interfaces.Hash
-	for i, nd := range net.nodes {
+	for _, nd := range net.nodes {
 		if _, errOut, code := run(t, nd.dir, "chain", "verify", nd.dir); code != 0 {
 			t.Fatalf("%s: chain verify: %s", nd.name, errOut)
 		}
+	}
+	requireOneChain(t, net.nodes, top, func(_ int, b *interfaces.Block) error {
+		// Every member is honest: a fault on chain would mean a restarted
+		// member sent something contradicting what it sent before the kill.
+		if len(b.Meta.Faults) > 0 {
+			f := b.Meta.Faults[0]
+			return fmt.Errorf("block %d holds a %s fault of %s, and every member is honest", b.Header.Height, f.Kind, f.Star.Short())
+		}
+		return nil
+	}, nil)
+	t.Logf("%d blocks after 30 kills", top)
+}
+
+// requireOneChain opens each stopped node's store, checks it with
+// store.Verify, calls visit on each of its blocks 1..top (with the node's
+// position) and first on the first node's store, and fails unless every
+// node holds the same hash at every height.
+func requireOneChain(t *testing.T, nodes []*procNode, top uint64, visit func(i int, b *interfaces.Block) error, first func(st *store.Store) error) {
+	t.Helper()
+	var ref []interfaces.Hash
+	for i, nd := range nodes {
 		st, err := store.Open(filepath.Join(nd.dir, "chain"), store.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err = st.Verify(); err != nil {
+			err = fmt.Errorf("chain verify: %w", err)
+		}
 		var hashes []interfaces.Hash
-		err = st.Blocks(1, top, func(b *interfaces.Block) error {
-			hashes = append(hashes, b.Hash())
-			// Every member is honest: a fault on chain would mean a
-			// restarted member sent something contradicting what it
-			// sent before the kill.
-			for _, f := range b.Meta.Faults {
-				return fmt.Errorf("block %d holds a %s fault of %s, and every member is honest", b.Header.Height, f.Kind, f.Star.Short())
-			}
-			return nil
-		})
+		if err == nil {
+			err = st.Blocks(1, top, func(b *interfaces.Block) error {
+				hashes = append(hashes, b.Hash())
+				if visit != nil {
+					return visit(i, b)
+				}
+				return nil
+			})
+		}
+		if err == nil && i == 0 && first != nil {
+			err = first(st)
+		}
 		st.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", nd.name, err)
@@ -624,9 +624,8 @@ func TestThirtyRandomKillsForkNothingAndLoseNothing(t *testing.T) {
 		}
 		for h := range ref {
 			if hashes[h] != ref[h] {
-				t.Fatalf("fork: %s differs from %s at height %d", nd.name, net.nodes[0].name, h+1)
+				t.Fatalf("fork: %s differs from %s at height %d", nd.name, nodes[0].name, h+1)
 			}
 		}
 	}
-	t.Logf("%d blocks after 30 kills", top)
 }
