@@ -775,8 +775,9 @@ func (n *Group) step(ctx context.Context, m *interfaces.SignedMessage) error {
 	undecided := n.undecided()
 	take := func(m *interfaces.SignedMessage) error {
 		if m.Instance != n.instance {
-			// The next membership epoch's: kept until its instance starts.
-			if len(n.early) < maxRecent {
+			// The next membership epoch's is kept until its instance
+			// starts; a late one of an ended instance is settled.
+			if next := n.cur + 1; next < len(n.eras) && m.Instance == n.eras[next].id && len(n.early) < maxRecent {
 				n.early = append(n.early, m)
 			}
 			return nil
