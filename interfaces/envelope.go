@@ -52,5 +52,7 @@ func TxTopic(c ClusterID) string { return fmt.Sprintf("tx/%d", c) }
 const (
 	TopicCheckpoints = "checkpoints" // cluster checkpoint blocks, to the galaxy
 	TopicBlackHoles  = "blackholes"  // galaxy blocks, to everyone
-	TopicConsensus   = "direct/consensus"
 )
+
+// Consensus and block-sync topics belong to one instance:
+// ConsensusTopic (signed.go) and blocksync.Topic.

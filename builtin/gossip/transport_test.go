@@ -241,7 +241,7 @@ func TestGossipReachesAllSubscribersWithAuthenticatedFrom(t *testing.T) {
 	if s := nodes[3].Stats(); s.PXLearned == 0 || s.DroppedSpoofed != 0 {
 		t.Fatalf("stats %+v", s)
 	}
-	if err := hub.Publish(ctx, interfaces.TopicConsensus, []byte("x")); err == nil {
+	if err := hub.Publish(ctx, testConsensusTopic, []byte("x")); err == nil {
 		t.Fatal("publishing on a direct topic accepted")
 	}
 }
@@ -250,21 +250,21 @@ func TestDirectSendDeliversInOrderToPeerAndSelf(t *testing.T) {
 	a := startTransport(t, "a", nil, fastParams)
 	b := startTransport(t, "b", a.Addrs(), fastParams)
 	var boxA, boxB inbox
-	if _, err := a.Subscribe(interfaces.TopicConsensus, boxA.handler); err != nil {
+	if _, err := a.Subscribe(testConsensusTopic, boxA.handler); err != nil {
 		t.Fatal(err)
 	}
-	cancel, err := b.Subscribe(interfaces.TopicConsensus, boxB.handler)
+	cancel, err := b.Subscribe(testConsensusTopic, boxB.handler)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	const n = 200
 	for i := range n {
-		if err := a.Send(ctx, b.Self(), interfaces.TopicConsensus, []byte(fmt.Sprint(i))); err != nil {
+		if err := a.Send(ctx, b.Self(), testConsensusTopic, []byte(fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := a.Send(ctx, a.Self(), interfaces.TopicConsensus, []byte("self")); err != nil {
+	if err := a.Send(ctx, a.Self(), testConsensusTopic, []byte("self")); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "200 frames at b", func() bool { return boxB.count() == n })
@@ -282,7 +282,7 @@ func TestDirectSendDeliversInOrderToPeerAndSelf(t *testing.T) {
 	}
 	cancel()
 	cancel()
-	if err := a.Send(ctx, b.Self(), interfaces.TopicConsensus, []byte("after cancel")); err != nil {
+	if err := a.Send(ctx, b.Self(), testConsensusTopic, []byte("after cancel")); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
@@ -293,7 +293,7 @@ func TestDirectSendDeliversInOrderToPeerAndSelf(t *testing.T) {
 
 func TestOversizedSendIsRejected(t *testing.T) {
 	a := startTransport(t, "a", nil, `{"max_frame_bytes": 2048, "send_queue_bytes": 4096}`)
-	err := a.Send(context.Background(), interfaces.DevStar("b"), interfaces.TopicConsensus, make([]byte, 4096))
+	err := a.Send(context.Background(), interfaces.DevStar("b"), testConsensusTopic, make([]byte, 4096))
 	if !errors.Is(err, ErrFrameTooLarge) {
 		t.Fatalf("got %v, want ErrFrameTooLarge", err)
 	}
@@ -338,7 +338,7 @@ func connectAttacker(t *testing.T, h host.Host, victim *Transport) {
 func TestDirectSpoofedFromIsDroppedAndCounted(t *testing.T) {
 	b := startTransport(t, "b", nil, `{"max_frame_bytes": 4096}`)
 	var box inbox
-	if _, err := b.Subscribe(interfaces.TopicConsensus, box.handler); err != nil {
+	if _, err := b.Subscribe(testConsensusTopic, box.handler); err != nil {
 		t.Fatal(err)
 	}
 	h, evil := startAttacker(t, "mallory")
@@ -348,8 +348,8 @@ func TestDirectSpoofedFromIsDroppedAndCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := bufio.NewWriter(s)
-	spoof := interfaces.Envelope{From: interfaces.DevStar("victim"), Topic: interfaces.TopicConsensus, Payload: []byte("forged vote")}
-	honest := interfaces.Envelope{From: evil, Topic: interfaces.TopicConsensus, Payload: []byte("own vote")}
+	spoof := interfaces.Envelope{From: interfaces.DevStar("victim"), Topic: testConsensusTopic, Payload: []byte("forged vote")}
+	honest := interfaces.Envelope{From: evil, Topic: testConsensusTopic, Payload: []byte("own vote")}
 	gossipOnDirect := interfaces.Envelope{From: evil, Topic: "tx/0", Payload: []byte("sneaky tx")}
 	for _, e := range []interfaces.Envelope{spoof, gossipOnDirect, honest} {
 		if err := WriteFrame(w, e.Encode()); err != nil {
@@ -466,7 +466,7 @@ func TestPartitionSwitchCutsAndHeals(t *testing.T) {
 	c := startTransport(t, "c", a.Addrs(), fastParams)
 	all := []*Transport{a, b, c}
 	var boxC inbox
-	if _, err := c.Subscribe(interfaces.TopicConsensus, boxC.handler); err != nil {
+	if _, err := c.Subscribe(testConsensusTopic, boxC.handler); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "full mesh", func() bool {
@@ -481,7 +481,7 @@ func TestPartitionSwitchCutsAndHeals(t *testing.T) {
 	}
 	eventually(t, 5*time.Second, "a and c disconnected", func() bool { return !connectedTo(a, c) && !connectedTo(c, a) })
 	ctx := context.Background()
-	if err := a.Send(ctx, c.Self(), interfaces.TopicConsensus, []byte("during partition")); err != nil {
+	if err := a.Send(ctx, c.Self(), testConsensusTopic, []byte("during partition")); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond) // several reconnect attempts' worth
@@ -517,7 +517,7 @@ func TestSendBackpressureOnFullQueue(t *testing.T) {
 	a := startTransport(t, "a", nil, params)
 	b := startTransport(t, "b", a.Addrs(), params)
 	var box inbox
-	if _, err := b.Subscribe(interfaces.TopicConsensus, box.handler); err != nil {
+	if _, err := b.Subscribe(testConsensusTopic, box.handler); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "connected", func() bool { return connectedTo(a, b) })
@@ -529,7 +529,7 @@ func TestSendBackpressureOnFullQueue(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		start := time.Now()
-		err := a.Send(ctx, b.Self(), interfaces.TopicConsensus, []byte(fmt.Sprint(i)))
+		err := a.Send(ctx, b.Self(), testConsensusTopic, []byte(fmt.Sprint(i)))
 		cancel()
 		if err != nil {
 			if time.Since(start) < 40*time.Millisecond {
@@ -563,7 +563,7 @@ func TestRawTCPGarbageIsRejectedWithoutCrash(t *testing.T) {
 	a := startTransport(t, "a", nil, fastParams)
 	b := startTransport(t, "b", a.Addrs(), fastParams)
 	var box inbox
-	if _, err := a.Subscribe(interfaces.TopicConsensus, box.handler); err != nil {
+	if _, err := a.Subscribe(testConsensusTopic, box.handler); err != nil {
 		t.Fatal(err)
 	}
 	addr := strings.TrimPrefix(strings.Split(a.Addrs()[0], "/p2p/")[0], "/ip4/")
@@ -595,7 +595,7 @@ func TestRawTCPGarbageIsRejectedWithoutCrash(t *testing.T) {
 			t.Fatalf("garbage %d: connection still open after 10 s", i)
 		}
 	}
-	if err := b.Send(context.Background(), a.Self(), interfaces.TopicConsensus, []byte("still alive")); err != nil {
+	if err := b.Send(context.Background(), a.Self(), testConsensusTopic, []byte("still alive")); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "node still serves peers", func() bool { return box.count() == 1 })
@@ -623,17 +623,17 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 
 	a := startTransport(t, "a", []string{bAddr}, fastParams)
 	var boxA inbox
-	if _, err := a.Subscribe(interfaces.TopicConsensus, boxA.handler); err != nil {
+	if _, err := a.Subscribe(testConsensusTopic, boxA.handler); err != nil {
 		t.Fatal(err)
 	}
 	b1 := startTransportOn(t, "b", listen, nil, fastParams)
 	eventually(t, 5*time.Second, "a dialled b", func() bool { return connectedTo(a, b1) })
 	ctx := context.Background()
-	if err := b1.Send(ctx, a.Self(), interfaces.TopicConsensus, []byte("before")); err != nil {
+	if err := b1.Send(ctx, a.Self(), testConsensusTopic, []byte("before")); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "first frame", func() bool { return boxA.count() == 1 })
-	if err := a.Send(ctx, b1.Self(), interfaces.TopicConsensus, []byte("to old b")); err != nil {
+	if err := a.Send(ctx, b1.Self(), testConsensusTopic, []byte("to old b")); err != nil {
 		t.Fatal(err)
 	}
 	if err := b1.Close(); err != nil {
@@ -643,11 +643,11 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 
 	b2 := startTransportOn(t, "b", listen, nil, fastParams)
 	var boxB inbox
-	if _, err := b2.Subscribe(interfaces.TopicConsensus, boxB.handler); err != nil {
+	if _, err := b2.Subscribe(testConsensusTopic, boxB.handler); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "a redialled the restarted b", func() bool { return connectedTo(a, b2) })
-	if err := a.Send(ctx, b2.Self(), interfaces.TopicConsensus, []byte("after restart")); err != nil {
+	if err := a.Send(ctx, b2.Self(), testConsensusTopic, []byte("after restart")); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "frame to restarted b", func() bool {
@@ -658,7 +658,7 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 		}
 		return false
 	})
-	if err := b2.Send(ctx, a.Self(), interfaces.TopicConsensus, []byte("back")); err != nil {
+	if err := b2.Send(ctx, a.Self(), testConsensusTopic, []byte("back")); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "frame from restarted b", func() bool { return boxA.count() == 2 })
@@ -703,18 +703,18 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 			t.Fatal(err)
 		}
 		var box inbox
-		_, _ = a.Subscribe(interfaces.TopicConsensus, box.handler)
+		_, _ = a.Subscribe(testConsensusTopic, box.handler)
 		_, _ = a.Subscribe("tx/0", box.handler)
 		_, _ = b.Subscribe("tx/0", box.handler)
 		eventually(t, 5*time.Second, "connected", func() bool { return connectedTo(b, a) })
-		_ = b.Send(context.Background(), a.Self(), interfaces.TopicConsensus, []byte("x"))
+		_ = b.Send(context.Background(), a.Self(), testConsensusTopic, []byte("x"))
 		_ = b.Publish(context.Background(), "tx/0", []byte("y"))
 		eventually(t, 5*time.Second, "delivered", func() bool { return box.count() >= 2 })
 		// A Send blocked on a full queue to an unreachable star.
 		blocked := make(chan error, 1)
 		go func() {
 			for {
-				if err := a.Send(context.Background(), interfaces.DevStar("nobody"), interfaces.TopicConsensus, []byte("z")); err != nil {
+				if err := a.Send(context.Background(), interfaces.DevStar("nobody"), testConsensusTopic, []byte("z")); err != nil {
 					blocked <- err
 					return
 				}
@@ -733,7 +733,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		if err := a.Close(); err != nil {
 			t.Fatalf("second Close: %v", err)
 		}
-		if err := a.Send(context.Background(), b.Self(), interfaces.TopicConsensus, nil); !errors.Is(err, ErrClosed) {
+		if err := a.Send(context.Background(), b.Self(), testConsensusTopic, nil); !errors.Is(err, ErrClosed) {
 			t.Fatalf("Send after Close: %v", err)
 		}
 	}
@@ -779,3 +779,6 @@ func TestNonEd25519PeersAreRefused(t *testing.T) {
 		t.Fatalf("peers %v", b.Peers())
 	}
 }
+
+// testConsensusTopic is a direct-stream topic as a group uses one.
+var testConsensusTopic = interfaces.ConsensusTopic(interfaces.InstanceID{1})
