@@ -25,7 +25,7 @@ func BenchmarkDirectThroughput(b *testing.B) {
 			var got atomic.Int64
 			done := make(chan struct{}, 1)
 			var want atomic.Int64
-			if _, err := c.Subscribe(interfaces.TopicConsensus, func(interfaces.Envelope) {
+			if _, err := c.Subscribe(testConsensusTopic, func(interfaces.Envelope) {
 				if got.Add(1) == want.Load() {
 					done <- struct{}{}
 				}
@@ -37,7 +37,7 @@ func BenchmarkDirectThroughput(b *testing.B) {
 			ctx := context.Background()
 			// Warm the stream up.
 			want.Store(1)
-			if err := a.Send(ctx, c.Self(), interfaces.TopicConsensus, payload); err != nil {
+			if err := a.Send(ctx, c.Self(), testConsensusTopic, payload); err != nil {
 				b.Fatal(err)
 			}
 			<-done
@@ -47,7 +47,7 @@ func BenchmarkDirectThroughput(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for range b.N {
-				if err := a.Send(ctx, c.Self(), interfaces.TopicConsensus, payload); err != nil {
+				if err := a.Send(ctx, c.Self(), testConsensusTopic, payload); err != nil {
 					b.Fatal(err)
 				}
 			}
