@@ -100,8 +100,10 @@ func (k FaultKind) String() string {
 	return fmt.Sprintf("fault(%d)", uint8(k))
 }
 
-// Fault is evidence that a star broke the protocol. Evidence is the
-// engine-specific proof (for example the two signed conflicting messages).
+// Fault is evidence that a star broke the protocol. In a block, Evidence
+// is an Evidence encoding (the star's own signed messages, checked by
+// VerifyFault); in an engine's Output it is PayloadEvidence naming the
+// offending payloads, or nil for a fault the engine cannot prove.
 type Fault struct {
 	Star     StarID
 	Kind     FaultKind

@@ -53,8 +53,19 @@
 // decryption shares for one slot, or a proposer caught sending two roots:
 // its VAL to this member and f+1 ECHOs of another root);
 // FaultInvalidShare (a coin or decryption share that fails verification);
-// FaultInvalidBlock (a dropped proposal, see above). Evidence is the
-// offending message's encoding, truncated at 4 KiB.
+// FaultInvalidBlock (a dropped proposal, see above). Evidence names the
+// offending messages exactly as received (interfaces.PayloadEvidence; both
+// messages for an equivocation the engine can rebuild), so the host can
+// attach their signatures; CheckFault (evidence.go) is the rule a third
+// party applies to them. Faults seen only through other members' messages
+// (a proposer's VALs to others) or needing agreed data (decryption shares)
+// cannot be proven by the accused's own signatures and stay local.
+//
+// # Threshold signatures
+//
+// The engine implements interfaces.ThresholdSigner with its BLS12-381
+// share under CertificateDomain (signer.go), so a group can certify a
+// decided block; it honours ConsensusConfig.LastEpoch (membership epochs).
 //
 // # Wire format
 //
