@@ -301,13 +301,23 @@ func Open(cfg Config) (*Group, error) {
 		n.closeStorage()
 		return nil, err
 	}
-	if err := n.replay(); err != nil {
-		n.closeStorage()
-		return nil, err
-	}
-	if err := n.advanceIfEnded(); err != nil {
-		n.closeStorage()
-		return nil, err
+	// Replay the log into the current instance; if that commits the end
+	// of its membership epoch, start the next instance and replay the
+	// log's entries for it too, so it never contradicts what it sent
+	// before the restart.
+	for {
+		if err := n.replay(); err != nil {
+			n.closeStorage()
+			return nil, err
+		}
+		was := n.cur
+		if err := n.advanceIfEnded(); err != nil {
+			n.closeStorage()
+			return nil, err
+		}
+		if n.cur == was || n.retired {
+			break
+		}
 	}
 	n.log.Info("group opened", "group", cfg.Name, "instance", n.instance.Short(), "star", self.Short(), "height", head.Height, "epoch", n.engine.Epoch(), "members", len(members), "consensus", cfg.Consensus.Info().Name)
 	return n, nil
@@ -838,8 +848,8 @@ func (n *Group) replay() error {
 		var err error
 		switch e.Kind {
 		case wal.KindPropose:
-			if e.Epoch != n.engine.Epoch() {
-				return nil // an epoch already closed, or not this engine's
+			if last := n.eras[n.cur].last; e.Epoch != n.engine.Epoch() || (last != 0 && e.Epoch > last) {
+				return nil // an epoch already closed, or another instance's
 			}
 			n.proposed = true
 			o, err = n.engine.Propose(e.Data)

@@ -90,6 +90,19 @@ func (c *cluster) open(t *testing.T, i int) *Group {
 // run runs every node until each has committed height, or fails the test.
 func (c *cluster) run(t *testing.T, height uint64, during func(ctx context.Context)) {
 	t.Helper()
+	c.runUntil(t, func() bool {
+		for _, n := range c.nodes {
+			if h, _ := n.Head(); h < height {
+				return false
+			}
+		}
+		return true
+	}, during)
+}
+
+// runUntil runs every node until done says so, or fails the test.
+func (c *cluster) runUntil(t *testing.T, reached func() bool, during func(ctx context.Context)) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	done := make(chan error, len(c.nodes))
@@ -99,22 +112,13 @@ func (c *cluster) run(t *testing.T, height uint64, during func(ctx context.Conte
 	if during != nil {
 		during(ctx)
 	}
-	for {
-		all := true
-		for _, n := range c.nodes {
-			if h, _ := n.Head(); h < height {
-				all = false
-			}
-		}
-		if all {
-			break
-		}
+	for !reached() {
 		if ctx.Err() != nil {
 			for i, n := range c.nodes {
 				h, _ := n.Head()
 				t.Logf("%s at height %d", c.names[i], h)
 			}
-			t.Fatalf("not every node reached height %d in time", height)
+			t.Fatal("the nodes did not get where the test wants in time")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -124,6 +128,31 @@ func (c *cluster) run(t *testing.T, height uint64, during func(ctx context.Conte
 			t.Fatal(err)
 		}
 	}
+}
+
+// endMembershipAt reopens the cluster with a first membership epoch that
+// ends with epoch last and a second of a, b and c with keys of their own;
+// it returns the second's members, sorted.
+func (c *cluster) endMembershipAt(t *testing.T, last uint64) []interfaces.StarID {
+	t.Helper()
+	next := []interfaces.StarID{c.stars[0], c.stars[1], c.stars[2]}
+	sorted := slices.Clone(next)
+	slices.SortFunc(sorted, interfaces.CompareStars)
+	keys, err := honeybadger.Factory{}.DealKeys(sorted, 0, rand.NewChaCha8([32]byte{9}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.closeAll()
+	c.membership = func(i int, cfg *Config) {
+		cfg.LastEpoch = last
+		m := Membership{Members: next}
+		if i < 3 {
+			m.Keys = keys[slices.Index(sorted, c.stars[i])]
+		}
+		cfg.Next = []Membership{m}
+	}
+	c.reopen(t)
+	return sorted
 }
 
 // garbageFrom makes member from send `ff ff` to member to once block 2 is
@@ -325,23 +354,7 @@ func TestGroupCertifiesADecidedBlockThroughTheSignerSeam(t *testing.T) {
 func TestMembershipEpochEndsAndTheNextInstanceTakesOver(t *testing.T) {
 	c := newCluster(t, "a", "b", "c", "d")
 	const last = 5
-	next := []interfaces.StarID{c.stars[0], c.stars[1], c.stars[2]}
-	sorted := slices.Clone(next)
-	slices.SortFunc(sorted, interfaces.CompareStars)
-	keys, err := honeybadger.Factory{}.DealKeys(sorted, 0, rand.NewChaCha8([32]byte{9}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.closeAll()
-	c.membership = func(i int, cfg *Config) {
-		cfg.LastEpoch = last
-		m := Membership{Members: next}
-		if i < 3 {
-			m.Keys = keys[slices.Index(sorted, c.stars[i])]
-		}
-		cfg.Next = []Membership{m}
-	}
-	c.reopen(t)
+	sorted := c.endMembershipAt(t, last)
 	first := c.nodes[0].Instance()
 	// Run until a, b and c are well past the boundary; d stops at it.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -404,6 +417,52 @@ func TestMembershipEpochEndsAndTheNextInstanceTakesOver(t *testing.T) {
 		ba, _ := c.nodes[0].Block(h)
 		if bd.Hash() != ba.Hash() {
 			t.Fatalf("d differs from a at height %d", h)
+		}
+	}
+}
+
+// TestRefoldingFromTheLogCrossesAMembershipBoundary refolds a member's
+// whole chain from its log alone after a membership epoch ended: the first
+// instance's entries replay into the first engine up to its last epoch, the
+// second instance then starts and replays its own, and every block hash
+// comes out as before.
+func TestRefoldingFromTheLogCrossesAMembershipBoundary(t *testing.T) {
+	keepWholeLog = true
+	defer func() { keepWholeLog = false }()
+	c := newCluster(t, "a", "b", "c", "d")
+	c.endMembershipAt(t, 3)
+	c.runUntil(t, func() bool {
+		for _, n := range c.nodes[:3] {
+			if h, _ := n.Head(); h < 9 {
+				return false
+			}
+		}
+		return true
+	}, nil)
+	c.reopen(t)
+	b := c.nodes[1]
+	h, _ := b.Head()
+	var want []interfaces.Hash
+	for k := uint64(1); k <= h; k++ {
+		blk, _ := b.Block(k)
+		want = append(want, blk.Hash())
+	}
+	c.closeAll()
+	if err := os.RemoveAll(filepath.Join(c.dirs[1], "chain")); err != nil {
+		t.Fatal(err)
+	}
+	n := c.open(t, 1)
+	defer n.closeStorage()
+	if got, _ := n.Head(); got < h {
+		t.Fatalf("refolded %d blocks from the log, had %d", got, h)
+	}
+	for k := uint64(1); k <= h; k++ {
+		blk, err := n.Block(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if blk.Hash() != want[k-1] {
+			t.Fatalf("block %d: %s refolded, %s before", k, blk.Hash().Short(), want[k-1].Short())
 		}
 	}
 }
