@@ -7,7 +7,7 @@ import (
 )
 
 // Kinds lists the plugin kinds that have a conformance suite.
-var Kinds = []interfaces.Kind{interfaces.KindConsensus, interfaces.KindReputation}
+var Kinds = []interfaces.Kind{interfaces.KindConsensus, interfaces.KindReputation, interfaces.KindPartitioner}
 
 // Suite runs the suite for p's kind on t. It returns an error, without
 // running anything, when the kind has no suite or p does not implement the
@@ -27,6 +27,12 @@ func Suite(t TB, p interfaces.Plugin) error {
 			return fmt.Errorf("%s/%s does not implement interfaces.ReputationFactory", info.Kind, info.Name)
 		}
 		ReputationSuite(t, f)
+	case interfaces.KindPartitioner:
+		f, ok := p.(interfaces.PartitionerFactory)
+		if !ok {
+			return fmt.Errorf("%s/%s does not implement interfaces.PartitionerFactory", info.Kind, info.Name)
+		}
+		PartitionerSuite(t, f)
 	default:
 		return fmt.Errorf("no conformance suite for %s plugins yet (suites exist for %v)", info.Kind, Kinds)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/constellation-chain/constellation/builtin/gossip"
 	"github.com/constellation-chain/constellation/builtin/honeybadger"
+	"github.com/constellation-chain/constellation/builtin/lsh"
 	"github.com/constellation-chain/constellation/builtin/meme"
 	"github.com/constellation-chain/constellation/builtin/solo"
 	"github.com/constellation-chain/constellation/framework/catalog"
@@ -17,6 +18,7 @@ func builtins() []interfaces.Plugin {
 		solo.Factory{},
 		honeybadger.Factory{},
 		meme.Factory{},
+		lsh.Factory{},
 		gossip.Factory{},
 	}
 }

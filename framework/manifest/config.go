@@ -365,6 +365,12 @@ func formatNumber(f *big.Float) (string, error) {
 	return strconv.FormatFloat(x, 'g', -1, 64), nil
 }
 
+// notUsedYet names the plugin kinds a node does not call yet, and why.
+var notUsedYet = map[interfaces.Kind]string{
+	interfaces.KindPartitioner: "a network has one Star Cluster until the galaxy tier exists, so nothing routes transactions between clusters",
+	interfaces.KindContracts:   "contracts do not run as microservices yet",
+}
+
 // Check resolves every plugin declaration of m through lookup and decodes
 // each config block against the schema the plugin declares, before any
 // plugin is started.
@@ -379,6 +385,13 @@ func Check(m *Manifest, lookup func(kind interfaces.Kind, name string) (interfac
 	known func(interfaces.Kind) []string) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, p := range m.Plugins {
+		if why, unused := notUsedYet[p.Kind]; unused {
+			// A plugin nothing in the node would call is refused rather
+			// than loaded and ignored.
+			diags = append(diags, errDiag(p.DeclRange, "Not supported yet",
+				fmt.Sprintf("A node does not use a %s plugin yet: %s. Remove this plugin block.", p.Kind, why)))
+			continue
+		}
 		info, ok := lookup(p.Kind, p.Name)
 		if !ok {
 			if p.Builtin {

@@ -231,12 +231,16 @@ func TestCheckResolvesPluginsAndDecodesConfigs(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
+	// The partitioner block is refused: nothing in a node calls one yet.
 	d := Check(m, lookup, known)
-	if len(d) != 1 || d[0].Subject.Start.Line != markedLine(t, src) || d[0].Summary != "Unknown builtin plugin" ||
+	if len(d) != 2 || d[0].Subject.Start.Line != markedLine(t, src) || d[0].Summary != "Unknown builtin plugin" ||
 		!strings.Contains(d[0].Detail, `Did you mean "fake"?`) || !strings.Contains(d[0].Detail, "The builtin reputation plugins are: fake.") {
 		t.Fatalf("unknown builtin: %v", d)
 	}
-	if d := Check(m, lookup, nil); len(d) != 1 || !strings.Contains(d[0].Detail, "no builtin reputation plugins") {
+	if d[1].Summary != "Not supported yet" || !strings.Contains(d[1].Detail, "partitioner") {
+		t.Fatalf("a partitioner plugin, which nothing uses yet: %v", d[1])
+	}
+	if d := Check(m, lookup, nil); len(d) != 2 || !strings.Contains(d[0].Detail, "no builtin reputation plugins") {
 		t.Fatalf("unknown builtin, nil known: %v", d)
 	}
 }

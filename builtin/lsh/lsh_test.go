@@ -1,0 +1,69 @@
+package lsh
+
+import (
+	"encoding/binary"
+	"math"
+	"testing"
+
+	"github.com/constellation-chain/constellation/conformance"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+func star(i int) interfaces.StarID {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(i))
+	return interfaces.StarID(interfaces.DomainSum("lsh-test", b[:]))
+}
+
+func TestConformance(t *testing.T) { conformance.RunPartitioner(t, Factory{}) }
+
+// TestPlacementIsUniform: 20,000 senders over 16 clusters; every cluster's
+// share is within 5 standard deviations of 1/16 (a fixed sample, so the
+// test is deterministic).
+func TestPlacementIsUniform(t *testing.T) {
+	const n, k = 20000, 16
+	p, _ := Factory{}.NewPartitioner(k, nil)
+	counts := make([]int, k)
+	for i := 0; i < n; i++ {
+		counts[p.(*Partitioner).Owner(star(i))]++
+	}
+	mean := float64(n) / k
+	sd := math.Sqrt(n * (1.0 / k) * (1 - 1.0/k))
+	for c, got := range counts {
+		if math.Abs(float64(got)-mean) > 5*sd {
+			t.Fatalf("cluster %d owns %d senders, expected %.0f ± %.0f", c, got, mean, 5*sd)
+		}
+	}
+}
+
+// TestAddingAClusterMovesOnlyWhatItWins: going from k to k+1 clusters,
+// every sender either stays or moves to the new cluster, and about 1/(k+1)
+// of them move.
+func TestAddingAClusterMovesOnlyWhatItWins(t *testing.T) {
+	const n, k = 10000, 8
+	a, _ := Factory{}.NewPartitioner(k, nil)
+	b, _ := Factory{}.NewPartitioner(k+1, nil)
+	moved := 0
+	for i := 0; i < n; i++ {
+		s := star(i)
+		from, to := a.(*Partitioner).Owner(s), b.(*Partitioner).Owner(s)
+		if from != to {
+			if int(to) != k {
+				t.Fatalf("sender %d moved from %d to %d, not to the new cluster", i, from, to)
+			}
+			moved++
+		}
+	}
+	if share := float64(moved) / n; math.Abs(share-1.0/(k+1)) > 0.02 {
+		t.Fatalf("%.3f of senders moved, want about %.3f", share, 1.0/(k+1))
+	}
+}
+
+func TestConfigIsRefused(t *testing.T) {
+	if _, err := (Factory{}).NewPartitioner(4, []byte(`{"locality": true}`)); err == nil {
+		t.Fatal("a config the partitioner does not read was accepted")
+	}
+	if _, err := (Factory{}).NewPartitioner(0, nil); err == nil {
+		t.Fatal("zero clusters accepted")
+	}
+}
