@@ -43,7 +43,7 @@ func (p *brokenInstance) Assign(tx *interfaces.Transaction) interfaces.ClusterID
 }
 
 func (p *brokenInstance) Learn(*interfaces.Block) error { return nil }
-func (p *brokenInstance) Clusters() int                { return p.k }
+func (p *brokenInstance) Clusters() int                 { return p.k }
 
 // TestPartitionerSuiteCatchesEachFlaw: every case of the suite fails on a
 // partitioner that lacks its property, and a sound one passes all.
