@@ -1,0 +1,82 @@
+package partsim_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/constellation-chain/constellation/builtin/lsh"
+	"github.com/constellation-chain/constellation/conformance/partsim"
+)
+
+func workload(seed uint64) partsim.Workload {
+	return partsim.Workload{Accounts: 20000, Communities: 128, Transfers: 100000, Zipf: 0.8, Intra: 0.9, Seed: seed}
+}
+
+// TestHashPlacementCrossesOneMinusOneOverK is the baseline's target: on a
+// workload with strong community structure, rendezvous placement still
+// sends 1 − 1/k of transfers across clusters, within 2 points, for k = 4
+// and 16.
+func TestHashPlacementCrossesOneMinusOneOverK(t *testing.T) {
+	g, err := partsim.Generate(workload(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{4, 16} {
+		p, err := lsh.Factory{}.NewPartitioner(k, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := partsim.CrossShare(p, g), 1-1/float64(k)
+		t.Logf("k=%d: %.2f%% of transfers cross clusters (1 - 1/k = %.2f%%)", k, 100*got, 100*want)
+		if math.Abs(got-want) > 0.02 {
+			t.Fatalf("k=%d: cross-cluster share %.3f, want %.3f ± 0.02", k, got, want)
+		}
+	}
+}
+
+// TestTheWorkloadHasCommunities: the generator plants what it says — most
+// transfers stay in their community, and activity is skewed.
+func TestTheWorkloadHasCommunities(t *testing.T) {
+	g, err := partsim.Generate(workload(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	intra := 0
+	sent := map[int]int{}
+	for _, tr := range g.Transfers {
+		if g.Community[tr.From] == g.Community[tr.To] {
+			intra++
+		}
+		sent[tr.From]++
+	}
+	if share := float64(intra) / float64(len(g.Transfers)); share < 0.85 {
+		t.Fatalf("%.2f of transfers stay in their community, want about 0.9", share)
+	}
+	busiest := 0
+	for _, n := range sent {
+		busiest = max(busiest, n)
+	}
+	if busiest < len(g.Transfers)/50 {
+		t.Fatalf("the busiest account sent %d of %d transfers: activity is not skewed", busiest, len(g.Transfers))
+	}
+	again, _ := partsim.Generate(workload(2))
+	for i := range g.Transfers {
+		if g.Transfers[i] != again.Transfers[i] {
+			t.Fatal("the same seed generated another workload")
+		}
+	}
+}
+
+func TestBadWorkloadsAreRefused(t *testing.T) {
+	for _, w := range []partsim.Workload{
+		{Accounts: 1, Communities: 1, Transfers: 1, Zipf: 1.5},
+		{Accounts: 10, Communities: 11, Transfers: 1, Zipf: 1.5},
+		{Accounts: 10, Communities: 2, Transfers: 0, Zipf: 1.5},
+		{Accounts: 10, Communities: 2, Transfers: 5, Zipf: 0},
+		{Accounts: 10, Communities: 2, Transfers: 5, Zipf: 1.5, Intra: 2},
+	} {
+		if _, err := partsim.Generate(w); err == nil {
+			t.Errorf("workload %+v accepted", w)
+		}
+	}
+}
