@@ -6,7 +6,7 @@
 //
 // Hash placement, which ignores who transacts with whom, crosses clusters
 // for a share 1 − 1/k of transfers whatever the workload; locality
-// placement is meant to bring that down (issue targets: within 2 points
+// placement is meant to bring that down (the targets: within 2 points
 // of 1 − 1/k for hash placement, at most 20 % at k = 16 for locality).
 package partsim
 
