@@ -2,6 +2,7 @@ package interfaces
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -20,14 +21,7 @@ const (
 var Kinds = []Kind{KindConsensus, KindReputation, KindPartitioner, KindContracts, KindTransport}
 
 // Valid reports whether k is a known kind.
-func (k Kind) Valid() bool {
-	for _, x := range Kinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
+func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
 
 // APIVersion is the newest version of these interfaces. Version 2 added
 // what a group needs to make faults provable and to certify blocks:
@@ -41,25 +35,11 @@ const APIVersion = 2
 var SupportedAPIVersions = []int{1, 2}
 
 // Speaks reports whether the plugin speaks API version v.
-func (p PluginInfo) Speaks(v int) bool {
-	for _, x := range p.APIVersions {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
+func (p PluginInfo) Speaks(v int) bool { return slices.Contains(p.APIVersions, v) }
 
 // Compatible reports whether the plugin speaks a version this node
 // supports.
-func (p PluginInfo) Compatible() bool {
-	for _, v := range SupportedAPIVersions {
-		if p.Speaks(v) {
-			return true
-		}
-	}
-	return false
-}
+func (p PluginInfo) Compatible() bool { return slices.ContainsFunc(SupportedAPIVersions, p.Speaks) }
 
 // ConfigType is the type of one field of a plugin's config block.
 type ConfigType string
@@ -94,14 +74,7 @@ type PluginInfo struct {
 }
 
 // Has reports whether the plugin claims capability c.
-func (p PluginInfo) Has(c string) bool {
-	for _, x := range p.Capabilities {
-		if x == c {
-			return true
-		}
-	}
-	return false
-}
+func (p PluginInfo) Has(c string) bool { return slices.Contains(p.Capabilities, c) }
 
 // Validate checks the description itself: known kind, a name, unique config
 // field names of known types.
