@@ -161,6 +161,20 @@ func GenerateVectors() []Vector {
 	empty.Seal()
 	eh := empty.Hash()
 	add("block-empty", "block", empty.Encode(), &eh, "an empty block still folds the previous hash into its Merkle root")
+	cross := &interfaces.Block{
+		Header: interfaces.BlockHeader{Cluster: 1, Height: 3, Epoch: 2, Prev: eh, Timestamp: 1767225600500},
+		Txs:    []*interfaces.Transaction{t1},
+		Receipts: []interfaces.ReceiptBatch{
+			{Src: 1, Dst: 0, Seq: 7, Receipts: []interfaces.Receipt{{To: bob, Amount: 1000, Tx: id1}}},
+			{Src: 1, Dst: 2, Seq: 1, Receipts: []interfaces.Receipt{{To: interfaces.DevStar("vector-carol"), Amount: 3, Tx: id2}}},
+		},
+	}
+	cross.Seal()
+	ch := cross.Hash()
+	add("block-with-receipts", "block", cross.Encode(), &ch, "a checkpoint that sends receipt batches to clusters 0 and 2; the header commits to them by ReceiptRoot")
+	cpTx := interfaces.CheckpointTx(interfaces.CheckpointPayload{Header: cross.Header, Certificate: []byte("group signature")})
+	cpID := cpTx.ID()
+	add("checkpoint-tx", "transaction", cpTx.Encode(), &cpID, "the galaxy transaction carrying cluster 1's checkpoint 3: sent by the cluster's account, no ed25519 signature")
 	add("envelope", "envelope", (&interfaces.Envelope{From: bob, Topic: interfaces.TxTopic(3), Payload: []byte{1, 2, 3}}).Encode(), nil, "")
 	add("tx-batch", "tx_batch", (&interfaces.TxBatch{Timestamp: 5, Txs: []*interfaces.Transaction{t1}}).Encode(), nil, "a consensus contribution")
 	for _, n := range []int{1, 2, 3, 5} {

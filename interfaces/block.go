@@ -5,7 +5,7 @@ import (
 )
 
 // BlockVersion is the current block encoding version.
-const BlockVersion = 1
+const BlockVersion = 2
 
 // MaxBlockTxs bounds the number of transactions in one block.
 const MaxBlockTxs = 1 << 20
@@ -24,6 +24,12 @@ type BlockHeader struct {
 	MetaHash  Hash   // hash of the block's BlockMeta encoding
 	Timestamp int64  // unix milliseconds, agreed by consensus (never a local clock)
 	TxCount   uint32
+	// ReceiptRoot is the Merkle root over the hashes of the block's
+	// receipt batches (Block.Receipts), one per destination cluster, and
+	// Receipts their number; both zero when the block sends nothing to
+	// another cluster.
+	ReceiptRoot Hash
+	Receipts    uint32
 }
 
 // Encode returns the canonical header encoding.
@@ -45,6 +51,8 @@ func (h *BlockHeader) EncodeTo(e *Encoder) {
 	e.Fixed(h.MetaHash[:])
 	e.I64(h.Timestamp)
 	e.U32(h.TxCount)
+	e.Fixed(h.ReceiptRoot[:])
+	e.U32(h.Receipts)
 }
 
 func decodeHeaderFrom(d *Decoder) BlockHeader {
@@ -61,6 +69,8 @@ func decodeHeaderFrom(d *Decoder) BlockHeader {
 	d.Fixed(h.MetaHash[:])
 	h.Timestamp = d.I64()
 	h.TxCount = d.U32()
+	d.Fixed(h.ReceiptRoot[:])
+	h.Receipts = d.U32()
 	return h
 }
 
@@ -220,6 +230,9 @@ type Block struct {
 	Header BlockHeader
 	Txs    []*Transaction
 	Meta   BlockMeta
+	// Receipts are the cross-cluster transfers the block debited, one
+	// batch per destination cluster, sorted by destination.
+	Receipts []ReceiptBatch
 }
 
 // Hash returns the block's header hash.
@@ -242,6 +255,24 @@ func (b *Block) Seal() {
 	b.Header.TxRoot = ComputeTxRoot(b.Header.Prev, b.Txs)
 	b.Header.MetaHash = Sum(b.Meta.Encode())
 	b.Header.TxCount = uint32(len(b.Txs))
+	b.Header.ReceiptRoot, b.Header.Receipts = ComputeReceiptRoot(b.Receipts), uint32(len(b.Receipts))
+}
+
+// ComputeReceiptRoot is the header's ReceiptRoot for batches: the Merkle
+// root over their hashes, or the zero hash for none.
+func ComputeReceiptRoot(batches []ReceiptBatch) Hash {
+	if len(batches) == 0 {
+		return ZeroHash
+	}
+	return MerkleRoot(receiptLeaves(batches))
+}
+
+func receiptLeaves(batches []ReceiptBatch) []Hash {
+	leaves := make([]Hash, len(batches))
+	for i := range batches {
+		leaves[i] = batches[i].Hash()
+	}
+	return leaves
 }
 
 // CheckBody verifies that the header commits to the body it travels with.
@@ -251,6 +282,14 @@ func (b *Block) CheckBody() error {
 	}
 	if got := ComputeTxRoot(b.Header.Prev, b.Txs); got != b.Header.TxRoot {
 		return fmt.Errorf("block %d: transaction root %s does not match header %s", b.Header.Height, got.Short(), b.Header.TxRoot.Short())
+	}
+	if int(b.Header.Receipts) != len(b.Receipts) || ComputeReceiptRoot(b.Receipts) != b.Header.ReceiptRoot {
+		return fmt.Errorf("block %d: receipt root does not match its %d receipt batches", b.Header.Height, len(b.Receipts))
+	}
+	for i := 1; i < len(b.Receipts); i++ {
+		if b.Receipts[i-1].Dst >= b.Receipts[i].Dst {
+			return fmt.Errorf("block %d: receipt batches not sorted by destination", b.Header.Height)
+		}
 	}
 	if got := Sum(b.Meta.Encode()); got != b.Header.MetaHash {
 		return fmt.Errorf("block %d: meta hash %s does not match header %s", b.Header.Height, got.Short(), b.Header.MetaHash.Short())
@@ -271,6 +310,10 @@ func (b *Block) Encode() []byte {
 		t.EncodeTo(e)
 	}
 	b.Meta.EncodeTo(e)
+	e.Uvarint(uint64(len(b.Receipts)))
+	for i := range b.Receipts {
+		b.Receipts[i].EncodeTo(e)
+	}
 	return e.Bytes()
 }
 
@@ -292,6 +335,10 @@ func DecodeBlock(raw []byte) (*Block, error) {
 		b.Txs = append(b.Txs, DecodeTransactionFrom(d))
 	}
 	b.Meta = decodeMetaFrom(d)
+	nr := d.Len(MaxReceiptBatches)
+	for i := 0; i < nr && d.Err() == nil; i++ {
+		b.Receipts = append(b.Receipts, decodeReceiptBatchFrom(d))
+	}
 	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("decode block: %w", err)
 	}

@@ -24,6 +24,18 @@ const (
 	TxDeploy TxKind = 3
 	// TxCall invokes a contract, which co-signs as the counterparty.
 	TxCall TxKind = 4
+	// TxCheckpoint carries a Star Cluster's certified checkpoint block
+	// into the galaxy (CheckpointPayload). Its sender is the cluster's
+	// account (ClusterStar), its sequence the checkpoint's height; it
+	// carries no ed25519 signature: the cluster's threshold signature in
+	// the payload authenticates it. Only the galaxy's ledger accepts it.
+	TxCheckpoint TxKind = 5
+	// TxCredit credits, in the destination cluster, a batch of receipts
+	// another cluster issued (CreditPayload), against a black hole the
+	// galaxy signed. Its sender is the source cluster's account, its
+	// sequence the batch's (source, destination) sequence number; like a
+	// checkpoint it carries no ed25519 signature.
+	TxCredit TxKind = 6
 )
 
 func (k TxKind) String() string {
@@ -36,12 +48,21 @@ func (k TxKind) String() string {
 		return "deploy"
 	case TxCall:
 		return "call"
+	case TxCheckpoint:
+		return "checkpoint"
+	case TxCredit:
+		return "credit"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
 // Valid reports whether k is a known kind.
-func (k TxKind) Valid() bool { return k >= TxTransfer && k <= TxCall }
+func (k TxKind) Valid() bool { return k >= TxTransfer && k <= TxCredit }
+
+// Certified reports whether transactions of kind k are authenticated by a
+// group's threshold signature in their payload instead of an ed25519
+// signature of their sender.
+func (k TxKind) Certified() bool { return k == TxCheckpoint || k == TxCredit }
 
 // Transaction is one entry of a star's own chain (ExtendedTrustChain): it
 // names the hash of the sender's previous transaction and a sequence number
@@ -152,6 +173,14 @@ var ErrBadSignature = errors.New("bad signature")
 // named and has signed, its signature. It does not check chain order or
 // balances; the ledger does that.
 func (t *Transaction) VerifySignatures() error {
+	if t.Kind.Certified() {
+		// Authenticated by the certificates in the payload, which only the
+		// ledger, knowing the groups' keys, can check.
+		if t.Sig != ([ed25519.SignatureSize]byte{}) || len(t.CounterSig) != 0 || !t.Counterparty.IsZero() {
+			return fmt.Errorf("%s transaction carries a signature or a counterparty", t.Kind)
+		}
+		return nil
+	}
 	msg := t.SigningBytes()
 	if !ed25519.Verify(t.Sender.PublicKey(), msg, t.Sig[:]) {
 		return fmt.Errorf("sender %s: %w", t.Sender.Short(), ErrBadSignature)

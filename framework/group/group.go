@@ -89,6 +89,14 @@ type Config struct {
 	// causes are provable. It is never set from a manifest; only the
 	// CLI's byzantine test build (go build -tags byzantine) offers it.
 	Misbehave func(to interfaces.StarID, payload []byte) [][]byte
+	// Rules are the hierarchy's ledger rules for this chain (nil: a
+	// network of one cluster).
+	Rules *ledger.Rules
+	// Certify makes the members threshold-sign every committed block
+	// (see certify.go); OnCertified, when set, is called on the group's
+	// goroutine with each block and its certificate, and must not block.
+	Certify     bool
+	OnCertified func(b *interfaces.Block, cert []byte)
 	// Now returns the time used for proposal timestamps and block events;
 	// nil means time.Now. It never reaches consensus except through the
 	// timestamps the decided contributions carry.
@@ -159,6 +167,8 @@ type Group struct {
 	inbox     chan *interfaces.SignedMessage // verified by the transport handler
 	badSigned uint64                         // messages refused there (atomic)
 	syncInbox chan interfaces.Envelope
+	certInbox chan *certMsg
+	cert      *certState
 	outTxs    chan *interfaces.Transaction
 	outbox    *outbox.Outbox
 	// Messages sent since the decision before last, for retransmission
@@ -240,6 +250,8 @@ func Open(cfg Config) (*Group, error) {
 		lat:       newLatencyTracker(members, self),
 		inbox:     make(chan *interfaces.SignedMessage, 4096),
 		syncInbox: make(chan interfaces.Envelope, 256),
+		certInbox: make(chan *certMsg, 1024),
+		cert:      newCertState(),
 		outTxs:    make(chan *interfaces.Transaction, 65536),
 		outbox:    outbox.New(cfg.Transport, cfg.Logger),
 		kick:      make(chan struct{}, 1),
@@ -554,6 +566,9 @@ func (n *Group) subscribe() error {
 		}
 		n.cancelTopic = append(n.cancelTopic, cancel)
 	}
+	if n.certifying() {
+		return n.subscribeCerts()
+	}
 	return nil
 }
 
@@ -707,6 +722,9 @@ func (n *Group) Run(ctx context.Context) error {
 			if n.syncer != nil {
 				n.sendSync(ctx, n.syncer.Tick(n))
 			}
+			n.askCertificates(ctx)
+		case m := <-n.certInbox:
+			n.takeShare(ctx, m, false)
 		case env := <-n.syncInbox:
 			if err := n.handleSync(ctx, env); err != nil {
 				return err
@@ -954,6 +972,9 @@ func (n *Group) handle(ctx context.Context, out interfaces.Output) error {
 			return err
 		}
 		n.proposed = false
+		if b, err := n.store.Block(n.head.Height); err == nil {
+			n.certifyCommitted(ctx, b)
+		}
 	}
 	if len(out.Decisions) > 0 {
 		was := n.cur
@@ -1071,7 +1092,7 @@ func (n *Group) commit(d interfaces.Decision) error {
 // engine's rules, which are the same engine's.
 func (n *Group) foldInstance(epoch uint64) hylochain.Instance {
 	e := n.eraOf(epoch)
-	return hylochain.Instance{ID: e.id, Cluster: n.cfg.Cluster, Members: e.members, Checker: n.checker}
+	return hylochain.Instance{ID: e.id, Cluster: n.cfg.Cluster, Members: e.members, Checker: n.checker, Rules: n.cfg.Rules}
 }
 
 // rotateLog starts a new log segment and drops the segments whose every
@@ -1135,6 +1156,7 @@ func (n *Group) handleSync(ctx context.Context, env interfaces.Envelope) error {
 			n.log.Warn("fetched block refused", "height", b.Header.Height, "error", err)
 			return nil
 		}
+		n.certifyCommitted(ctx, b)
 	}
 	// The engine is behind the chain now: restart it at the next epoch and
 	// feed it the messages that arrived meanwhile, which may belong to the
@@ -1167,7 +1189,7 @@ func (n *Group) handleSync(ctx context.Context, env interfaces.Envelope) error {
 // commits it.
 func (n *Group) adopt(b *interfaces.Block) error {
 	parent := n.store.Parent()
-	ch, err := ledger.VerifyBlock(n.store, parent, b)
+	ch, err := ledger.VerifyBlockWith(n.store, parent, b, n.cfg.Rules)
 	if err != nil {
 		return err
 	}
@@ -1237,12 +1259,8 @@ func (n *Group) observe(b *interfaces.Block) {
 func (n *Group) Instance() interfaces.InstanceID { return n.instance }
 
 // CertificateMessage is what a group threshold-signs to certify its block
-// of hash h: the instance and the hash, so a certificate of one group can
-// never pass for another's.
-func CertificateMessage(inst interfaces.InstanceID, h interfaces.Hash) []byte {
-	m := interfaces.DomainSum("constellation/block-certificate/v1", inst[:], h[:])
-	return m[:]
-}
+// (interfaces.CertificateMessage).
+var CertificateMessage = interfaces.CertificateMessage
 
 // signer returns the engine's threshold signer.
 func (n *Group) signer() (interfaces.ThresholdSigner, error) {
@@ -1265,7 +1283,7 @@ func (n *Group) CertificateShare(height uint64) (interfaces.SignatureShare, erro
 	if err != nil {
 		return interfaces.SignatureShare{}, err
 	}
-	sh, err := ts.SignShare(CertificateMessage(n.instance, b.Hash()))
+	sh, err := ts.SignShare(CertificateMessage(n.eraOf(b.Header.Epoch).id, b.Hash()))
 	return interfaces.SignatureShare{Member: n.self, Share: sh}, err
 }
 
@@ -1280,7 +1298,7 @@ func (n *Group) Certify(height uint64, shares []interfaces.SignatureShare) ([]by
 	if err != nil {
 		return nil, err
 	}
-	return ts.CombineShares(CertificateMessage(n.instance, b.Hash()), shares)
+	return ts.CombineShares(CertificateMessage(n.eraOf(b.Header.Epoch).id, b.Hash()), shares)
 }
 
 // VerifyCertificate checks the group's certificate of the block at height.
@@ -1293,7 +1311,7 @@ func (n *Group) VerifyCertificate(height uint64, sig []byte) error {
 	if err != nil {
 		return err
 	}
-	return ts.VerifyGroupSignature(CertificateMessage(n.instance, b.Hash()), sig)
+	return ts.VerifyGroupSignature(CertificateMessage(n.eraOf(b.Header.Epoch).id, b.Hash()), sig)
 }
 
 // Refused counts the consensus messages this group's transport handler
@@ -1302,3 +1320,7 @@ func (n *Group) Refused() uint64 { return atomic.LoadUint64(&n.badSigned) }
 
 // Topic returns the transport topic of the instance's consensus messages.
 func (n *Group) Topic() string { return n.topic }
+
+// Cluster returns the cluster whose chain this group keeps
+// (interfaces.GalaxyCluster for the galaxy).
+func (n *Group) Cluster() interfaces.ClusterID { return n.cfg.Cluster }

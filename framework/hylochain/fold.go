@@ -40,6 +40,8 @@ type Instance struct {
 	// Checker verifies fault evidence under the engine's rules; nil admits
 	// no fault.
 	Checker interfaces.FaultChecker
+	// Rules are the hierarchy's rules for this chain (nil: one cluster).
+	Rules *ledger.Rules
 }
 
 // Parent is what the fold needs of the block before: its ledger reference
@@ -108,7 +110,7 @@ func Fold(inst Instance, view ledger.View, parent Parent, d interfaces.Decision)
 	}
 	ts := max(median(stamps), parent.Timestamp)
 
-	b := ledger.NewBuilder(view, inst.Cluster, parent.Ref)
+	b := ledger.NewBuilder(view, inst.Cluster, parent.Ref).WithRules(inst.Rules)
 	// A transaction that arrives before its sender's previous one (they
 	// came in different contributions) gets one more try after the first
 	// pass.
@@ -132,7 +134,7 @@ func Fold(inst Instance, view ledger.View, parent Parent, d interfaces.Decision)
 				continue
 			}
 			res.Rejected++
-			if !errors.Is(err, ledger.ErrInsufficientBalance) && !errors.Is(err, ledger.ErrSequenceGap) {
+			if !errors.Is(err, ledger.ErrInsufficientBalance) && !errors.Is(err, ledger.ErrSequenceGap) && !errors.Is(err, ledger.ErrReceiptsFull) {
 				res.Refused = append(res.Refused, tx)
 			}
 		}

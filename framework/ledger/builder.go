@@ -41,6 +41,8 @@ type Builder struct {
 	ids      []interfaces.Hash
 	txBytes  int // encoded size of txs
 	finished bool
+	rules    *Rules
+	receipts map[interfaces.ClusterID]*interfaces.ReceiptBatch
 }
 
 // MaxBlockTxBytes bounds the encoded size of a block's transactions
@@ -59,6 +61,13 @@ func NewBuilder(view View, cluster interfaces.ClusterID, parent Parent) *Builder
 		heads:    make(map[interfaces.StarID]Head),
 		inBlock:  make(map[interfaces.Hash]struct{}),
 	}
+}
+
+// WithRules makes the builder apply a hierarchical network's rules (see
+// Rules) and returns it.
+func (b *Builder) WithRules(r *Rules) *Builder {
+	b.rules = r
+	return b
 }
 
 // Height returns the height of the block being built.
@@ -127,9 +136,12 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 	where := func() string {
 		return fmt.Sprintf("apply tx %s (sender %s seq %d)", id.Short(), tx.Sender.Short(), tx.Seq)
 	}
-	transfer, err := checkShape(tx)
+	sh, err := checkShape(tx)
 	if err != nil {
 		return fmt.Errorf("%s: %w: %v", where(), ErrMalformed, err)
+	}
+	if err := b.checkCluster(tx, sh); err != nil {
+		return fmt.Errorf("%s: %w", where(), err)
 	}
 	if _, dup := b.inBlock[id]; dup {
 		return fmt.Errorf("%s: %w: already in block %d", where(), ErrReplay, b.Height())
@@ -139,16 +151,36 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 	} else if ok {
 		return fmt.Errorf("%s: %w: committed in block %d", where(), ErrReplay, h)
 	}
-	msg := tx.SigningBytes()
-	if !ed25519.Verify(tx.Sender.PublicKey(), msg, tx.Sig[:]) {
-		return fmt.Errorf("%s: %w: sender signature does not verify", where(), ErrBadSignature)
-	}
-	if len(tx.CounterSig) > 0 && !ed25519.Verify(tx.Counterparty.PublicKey(), msg, tx.CounterSig) {
-		return fmt.Errorf("%s: %w: counterparty %s signature does not verify", where(), ErrBadSignature, tx.Counterparty.Short())
+	if tx.Kind.Certified() {
+		if err := b.checkCertified(sh); err != nil {
+			return fmt.Errorf("%s: %w: %v", where(), ErrBadSignature, err)
+		}
+	} else {
+		msg := tx.SigningBytes()
+		if !ed25519.Verify(tx.Sender.PublicKey(), msg, tx.Sig[:]) {
+			return fmt.Errorf("%s: %w: sender signature does not verify", where(), ErrBadSignature)
+		}
+		if len(tx.CounterSig) > 0 && !ed25519.Verify(tx.Counterparty.PublicKey(), msg, tx.CounterSig) {
+			return fmt.Errorf("%s: %w: counterparty %s signature does not verify", where(), ErrBadSignature, tx.Counterparty.Short())
+		}
 	}
 	seq, last, err := b.ChainHead(tx.Sender)
 	if err != nil {
 		return fmt.Errorf("%s: read sender chain head: %w", where(), err)
+	}
+	// A checkpoint's chain is its cluster's chain of headers: the head
+	// keeps the last checkpoint's hash, which the next one must name. A
+	// credit names no previous transaction (its batches chain by
+	// sequence number alone).
+	prev, newLast := tx.Prev, id
+	switch {
+	case sh.checkpoint != nil:
+		prev, newLast = sh.checkpoint.Header.Prev, sh.checkpoint.Header.Hash()
+		if seq == 0 {
+			last = prev // the cluster's genesis: any first checkpoint certified by it
+		}
+	case sh.credit != nil:
+		last = tx.Prev
 	}
 	switch {
 	case tx.Seq == seq:
@@ -159,10 +191,11 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 		return fmt.Errorf("%s: %w: sequence %d is below the sender's head %d", where(), ErrReplay, tx.Seq, seq)
 	case tx.Seq-seq != 1:
 		return fmt.Errorf("%s: %w: sequence %d follows head %d", where(), ErrSequenceGap, tx.Seq, seq)
-	case tx.Prev != last:
-		return fmt.Errorf("%s: %w: names %s, sender's last transaction is %s", where(), ErrWrongPrev, tx.Prev.Short(), last.Short())
+	case prev != last:
+		return fmt.Errorf("%s: %w: names %s, sender's last transaction is %s", where(), ErrWrongPrev, prev.Short(), last.Short())
 	}
-
+	transfer := sh.transfer
+	remote := false
 	var fromBal, toBal uint64
 	if transfer != nil {
 		if fromBal, err = b.Balance(tx.Sender); err != nil {
@@ -171,22 +204,42 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 		if fromBal < transfer.Amount {
 			return fmt.Errorf("%s: %w: sends %d, has %d", where(), ErrInsufficientBalance, transfer.Amount, fromBal)
 		}
-		if toBal, err = b.Balance(transfer.To); err != nil {
+		if dst := b.rules.owner(transfer.To, b.cluster); dst != b.cluster {
+			remote = true
+			if r := b.receipts[dst]; r != nil && len(r.Receipts) >= interfaces.MaxReceipts {
+				return fmt.Errorf("%s: %w: %d transfers to cluster %d already", where(), ErrReceiptsFull, len(r.Receipts), dst)
+			} else if r == nil {
+				if err := b.openBatch(dst); err != nil {
+					return fmt.Errorf("%s: read receipt sequence: %w", where(), err)
+				}
+			}
+		} else if toBal, err = b.Balance(transfer.To); err != nil {
 			return fmt.Errorf("%s: read recipient balance: %w", where(), err)
-		}
-		if toBal > math.MaxUint64-transfer.Amount {
+		} else if toBal > math.MaxUint64-transfer.Amount {
 			// Unreachable while supply is conserved (genesis supply fits in
 			// 64 bits), but checked so a broken invariant cannot wrap around.
 			return fmt.Errorf("%s: %w: recipient balance would overflow", where(), ErrMalformed)
 		}
 	}
-
+	var credits []Balance
+	if sh.credit != nil {
+		if credits, err = b.creditBalances(sh.credit); err != nil {
+			return fmt.Errorf("%s: %w: %v", where(), ErrMalformed, err)
+		}
+	}
 	// Every check passed: update the overlay.
 	if transfer != nil {
 		b.balances[tx.Sender] = fromBal - transfer.Amount
-		b.balances[transfer.To] = toBal + transfer.Amount
+		if remote {
+			b.addReceipt(transfer, id)
+		} else {
+			b.balances[transfer.To] = toBal + transfer.Amount
+		}
 	}
-	b.heads[tx.Sender] = Head{Star: tx.Sender, Seq: tx.Seq, Last: id}
+	for _, c := range credits {
+		b.balances[c.Star] = c.Amount
+	}
+	b.heads[tx.Sender] = Head{Star: tx.Sender, Seq: tx.Seq, Last: newLast}
 	b.inBlock[id] = struct{}{}
 	b.txs = append(b.txs, tx)
 	b.ids = append(b.ids, id)
@@ -212,53 +265,184 @@ func uvarintLen(n int) int {
 	return l
 }
 
+// shape is what checkShape decoded from a transaction's payload.
+type shape struct {
+	transfer   *interfaces.TransferPayload
+	checkpoint *interfaces.CheckpointPayload
+	credit     *interfaces.CreditPayload
+}
+
 // checkShape runs the checks that need no state: kind, payload, sequence
-// and counterparty fields. It returns the decoded payload of a transfer.
-func checkShape(tx *interfaces.Transaction) (*interfaces.TransferPayload, error) {
+// and counterparty fields. It returns the decoded payload.
+func checkShape(tx *interfaces.Transaction) (shape, error) {
+	var none shape
 	if tx.Sender.IsZero() {
-		return nil, errors.New("sender is the zero star")
+		return none, errors.New("sender is the zero star")
 	}
 	if tx.Seq == 0 {
-		return nil, errors.New("sequence 0 (a star's first transaction has sequence 1)")
+		return none, errors.New("sequence 0 (a star's first transaction has sequence 1)")
 	}
 	if len(tx.CounterSig) > 0 && tx.Counterparty.IsZero() {
-		return nil, errors.New("counter-signature present but no counterparty named")
+		return none, errors.New("counter-signature present but no counterparty named")
 	}
 	if len(tx.CounterSig) != 0 && len(tx.CounterSig) != ed25519.SignatureSize {
-		return nil, fmt.Errorf("counter-signature has %d bytes", len(tx.CounterSig))
+		return none, fmt.Errorf("counter-signature has %d bytes", len(tx.CounterSig))
 	}
 	if tx.Counterparty == tx.Sender {
-		return nil, errors.New("sender names itself as counterparty")
+		return none, errors.New("sender names itself as counterparty")
+	}
+	if tx.Kind.Certified() {
+		if err := tx.VerifySignatures(); err != nil {
+			return none, err
+		}
 	}
 	switch tx.Kind {
 	case interfaces.TxTransfer:
 		p, err := interfaces.DecodeTransferPayload(tx.Payload)
 		if err != nil {
-			return nil, err
+			return none, err
 		}
 		switch {
 		case p.Amount == 0:
-			return nil, errors.New("transfer of 0")
+			return none, errors.New("transfer of 0")
 		case p.To.IsZero():
-			return nil, errors.New("transfer to the zero star")
+			return none, errors.New("transfer to the zero star")
 		case p.To == tx.Sender:
-			return nil, errors.New("transfer to the sender itself")
+			return none, errors.New("transfer to the sender itself")
 		}
-		return &p, nil
+		return shape{transfer: &p}, nil
 	case interfaces.TxData:
-		return nil, nil
+		return none, nil
 	case interfaces.TxDeploy:
 		if len(tx.Payload) == 0 {
-			return nil, errors.New("deploy with empty payload")
+			return none, errors.New("deploy with empty payload")
 		}
-		return nil, nil
+		return none, nil
 	case interfaces.TxCall:
 		if tx.Counterparty.IsZero() {
-			return nil, errors.New("call names no contract as counterparty")
+			return none, errors.New("call names no contract as counterparty")
 		}
-		return nil, nil
+		return none, nil
+	case interfaces.TxCheckpoint:
+		cp, err := interfaces.DecodeCheckpointPayload(tx.Payload)
+		if err != nil {
+			return none, err
+		}
+		if cp.Header.Cluster == interfaces.GalaxyCluster {
+			return none, errors.New("checkpoint of the galaxy itself")
+		}
+		if tx.Sender != interfaces.ClusterStar(cp.Header.Cluster) || tx.Seq != cp.Header.Height || !tx.Prev.IsZero() {
+			return none, fmt.Errorf("checkpoint %d of cluster %d sent as %s seq %d", cp.Header.Height, cp.Header.Cluster, tx.Sender.Short(), tx.Seq)
+		}
+		return shape{checkpoint: &cp}, nil
+	case interfaces.TxCredit:
+		c, err := interfaces.DecodeCreditPayload(tx.Payload)
+		if err != nil {
+			return none, err
+		}
+		if tx.Sender != interfaces.ClusterStar(c.Batch.Src) || tx.Seq != c.Batch.Seq || !tx.Prev.IsZero() {
+			return none, fmt.Errorf("credit of batch %d→%d seq %d sent as %s seq %d", c.Batch.Src, c.Batch.Dst, c.Batch.Seq, tx.Sender.Short(), tx.Seq)
+		}
+		if len(c.Batch.Receipts) == 0 {
+			return none, errors.New("credit of an empty batch")
+		}
+		if _, ok := c.Batch.Total(); !ok {
+			return none, errors.New("credit amounts overflow")
+		}
+		return shape{credit: &c}, nil
 	}
-	return nil, fmt.Errorf("unknown kind %s", tx.Kind)
+	return none, fmt.Errorf("unknown kind %s", tx.Kind)
+}
+
+// checkCluster refuses what this chain does not order: in the galaxy,
+// everything but checkpoints; in a cluster, checkpoints, credits for
+// another cluster, and transactions of accounts another cluster owns.
+func (b *Builder) checkCluster(tx *interfaces.Transaction, sh shape) error {
+	if b.cluster == interfaces.GalaxyCluster {
+		if sh.checkpoint == nil {
+			return fmt.Errorf("%w: the galaxy orders checkpoints only, not %s transactions", ErrWrongCluster, tx.Kind)
+		}
+		return nil
+	}
+	switch {
+	case sh.checkpoint != nil:
+		return fmt.Errorf("%w: checkpoints go to the galaxy", ErrWrongCluster)
+	case sh.credit != nil:
+		if sh.credit.Batch.Dst != b.cluster || sh.credit.Batch.Src == b.cluster {
+			return fmt.Errorf("%w: credit of batch %d→%d in cluster %d", ErrWrongCluster, sh.credit.Batch.Src, sh.credit.Batch.Dst, b.cluster)
+		}
+		return nil
+	}
+	if o := b.rules.owner(tx.Sender, b.cluster); o != b.cluster {
+		return fmt.Errorf("%w: sender %s belongs to cluster %d, this is cluster %d", ErrWrongCluster, tx.Sender.Short(), o, b.cluster)
+	}
+	return nil
+}
+
+// checkCertified checks a checkpoint's or a credit's certificates.
+func (b *Builder) checkCertified(sh shape) error {
+	switch {
+	case sh.checkpoint != nil:
+		if b.rules == nil || b.rules.VerifyCheckpoint == nil {
+			return errors.New("this chain accepts no checkpoints")
+		}
+		return b.rules.VerifyCheckpoint(sh.checkpoint)
+	case sh.credit != nil:
+		if b.rules == nil || b.rules.VerifyCredit == nil {
+			return errors.New("this chain accepts no credits")
+		}
+		return b.rules.VerifyCredit(sh.credit)
+	}
+	return errors.New("not a certified transaction")
+}
+
+// creditBalances returns the balances a credit leaves its recipients with.
+func (b *Builder) creditBalances(c *interfaces.CreditPayload) ([]Balance, error) {
+	sums := map[interfaces.StarID]uint64{}
+	var order []interfaces.StarID
+	for _, r := range c.Batch.Receipts {
+		if o := b.rules.owner(r.To, b.cluster); o != b.cluster {
+			return nil, fmt.Errorf("receipt for %s, which cluster %d owns", r.To.Short(), o)
+		}
+		if _, ok := sums[r.To]; !ok {
+			v, err := b.Balance(r.To)
+			if err != nil {
+				return nil, err
+			}
+			sums[r.To] = v
+			order = append(order, r.To)
+		}
+		if sums[r.To] > math.MaxUint64-r.Amount {
+			return nil, fmt.Errorf("credit would overflow %s's balance", r.To.Short())
+		}
+		sums[r.To] += r.Amount
+	}
+	out := make([]Balance, 0, len(order))
+	for _, s := range order {
+		out = append(out, Balance{Star: s, Amount: sums[s]})
+	}
+	return out, nil
+}
+
+// openBatch starts this block's receipt batch to dst, numbered one after
+// the last batch this chain sent dst.
+func (b *Builder) openBatch(dst interfaces.ClusterID) error {
+	seq, _, err := b.view.ChainHead(interfaces.OutboxStar(dst))
+	if err != nil {
+		return err
+	}
+	if b.receipts == nil {
+		b.receipts = map[interfaces.ClusterID]*interfaces.ReceiptBatch{}
+	}
+	b.receipts[dst] = &interfaces.ReceiptBatch{Src: b.cluster, Dst: dst, Seq: seq + 1}
+	return nil
+}
+
+// addReceipt puts a transfer to another cluster's account in that
+// cluster's batch.
+func (b *Builder) addReceipt(t *interfaces.TransferPayload, id interfaces.Hash) {
+	r := b.receipts[b.rules.owner(t.To, b.cluster)]
+	r.Receipts = append(r.Receipts, interfaces.Receipt{To: t.To, Amount: t.Amount, Tx: id})
 }
 
 // Finish seals the block: Height = parent+1, Prev = parent hash, the given
@@ -279,6 +463,15 @@ func (b *Builder) Finish(epoch uint64, timestamp int64, meta interfaces.BlockMet
 	if ch.TxIDs == nil {
 		ch.TxIDs = []interfaces.Hash{}
 	}
+	// The block's receipt batches: each (this cluster, destination) pair's
+	// outbox head in this chain counts the batches sent.
+	var batches []interfaces.ReceiptBatch
+	for dst, r := range b.receipts {
+		acct := interfaces.OutboxStar(dst)
+		b.heads[acct] = Head{Star: acct, Seq: r.Seq, Last: r.Hash()}
+		batches = append(batches, *r)
+	}
+	interfaces.SortReceiptBatches(batches)
 	for s, v := range b.balances {
 		ch.Balances = append(ch.Balances, Balance{Star: s, Amount: v})
 	}
@@ -296,8 +489,9 @@ func (b *Builder) Finish(epoch uint64, timestamp int64, meta interfaces.BlockMet
 			Prev:      b.parent.Hash,
 			Timestamp: timestamp,
 		},
-		Txs:  b.txs,
-		Meta: meta,
+		Txs:      b.txs,
+		Meta:     meta,
+		Receipts: batches,
 	}
 	blk.Seal()
 	blk.Header.StateRoot = StateRoot(b.parent.StateRoot, ch)

@@ -45,3 +45,11 @@ var (
 // encoded size past MaxBlockTxBytes. It does not match ErrInvalidTx: the
 // transaction was not validated and may go into a later block.
 var ErrBlockFull = errors.New("block is full")
+
+// ErrReceiptsFull means the block already sends MaxReceipts transfers to
+// the recipient's cluster; the transfer is valid and fits a later block.
+var ErrReceiptsFull = fmt.Errorf("%w: receipt batch full", ErrInvalidTx)
+
+// ErrWrongCluster means the transaction's sender belongs to another
+// cluster (or, in the galaxy, that it is not a checkpoint).
+var ErrWrongCluster = fmt.Errorf("%w: wrong cluster", ErrInvalidTx)

@@ -254,6 +254,11 @@ func ReplayBlock(st *MemState, b *interfaces.Block) error {
 // exactly b's header (so TxRoot, MetaHash and StateRoot all match). It
 // returns the Changes to commit with b.
 func VerifyBlock(view View, parent Parent, b *interfaces.Block) (*Changes, error) {
+	return VerifyBlockWith(view, parent, b, nil)
+}
+
+// VerifyBlockWith is VerifyBlock under a hierarchical network's rules.
+func VerifyBlockWith(view View, parent Parent, b *interfaces.Block, rules *Rules) (*Changes, error) {
 	if b == nil {
 		return nil, fmt.Errorf("verify block: nil block")
 	}
@@ -267,7 +272,7 @@ func VerifyBlock(view View, parent Parent, b *interfaces.Block) (*Changes, error
 	if err := b.CheckBody(); err != nil {
 		return nil, fmt.Errorf("verify block %d: %w", h, err)
 	}
-	bl := NewBuilder(view, b.Header.Cluster, parent)
+	bl := NewBuilder(view, b.Header.Cluster, parent).WithRules(rules)
 	for i, tx := range b.Txs {
 		if err := bl.Apply(tx); err != nil {
 			return nil, fmt.Errorf("verify block %d: transaction %d: %w", h, i, err)

@@ -56,10 +56,10 @@ func (m *Manifest) buildNetwork(rn *rawNetwork) hcl.Diagnostics {
 			fmt.Sprintf("%q cannot name a network. %s", rn.Name, nameRule)))
 	}
 	if rn.Clusters != nil {
-		// Nothing partitions transactions across clusters yet: a setting
-		// nothing reads is refused rather than silently ignored.
-		diags = append(diags, errDiag(rn.Clusters.Expr.Range(), "Not supported yet",
-			"A network has one Star Cluster: the partitioner that spreads transactions over several is not built yet. Remove `clusters`."))
+		// The number of clusters follows from the nodes; a second place
+		// to say it could only disagree.
+		diags = append(diags, errDiag(rn.Clusters.Expr.Range(), "Unsupported argument",
+			"The number of Star Clusters follows from the nodes: give each delegate `cluster = N` (0, 1, …) beside roles = [\"star\", \"cluster\"]. Remove `clusters`."))
 	}
 	n.Dev = strings.HasPrefix(strings.ToLower(rn.Name), "dev")
 	if rn.Dev != nil {
@@ -268,6 +268,32 @@ node "star-1" {
 			n.ClusterKeyFile = s
 		}
 
+		if rn.GalaxyKeyFile != nil {
+			s, d := stringValue(rn.GalaxyKeyFile.Expr, "galaxy_key_file", `Write the path in quotes, e.g. "keys/star-1.galaxy.key".`)
+			diags = append(diags, d...)
+			if !d.HasErrors() {
+				if s == "" {
+					diags = append(diags, errDiag(rn.GalaxyKeyFile.Expr.Range(), "Empty galaxy_key_file",
+						`galaxy_key_file must name the node's share of the galaxy key, e.g. "keys/star-1.galaxy.key", or be left out.`))
+				} else {
+					claim(keyFiles, s, rn.GalaxyKeyFile.Expr.Range(), "Key file shared by two nodes",
+						"Each galaxy member holds its own share of the galaxy key, in a file of its own.")
+				}
+			}
+			n.GalaxyKeyFile = s
+		}
+
+		var clusterRange *hcl.Range
+		if rn.Cluster != nil {
+			r := rn.Cluster.Expr.Range()
+			clusterRange = &r
+			v, d := intValue(rn.Cluster.Expr, "cluster", 0, MaxClusters-1, "Write the cluster's number, e.g. cluster = 1.")
+			diags = append(diags, d...)
+			if !d.HasErrors() {
+				n.Cluster = interfaces.ClusterID(v)
+			}
+		}
+
 		if rn.Listen == nil {
 			diags = append(diags, errDiag(rn.DefRange, "Missing listen",
 				`The node needs a peer-to-peer listen address, e.g. listen = "/ip4/127.0.0.1/tcp/7001".`))
@@ -344,9 +370,6 @@ node "star-1" {
 				seen := map[string]bool{}
 				for i, r := range list {
 					switch {
-					case r == reservedRoleGalaxy:
-						diags = append(diags, errDiag(ranges[i], "Not supported yet",
-							`The galaxy tier (black holes over cluster checkpoints) is not built yet, so no node can take the "galaxy" role. Remove it.`))
 					case !knownRole(r):
 						diags = append(diags, errDiag(ranges[i], "Unknown role",
 							fmt.Sprintf("%q is not a role.%s Known roles: %s.", r, suggest(r, Roles), strings.Join(Roles, ", "))))
@@ -360,7 +383,42 @@ node "star-1" {
 				}
 			}
 		}
+		if clusterRange != nil && !n.HasRole(RoleCluster) {
+			diags = append(diags, errDiag(*clusterRange, "cluster without the cluster role",
+				`cluster names the Star Cluster this node is a delegate of; give it the role too: roles = ["star", "cluster"].`))
+		}
 		m.Nodes = append(m.Nodes, n)
+	}
+	diags = append(diags, m.checkTiers(anchor)...)
+	return diags
+}
+
+// checkTiers checks the hierarchy the nodes describe: clusters numbered
+// 0, 1, … with delegates each, and a galaxy when there are several.
+func (m *Manifest) checkTiers(anchor hcl.Range) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	k := m.Clusters()
+	if k == 1 {
+		return nil
+	}
+	count := make([]int, k)
+	for i := range m.Nodes {
+		if n := &m.Nodes[i]; n.HasRole(RoleCluster) {
+			count[n.Cluster]++
+			if int(n.Cluster) == k-1 && count[n.Cluster] == 1 {
+				anchor = n.DeclRange // the node that makes the highest cluster
+			}
+		}
+	}
+	for c := 0; c < k; c++ {
+		if count[c] == 0 {
+			diags = append(diags, errDiag(anchor, "Cluster without delegates",
+				fmt.Sprintf("Some node is in cluster %d, but no node is in cluster %d. Number the clusters 0 to %d with no gap.", k-1, c, k-1)))
+		}
+	}
+	if !m.HasGalaxy() {
+		diags = append(diags, errDiag(anchor, "Clusters without a galaxy",
+			fmt.Sprintf(`The nodes form %d Star Clusters, and only the galaxy makes their checkpoints final and carries transfers between them. Give some nodes the "galaxy" role, e.g. roles = ["star", "cluster", "galaxy"].`, k)))
 	}
 	return diags
 }

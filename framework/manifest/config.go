@@ -367,7 +367,6 @@ func formatNumber(f *big.Float) (string, error) {
 
 // notUsedYet names the plugin kinds a node does not call yet, and why.
 var notUsedYet = map[interfaces.Kind]string{
-	interfaces.KindPartitioner: "a network has one Star Cluster until the galaxy tier exists, so nothing routes transactions between clusters",
 	interfaces.KindContracts:   "contracts do not run as microservices yet",
 }
 

@@ -226,18 +226,18 @@ func TestCheckResolvesPluginsAndDecodesConfigs(t *testing.T) {
 	}
 
 	src := tBase + "plugin \"reputation\" \"fak\" { #!\n  source = \"builtin\"\n}\n" +
-		"plugin \"partitioner\" \"ext\" {\n  path = \"./ext\"\n}\n"
+		"plugin \"contracts\" \"ext\" {\n  path = \"./ext\"\n}\n"
 	m, diags = Parse("file.hcl", []byte(src))
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	// The partitioner block is refused: nothing in a node calls one yet.
+	// The contracts block is refused: nothing in a node calls one yet.
 	d := Check(m, lookup, known)
 	if len(d) != 2 || d[0].Subject.Start.Line != markedLine(t, src) || d[0].Summary != "Unknown builtin plugin" ||
 		!strings.Contains(d[0].Detail, `Did you mean "fake"?`) || !strings.Contains(d[0].Detail, "The builtin reputation plugins are: fake.") {
 		t.Fatalf("unknown builtin: %v", d)
 	}
-	if d[1].Summary != "Not supported yet" || !strings.Contains(d[1].Detail, "partitioner") {
+	if d[1].Summary != "Not supported yet" || !strings.Contains(d[1].Detail, "contracts") {
 		t.Fatalf("a partitioner plugin, which nothing uses yet: %v", d[1])
 	}
 	if d := Check(m, lookup, nil); len(d) != 2 || !strings.Contains(d[0].Detail, "no builtin reputation plugins") {
@@ -286,7 +286,7 @@ func TestUnsupportedArgumentSuggestsOnce(t *testing.T) {
 		for _, d := range diags {
 			if d.Summary == "Unsupported argument" {
 				found = true
-				if strings.Count(d.Detail, `Did you mean "listen"?`) != 1 || !strings.Contains(d.Detail, "A node block accepts: api, bootstrap, cluster_key_file, key_file, listen, roles, star.") {
+				if strings.Count(d.Detail, `Did you mean "listen"?`) != 1 || !strings.Contains(d.Detail, "A node block accepts: api, bootstrap, cluster, cluster_key_file, galaxy_key_file, key_file, listen, roles, star.") {
 					t.Errorf("detail: %s", d.Detail)
 				}
 			}

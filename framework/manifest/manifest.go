@@ -23,15 +23,15 @@ const MaxManifestSize = 1 << 20
 // Node roles. A node may hold several.
 const (
 	RoleStar    = "star"    // holds a key, sends transactions, keeps the ledger
-	RoleCluster = "cluster" // may be selected as a delegate of its Star Cluster
+	RoleCluster = "cluster" // a delegate of its Star Cluster (the node's `cluster`)
+	RoleGalaxy  = "galaxy"  // a member of the galaxy, which orders checkpoints into black holes
 )
 
-// reservedRoleGalaxy will let a node take part in the galaxy (black hole)
-// epoch; until the galaxy tier exists the loader refuses it by name.
-const reservedRoleGalaxy = "galaxy"
-
 // Roles lists the known node roles in a fixed order.
-var Roles = []string{RoleStar, RoleCluster}
+var Roles = []string{RoleStar, RoleCluster, RoleGalaxy}
+
+// MaxClusters bounds the number of Star Clusters of one network.
+const MaxClusters = 1024
 
 // MaxSeedLen bounds the genesis seed, in bytes. It equals the ledger's
 // own bound (framework/ledger.MaxSeedLen), so a manifest that loads also
@@ -100,6 +100,12 @@ type Node struct {
 	// (written by `constellation keygen --cluster`), "" if not given;
 	// resolved like KeyFile.
 	ClusterKeyFile string
+	// GalaxyKeyFile holds the node's share of the galaxy's threshold keys,
+	// "" if not given; resolved like KeyFile.
+	GalaxyKeyFile string
+	// Cluster is the Star Cluster a node with the cluster role is a
+	// delegate of (0 unless `cluster` says otherwise).
+	Cluster interfaces.ClusterID
 	Listen         string // a multiaddr: /ip4|ip6|dns4|dns6|dns/<host>/tcp/<port>
 	API            string // host:port of the node API, "" if not served
 	Bootstrap      []string
@@ -116,6 +122,30 @@ type Node struct {
 func (n *Node) HasRole(r string) bool {
 	for _, x := range n.Roles {
 		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Clusters returns the number of Star Clusters: one more than the highest
+// `cluster` of a node with the cluster role (the loader checks that every
+// cluster below it has a delegate), and 1 for a manifest with none.
+func (m *Manifest) Clusters() int {
+	k := 1
+	for i := range m.Nodes {
+		if n := &m.Nodes[i]; n.HasRole(RoleCluster) && int(n.Cluster)+1 > k {
+			k = int(n.Cluster) + 1
+		}
+	}
+	return k
+}
+
+// HasGalaxy reports whether some node holds the galaxy role: the network
+// then runs the hierarchy (checkpoints, black holes, receipts).
+func (m *Manifest) HasGalaxy() bool {
+	for i := range m.Nodes {
+		if m.Nodes[i].HasRole(RoleGalaxy) {
 			return true
 		}
 	}
@@ -181,6 +211,9 @@ func (m *Manifest) ResolvePaths(dir string) {
 		m.Nodes[i].KeyFile = resolve(dir, m.Nodes[i].KeyFile)
 		if m.Nodes[i].ClusterKeyFile != "" {
 			m.Nodes[i].ClusterKeyFile = resolve(dir, m.Nodes[i].ClusterKeyFile)
+		}
+		if m.Nodes[i].GalaxyKeyFile != "" {
+			m.Nodes[i].GalaxyKeyFile = resolve(dir, m.Nodes[i].GalaxyKeyFile)
 		}
 	}
 	for _, p := range m.Plugins {

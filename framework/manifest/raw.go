@@ -41,6 +41,8 @@ type rawNode struct {
 	KeyFile        *hcl.Attribute `hcl:"key_file,optional"`
 	Star           *hcl.Attribute `hcl:"star,optional"`
 	ClusterKeyFile *hcl.Attribute `hcl:"cluster_key_file,optional"`
+	GalaxyKeyFile  *hcl.Attribute `hcl:"galaxy_key_file,optional"`
+	Cluster        *hcl.Attribute `hcl:"cluster,optional"`
 	Listen         *hcl.Attribute `hcl:"listen,optional"`
 	API            *hcl.Attribute `hcl:"api,optional"`
 	Bootstrap      *hcl.Attribute `hcl:"bootstrap,optional"`

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -29,8 +30,14 @@ type AssembleOptions struct {
 	// ConsensusKeys, when set, is this node's engine key material,
 	// overriding the manifest's cluster_key_file (testnet deals it).
 	ConsensusKeys []byte
-	Transport     interfaces.Transport
-	Logger        hclog.Logger
+	// GalaxyKeys is the same for the galaxy (galaxy_key_file).
+	GalaxyKeys []byte
+	// GenesisFile is the network's genesis file (keys.GenesisFile), needed
+	// when the manifest has a galaxy; "" means genesis.json beside the
+	// node's key file.
+	GenesisFile string
+	Transport   interfaces.Transport
+	Logger      hclog.Logger
 	// Misbehave, when set, rewrites this node's outgoing consensus
 	// payloads (see Config.Misbehave). Only the byzantine test build of
 	// the CLI sets it.
@@ -67,10 +74,25 @@ func LoadKey(n *manifest.Node, base string, create bool) (ed25519.PrivateKey, er
 // role: a node's stated `star`, or else the identity in its key file (which
 // must then be on this machine; with create, a missing one is generated).
 func ClusterMembers(m *manifest.Manifest, base string, create bool) ([]interfaces.StarID, error) {
+	return GroupMembers(m, base, create, fmt.Sprintf("no node with the %q role", manifest.RoleCluster), func(n *manifest.Node) bool { return n.HasRole(manifest.RoleCluster) })
+}
+
+// TierMembers returns the members of cluster c, or of the galaxy for
+// interfaces.GalaxyCluster, as ClusterMembers does.
+func TierMembers(m *manifest.Manifest, base string, create bool, c interfaces.ClusterID) ([]interfaces.StarID, error) {
+	if c == interfaces.GalaxyCluster {
+		return GroupMembers(m, base, create, "no galaxy member", func(n *manifest.Node) bool { return n.HasRole(manifest.RoleGalaxy) })
+	}
+	return GroupMembers(m, base, create, fmt.Sprintf("no delegate of cluster %d", c), func(n *manifest.Node) bool { return n.HasRole(manifest.RoleCluster) && n.Cluster == c })
+}
+
+// GroupMembers returns the stars of the manifest's nodes that in selects;
+// none is an error saying the manifest names none.
+func GroupMembers(m *manifest.Manifest, base string, create bool, none string, in func(*manifest.Node) bool) ([]interfaces.StarID, error) {
 	var out []interfaces.StarID
 	for i := range m.Nodes {
 		n := &m.Nodes[i]
-		if !n.HasRole(manifest.RoleCluster) {
+		if !in(n) {
 			continue
 		}
 		if !n.Star.IsZero() {
@@ -84,7 +106,7 @@ func ClusterMembers(m *manifest.Manifest, base string, create bool) ([]interface
 		out = append(out, keys.Star(key))
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("manifest %s names no node with the %q role", m.Filename, manifest.RoleCluster)
+		return nil, fmt.Errorf("manifest %s names %s", m.Filename, none)
 	}
 	return out, nil
 }
@@ -136,13 +158,16 @@ func Assemble(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions) (*No
 			return nil, fmt.Errorf("node %q: %w", mn.Name, err)
 		}
 	}
-	members, err := ClusterMembers(m, opts.KeyBase, opts.CreateKeys)
-	if err != nil {
-		return nil, err
-	}
 	var hp hostParams
 	if err := json.Unmarshal(cons.HostParams, &hp); err != nil {
 		return nil, fmt.Errorf("consensus config of %s: %w", cons.Info.Name, err)
+	}
+	if m.HasGalaxy() {
+		return assembleTiers(m, set, opts, mn, key, clusterKeys, hp)
+	}
+	members, err := ClusterMembers(m, opts.KeyBase, opts.CreateKeys)
+	if err != nil {
+		return nil, err
 	}
 	cfg := Config{
 		Key:             key,
@@ -170,4 +195,143 @@ func Assemble(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions) (*No
 		cfg.Interval = time.Duration(*hp.BlockIntervalMS) * time.Millisecond
 	}
 	return Open(cfg)
+}
+
+// shareFile returns where a node's key share for a group lives: the
+// manifest's path, or by convention <key dir>/<node>.<suffix>.key.
+func shareFile(mn *manifest.Node, base, stated, suffix string) string {
+	if stated != "" {
+		if base != "" && !filepath.IsAbs(stated) {
+			return filepath.Join(base, stated)
+		}
+		return stated
+	}
+	return filepath.Join(filepath.Dir(KeyPath(mn, base)), mn.Name+"."+suffix+".key")
+}
+
+// ShareFile returns where node mn's key share for its cluster ("cluster")
+// or the galaxy ("galaxy") lives.
+func ShareFile(mn *manifest.Node, base, tier string) string {
+	if tier == "galaxy" {
+		return shareFile(mn, base, mn.GalaxyKeyFile, tier)
+	}
+	return shareFile(mn, base, mn.ClusterKeyFile, tier)
+}
+
+// GenesisFilePath is where a node finds its network's genesis file by
+// convention: genesis.json beside its key file.
+func GenesisFilePath(mn *manifest.Node, base string) string {
+	return filepath.Join(filepath.Dir(KeyPath(mn, base)), "genesis.json")
+}
+
+// assembleTiers builds a node of a hierarchical network.
+func assembleTiers(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions, mn *manifest.Node, key ed25519.PrivateKey, clusterKeys []byte, hp hostParams) (*Node, error) {
+	cons := set.One(interfaces.KindConsensus)
+	verifier, ok := cons.Plugin.(interfaces.GroupVerifier)
+	if !ok {
+		return nil, fmt.Errorf("consensus %s cannot check group signatures by public key, which a network with a galaxy needs (honeybadger can)", cons.Info.Name)
+	}
+	k := m.Clusters()
+	pl := set.One(interfaces.KindPartitioner)
+	if pl == nil {
+		return nil, fmt.Errorf("manifest %s has a galaxy but no partitioner to place accounts in its %d clusters; add plugin \"partitioner\" \"lsh\" { source = \"builtin\" }", m.Filename, k)
+	}
+	part, err := pl.Plugin.(interfaces.PartitionerFactory).NewPartitioner(k, pl.Params)
+	if err != nil {
+		return nil, fmt.Errorf("start partitioner %s: %w", pl.Info.Name, err)
+	}
+	gpath := opts.GenesisFile
+	if gpath == "" {
+		gpath = GenesisFilePath(mn, opts.KeyBase)
+	}
+	gf, err := keys.LoadGenesisFile(gpath)
+	if err != nil {
+		return nil, fmt.Errorf("node %q: %w (the dealer writes it: `constellation testnet` on a development network)", mn.Name, err)
+	}
+	if gf.Seed != m.Network.Genesis.Seed {
+		return nil, fmt.Errorf("%s is for the network of seed %q, the manifest's seed is %q", gpath, gf.Seed, m.Network.Genesis.Seed)
+	}
+	h, err := HierarchyFrom(gf, k, verifier, CachedOwner(part))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", gpath, err)
+	}
+	for c := range k {
+		if err := sameMembers(m, opts, h.Clusters[c], interfaces.ClusterID(c), gpath); err != nil {
+			return nil, err
+		}
+	}
+	if err := sameMembers(m, opts, h.Galaxy, interfaces.GalaxyCluster, gpath); err != nil {
+		return nil, err
+	}
+	self := keys.Star(key)
+	base := Config{
+		Key:             key,
+		Genesis:         GenesisOf(m),
+		Consensus:       cons.Plugin.(interfaces.ConsensusFactory),
+		ConsensusParams: cons.Params,
+		Logger:          opts.Logger,
+		Misbehave:       opts.Misbehave,
+	}
+	if hp.BatchSize != nil {
+		base.BatchSize = int(*hp.BatchSize)
+	}
+	if hp.BlockIntervalMS != nil {
+		base.Interval = time.Duration(*hp.BlockIntervalMS) * time.Millisecond
+	}
+	if l := set.One(interfaces.KindReputation); l != nil && mn.HasRole(manifest.RoleCluster) {
+		rep, err := l.Plugin.(interfaces.ReputationFactory).NewReputation(l.Params)
+		if err != nil {
+			return nil, fmt.Errorf("start reputation %s: %w", l.Info.Name, err)
+		}
+		base.Reputation = NewReputation(rep)
+	}
+	load := func(given []byte, tier string) ([]byte, error) {
+		if given != nil {
+			return given, nil
+		}
+		path := ShareFile(mn, opts.KeyBase, tier)
+		b, err := keys.LoadClusterShare(path, cons.Info.Name, self)
+		if err != nil {
+			return nil, fmt.Errorf("node %q: %s key share: %w", mn.Name, tier, err)
+		}
+		return b, nil
+	}
+	var clusterCfg, galaxyCfg *Config
+	if mn.HasRole(manifest.RoleCluster) {
+		ks, err := load(clusterKeys, "cluster")
+		if err != nil {
+			return nil, err
+		}
+		c := base
+		c.Cluster, c.Members, c.ConsensusKeys, c.DataDir = mn.Cluster, h.Clusters[mn.Cluster].Members, ks, opts.DataDir
+		clusterCfg = &c
+	}
+	if mn.HasRole(manifest.RoleGalaxy) {
+		ks, err := load(opts.GalaxyKeys, "galaxy")
+		if err != nil {
+			return nil, err
+		}
+		g := base
+		g.Reputation = nil
+		g.Cluster, g.Members, g.ConsensusKeys, g.DataDir = interfaces.GalaxyCluster, h.Galaxy.Members, ks, opts.DataDir
+		if clusterCfg != nil {
+			g.DataDir = filepath.Join(opts.DataDir, "galaxy")
+		}
+		galaxyCfg = &g
+	}
+	return OpenTiers(h, opts.Transport, opts.Logger, clusterCfg, galaxyCfg)
+}
+
+// sameMembers checks that the genesis file's group has the manifest's
+// members.
+func sameMembers(m *manifest.Manifest, opts AssembleOptions, g GroupKey, c interfaces.ClusterID, gpath string) error {
+	want, err := TierMembers(m, opts.KeyBase, opts.CreateKeys, c)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(want, interfaces.CompareStars)
+	if !slices.Equal(want, g.Members) {
+		return fmt.Errorf("%s: group %s has %d members that differ from the manifest's %d; deal its keys again", gpath, g.Name, len(g.Members), len(want))
+	}
+	return nil
 }

@@ -14,6 +14,9 @@ import (
 	"fmt"
 
 	"github.com/constellation-chain/constellation/framework/group"
+	"github.com/constellation-chain/constellation/framework/pool"
+	"github.com/constellation-chain/constellation/interfaces"
+	"github.com/hashicorp/go-hclog"
 )
 
 // Aliases for what the node's users need of its groups.
@@ -38,6 +41,138 @@ var Rebuild = group.Rebuild
 type Node struct {
 	*group.Group
 	others []*group.Group
+	// The hierarchy, nil for a network of one cluster without a galaxy.
+	h       *Hierarchy
+	relay   *relay
+	tr      interfaces.Transport
+	cluster *group.Group // this node's cluster group, nil if none
+	galaxy  *group.Group // this node's galaxy group, nil if none
+}
+
+// OpenTiers opens a node of a hierarchical network: its cluster group
+// (cluster, nil when the node is no delegate) and its galaxy group
+// (galaxy, nil when it is no galaxy member), each given its chain's rules
+// and made to certify its blocks, and the relay between them. Both share
+// tr.
+func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster, galaxy *Config) (*Node, error) {
+	if cluster == nil && galaxy == nil {
+		return nil, errors.New("a node of a hierarchical network needs the cluster or the galaxy role (or both)")
+	}
+	if tr == nil {
+		return nil, errors.New("a hierarchical network needs a transport")
+	}
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	r := newRelay(h, tr, log)
+	var cfgs []Config
+	for _, c := range []*Config{cluster, galaxy} {
+		if c == nil {
+			continue
+		}
+		cfg := *c
+		cfg.Rules = h.Rules(cfg.Cluster)
+		cfg.Genesis = h.GenesisOfCluster(cfg.Genesis, cfg.Cluster)
+		cfg.Name = interfaces.ClusterGroup(cfg.Cluster)
+		cfg.Certify = true
+		cfg.OnCertified = r.onCertified(cfg.Cluster == interfaces.GalaxyCluster)
+		cfg.Transport = tr
+		cfgs = append(cfgs, cfg)
+	}
+	n, err := Open(cfgs[0], cfgs[1:]...)
+	if err != nil {
+		return nil, err
+	}
+	n.h, n.relay, n.tr = h, r, tr
+	for _, g := range n.Groups() {
+		if g.Cluster() == interfaces.GalaxyCluster {
+			n.galaxy = g
+		} else {
+			n.cluster = g
+		}
+	}
+	r.cluster, r.galaxy = n.cluster, n.galaxy
+	return n, nil
+}
+
+// Hierarchy returns the network's hierarchy, nil for a flat network.
+func (n *Node) Hierarchy() *Hierarchy { return n.h }
+
+// ClusterGroup returns this node's cluster group, nil if it has none.
+func (n *Node) ClusterGroup() *group.Group {
+	if n.h == nil {
+		return n.Group
+	}
+	return n.cluster
+}
+
+// GalaxyGroup returns this node's galaxy group, nil if it has none.
+func (n *Node) GalaxyGroup() *group.Group { return n.galaxy }
+
+// Finalized returns the highest checkpoint of cluster c this node knows a
+// certified black hole to include, and the newest black hole's height.
+func (n *Node) Finalized(c interfaces.ClusterID) (checkpoint, blackHole uint64) {
+	if n.relay == nil {
+		return 0, 0
+	}
+	return n.relay.Finalized(c), n.relay.BlackHoles()
+}
+
+// ErrNotHere means the node keeps no chain of the account's cluster.
+var ErrNotHere = errors.New("this node keeps no chain of that account's cluster")
+
+// local returns the group that keeps star's account, or ErrNotHere.
+func (n *Node) local(star interfaces.StarID) (*group.Group, error) {
+	if n.h == nil {
+		return n.Group, nil
+	}
+	c := n.h.Owner(star)
+	if n.cluster != nil && n.cluster.Cluster() == c {
+		return n.cluster, nil
+	}
+	return nil, fmt.Errorf("%w: %s belongs to cluster %d", ErrNotHere, star.Short(), c)
+}
+
+// Submit routes a transaction to the cluster that owns its sender: into
+// this node's pool when it is a delegate of that cluster, else onto the
+// cluster's gossip topic after its signatures verify.
+func (n *Node) Submit(tx *interfaces.Transaction) error {
+	if n.h == nil {
+		return n.Group.Submit(tx)
+	}
+	if tx == nil {
+		return fmt.Errorf("submit: %w: nil transaction", pool.ErrInvalid)
+	}
+	if g, err := n.local(tx.Sender); err == nil {
+		return g.Submit(tx)
+	}
+	if tx.Kind.Certified() {
+		return fmt.Errorf("submit: %w: %s transactions are made by the nodes themselves", pool.ErrInvalid, tx.Kind)
+	}
+	if err := tx.VerifySignatures(); err != nil {
+		return fmt.Errorf("submit: %w: %w", pool.ErrInvalid, err)
+	}
+	batch := interfaces.TxBatch{Txs: []*interfaces.Transaction{tx}}
+	return n.tr.Publish(context.Background(), interfaces.TxTopic(n.h.Owner(tx.Sender)), batch.Encode())
+}
+
+// Balance returns an account's committed balance in its cluster's chain.
+func (n *Node) Balance(s interfaces.StarID) (uint64, error) {
+	g, err := n.local(s)
+	if err != nil {
+		return 0, err
+	}
+	return g.Balance(s)
+}
+
+// ChainHead returns an account's committed sequence number and last
+// transaction in its cluster's chain.
+func (n *Node) ChainHead(s interfaces.StarID) (uint64, interfaces.Hash, error) {
+	g, err := n.local(s)
+	if err != nil {
+		return 0, interfaces.ZeroHash, err
+	}
+	return g.ChainHead(s)
 }
 
 // Open opens the node with primary as its first group and others beside
@@ -82,7 +217,16 @@ func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	groups := n.Groups()
-	errs := make(chan error, len(groups))
+	errs := make(chan error, len(groups)+1)
+	if n.relay != nil {
+		go func() {
+			err := n.relay.run(ctx)
+			if err != nil {
+				cancel()
+			}
+			errs <- err
+		}()
+	}
 	for _, g := range groups {
 		go func() {
 			err := g.Run(ctx)
@@ -93,7 +237,11 @@ func (n *Node) Run(ctx context.Context) error {
 		}()
 	}
 	var all []error
-	for range groups {
+	waits := len(groups)
+	if n.relay != nil {
+		waits++
+	}
+	for range waits {
 		if err := <-errs; err != nil {
 			all = append(all, err)
 		}

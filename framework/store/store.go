@@ -54,8 +54,9 @@ var (
 	bucketBalances = []byte("balances") // star -> balance (u64 BE)
 	bucketHeads    = []byte("heads")    // star -> seq (u64 BE) || last tx id
 	bucketTxs      = []byte("txs")      // tx id -> height (u64 BE)
+	bucketCerts    = []byte("certs")    // height (u64 BE) -> the group's certificate of the block
 
-	allBuckets = [][]byte{bucketMeta, bucketBlocks, bucketHashes, bucketBalances, bucketHeads, bucketTxs}
+	allBuckets = [][]byte{bucketMeta, bucketBlocks, bucketHashes, bucketBalances, bucketHeads, bucketTxs, bucketCerts}
 )
 
 // Keys in the meta bucket.
@@ -395,6 +396,33 @@ func (s *Store) CommitBlock(b *interfaces.Block, ch *ledger.Changes) error {
 	}
 	s.head = ledger.Parent{Height: h, Hash: hash, StateRoot: b.Header.StateRoot}
 	return nil
+}
+
+// PutCertificate stores the group's certificate (threshold signature) of
+// the committed block at height. The caller verified it.
+func (s *Store) PutCertificate(height uint64, cert []byte) error {
+	if len(cert) == 0 || len(cert) > interfaces.MaxCertificate {
+		return fmt.Errorf("store certificate of block %d: %d bytes", height, len(cert))
+	}
+	return s.update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketBlocks).Get(u64(height)) == nil {
+			return fmt.Errorf("store certificate: no block %d", height)
+		}
+		return tx.Bucket(bucketCerts).Put(u64(height), cert)
+	})
+}
+
+// Certificate returns the stored certificate of the block at height, or
+// nil when there is none yet.
+func (s *Store) Certificate(height uint64) ([]byte, error) {
+	var out []byte
+	err := s.view(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketCerts).Get(u64(height)); v != nil {
+			out = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Balance implements ledger.View.

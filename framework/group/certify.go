@@ -1,0 +1,248 @@
+package group
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// Certification: when Config.Certify is set, the members of a group
+// threshold-sign every block they commit. Each member broadcasts its share
+// on the instance's certificate topic; any f+1 valid shares combine into
+// the group's certificate, which is unique for the block (BLS), so every
+// member stores the same bytes. The certificate is what makes a cluster's
+// checkpoint acceptable to the galaxy and a black hole acceptable to
+// clusters and light clients.
+//
+// A member that restarted, or lost shares on the way, asks again: on each
+// sync tick it rebroadcasts its shares for the newest blocks it has not
+// certified, and a member that holds a certificate answers a share for it
+// with the whole certificate.
+
+// CertTopic is the topic of an instance's certificate shares.
+func CertTopic(inst interfaces.InstanceID) string { return "cert/" + interfaces.Hash(inst).String() }
+
+// certMsg is a share of, or the whole, certificate of one block.
+type certMsg struct {
+	Height uint64
+	Hash   interfaces.Hash
+	Member interfaces.StarID
+	Whole  bool // Share holds the combined certificate
+	Share  []byte
+}
+
+func (m *certMsg) encode() []byte {
+	e := interfaces.NewEncoder(160 + len(m.Share))
+	e.U8(1)
+	e.U64(m.Height)
+	e.Fixed(m.Hash[:])
+	e.Fixed(m.Member[:])
+	e.Bool(m.Whole)
+	e.VarBytes(m.Share)
+	return e.Bytes()
+}
+
+func decodeCertMsg(b []byte) (*certMsg, error) {
+	d := interfaces.NewDecoder(b)
+	m := &certMsg{}
+	if v := d.U8(); d.Err() == nil && v != 1 {
+		d.Fail(fmt.Errorf("certificate message version %d, want 1", v))
+	}
+	m.Height = d.U64()
+	d.Fixed(m.Hash[:])
+	d.Fixed(m.Member[:])
+	m.Whole = d.Bool()
+	m.Share = d.VarBytes(interfaces.MaxCertificate)
+	if err := d.Finish(); err != nil {
+		return nil, fmt.Errorf("decode certificate message: %w", err)
+	}
+	return m, nil
+}
+
+// maxCertAhead bounds how far above the head shares are kept for later.
+const maxCertAhead = 64
+
+// certRetry is how many of the newest uncertified blocks a member asks
+// about on each sync tick.
+const certRetry = 8
+
+// certState is the group's certification bookkeeping (Run's goroutine).
+type certState struct {
+	shares    map[uint64]map[interfaces.StarID][]byte // valid shares of uncertified blocks
+	early     map[uint64][]*certMsg                   // shares of blocks not committed here yet
+	certified uint64                                  // every block at or below is certified or skipped
+}
+
+func newCertState() *certState {
+	return &certState{shares: map[uint64]map[interfaces.StarID][]byte{}, early: map[uint64][]*certMsg{}}
+}
+
+// certifying reports whether this group certifies its blocks.
+func (n *Group) certifying() bool { return n.cfg.Certify && !n.retired && n.cfg.Transport != nil }
+
+// subscribeCerts registers the certificate topic's handler.
+func (n *Group) subscribeCerts() error {
+	cancel, err := n.cfg.Transport.Subscribe(CertTopic(n.instance), func(e interfaces.Envelope) {
+		m, err := decodeCertMsg(e.Payload)
+		if err != nil || (!m.Whole && m.Member != e.From) {
+			return
+		}
+		select {
+		case n.certInbox <- m:
+		default:
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe to certificates: %w", err)
+	}
+	n.cancelTopic = append(n.cancelTopic, cancel)
+	return nil
+}
+
+// certifyCommitted signs this member's share of block b and broadcasts it.
+func (n *Group) certifyCommitted(ctx context.Context, b *interfaces.Block) {
+	if !n.certifying() {
+		return
+	}
+	h := b.Header.Height
+	sh, err := n.CertificateShare(h)
+	if err != nil {
+		n.log.Warn("certificate share", "height", h, "error", err)
+		return
+	}
+	m := &certMsg{Height: h, Hash: b.Hash(), Member: n.self, Share: sh.Share}
+	n.takeShare(ctx, m, true)
+	n.publishCert(ctx, m)
+	for _, e := range n.cert.early[h] {
+		n.takeShare(ctx, e, false)
+	}
+	delete(n.cert.early, h)
+}
+
+func (n *Group) publishCert(ctx context.Context, m *certMsg) {
+	if err := n.cfg.Transport.Publish(ctx, CertTopic(n.instance), m.encode()); err != nil {
+		n.log.Debug("publish certificate share", "error", err)
+	}
+}
+
+// takeShare handles a share (or a whole certificate) on Run's goroutine.
+func (n *Group) takeShare(ctx context.Context, m *certMsg, own bool) {
+	if !n.certifying() {
+		return
+	}
+	head := n.head.Height
+	if m.Height > head {
+		if m.Height <= head+maxCertAhead && len(n.cert.early[m.Height]) < 2*len(n.cfg.Members) {
+			n.cert.early[m.Height] = append(n.cert.early[m.Height], m)
+		}
+		return
+	}
+	have, err := n.store.Certificate(m.Height)
+	if err != nil {
+		return
+	}
+	if have != nil {
+		if !m.Whole && !own {
+			// It asks for a certificate this member has: answer with it.
+			n.publishCert(ctx, &certMsg{Height: m.Height, Hash: m.Hash, Whole: true, Share: have})
+		}
+		return
+	}
+	b, err := n.store.Block(m.Height)
+	if err != nil || b.Hash() != m.Hash {
+		return
+	}
+	ts, err := n.signer()
+	if err != nil {
+		return
+	}
+	msg := CertificateMessage(n.eraOf(b.Header.Epoch).id, m.Hash)
+	if m.Whole {
+		if ts.VerifyGroupSignature(msg, m.Share) == nil {
+			n.storeCertificate(b, m.Share)
+		}
+		return
+	}
+	if !own && ts.VerifyShare(m.Member, msg, m.Share) != nil {
+		return
+	}
+	got := n.cert.shares[m.Height]
+	if got == nil {
+		got = map[interfaces.StarID][]byte{}
+		n.cert.shares[m.Height] = got
+	}
+	got[m.Member] = m.Share
+	if len(got) < (len(n.cfg.Members)-1)/3+1 {
+		return
+	}
+	var list []interfaces.SignatureShare
+	for s, sh := range got {
+		list = append(list, interfaces.SignatureShare{Member: s, Share: sh})
+	}
+	slices.SortFunc(list, func(a, b interfaces.SignatureShare) int { return interfaces.CompareStars(a.Member, b.Member) })
+	sig, err := ts.CombineShares(msg, list)
+	if err != nil {
+		return // more shares will come
+	}
+	n.storeCertificate(b, sig)
+}
+
+func (n *Group) storeCertificate(b *interfaces.Block, sig []byte) {
+	h := b.Header.Height
+	if err := n.store.PutCertificate(h, sig); err != nil {
+		n.log.Warn("store certificate", "height", h, "error", err)
+		return
+	}
+	delete(n.cert.shares, h)
+	for k := range n.cert.shares {
+		if k+maxCertAhead < h {
+			delete(n.cert.shares, k) // too old to matter to anyone
+		}
+	}
+	if n.cfg.OnCertified != nil {
+		n.cfg.OnCertified(b, sig)
+	}
+}
+
+// askCertificates rebroadcasts this member's shares of the newest
+// committed blocks it holds no certificate of.
+func (n *Group) askCertificates(ctx context.Context) {
+	if !n.certifying() || n.head.Height == 0 {
+		return
+	}
+	asked := 0
+	for h := n.head.Height; h >= 1 && h+maxCertAhead > n.head.Height && asked < certRetry; h-- {
+		if h <= n.cert.certified {
+			break
+		}
+		have, err := n.store.Certificate(h)
+		if err != nil {
+			return
+		}
+		if have != nil {
+			continue
+		}
+		b, err := n.store.Block(h)
+		if err != nil {
+			return
+		}
+		if b.Header.Epoch < n.eras[n.cur].start {
+			break // an ended instance's block: its members moved on
+		}
+		sh, err := n.CertificateShare(h)
+		if err != nil {
+			return
+		}
+		n.publishCert(ctx, &certMsg{Height: h, Hash: b.Hash(), Member: n.self, Share: sh.Share})
+		asked++
+	}
+	if asked == 0 {
+		n.cert.certified = n.head.Height
+	}
+}
+
+// Certificate returns the group's certificate of the block at height, nil
+// when it has none (yet).
+func (n *Group) Certificate(height uint64) ([]byte, error) { return n.store.Certificate(height) }

@@ -1,0 +1,28 @@
+package ledger
+
+import "github.com/constellation-chain/constellation/interfaces"
+
+// Rules are what a chain of a hierarchical network needs beyond its own
+// state: which cluster owns each account, and how to check the
+// certificates of other groups. The zero Rules (or nil) is a network of one
+// cluster: every account is local and checkpoints and credits are refused.
+// Every function must be deterministic: members that disagree on a rule
+// fork.
+type Rules struct {
+	// Owner returns the cluster that owns an account; nil means this
+	// chain's cluster owns every account.
+	Owner func(interfaces.StarID) interfaces.ClusterID
+	// VerifyCheckpoint checks a cluster's certificate of its checkpoint
+	// (the galaxy's chain); nil refuses checkpoints.
+	VerifyCheckpoint func(cp *interfaces.CheckpointPayload) error
+	// VerifyCredit checks a credit's receipt and finality proofs (a
+	// cluster's chain); nil refuses credits.
+	VerifyCredit func(c *interfaces.CreditPayload) error
+}
+
+func (r *Rules) owner(s interfaces.StarID, local interfaces.ClusterID) interfaces.ClusterID {
+	if r == nil || r.Owner == nil {
+		return local
+	}
+	return r.Owner(s)
+}

@@ -1,0 +1,140 @@
+package node
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/constellation-chain/constellation/framework/keys"
+	"github.com/constellation-chain/constellation/framework/ledger"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// Hierarchy is a hierarchical network as every node sees it: each Star
+// Cluster's and the galaxy's first instance and public group key, the
+// verifier of group signatures and the owner of every account. From it a
+// node derives the ledger rules of each chain it keeps, and checks the
+// checkpoints and black holes it hears of.
+type Hierarchy struct {
+	Seed     string
+	Clusters []GroupKey // by ClusterID
+	Galaxy   GroupKey
+	Verifier interfaces.GroupVerifier
+	// Owner returns the cluster that owns an account (the partitioner's
+	// placement). It must be deterministic.
+	Owner func(interfaces.StarID) interfaces.ClusterID
+}
+
+// GroupKey is one group's public identity.
+type GroupKey struct {
+	Name     string
+	Members  []interfaces.StarID // sorted
+	Instance interfaces.InstanceID
+	Key      []byte
+}
+
+// HierarchyFrom builds the hierarchy of k clusters from a genesis file.
+func HierarchyFrom(g *keys.GenesisFile, k int, v interfaces.GroupVerifier, owner func(interfaces.StarID) interfaces.ClusterID) (*Hierarchy, error) {
+	h := &Hierarchy{Seed: g.Seed, Verifier: v, Owner: owner}
+	read := func(name string) (GroupKey, error) {
+		r, ok := g.Group(name)
+		if !ok {
+			return GroupKey{}, fmt.Errorf("the genesis file names no group %q (deal the keys again)", name)
+		}
+		members, err := r.Stars()
+		if err != nil {
+			return GroupKey{}, err
+		}
+		key, err := r.KeyBytes()
+		if err != nil {
+			return GroupKey{}, err
+		}
+		return GroupKey{Name: name, Members: members, Instance: interfaces.NewInstanceID(g.Seed, name, 0, members), Key: key}, nil
+	}
+	for c := range k {
+		gk, err := read(interfaces.ClusterGroup(interfaces.ClusterID(c)))
+		if err != nil {
+			return nil, err
+		}
+		h.Clusters = append(h.Clusters, gk)
+	}
+	gk, err := read(interfaces.GalaxyGroup)
+	if err != nil {
+		return nil, err
+	}
+	h.Galaxy = gk
+	return h, nil
+}
+
+// VerifyCheckpoint checks a cluster's certificate of its checkpoint.
+func (h *Hierarchy) VerifyCheckpoint(cp *interfaces.CheckpointPayload) error {
+	c := cp.Header.Cluster
+	if int(c) >= len(h.Clusters) {
+		return fmt.Errorf("checkpoint of cluster %d, the network has %d", c, len(h.Clusters))
+	}
+	g := &h.Clusters[c]
+	return h.Verifier.VerifyGroupKey(g.Key, interfaces.CertificateMessage(g.Instance, cp.Header.Hash()), cp.Certificate)
+}
+
+// VerifyBlackHole checks the galaxy's certificate of a black hole.
+func (h *Hierarchy) VerifyBlackHole(bh *interfaces.BlockHeader, cert []byte) error {
+	return h.Verifier.VerifyGroupKey(h.Galaxy.Key, interfaces.CertificateMessage(h.Galaxy.Instance, bh.Hash()), cert)
+}
+
+// VerifyCredit checks a credit's receipt and finality proofs.
+func (h *Hierarchy) VerifyCredit(c *interfaces.CreditPayload) error {
+	if int(c.Batch.Src) >= len(h.Clusters) {
+		return fmt.Errorf("credit from cluster %d, the network has %d", c.Batch.Src, len(h.Clusters))
+	}
+	return c.Verify(h.Galaxy.Instance, h.Galaxy.Key, h.Verifier)
+}
+
+// Rules returns the ledger rules of cluster c's chain, or of the galaxy's
+// for interfaces.GalaxyCluster.
+func (h *Hierarchy) Rules(c interfaces.ClusterID) *ledger.Rules {
+	if c == interfaces.GalaxyCluster {
+		return &ledger.Rules{Owner: h.Owner, VerifyCheckpoint: h.VerifyCheckpoint}
+	}
+	return &ledger.Rules{Owner: h.Owner, VerifyCredit: h.VerifyCredit}
+}
+
+// GenesisOfCluster is cluster c's genesis: the network's seed and time
+// and the allocations of the accounts c owns. The galaxy's holds none.
+func (h *Hierarchy) GenesisOfCluster(g ledger.Genesis, c interfaces.ClusterID) ledger.Genesis {
+	out := ledger.Genesis{Seed: g.Seed, Timestamp: g.Timestamp}
+	if c == interfaces.GalaxyCluster {
+		return out
+	}
+	for _, a := range g.Allocations {
+		if h.Owner(a.Star) == c {
+			out.Allocations = append(out.Allocations, a)
+		}
+	}
+	return out
+}
+
+// CachedOwner wraps a partitioner's placement with a cache, for a
+// partitioner whose placement never changes (it learns nothing, as the
+// built-in baseline does not yet) and may be slow to ask (an external
+// plugin over RPC).
+func CachedOwner(p interfaces.Partitioner) func(interfaces.StarID) interfaces.ClusterID {
+	var (
+		mu    sync.Mutex
+		cache = map[interfaces.StarID]interfaces.ClusterID{}
+	)
+	const maxCache = 1 << 20
+	return func(s interfaces.StarID) interfaces.ClusterID {
+		// The lock also keeps the partitioner's calls on one goroutine
+		// at a time, as interfaces.Partitioner asks.
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := cache[s]; ok {
+			return c
+		}
+		c := p.Assign(&interfaces.Transaction{Sender: s})
+		if len(cache) >= maxCache {
+			clear(cache)
+		}
+		cache[s] = c
+		return c
+	}
+}

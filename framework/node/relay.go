@@ -1,0 +1,358 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/constellation-chain/constellation/framework/group"
+	"github.com/constellation-chain/constellation/framework/pool"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// The relay carries the hierarchy between a node's groups and the network:
+//
+//   - when this node's cluster certifies a block, it gossips the checkpoint
+//     and its receipt batches (TopicCheckpoints);
+//   - a galaxy member puts every checkpoint it hears of, once its
+//     cluster's certificate verifies, into the galaxy's pool as a
+//     TxCheckpoint;
+//   - when the galaxy certifies a black hole, its members gossip it
+//     (TopicBlackHoles);
+//   - a cluster member that holds both a receipt batch for its cluster and
+//     a certified black hole including the batch's checkpoint submits the
+//     credit (TxCredit) to its cluster's pool. Every member builds the same
+//     credit, so copies deduplicate.
+//
+// Gossip is best effort, so each second a cluster member announces again
+// its checkpoints that no black hole it heard of finalized yet, and a
+// galaxy member its newest black holes. Everything announced is checked
+// before use: a forged checkpoint, black hole or receipt is dropped here,
+// and the ledger checks every proof again when it applies the transaction.
+
+// announceAgain bounds what is announced again per tick.
+const announceAgain = 16
+
+// maxPending bounds the receipt batches and finality proofs a relay keeps
+// while it waits for their other half.
+const maxPending = 4096
+
+type relay struct {
+	h       *Hierarchy
+	tr      interfaces.Transport
+	log     hclog.Logger
+	cluster *group.Group // nil when this node is no cluster's delegate
+	galaxy  *group.Group // nil when it is not a galaxy member
+
+	checkpoints chan *interfaces.CheckpointAnnounce
+	blackHoles  chan *interfaces.BlackHoleAnnounce
+	certified   chan certifiedBlock
+
+	mu        sync.Mutex
+	finalized map[interfaces.ClusterID]uint64 // highest checkpoint a black hole finalized
+	lastBH    uint64                          // highest black hole heard of
+
+	// Relay goroutine only.
+	batches  map[interfaces.Hash]*interfaces.CheckpointAnnounce // checkpoints with a batch for this cluster
+	finality map[interfaces.Hash]*interfaces.Finality           // proofs waiting for their batch
+}
+
+type certifiedBlock struct {
+	galaxy bool
+	block  *interfaces.Block
+	cert   []byte
+}
+
+func newRelay(h *Hierarchy, tr interfaces.Transport, log hclog.Logger) *relay {
+	return &relay{
+		h: h, tr: tr, log: log.Named("relay"),
+		checkpoints: make(chan *interfaces.CheckpointAnnounce, 1024),
+		blackHoles:  make(chan *interfaces.BlackHoleAnnounce, 256),
+		certified:   make(chan certifiedBlock, 256),
+		finalized:   map[interfaces.ClusterID]uint64{},
+		batches:     map[interfaces.Hash]*interfaces.CheckpointAnnounce{},
+		finality:    map[interfaces.Hash]*interfaces.Finality{},
+	}
+}
+
+// onCertified is the groups' OnCertified hook; it must not block.
+func (r *relay) onCertified(galaxy bool) func(*interfaces.Block, []byte) {
+	return func(b *interfaces.Block, cert []byte) {
+		select {
+		case r.certified <- certifiedBlock{galaxy: galaxy, block: b, cert: cert}:
+		default:
+			r.log.Debug("certified-block queue full; the block is announced again later", "height", b.Header.Height)
+		}
+	}
+}
+
+// subscribe registers the gossip handlers. They decode and verify on the
+// transport's goroutines and hand what passes to the relay loop.
+func (r *relay) subscribe() ([]func(), error) {
+	var cancels []func()
+	if r.galaxy != nil || r.cluster != nil {
+		c, err := r.tr.Subscribe(interfaces.TopicCheckpoints, func(e interfaces.Envelope) {
+			a, err := interfaces.DecodeCheckpointAnnounce(e.Payload)
+			if err != nil {
+				r.log.Debug("malformed checkpoint announcement", "from", e.From.Short(), "error", err)
+				return
+			}
+			if err := r.h.VerifyCheckpoint(&a.Checkpoint); err != nil {
+				r.log.Warn("checkpoint announcement refused", "from", e.From.Short(), "cluster", a.Checkpoint.Header.Cluster, "height", a.Checkpoint.Header.Height, "error", err)
+				return
+			}
+			select {
+			case r.checkpoints <- a:
+			default:
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		cancels = append(cancels, c)
+	}
+	c, err := r.tr.Subscribe(interfaces.TopicBlackHoles, func(e interfaces.Envelope) {
+		a, err := interfaces.DecodeBlackHoleAnnounce(e.Payload)
+		if err != nil {
+			r.log.Debug("malformed black hole announcement", "from", e.From.Short(), "error", err)
+			return
+		}
+		if err := r.h.VerifyBlackHole(&a.Header, a.Certificate); err != nil {
+			r.log.Warn("black hole announcement refused", "from", e.From.Short(), "height", a.Header.Height, "error", err)
+			return
+		}
+		select {
+		case r.blackHoles <- a:
+		default:
+		}
+	})
+	if err != nil {
+		for _, c := range cancels {
+			c()
+		}
+		return nil, err
+	}
+	return append(cancels, c), nil
+}
+
+// run is the relay loop.
+func (r *relay) run(ctx context.Context) error {
+	cancels, err := r.subscribe()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, c := range cancels {
+			c()
+		}
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case cb := <-r.certified:
+			// A transport need not hand a node its own gossip: take it
+			// here too (the pool drops the copy).
+			if cb.galaxy {
+				a := r.announceBlackHole(ctx, cb.block, cb.cert)
+				r.takeBlackHole(a)
+			} else {
+				a := r.announceCheckpoint(ctx, cb.block, cb.cert)
+				r.takeCheckpoint(a)
+			}
+		case a := <-r.checkpoints:
+			r.takeCheckpoint(a)
+		case a := <-r.blackHoles:
+			r.takeBlackHole(a)
+		case <-tick.C:
+			r.announceAgain(ctx)
+			r.prune()
+		}
+	}
+}
+
+func (r *relay) announceCheckpoint(ctx context.Context, b *interfaces.Block, cert []byte) *interfaces.CheckpointAnnounce {
+	a := &interfaces.CheckpointAnnounce{Checkpoint: interfaces.CheckpointPayload{Header: b.Header, Certificate: cert}, Receipts: b.Receipts}
+	if err := r.tr.Publish(ctx, interfaces.TopicCheckpoints, a.Encode()); err != nil {
+		r.log.Debug("announce checkpoint", "height", b.Header.Height, "error", err)
+	}
+	return a
+}
+
+func (r *relay) announceBlackHole(ctx context.Context, b *interfaces.Block, cert []byte) *interfaces.BlackHoleAnnounce {
+	a := &interfaces.BlackHoleAnnounce{Header: b.Header, Certificate: cert, Txs: b.Txs}
+	if err := r.tr.Publish(ctx, interfaces.TopicBlackHoles, a.Encode()); err != nil {
+		r.log.Debug("announce black hole", "height", b.Header.Height, "error", err)
+	}
+	return a
+}
+
+// takeCheckpoint handles a verified checkpoint announcement.
+func (r *relay) takeCheckpoint(a *interfaces.CheckpointAnnounce) {
+	h := &a.Checkpoint.Header
+	if r.galaxy != nil {
+		if err := r.galaxy.Submit(interfaces.CheckpointTx(a.Checkpoint)); err != nil && !expected(err) {
+			r.log.Debug("checkpoint not pooled", "cluster", h.Cluster, "height", h.Height, "error", err)
+		}
+	}
+	if r.cluster == nil || h.Cluster == r.cluster.Cluster() || batchFor(a, r.cluster.Cluster()) == nil {
+		return
+	}
+	key := h.Hash()
+	if f, ok := r.finality[key]; ok {
+		r.credit(a, f)
+		delete(r.finality, key)
+		return
+	}
+	if len(r.batches) < maxPending {
+		r.batches[key] = a
+	}
+}
+
+// takeBlackHole handles a verified black hole announcement.
+func (r *relay) takeBlackHole(a *interfaces.BlackHoleAnnounce) {
+	r.mu.Lock()
+	r.lastBH = max(r.lastBH, a.Header.Height)
+	r.mu.Unlock()
+	blk := a.Block()
+	for i, tx := range a.Txs {
+		if tx.Kind != interfaces.TxCheckpoint {
+			continue
+		}
+		cp, err := interfaces.DecodeCheckpointPayload(tx.Payload)
+		if err != nil {
+			continue // the galaxy's ledger admitted it, so this cannot happen
+		}
+		r.mu.Lock()
+		if cp.Header.Height > r.finalized[cp.Header.Cluster] {
+			r.finalized[cp.Header.Cluster] = cp.Header.Height
+		}
+		r.mu.Unlock()
+		if r.cluster == nil || cp.Header.Cluster == r.cluster.Cluster() {
+			continue
+		}
+		f := &interfaces.Finality{Checkpoint: tx, InBlackHole: interfaces.TxInclusion(blk, i), BlackHole: a.Header, Certificate: a.Certificate}
+		key := cp.Header.Hash()
+		if ck, ok := r.batches[key]; ok {
+			r.credit(ck, f)
+			delete(r.batches, key)
+		} else if cp.Header.Receipts > 0 && len(r.finality) < maxPending {
+			r.finality[key] = f
+		}
+	}
+}
+
+// batchFor returns the announcement's batch for cluster c, nil if none.
+func batchFor(a *interfaces.CheckpointAnnounce, c interfaces.ClusterID) *interfaces.ReceiptBatch {
+	for i := range a.Receipts {
+		if a.Receipts[i].Dst == c {
+			return &a.Receipts[i]
+		}
+	}
+	return nil
+}
+
+// credit submits the credit of a's batch for this cluster, proven final
+// by f.
+func (r *relay) credit(a *interfaces.CheckpointAnnounce, f *interfaces.Finality) {
+	mine := r.cluster.Cluster()
+	blk := &interfaces.Block{Header: a.Checkpoint.Header, Receipts: a.Receipts}
+	for j := range a.Receipts {
+		b := a.Receipts[j]
+		if b.Dst != mine {
+			continue
+		}
+		if seq, _, err := r.cluster.ChainHead(interfaces.ClusterStar(b.Src)); err == nil && seq >= b.Seq {
+			return // credited already
+		}
+		c := interfaces.CreditPayload{Batch: b, InBlock: interfaces.ReceiptInclusion(blk, j), Finality: *f}
+		if err := r.cluster.Submit(interfaces.CreditTx(c)); err != nil && !expected(err) {
+			r.log.Warn("credit not pooled", "from", b.Src, "seq", b.Seq, "error", err)
+		}
+	}
+}
+
+// expected reports pool refusals that only mean someone was first.
+func expected(err error) bool {
+	return errors.Is(err, pool.ErrDuplicate) || errors.Is(err, pool.ErrStale) || errors.Is(err, pool.ErrConflict)
+}
+
+// announceAgain re-announces this node's unfinalized checkpoints, and the
+// newest ones that carry receipts even when final (a destination that
+// missed the first announcement needs the batch), and, for a galaxy
+// member, its newest black holes.
+func (r *relay) announceAgain(ctx context.Context) {
+	if g := r.cluster; g != nil {
+		head, _ := g.Head()
+		final := r.Finalized(g.Cluster())
+		for h, n := head, 0; h > 0 && h+announceAgain > head && n < announceAgain; h-- {
+			if h > final || h+receiptWindow > head {
+				r.announceStored(ctx, g, h, false, h <= final)
+				n++
+			}
+		}
+	}
+	if g := r.galaxy; g != nil {
+		head, _ := g.Head()
+		for h := head; h > 0 && h+4 > head; h-- {
+			r.announceStored(ctx, g, h, true, false)
+		}
+	}
+}
+
+// receiptWindow is how many of the newest checkpoints are announced again
+// for their receipts after they are final.
+const receiptWindow = 8
+
+func (r *relay) announceStored(ctx context.Context, g *group.Group, h uint64, galaxy, onlyReceipts bool) {
+	cert, err := g.Certificate(h)
+	if err != nil || cert == nil {
+		return
+	}
+	b, err := g.Block(h)
+	if err != nil || (onlyReceipts && len(b.Receipts) == 0) {
+		return
+	}
+	if galaxy {
+		r.announceBlackHole(ctx, b, cert)
+	} else {
+		r.announceCheckpoint(ctx, b, cert)
+	}
+}
+
+// prune forgets batches this cluster credited already.
+func (r *relay) prune() {
+	if r.cluster == nil {
+		return
+	}
+	mine := r.cluster.Cluster()
+	for k, a := range r.batches {
+		b := batchFor(a, mine)
+		if seq, _, err := r.cluster.ChainHead(interfaces.ClusterStar(b.Src)); err == nil && seq >= b.Seq {
+			delete(r.batches, k)
+		}
+	}
+	if len(r.finality) >= maxPending {
+		clear(r.finality) // waiting for batches that never came; announcements repeat
+	}
+}
+
+// Finalized returns the highest checkpoint of cluster c a black hole this
+// node heard of finalized.
+func (r *relay) Finalized(c interfaces.ClusterID) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.finalized[c]
+}
+
+// BlackHoles returns the height of the newest black hole heard of.
+func (r *relay) BlackHoles() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastBH
+}

@@ -1,0 +1,544 @@
+package interfaces
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// The hierarchy: Star Clusters order their accounts' transactions into
+// checkpoint blocks; the galaxy orders the clusters' certified checkpoints,
+// carried as TxCheckpoint transactions, into black holes, which it
+// certifies with its threshold signature. A checkpoint is final once a
+// black hole includes it. A transfer to an account another cluster owns is
+// debited at the source, which puts it in a receipt batch committed by the
+// checkpoint's ReceiptRoot; the destination credits the batch (TxCredit)
+// against a black hole that includes the checkpoint, once per (source,
+// destination, sequence).
+
+// GalaxyCluster is the ClusterID of the galaxy's chain of black holes.
+const GalaxyCluster ClusterID = 0xFFFFFFFF
+
+// GalaxyGroup is the galaxy group's name in instance ids.
+const GalaxyGroup = "galaxy"
+
+// ClusterGroup is cluster c's group name in instance ids.
+func ClusterGroup(c ClusterID) string {
+	if c == GalaxyCluster {
+		return GalaxyGroup
+	}
+	return fmt.Sprintf("cluster/%d", c)
+}
+
+// ClusterStar is the account that stands for cluster c in other chains: the
+// sender of its checkpoints in the galaxy and of its credits in other
+// clusters. No key signs for it (it is not a curve point anyone knows the
+// logarithm of); certificates authenticate what it sends.
+func ClusterStar(c ClusterID) StarID {
+	var b [4]byte
+	b[0], b[1], b[2], b[3] = byte(c>>24), byte(c>>16), byte(c>>8), byte(c)
+	return StarID(DomainSum("constellation/cluster-account/v1", b[:]))
+}
+
+// OutboxStar is the account whose chain head, in a cluster's ledger, counts
+// the receipt batches that cluster sent to cluster dst (the head's Last is
+// the last batch's hash). It is distinct from ClusterStar(dst), which in
+// the same ledger counts the batches credited from dst.
+func OutboxStar(dst ClusterID) StarID {
+	var b [4]byte
+	b[0], b[1], b[2], b[3] = byte(dst>>24), byte(dst>>16), byte(dst>>8), byte(dst)
+	return StarID(DomainSum("constellation/receipt-outbox/v1", b[:]))
+}
+
+// CertificateMessage is what a group threshold-signs to certify its block
+// of hash h: the instance and the hash, so that a certificate of one group
+// can never pass for another's.
+func CertificateMessage(inst InstanceID, h Hash) []byte {
+	m := DomainSum("constellation/block-certificate/v1", inst[:], h[:])
+	return m[:]
+}
+
+// GroupVerifier is implemented by consensus factories whose group
+// signatures anyone can check with the group's public key (HoneyBadger's
+// BLS12-381 key set): other clusters, the galaxy and light clients verify
+// certificates of groups they are not members of.
+type GroupVerifier interface {
+	// GroupKey returns the public group key inside a member's key
+	// material (ConsensusConfig.Keys).
+	GroupKey(keys []byte) ([]byte, error)
+	// VerifyGroupKey checks sig, a group signature made through
+	// ThresholdSigner, on msg under groupKey.
+	VerifyGroupKey(groupKey, msg, sig []byte) error
+}
+
+// MaxReceiptBatches bounds the receipt batches of one block (one per
+// destination cluster).
+const MaxReceiptBatches = 1 << 12
+
+// MaxReceipts bounds the receipts of one batch, so that a credit carrying a
+// whole batch fits in a transaction payload.
+const MaxReceipts = 640
+
+// MaxCertificate bounds a group signature's encoding.
+const MaxCertificate = 1024
+
+// Receipt is one cross-cluster transfer, debited at the source.
+type Receipt struct {
+	To     StarID
+	Amount uint64
+	Tx     Hash // the transfer's id in the source chain
+}
+
+// ReceiptBatch is what one block sends to one destination cluster. Seq is
+// the (Src, Dst) pair's sequence number: 1 for the first batch Src ever
+// sent Dst, then one more per block that sends Dst anything.
+type ReceiptBatch struct {
+	Src, Dst ClusterID
+	Seq      uint64
+	Receipts []Receipt
+}
+
+// EncodeTo appends the canonical encoding.
+func (r *ReceiptBatch) EncodeTo(e *Encoder) {
+	e.U8(1)
+	e.U32(uint32(r.Src))
+	e.U32(uint32(r.Dst))
+	e.U64(r.Seq)
+	e.Uvarint(uint64(len(r.Receipts)))
+	for _, x := range r.Receipts {
+		e.Fixed(x.To[:])
+		e.U64(x.Amount)
+		e.Fixed(x.Tx[:])
+	}
+}
+
+// Hash is the batch's leaf in its block's ReceiptRoot.
+func (r *ReceiptBatch) Hash() Hash {
+	e := NewEncoder(32 + 72*len(r.Receipts))
+	r.EncodeTo(e)
+	return DomainSum("constellation/receipts/v1", e.Bytes())
+}
+
+// Total is the sum of the batch's amounts (false if it overflows).
+func (r *ReceiptBatch) Total() (uint64, bool) {
+	var sum uint64
+	for _, x := range r.Receipts {
+		if sum+x.Amount < sum {
+			return 0, false
+		}
+		sum += x.Amount
+	}
+	return sum, true
+}
+
+func decodeReceiptBatchFrom(d *Decoder) ReceiptBatch {
+	var r ReceiptBatch
+	if v := d.U8(); d.Err() == nil && v != 1 {
+		d.Fail(fmt.Errorf("receipt batch version %d, want 1", v))
+	}
+	r.Src = ClusterID(d.U32())
+	r.Dst = ClusterID(d.U32())
+	r.Seq = d.U64()
+	n := d.Len(MaxReceipts)
+	if d.Err() == nil && n*72 > d.Remaining() {
+		d.Fail(ErrTruncated)
+	}
+	for i := 0; i < n && d.Err() == nil; i++ {
+		var x Receipt
+		d.Fixed(x.To[:])
+		x.Amount = d.U64()
+		d.Fixed(x.Tx[:])
+		r.Receipts = append(r.Receipts, x)
+	}
+	return r
+}
+
+// CheckpointPayload is a TxCheckpoint's payload: a cluster's block header
+// and the cluster's certificate of it.
+type CheckpointPayload struct {
+	Header      BlockHeader
+	Certificate []byte
+}
+
+// Encode returns the canonical encoding.
+func (c *CheckpointPayload) Encode() []byte {
+	e := NewEncoder(300)
+	c.Header.EncodeTo(e)
+	e.VarBytes(c.Certificate)
+	return e.Bytes()
+}
+
+// DecodeCheckpointPayload decodes a TxCheckpoint payload.
+func DecodeCheckpointPayload(b []byte) (CheckpointPayload, error) {
+	d := NewDecoder(b)
+	c := CheckpointPayload{Header: decodeHeaderFrom(d)}
+	c.Certificate = d.VarBytes(MaxCertificate)
+	if err := d.Finish(); err != nil {
+		return CheckpointPayload{}, fmt.Errorf("decode checkpoint: %w", err)
+	}
+	return c, nil
+}
+
+// CheckpointTx is the galaxy transaction that carries cp: sent by the
+// cluster's account at the checkpoint's height. Every galaxy member builds
+// the same bytes from the same checkpoint, so copies deduplicate.
+func CheckpointTx(cp CheckpointPayload) *Transaction {
+	return &Transaction{
+		Sender:  ClusterStar(cp.Header.Cluster),
+		Seq:     cp.Header.Height,
+		Kind:    TxCheckpoint,
+		Payload: cp.Encode(),
+	}
+}
+
+// Inclusion proves that a transaction is in a block: its position among
+// the block's transactions and the Merkle branch to the header's TxRoot
+// (whose leaves are [Prev, tx ids…]).
+type Inclusion struct {
+	Index  uint32
+	Branch []Hash
+}
+
+// maxBranch bounds a Merkle branch (2^64 leaves need 64 hashes).
+const maxBranch = 64
+
+func (p *Inclusion) encodeTo(e *Encoder) {
+	e.U32(p.Index)
+	e.Uvarint(uint64(len(p.Branch)))
+	for _, h := range p.Branch {
+		e.Fixed(h[:])
+	}
+}
+
+func decodeInclusionFrom(d *Decoder) Inclusion {
+	p := Inclusion{Index: d.U32()}
+	n := d.Len(maxBranch)
+	if d.Err() == nil && n*HashSize > d.Remaining() {
+		d.Fail(ErrTruncated)
+	}
+	for i := 0; i < n && d.Err() == nil; i++ {
+		var h Hash
+		d.Fixed(h[:])
+		p.Branch = append(p.Branch, h)
+	}
+	return p
+}
+
+// TxInclusion returns the inclusion proof of b's transaction i.
+func TxInclusion(b *Block, i int) Inclusion {
+	leaves := make([]Hash, 0, len(b.Txs)+1)
+	leaves = append(leaves, b.Header.Prev)
+	for _, t := range b.Txs {
+		leaves = append(leaves, t.ID())
+	}
+	_, br := MerkleProof(leaves, i+1)
+	return Inclusion{Index: uint32(i), Branch: br}
+}
+
+// Verify reports whether the transaction of id id is at p.Index of the
+// block h heads.
+func (p *Inclusion) Verify(h *BlockHeader, id Hash) bool {
+	if p.Index >= h.TxCount {
+		return false
+	}
+	return VerifyMerkleProof(h.TxRoot, int(h.TxCount)+1, int(p.Index)+1, id, p.Branch)
+}
+
+// ReceiptInclusion returns the proof that b's receipt batch i is under
+// its ReceiptRoot.
+func ReceiptInclusion(b *Block, i int) Inclusion {
+	_, br := MerkleProof(receiptLeaves(b.Receipts), i)
+	return Inclusion{Index: uint32(i), Branch: br}
+}
+
+// VerifyReceipts reports whether batch is at p.Index under h's ReceiptRoot.
+func (p *Inclusion) VerifyReceipts(h *BlockHeader, batch *ReceiptBatch) bool {
+	if p.Index >= h.Receipts {
+		return false
+	}
+	return VerifyMerkleProof(h.ReceiptRoot, int(h.Receipts), int(p.Index), batch.Hash(), p.Branch)
+}
+
+// Finality proves that a cluster's checkpoint is final: the galaxy
+// transaction carrying it, where it sits in a black hole, the black hole's
+// header and the galaxy's certificate of it.
+type Finality struct {
+	Checkpoint  *Transaction // a TxCheckpoint
+	InBlackHole Inclusion
+	BlackHole   BlockHeader
+	Certificate []byte
+}
+
+func (f *Finality) encodeTo(e *Encoder) {
+	f.Checkpoint.EncodeTo(e)
+	f.InBlackHole.encodeTo(e)
+	f.BlackHole.EncodeTo(e)
+	e.VarBytes(f.Certificate)
+}
+
+func decodeFinalityFrom(d *Decoder) Finality {
+	var f Finality
+	f.Checkpoint = DecodeTransactionFrom(d)
+	f.InBlackHole = decodeInclusionFrom(d)
+	f.BlackHole = decodeHeaderFrom(d)
+	f.Certificate = d.VarBytes(MaxCertificate)
+	return f
+}
+
+// Errors of finality checks.
+var (
+	ErrNotFinal       = errors.New("not final")
+	ErrBadCertificate = errors.New("certificate does not verify")
+)
+
+// Verify checks f under the galaxy instance and key and returns the
+// checkpoint header it finalizes.
+func (f *Finality) Verify(galaxy InstanceID, galaxyKey []byte, v GroupVerifier) (BlockHeader, error) {
+	if f.Checkpoint == nil || f.Checkpoint.Kind != TxCheckpoint {
+		return BlockHeader{}, fmt.Errorf("%w: no checkpoint transaction", ErrNotFinal)
+	}
+	if f.BlackHole.Cluster != GalaxyCluster {
+		return BlockHeader{}, fmt.Errorf("%w: block of cluster %d is not a black hole", ErrNotFinal, f.BlackHole.Cluster)
+	}
+	cp, err := DecodeCheckpointPayload(f.Checkpoint.Payload)
+	if err != nil {
+		return BlockHeader{}, fmt.Errorf("%w: %w", ErrNotFinal, err)
+	}
+	if f.Checkpoint.Sender != ClusterStar(cp.Header.Cluster) || f.Checkpoint.Seq != cp.Header.Height {
+		return BlockHeader{}, fmt.Errorf("%w: checkpoint transaction does not match its header", ErrNotFinal)
+	}
+	if !f.InBlackHole.Verify(&f.BlackHole, f.Checkpoint.ID()) {
+		return BlockHeader{}, fmt.Errorf("%w: checkpoint %d of cluster %d is not in black hole %d", ErrNotFinal, cp.Header.Height, cp.Header.Cluster, f.BlackHole.Height)
+	}
+	if err := v.VerifyGroupKey(galaxyKey, CertificateMessage(galaxy, f.BlackHole.Hash()), f.Certificate); err != nil {
+		return BlockHeader{}, fmt.Errorf("black hole %d: %w: %v", f.BlackHole.Height, ErrBadCertificate, err)
+	}
+	return cp.Header, nil
+}
+
+// CreditPayload is a TxCredit's payload: a receipt batch, the proof that
+// its checkpoint committed it, and the proof that the checkpoint is final.
+type CreditPayload struct {
+	Batch    ReceiptBatch
+	InBlock  Inclusion
+	Finality Finality
+}
+
+// Encode returns the canonical encoding.
+func (c *CreditPayload) Encode() []byte {
+	e := NewEncoder(1024 + 72*len(c.Batch.Receipts))
+	e.U8(1)
+	c.Batch.EncodeTo(e)
+	c.InBlock.encodeTo(e)
+	c.Finality.encodeTo(e)
+	return e.Bytes()
+}
+
+// DecodeCreditPayload decodes a TxCredit payload.
+func DecodeCreditPayload(b []byte) (CreditPayload, error) {
+	d := NewDecoder(b)
+	var c CreditPayload
+	if v := d.U8(); d.Err() == nil && v != 1 {
+		d.Fail(fmt.Errorf("credit version %d, want 1", v))
+	}
+	c.Batch = decodeReceiptBatchFrom(d)
+	c.InBlock = decodeInclusionFrom(d)
+	c.Finality = decodeFinalityFrom(d)
+	if err := d.Finish(); err != nil {
+		return CreditPayload{}, fmt.Errorf("decode credit: %w", err)
+	}
+	return c, nil
+}
+
+// CreditTx is the transaction that credits c in its destination cluster.
+func CreditTx(c CreditPayload) *Transaction {
+	return &Transaction{
+		Sender:  ClusterStar(c.Batch.Src),
+		Seq:     c.Batch.Seq,
+		Kind:    TxCredit,
+		Payload: c.Encode(),
+	}
+}
+
+// Verify checks the credit under the galaxy instance and key: the black
+// hole is certified, it includes the source's checkpoint, and the
+// checkpoint commits to the batch.
+func (c *CreditPayload) Verify(galaxy InstanceID, galaxyKey []byte, v GroupVerifier) error {
+	h, err := c.Finality.Verify(galaxy, galaxyKey, v)
+	if err != nil {
+		return err
+	}
+	if h.Cluster != c.Batch.Src {
+		return fmt.Errorf("batch from cluster %d proven by a checkpoint of cluster %d", c.Batch.Src, h.Cluster)
+	}
+	if !c.InBlock.VerifyReceipts(&h, &c.Batch) {
+		return fmt.Errorf("receipt batch %d→%d seq %d is not in checkpoint %d", c.Batch.Src, c.Batch.Dst, c.Batch.Seq, h.Height)
+	}
+	return nil
+}
+
+// TxProof is a light client's proof that a transaction is final: the
+// transaction, its inclusion in its cluster's checkpoint, and that
+// checkpoint's finality. `constellation proof` writes it and
+// `constellation verify` checks it with no node running.
+type TxProof struct {
+	Tx       *Transaction
+	InBlock  Inclusion
+	Finality Finality
+}
+
+// TxProofVersion is the version byte of a TxProof encoding.
+const TxProofVersion = 1
+
+// Encode returns the canonical encoding.
+func (p *TxProof) Encode() []byte {
+	e := NewEncoder(2048)
+	e.U8(TxProofVersion)
+	p.Tx.EncodeTo(e)
+	p.InBlock.encodeTo(e)
+	p.Finality.encodeTo(e)
+	return e.Bytes()
+}
+
+// DecodeTxProof decodes a TxProof.
+func DecodeTxProof(b []byte) (*TxProof, error) {
+	d := NewDecoder(b)
+	if v := d.U8(); d.Err() == nil && v != TxProofVersion {
+		d.Fail(fmt.Errorf("proof version %d, want %d", v, TxProofVersion))
+	}
+	p := &TxProof{Tx: DecodeTransactionFrom(d)}
+	p.InBlock = decodeInclusionFrom(d)
+	p.Finality = decodeFinalityFrom(d)
+	if err := d.Finish(); err != nil {
+		return nil, fmt.Errorf("decode proof: %w", err)
+	}
+	return p, nil
+}
+
+// Verify checks the proof and returns the checkpoint header that holds the
+// transaction and the black hole that finalized it.
+func (p *TxProof) Verify(galaxy InstanceID, galaxyKey []byte, v GroupVerifier) (BlockHeader, error) {
+	h, err := p.Finality.Verify(galaxy, galaxyKey, v)
+	if err != nil {
+		return h, err
+	}
+	if !p.InBlock.Verify(&h, p.Tx.ID()) {
+		return h, fmt.Errorf("%w: transaction %s is not in checkpoint %d of cluster %d", ErrNotFinal, p.Tx.ID().Short(), h.Height, h.Cluster)
+	}
+	return h, nil
+}
+
+// SortReceiptBatches orders batches by destination, as blocks keep them.
+func SortReceiptBatches(bs []ReceiptBatch) {
+	slices.SortFunc(bs, func(a, b ReceiptBatch) int {
+		switch {
+		case a.Dst < b.Dst:
+			return -1
+		case a.Dst > b.Dst:
+			return 1
+		}
+		return 0
+	})
+}
+
+// CheckpointAnnounce is what a cluster's members gossip on
+// TopicCheckpoints once they certified a block: the checkpoint and the
+// block's receipt batches, which the destination clusters credit.
+type CheckpointAnnounce struct {
+	Checkpoint CheckpointPayload
+	Receipts   []ReceiptBatch
+}
+
+// Encode returns the canonical encoding.
+func (a *CheckpointAnnounce) Encode() []byte {
+	e := NewEncoder(512)
+	e.U8(1)
+	e.VarBytes(a.Checkpoint.Encode())
+	e.Uvarint(uint64(len(a.Receipts)))
+	for i := range a.Receipts {
+		a.Receipts[i].EncodeTo(e)
+	}
+	return e.Bytes()
+}
+
+// DecodeCheckpointAnnounce decodes a CheckpointAnnounce and checks that
+// the receipts are the ones the checkpoint commits to.
+func DecodeCheckpointAnnounce(b []byte) (*CheckpointAnnounce, error) {
+	d := NewDecoder(b)
+	if v := d.U8(); d.Err() == nil && v != 1 {
+		d.Fail(fmt.Errorf("checkpoint announcement version %d, want 1", v))
+	}
+	raw := d.VarBytes(MaxTxPayload)
+	n := d.Len(MaxReceiptBatches)
+	a := &CheckpointAnnounce{}
+	for i := 0; i < n && d.Err() == nil; i++ {
+		a.Receipts = append(a.Receipts, decodeReceiptBatchFrom(d))
+	}
+	if err := d.Finish(); err != nil {
+		return nil, fmt.Errorf("decode checkpoint announcement: %w", err)
+	}
+	cp, err := DecodeCheckpointPayload(raw)
+	if err != nil {
+		return nil, err
+	}
+	a.Checkpoint = cp
+	h := &cp.Header
+	if int(h.Receipts) != len(a.Receipts) || ComputeReceiptRoot(a.Receipts) != h.ReceiptRoot {
+		return nil, fmt.Errorf("checkpoint %d of cluster %d: receipts do not match its receipt root", h.Height, h.Cluster)
+	}
+	return a, nil
+}
+
+// BlackHoleAnnounce is what the galaxy's members gossip on TopicBlackHoles
+// once they certified a black hole: its header, certificate and the
+// checkpoint transactions it ordered.
+type BlackHoleAnnounce struct {
+	Header      BlockHeader
+	Certificate []byte
+	Txs         []*Transaction
+}
+
+// Encode returns the canonical encoding.
+func (a *BlackHoleAnnounce) Encode() []byte {
+	e := NewEncoder(512 + 400*len(a.Txs))
+	e.U8(1)
+	a.Header.EncodeTo(e)
+	e.VarBytes(a.Certificate)
+	e.Uvarint(uint64(len(a.Txs)))
+	for _, t := range a.Txs {
+		t.EncodeTo(e)
+	}
+	return e.Bytes()
+}
+
+// DecodeBlackHoleAnnounce decodes a BlackHoleAnnounce and checks that the
+// transactions are the ones the header commits to.
+func DecodeBlackHoleAnnounce(b []byte) (*BlackHoleAnnounce, error) {
+	d := NewDecoder(b)
+	if v := d.U8(); d.Err() == nil && v != 1 {
+		d.Fail(fmt.Errorf("black hole announcement version %d, want 1", v))
+	}
+	a := &BlackHoleAnnounce{Header: decodeHeaderFrom(d)}
+	a.Certificate = d.VarBytes(MaxCertificate)
+	n := d.Len(MaxBlockTxs)
+	if d.Err() == nil && n > d.Remaining()/170 {
+		d.Fail(fmt.Errorf("%d transactions cannot fit in %d bytes", n, d.Remaining()))
+	}
+	for i := 0; i < n && d.Err() == nil; i++ {
+		a.Txs = append(a.Txs, DecodeTransactionFrom(d))
+	}
+	if err := d.Finish(); err != nil {
+		return nil, fmt.Errorf("decode black hole announcement: %w", err)
+	}
+	if a.Header.Cluster != GalaxyCluster {
+		return nil, fmt.Errorf("black hole announcement of a block of cluster %d", a.Header.Cluster)
+	}
+	if int(a.Header.TxCount) != len(a.Txs) || ComputeTxRoot(a.Header.Prev, a.Txs) != a.Header.TxRoot {
+		return nil, fmt.Errorf("black hole %d: transactions do not match its root", a.Header.Height)
+	}
+	return a, nil
+}
+
+// Block returns the announced black hole as a block without meta, enough
+// for TxInclusion.
+func (a *BlackHoleAnnounce) Block() *Block { return &Block{Header: a.Header, Txs: a.Txs} }
