@@ -367,7 +367,7 @@ func formatNumber(f *big.Float) (string, error) {
 
 // notUsedYet names the plugin kinds a node does not call yet, and why.
 var notUsedYet = map[interfaces.Kind]string{
-	interfaces.KindContracts:   "contracts do not run as microservices yet",
+	interfaces.KindContracts: "contracts do not run as microservices yet",
 }
 
 // Check resolves every plugin declaration of m through lookup and decodes

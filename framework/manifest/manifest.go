@@ -105,12 +105,12 @@ type Node struct {
 	GalaxyKeyFile string
 	// Cluster is the Star Cluster a node with the cluster role is a
 	// delegate of (0 unless `cluster` says otherwise).
-	Cluster interfaces.ClusterID
-	Listen         string // a multiaddr: /ip4|ip6|dns4|dns6|dns/<host>/tcp/<port>
-	API            string // host:port of the node API, "" if not served
-	Bootstrap      []string
-	Roles          []string // distinct, each one of Roles
-	DeclRange      hcl.Range
+	Cluster   interfaces.ClusterID
+	Listen    string // a multiaddr: /ip4|ip6|dns4|dns6|dns/<host>/tcp/<port>
+	API       string // host:port of the node API, "" if not served
+	Bootstrap []string
+	Roles     []string // distinct, each one of Roles
+	DeclRange hcl.Range
 	// KeyFileRange and ListenRange locate the attributes, so that errors
 	// found later (missing key file, address in use) can be reported at
 	// the manifest line that caused them.
