@@ -52,6 +52,7 @@ func TxTopic(c ClusterID) string { return fmt.Sprintf("tx/%d", c) }
 const (
 	TopicCheckpoints = "checkpoints" // cluster checkpoint blocks, to the galaxy
 	TopicBlackHoles  = "blackholes"  // galaxy blocks, to everyone
+	TopicWants       = "wants"       // requests to announce a checkpoint or black hole again
 )
 
 // Consensus and block-sync topics belong to one instance:

@@ -542,3 +542,36 @@ func DecodeBlackHoleAnnounce(b []byte) (*BlackHoleAnnounce, error) {
 // Block returns the announced black hole as a block without meta, enough
 // for TxInclusion.
 func (a *BlackHoleAnnounce) Block() *Block { return &Block{Header: a.Header, Txs: a.Txs} }
+
+// Want asks, on TopicWants, whoever holds it to announce again cluster
+// Cluster's checkpoint at Height, or the black hole at Height when Cluster
+// is GalaxyCluster. A node that missed an announcement asks for it.
+type Want struct {
+	Cluster ClusterID
+	Height  uint64
+}
+
+// Encode returns the canonical encoding.
+func (w Want) Encode() []byte {
+	e := NewEncoder(13)
+	e.U8(1)
+	e.U32(uint32(w.Cluster))
+	e.U64(w.Height)
+	return e.Bytes()
+}
+
+// DecodeWant decodes a Want.
+func DecodeWant(b []byte) (Want, error) {
+	d := NewDecoder(b)
+	if v := d.U8(); d.Err() == nil && v != 1 {
+		d.Fail(fmt.Errorf("want version %d, want 1", v))
+	}
+	w := Want{Cluster: ClusterID(d.U32()), Height: d.U64()}
+	if err := d.Finish(); err != nil {
+		return Want{}, fmt.Errorf("decode want: %w", err)
+	}
+	if w.Height == 0 {
+		return Want{}, errors.New("decode want: height 0")
+	}
+	return w, nil
+}

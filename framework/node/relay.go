@@ -29,9 +29,13 @@ import (
 //
 // Gossip is best effort, so each second a cluster member announces again
 // its checkpoints that no black hole it heard of finalized yet, and a
-// galaxy member its newest black holes. Everything announced is checked
-// before use: a forged checkpoint, black hole or receipt is dropped here,
-// and the ledger checks every proof again when it applies the transaction.
+// galaxy member its newest black holes. A cluster member also asks
+// (TopicWants) for what it knows it missed: black holes below the newest
+// one it heard of, and the checkpoints with receipts that a black hole
+// finalized but whose batches it never received; whoever holds them
+// announces them again. Everything announced is checked before use: a
+// forged checkpoint, black hole or receipt is dropped here, and the ledger
+// checks every proof again when it applies the transaction.
 
 // announceAgain bounds what is announced again per tick.
 const announceAgain = 16
@@ -39,6 +43,13 @@ const announceAgain = 16
 // maxPending bounds the receipt batches and finality proofs a relay keeps
 // while it waits for their other half.
 const maxPending = 4096
+
+// wantWindow bounds how far below the newest black hole a relay looks for
+// ones it missed; maxAnswers bounds the wants it answers per second.
+const (
+	wantWindow = 256
+	maxAnswers = 64
+)
 
 type relay struct {
 	h       *Hierarchy
@@ -49,6 +60,7 @@ type relay struct {
 
 	checkpoints chan *interfaces.CheckpointAnnounce
 	blackHoles  chan *interfaces.BlackHoleAnnounce
+	wants       chan interfaces.Want
 	certified   chan certifiedBlock
 
 	mu        sync.Mutex
@@ -57,7 +69,18 @@ type relay struct {
 
 	// Relay goroutine only.
 	batches  map[interfaces.Hash]*interfaces.CheckpointAnnounce // checkpoints with a batch for this cluster
-	finality map[interfaces.Hash]*interfaces.Finality           // proofs waiting for their batch
+	finality map[interfaces.Hash]*waiting                      // proofs waiting for their batch
+	seenBH   map[uint64]bool                                   // black holes above bhFloor taken
+	bhFloor  uint64                                            // every black hole at or below was taken (or given up)
+	answered int                                               // wants answered since the last tick
+}
+
+// waiting is a finality proof of a checkpoint with receipts whose batches
+// this relay has not seen.
+type waiting struct {
+	fin     *interfaces.Finality
+	cluster interfaces.ClusterID
+	height  uint64
 }
 
 type certifiedBlock struct {
@@ -71,10 +94,12 @@ func newRelay(h *Hierarchy, tr interfaces.Transport, log hclog.Logger) *relay {
 		h: h, tr: tr, log: log.Named("relay"),
 		checkpoints: make(chan *interfaces.CheckpointAnnounce, 1024),
 		blackHoles:  make(chan *interfaces.BlackHoleAnnounce, 256),
+		wants:       make(chan interfaces.Want, 256),
 		certified:   make(chan certifiedBlock, 256),
 		finalized:   map[interfaces.ClusterID]uint64{},
 		batches:     map[interfaces.Hash]*interfaces.CheckpointAnnounce{},
-		finality:    map[interfaces.Hash]*interfaces.Finality{},
+		finality:    map[interfaces.Hash]*waiting{},
+		seenBH:      map[uint64]bool{},
 	}
 }
 
@@ -135,6 +160,23 @@ func (r *relay) subscribe() ([]func(), error) {
 		}
 		return nil, err
 	}
+	cancels = append(cancels, c)
+	c, err = r.tr.Subscribe(interfaces.TopicWants, func(e interfaces.Envelope) {
+		w, err := interfaces.DecodeWant(e.Payload)
+		if err != nil {
+			return
+		}
+		select {
+		case r.wants <- w:
+		default:
+		}
+	})
+	if err != nil {
+		for _, c := range cancels {
+			c()
+		}
+		return nil, err
+	}
 	return append(cancels, c), nil
 }
 
@@ -169,8 +211,12 @@ func (r *relay) run(ctx context.Context) error {
 			r.takeCheckpoint(a)
 		case a := <-r.blackHoles:
 			r.takeBlackHole(a)
+		case w := <-r.wants:
+			r.answer(ctx, w)
 		case <-tick.C:
+			r.answered = 0
 			r.announceAgain(ctx)
+			r.askForMissed(ctx)
 			r.prune()
 		}
 	}
@@ -200,12 +246,17 @@ func (r *relay) takeCheckpoint(a *interfaces.CheckpointAnnounce) {
 			r.log.Debug("checkpoint not pooled", "cluster", h.Cluster, "height", h.Height, "error", err)
 		}
 	}
-	if r.cluster == nil || h.Cluster == r.cluster.Cluster() || batchFor(a, r.cluster.Cluster()) == nil {
+	if r.cluster == nil || h.Cluster == r.cluster.Cluster() {
 		return
 	}
 	key := h.Hash()
-	if f, ok := r.finality[key]; ok {
-		r.credit(a, f)
+	w, final := r.finality[key]
+	if batchFor(a, r.cluster.Cluster()) == nil {
+		delete(r.finality, key) // nothing in it for this cluster
+		return
+	}
+	if final {
+		r.credit(a, w.fin)
 		delete(r.finality, key)
 		return
 	}
@@ -219,6 +270,14 @@ func (r *relay) takeBlackHole(a *interfaces.BlackHoleAnnounce) {
 	r.mu.Lock()
 	r.lastBH = max(r.lastBH, a.Header.Height)
 	r.mu.Unlock()
+	if a.Header.Height <= r.bhFloor || r.seenBH[a.Header.Height] {
+		return
+	}
+	r.seenBH[a.Header.Height] = true
+	for r.seenBH[r.bhFloor+1] {
+		delete(r.seenBH, r.bhFloor+1)
+		r.bhFloor++
+	}
 	blk := a.Block()
 	for i, tx := range a.Txs {
 		if tx.Kind != interfaces.TxCheckpoint {
@@ -242,7 +301,7 @@ func (r *relay) takeBlackHole(a *interfaces.BlackHoleAnnounce) {
 			r.credit(ck, f)
 			delete(r.batches, key)
 		} else if cp.Header.Receipts > 0 && len(r.finality) < maxPending {
-			r.finality[key] = f
+			r.finality[key] = &waiting{fin: f, cluster: cp.Header.Cluster, height: cp.Header.Height}
 		}
 	}
 }
@@ -282,40 +341,84 @@ func expected(err error) bool {
 	return errors.Is(err, pool.ErrDuplicate) || errors.Is(err, pool.ErrStale) || errors.Is(err, pool.ErrConflict)
 }
 
-// announceAgain re-announces this node's unfinalized checkpoints, and the
-// newest ones that carry receipts even when final (a destination that
-// missed the first announcement needs the batch), and, for a galaxy
-// member, its newest black holes.
+// announceAgain re-announces this node's unfinalized checkpoints and, for
+// a galaxy member, its newest black holes.
 func (r *relay) announceAgain(ctx context.Context) {
 	if g := r.cluster; g != nil {
 		head, _ := g.Head()
 		final := r.Finalized(g.Cluster())
-		for h, n := head, 0; h > 0 && h+announceAgain > head && n < announceAgain; h-- {
-			if h > final || h+receiptWindow > head {
-				r.announceStored(ctx, g, h, false, h <= final)
-				n++
-			}
+		for h := head; h > final && h+announceAgain > head; h-- {
+			r.announceStored(ctx, g, h, false)
 		}
 	}
 	if g := r.galaxy; g != nil {
 		head, _ := g.Head()
 		for h := head; h > 0 && h+4 > head; h-- {
-			r.announceStored(ctx, g, h, true, false)
+			r.announceStored(ctx, g, h, true)
 		}
 	}
 }
 
-// receiptWindow is how many of the newest checkpoints are announced again
-// for their receipts after they are final.
-const receiptWindow = 8
+// askForMissed asks for the black holes below the newest one that this
+// relay never took, and for the batches of final checkpoints with
+// receipts it never received.
+func (r *relay) askForMissed(ctx context.Context) {
+	if r.cluster == nil {
+		return
+	}
+	last := r.BlackHoles()
+	if last > wantWindow && r.bhFloor < last-wantWindow {
+		r.bhFloor = last - wantWindow // older ones are given up
+		for h := range r.seenBH {
+			if h <= r.bhFloor {
+				delete(r.seenBH, h)
+			}
+		}
+	}
+	asked := 0
+	want := func(w interfaces.Want) {
+		if err := r.tr.Publish(ctx, interfaces.TopicWants, w.Encode()); err == nil {
+			asked++
+		}
+	}
+	for h := r.bhFloor + 1; h < last && asked < announceAgain; h++ {
+		if !r.seenBH[h] {
+			want(interfaces.Want{Cluster: interfaces.GalaxyCluster, Height: h})
+		}
+	}
+	for _, w := range r.finality {
+		if asked >= 2*announceAgain {
+			break
+		}
+		want(interfaces.Want{Cluster: w.cluster, Height: w.height})
+	}
+}
 
-func (r *relay) announceStored(ctx context.Context, g *group.Group, h uint64, galaxy, onlyReceipts bool) {
+// answer announces again what a want asks for, when this node holds it.
+func (r *relay) answer(ctx context.Context, w interfaces.Want) {
+	if r.answered >= maxAnswers {
+		return
+	}
+	switch {
+	case w.Cluster == interfaces.GalaxyCluster && r.galaxy != nil:
+		r.answered++
+		r.announceStored(ctx, r.galaxy, w.Height, true)
+	case r.cluster != nil && w.Cluster == r.cluster.Cluster():
+		r.answered++
+		r.announceStored(ctx, r.cluster, w.Height, false)
+	}
+}
+
+func (r *relay) announceStored(ctx context.Context, g *group.Group, h uint64, galaxy bool) {
+	if head, _ := g.Head(); h > head {
+		return
+	}
 	cert, err := g.Certificate(h)
 	if err != nil || cert == nil {
 		return
 	}
 	b, err := g.Block(h)
-	if err != nil || (onlyReceipts && len(b.Receipts) == 0) {
+	if err != nil {
 		return
 	}
 	if galaxy {
@@ -338,7 +441,7 @@ func (r *relay) prune() {
 		}
 	}
 	if len(r.finality) >= maxPending {
-		clear(r.finality) // waiting for batches that never came; announcements repeat
+		clear(r.finality) // waiting for batches that never came
 	}
 }
 

@@ -28,9 +28,12 @@ type tiers struct {
 	owner   func(interfaces.StarID) interfaces.ClusterID
 	cancel  context.CancelFunc
 	done    chan error
+	hub     *memnet.Hub
 }
 
 var tierMembers = map[string][]string{"cluster/0": {"a", "c"}, "cluster/1": {"b", "d"}, "galaxy": {"a", "b"}}
+
+func startTiers(t *testing.T) *tiers { return startTiersWith(t, tierMembers) }
 
 // devIn returns a development star that cluster c owns, with a name
 // starting with prefix.
@@ -43,7 +46,7 @@ func devIn(owner func(interfaces.StarID) interfaces.ClusterID, prefix string, c 
 	}
 }
 
-func startTiers(t *testing.T) *tiers {
+func startTiersWith(t *testing.T, tierMembers map[string][]string) *tiers {
 	t.Helper()
 	part, err := lsh.Factory{}.NewPartitioner(2, nil)
 	if err != nil {
@@ -76,12 +79,12 @@ func startTiers(t *testing.T) *tiers {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tt := &tiers{h: h, nodes: map[string]*node.Node{}, owner: owner, done: make(chan error, 4)}
+	tt := &tiers{h: h, nodes: map[string]*node.Node{}, owner: owner, done: make(chan error, 4), hub: memnet.NewHub()}
 	tt.genesis = ledger.Genesis{Seed: "tiers", Allocations: []ledger.Allocation{
 		{Star: interfaces.DevStar(devIn(owner, "alice", 0)), Amount: 1000},
 		{Star: interfaces.DevStar(devIn(owner, "bob", 1)), Amount: 500},
 	}}
-	hub := memnet.NewHub()
+	hub := tt.hub
 	for _, nm := range []string{"a", "b", "c", "d"} {
 		tr, err := hub.Join(interfaces.DevStar(nm), 4096)
 		if err != nil {
@@ -234,4 +237,133 @@ func snapshot(t *testing.T, st interface {
 		t.Fatal(err)
 	}
 	return s.Supply()
+}
+
+// committedCredit returns the first credit cluster c's chain at node nm
+// committed.
+func committedCredit(t *testing.T, n *node.Node) *interfaces.Transaction {
+	t.Helper()
+	g := n.ClusterGroup()
+	h, _ := g.Head()
+	for i := uint64(1); i <= h; i++ {
+		b, err := g.Block(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tx := range b.Txs {
+			if tx.Kind == interfaces.TxCredit {
+				return tx
+			}
+		}
+	}
+	t.Fatal("no credit committed")
+	return nil
+}
+
+// TestForgedReplayedAndUnsignedReceiptsAreRefused takes a credit cluster 1
+// committed and offers cluster 1's ledger variants of it: the same credit
+// again, one with a receipt amount raised, one whose black hole carries no
+// valid galaxy signature, one whose black hole header was altered, and one
+// offered to the wrong cluster. Each is refused by rule, so every member
+// refuses it alike.
+func TestForgedReplayedAndUnsignedReceiptsAreRefused(t *testing.T) {
+	tt := startTiers(t)
+	alice := devIn(tt.owner, "alice", 0)
+	bob := interfaces.DevStar(devIn(tt.owner, "bob", 1))
+	tx, err := interfaces.NewTransfer(interfaces.DevKey(alice), 1, interfaces.Hash{}, bob, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tt.nodes["a"].Submit(tx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob credited", func() bool {
+		v, err := tt.nodes["b"].Balance(bob)
+		return err == nil && v == 507
+	})
+	real := committedCredit(t, tt.nodes["b"])
+	st := tt.nodes["b"].ClusterGroup().Store()
+	apply := func(c interfaces.ClusterID, tx *interfaces.Transaction) error {
+		return ledger.NewBuilder(st, c, st.Parent()).WithRules(tt.h.Rules(c)).Apply(tx)
+	}
+	if err := apply(1, real); !errors.Is(err, ledger.ErrReplay) {
+		t.Fatalf("the same credit again: %v, want a replay", err)
+	}
+	base, err := interfaces.DecodeCreditPayload(real.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	variants := map[string]func(c *interfaces.CreditPayload){
+		"raised amount": func(c *interfaces.CreditPayload) { c.Batch.Receipts[0].Amount += 1000 },
+		"unsigned black hole": func(c *interfaces.CreditPayload) {
+			c.Finality.Certificate = append([]byte(nil), c.Finality.Certificate...)
+			c.Finality.Certificate[len(c.Finality.Certificate)-1] ^= 1
+		},
+		"black hole altered": func(c *interfaces.CreditPayload) { c.Finality.BlackHole.Timestamp++ },
+		"receipt for another account": func(c *interfaces.CreditPayload) {
+			c.Batch.Receipts[0].To = interfaces.DevStar(devIn(tt.owner, "mallory", 1))
+		},
+	}
+	for name, mutate := range variants {
+		c, _ := interfaces.DecodeCreditPayload(base.Encode())
+		mutate(&c)
+		if err := apply(1, interfaces.CreditTx(c)); !errors.Is(err, ledger.ErrInvalidTx) || errors.Is(err, ledger.ErrReplay) {
+			t.Errorf("%s: %v, want refused by its proof", name, err)
+		} else if !errors.Is(err, ledger.ErrBadSignature) {
+			t.Errorf("%s: refused for another reason: %v", name, err)
+		}
+	}
+	if err := apply(0, real); !errors.Is(err, ledger.ErrWrongCluster) {
+		t.Fatalf("credit offered to cluster 0: %v, want wrong cluster", err)
+	}
+}
+
+// TestAClusterCutOffFromTheGalaxyStallsOnlyItself: the galaxy is cluster
+// 0's delegates; cluster 1's delegates are cut off from every galaxy
+// member, as if they withheld their checkpoints. The galaxy keeps making
+// black holes that finalize cluster 0's checkpoints; cluster 0's local
+// payments finalize; its payment to cluster 1 is debited and waits; no
+// checkpoint of cluster 1 is final. When the links heal, the payment is
+// credited.
+func TestAClusterCutOffFromTheGalaxyStallsOnlyItself(t *testing.T) {
+	tt := startTiersWith(t, map[string][]string{"cluster/0": {"a", "c"}, "cluster/1": {"b", "d"}, "galaxy": {"a", "c"}})
+	for _, x := range []string{"a", "c"} {
+		for _, y := range []string{"b", "d"} {
+			tt.hub.SetCut(interfaces.DevStar(x), interfaces.DevStar(y), true)
+		}
+	}
+	alice := devIn(tt.owner, "alice", 0)
+	bob := interfaces.DevStar(devIn(tt.owner, "bob", 1))
+	carol := interfaces.DevStar(devIn(tt.owner, "carol", 0))
+	t1, _ := interfaces.NewTransfer(interfaces.DevKey(alice), 1, interfaces.Hash{}, bob, 40)
+	t2, _ := interfaces.NewTransfer(interfaces.DevKey(alice), 2, t1.ID(), carol, 9)
+	for _, tx := range []*interfaces.Transaction{t1, t2} {
+		if err := tt.nodes["a"].Submit(tx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "carol paid and cluster 0's checkpoint final", func() bool {
+		v, _ := tt.nodes["c"].Balance(carol)
+		head, _ := tt.nodes["c"].ClusterGroup().Head()
+		fin, _ := tt.nodes["c"].Finalized(0)
+		return v == 9 && head > 0 && fin >= 2
+	})
+	if fin, _ := tt.nodes["a"].Finalized(1); fin != 0 {
+		t.Fatalf("a checkpoint of the cut-off cluster is final: %d", fin)
+	}
+	if v, _ := tt.nodes["b"].Balance(bob); v != 500 {
+		t.Fatalf("bob has %d while his cluster is cut off, want 500", v)
+	}
+	if v, _ := tt.nodes["a"].Balance(interfaces.DevStar(alice)); v != 1000-40-9 {
+		t.Fatalf("alice has %d, want %d: the transfer to bob must be debited", v, 1000-40-9)
+	}
+	for _, x := range []string{"a", "c"} {
+		for _, y := range []string{"b", "d"} {
+			tt.hub.SetCut(interfaces.DevStar(x), interfaces.DevStar(y), false)
+		}
+	}
+	waitFor(t, "bob credited after the links heal", func() bool {
+		v, _ := tt.nodes["b"].Balance(bob)
+		return v == 540
+	})
 }
