@@ -139,7 +139,9 @@ setup.`,
 				&cli.StringFlag{Name: "node", Aliases: []string{"n"}, Usage: "which node block of the manifest this process runs", Required: true},
 				&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "data directory", Value: "data/node"},
 				&cli.BoolFlag{Name: "create-keys", Usage: "generate missing key files (development networks only)"},
-				&cli.StringFlag{Name: "cluster-key", Usage: "cluster key share FILE (overrides the manifest's cluster_key_file)"},
+				&cli.StringFlag{Name: "cluster-key", Usage: "cluster key share FILE (overrides the manifest's cluster_key_file; default: NODE.cluster.key beside the star key)"},
+				&cli.StringFlag{Name: "galaxy-key", Usage: "galaxy key share FILE (overrides the manifest's galaxy_key_file; default: NODE.galaxy.key beside the star key)"},
+				&cli.StringFlag{Name: "genesis", Usage: "the network's genesis FILE with every group's public key, for a network with a galaxy (default: genesis.json beside the star key)"},
 				&cli.BoolFlag{Name: "fault-injection", Usage: "let the API cut and heal this node's links (POST /v1/debug/partition), for partition tests"},
 			}, misbehaviourFlags...),
 			Action: runNode,
@@ -179,15 +181,22 @@ func runNode(c *cli.Context) error {
 	if tr != nil {
 		defer tr.Close()
 	}
-	var shareKeys []byte
+	var shareKeys, galaxyKeys []byte
+	cons := set.One(interfaces.KindConsensus)
 	if f := c.String("cluster-key"); f != "" {
-		cons := set.One(interfaces.KindConsensus)
 		if shareKeys, err = keys.LoadClusterShare(f, cons.Info.Name, keys.Star(key)); err != nil {
+			return err
+		}
+	}
+	if f := c.String("galaxy-key"); f != "" {
+		if galaxyKeys, err = keys.LoadClusterShare(f, cons.Info.Name, keys.Star(key)); err != nil {
 			return err
 		}
 	}
 	n, err := node.Assemble(m, set, node.AssembleOptions{
 		ConsensusKeys: shareKeys,
+		GalaxyKeys:    galaxyKeys,
+		GenesisFile:   c.String("genesis"),
 		NodeName:      mn.Name,
 		DataDir:       dataDir,
 		KeyBase:       base,

@@ -87,19 +87,38 @@ func runTestnet(c *cli.Context) error {
 	}
 
 	fmt.Fprintf(out, "network %q from %s, data in %s\n", m.Network.Name, m.Filename, dataDir)
-	shares, err := clusterShares(c, m, set, base)
+	var shares map[interfaces.StarID][]byte
+	tk := &tierKeys{}
+	if m.HasGalaxy() {
+		if tk, err = dealTiers(c, m, set, base); err != nil {
+			return err
+		}
+	} else if shares, err = clusterShares(c, m, set, base); err != nil {
+		return err
+	}
+	owner, err := ownerOf(m, set)
 	if err != nil {
 		return err
 	}
 	if !c.Bool("in-process") {
-		return runProcesses(c, ctx, m, base, shares)
+		keyArgs := func(mn *manifest.Node) []string {
+			if m.HasGalaxy() {
+				return []string{"--genesis", tk.genesis}
+			}
+			if shares != nil {
+				return []string{"--cluster-key", sharePath(mn, base)}
+			}
+			return nil
+		}
+		return runProcesses(c, ctx, m, keyArgs, owner)
 	}
 	hub := memnet.NewHub()
 	var nodes []*node.Node
+	var names []string
 	for i := range m.Nodes {
 		mn := &m.Nodes[i]
-		if !mn.HasRole(manifest.RoleCluster) {
-			fmt.Fprintf(out, "  %-10s skipped (no cluster role; followers need the network runtime)\n", mn.Name)
+		if !runsGroup(mn) {
+			fmt.Fprintf(out, "  %-10s skipped (no cluster or galaxy role; followers need the network runtime)\n", mn.Name)
 			continue
 		}
 		key, err := node.LoadKey(mn, base, m.Network.Dev)
@@ -116,7 +135,9 @@ func runTestnet(c *cli.Context) error {
 			DataDir:       filepath.Join(dataDir, mn.Name),
 			KeyBase:       base,
 			CreateKeys:    m.Network.Dev,
-			ConsensusKeys: shares[self],
+			ConsensusKeys: firstKeys(shares[self], tk.cluster[self]),
+			GalaxyKeys:    tk.galaxy[self],
+			GenesisFile:   tk.genesis,
 			Transport:     tr,
 			Logger:        log.Named(mn.Name),
 		})
@@ -126,6 +147,7 @@ func runTestnet(c *cli.Context) error {
 		h, hash := n.Head()
 		fmt.Fprintf(out, "  %-10s %s  height %d (%s)\n", mn.Name, n.Self(), h, hash.Short())
 		nodes = append(nodes, n)
+		names = append(names, mn.Name)
 	}
 	if len(nodes) == 0 {
 		return errors.New("no cluster node to run")
@@ -156,8 +178,23 @@ func runTestnet(c *cli.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runLoad(runCtx, log, nodes, faucet, c.Int("wallets"), rate)
+			runLoad(runCtx, log, nodes, nodeFor(nodes, owner), faucet, c.Int("wallets"), rate)
 		}()
+	}
+	if m.HasGalaxy() {
+		err := showTiers(runCtx, out, inProcessTiers(nodes), m.Clusters(), uint64(c.Int("blocks")), cancelRun)
+		cancelRun()
+		wg.Wait()
+		select {
+		case err := <-errs:
+			return err
+		default:
+		}
+		for i, n := range nodes {
+			h, hash := n.Head()
+			fmt.Fprintf(out, "  %-10s stopped cleanly at height %d (%s)\n", names[i], h, hash.Short())
+		}
+		return err
 	}
 
 	events, cancelSub := nodes[0].Subscribe(1024)
@@ -194,9 +231,33 @@ loop:
 	}
 	for i, n := range nodes {
 		h, hash := n.Head()
-		fmt.Fprintf(out, "  %-10s stopped cleanly at height %d (%s)\n", m.Nodes[i].Name, h, hash.Short())
+		fmt.Fprintf(out, "  %-10s stopped cleanly at height %d (%s)\n", names[i], h, hash.Short())
 	}
 	return nil
+}
+
+func firstKeys(a, b []byte) []byte {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// nodeFor returns, for each account, a node that keeps its cluster's
+// chain (the first node, in a flat network).
+func nodeFor(nodes []*node.Node, owner func(interfaces.StarID) interfaces.ClusterID) func(interfaces.StarID) *node.Node {
+	return func(s interfaces.StarID) *node.Node {
+		if owner == nil {
+			return nodes[0]
+		}
+		c := owner(s)
+		for _, n := range nodes {
+			if g := n.ClusterGroup(); g != nil && g.Cluster() == c {
+				return n
+			}
+		}
+		return nodes[0]
+	}
 }
 
 // devFaucet returns the development key of the genesis allocation named
@@ -219,9 +280,11 @@ func devFaucet(m *manifest.Manifest, text string) ([]byte, error) {
 }
 
 // runLoad submits generated transfers round-robin to the nodes at rate.
-func runLoad(ctx context.Context, log interface{ Warn(string, ...any) }, nodes []*node.Node, faucet []byte, wallets int, rate float64) {
+func runLoad(ctx context.Context, log interface{ Warn(string, ...any) }, nodes []*node.Node, keeper func(interfaces.StarID) *node.Node, faucet []byte, wallets int, rate float64) {
 	g := loadgen.New(faucet, wallets, 1_000_000_000, uint64(time.Now().UnixNano()))
-	if err := g.Sync(nodes[0].ChainHead, nodes[0].Balance); err != nil {
+	head := func(s interfaces.StarID) (uint64, interfaces.Hash, error) { return keeper(s).ChainHead(s) }
+	balance := func(s interfaces.StarID) (uint64, error) { return keeper(s).Balance(s) }
+	if err := g.Sync(head, balance); err != nil {
 		log.Warn("load generator cannot read the chain", "error", err)
 		return
 	}
@@ -233,13 +296,13 @@ func runLoad(ctx context.Context, log interface{ Warn(string, ...any) }, nodes [
 			// restarted with them in its pool) continue from their
 			// committed head.
 			check = time.Now()
-			stalled, err := g.Stalled(nodes[0].ChainHead)
+			stalled, err := g.Stalled(head)
 			if err != nil {
 				log.Warn("load generator", "error", err)
 				return
 			}
 			for _, s := range stalled {
-				seq, last, _ := nodes[0].ChainHead(s)
+				seq, last, _ := head(s)
 				g.Resync(s, seq, last)
 			}
 		}

@@ -25,15 +25,18 @@ import (
 // child is one node process of a process-mode testnet.
 type child struct {
 	name   string
+	node   *manifest.Node
 	cmd    *exec.Cmd
 	client *api.Client
 	log    *os.File
 	done   chan error
 }
 
-// runProcesses runs each cluster node as `constellation node run` and
-// drives them through their APIs. shares are dealt cluster keys by star.
-func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, base string, shares map[interfaces.StarID][]byte) error {
+// runProcesses runs each cluster and galaxy node as `constellation node
+// run` (with keyArgs(node) added to its arguments) and drives them
+// through their APIs. owner places accounts in clusters (nil: one
+// cluster).
+func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, keyArgs func(*manifest.Node) []string, owner func(interfaces.StarID) interfaces.ClusterID) error {
 	out := c.App.Writer
 	dataDir := c.String("data")
 	self, err := os.Executable()
@@ -74,8 +77,8 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, bas
 
 	for i := range m.Nodes {
 		mn := &m.Nodes[i]
-		if !mn.HasRole(manifest.RoleCluster) {
-			fmt.Fprintf(out, "  %-10s skipped (no cluster role)\n", mn.Name)
+		if !runsGroup(mn) {
+			fmt.Fprintf(out, "  %-10s skipped (no cluster or galaxy role)\n", mn.Name)
 			continue
 		}
 		if mn.API == "" {
@@ -90,9 +93,7 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, bas
 			return fmt.Errorf("open node log: %w", err)
 		}
 		args := []string{"--log-level", c.String("log-level"), "node", "run", "--manifest", manifestPath, "--node", mn.Name, "--data", nodeDir}
-		if shares != nil {
-			args = append(args, "--cluster-key", sharePath(mn, base))
-		}
+		args = append(args, keyArgs(mn)...)
 		if c.Bool("dev") {
 			args = append(args, "--dev")
 		}
@@ -102,7 +103,7 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, bas
 			logFile.Close()
 			return fmt.Errorf("start node %s: %w", mn.Name, err)
 		}
-		ch := &child{name: mn.Name, cmd: cmd, client: api.NewClient(mn.API), log: logFile, done: make(chan error, 1)}
+		ch := &child{name: mn.Name, node: mn, cmd: cmd, client: api.NewClient(mn.API), log: logFile, done: make(chan error, 1)}
 		go func() { ch.done <- cmd.Wait() }()
 		children = append(children, ch)
 		fmt.Fprintf(out, "  %-10s started (pid %d, api %s, log %s)\n", mn.Name, cmd.Process.Pid, mn.API, logFile.Name())
@@ -148,8 +149,19 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, bas
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runLoadAPI(runCtx, c, children, faucet, c.Int("wallets"), rate)
+			runLoadAPI(runCtx, c, children, owner, faucet, c.Int("wallets"), rate)
 		}()
+	}
+	if m.HasGalaxy() {
+		err := showTiers(runCtx, out, processTiers(children), m.Clusters(), uint64(c.Int("blocks")), cancel)
+		cancel()
+		wg.Wait()
+		stopAll()
+		for _, ch := range children {
+			fmt.Fprintf(out, "  %-10s stopped (%s); log %s\n", ch.name, exitText(ch.cmd), ch.log.Name())
+		}
+		children = nil
+		return err
 	}
 
 	p := &blockPrinter{w: out}
@@ -217,10 +229,21 @@ func (p *blockPrinter) printSummary(b api.BlockSummary, pool int) {
 // runLoadAPI submits generated transfers round-robin through the nodes'
 // APIs at rate, resynchronising accounts whose pending transactions were
 // lost.
-func runLoadAPI(ctx context.Context, c *cli.Context, nodes []*child, faucet []byte, wallets int, rate float64) {
+func runLoadAPI(ctx context.Context, c *cli.Context, nodes []*child, owner func(interfaces.StarID) interfaces.ClusterID, faucet []byte, wallets int, rate float64) {
 	log := logger(c, "loadgen")
+	keeper := func(s interfaces.StarID) *child {
+		if owner != nil {
+			cl := owner(s)
+			for _, ch := range nodes {
+				if ch.node.HasRole(manifest.RoleCluster) && ch.node.Cluster == cl {
+					return ch
+				}
+			}
+		}
+		return nodes[0]
+	}
 	head := func(s interfaces.StarID) (uint64, interfaces.Hash, error) {
-		a, err := nodes[0].client.Account(ctx, s)
+		a, err := keeper(s).client.Account(ctx, s)
 		if err != nil {
 			return 0, interfaces.Hash{}, err
 		}
@@ -228,7 +251,7 @@ func runLoadAPI(ctx context.Context, c *cli.Context, nodes []*child, faucet []by
 		return a.Seq, last, err
 	}
 	balance := func(s interfaces.StarID) (uint64, error) {
-		a, err := nodes[0].client.Account(ctx, s)
+		a, err := keeper(s).client.Account(ctx, s)
 		return a.Balance, err
 	}
 	g := loadgen.New(faucet, wallets, 1_000_000_000, uint64(time.Now().UnixNano()))

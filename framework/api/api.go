@@ -30,6 +30,17 @@ type Backend interface {
 	PoolLen() int
 }
 
+// Tiered is implemented by a Backend that runs in a hierarchical network.
+type Tiered interface {
+	// Tiers reports the node's place in the hierarchy; false for a
+	// network of one cluster.
+	Tiers() (TierStatus, bool)
+}
+
+// ErrNotHere is returned (wrapped) by a Backend asked about an account
+// another cluster owns; the API answers 421 Misdirected Request.
+var ErrNotHere = errors.New("not kept here")
+
 // MaxBody bounds a request body.
 const MaxBody = 1 << 20
 
@@ -75,7 +86,13 @@ func Handler(b Backend, faults FaultSwitch) http.Handler {
 	mux.HandleFunc("POST /v1/tx", func(w http.ResponseWriter, r *http.Request) { submit(b, w, r) })
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		h, hash := b.Head()
-		writeJSON(w, http.StatusOK, Status{Star: b.Self().String(), Height: h, Hash: hash.String(), Pool: b.PoolLen()})
+		st := Status{Star: b.Self().String(), Height: h, Hash: hash.String(), Pool: b.PoolLen()}
+		if t, ok := b.(Tiered); ok {
+			if ts, ok := t.Tiers(); ok {
+				st.Tiers = &ts
+			}
+		}
+		writeJSON(w, http.StatusOK, st)
 	})
 	mux.HandleFunc("GET /v1/blocks/{height}", func(w http.ResponseWriter, r *http.Request) {
 		h, err := strconv.ParseUint(r.PathValue("height"), 10, 64)
@@ -101,6 +118,10 @@ func Handler(b Backend, faults FaultSwitch) http.Handler {
 			return
 		}
 		bal, err := b.Balance(star)
+		if errors.Is(err, ErrNotHere) {
+			writeError(w, http.StatusMisdirectedRequest, "%v", err)
+			return
+		}
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "read balance: %v", err)
 			return
@@ -121,6 +142,25 @@ type Status struct {
 	Height uint64 `json:"height"`
 	Hash   string `json:"hash"`
 	Pool   int    `json:"pool"`
+	// Tiers is set in a hierarchical network. Height, Hash and Pool are
+	// then those of the node's cluster chain (or of the galaxy's, for a
+	// node in no cluster).
+	Tiers *TierStatus `json:"tiers,omitempty"`
+}
+
+// TierStatus is a node's view of the hierarchy.
+type TierStatus struct {
+	// Cluster is the node's cluster, or -1 when it is no delegate.
+	Cluster int `json:"cluster"`
+	// Clusters is the network's number of clusters.
+	Clusters int `json:"clusters"`
+	// Finalized is the highest checkpoint of Cluster a black hole this
+	// node heard of includes: blocks up to it are final.
+	Finalized uint64 `json:"finalized"`
+	// BlackHoles is the height of the newest black hole heard of.
+	BlackHoles uint64 `json:"black_holes"`
+	// Galaxy is set for a galaxy member: its own galaxy chain's height.
+	Galaxy *uint64 `json:"galaxy,omitempty"`
 }
 
 // Account is GET /v1/accounts/{star}.
@@ -152,6 +192,14 @@ type BlockSummary struct {
 	Txs       []string `json:"txs"`
 	Proposers []string `json:"proposers"`
 	Faults    int      `json:"faults"`
+	Cluster   uint32   `json:"cluster"`
+	// Receipts counts the block's transfers to other clusters' accounts,
+	// Credited the receipts its credits carried in from other clusters.
+	Receipts int `json:"receipts"`
+	Credited int `json:"credited"`
+	// Credits counts the block's credit transactions (made by the
+	// nodes; the rest of Txs came from users).
+	Credits int `json:"credits"`
 }
 
 // BlockSummaryOf summarises b.
@@ -159,10 +207,19 @@ func BlockSummaryOf(b *interfaces.Block) BlockSummary {
 	s := BlockSummary{
 		Height: b.Header.Height, Epoch: b.Header.Epoch, Hash: b.Hash().String(), Prev: b.Header.Prev.String(),
 		StateRoot: b.Header.StateRoot.String(), Timestamp: b.Header.Timestamp, Faults: len(b.Meta.Faults),
-		Txs: []string{}, Proposers: []string{},
+		Txs: []string{}, Proposers: []string{}, Cluster: uint32(b.Header.Cluster),
 	}
 	for _, t := range b.Txs {
 		s.Txs = append(s.Txs, t.ID().String())
+		if t.Kind == interfaces.TxCredit {
+			s.Credits++
+			if c, err := interfaces.DecodeCreditPayload(t.Payload); err == nil {
+				s.Credited += len(c.Batch.Receipts)
+			}
+		}
+	}
+	for _, r := range b.Receipts {
+		s.Receipts += len(r.Receipts)
 	}
 	for _, p := range b.Meta.Proposers {
 		s.Proposers = append(s.Proposers, p.String())

@@ -1,4 +1,4 @@
-# Constellation default manifest: a four-node development network on this
+# Constellation default manifest: an eight-node development network on this
 # machine. `make run` uses it; copy it to start your own.
 #
 # Check a manifest with:   constellation manifest validate FILE
@@ -42,40 +42,95 @@ network "devnet" {
 #   listen    peer-to-peer address: /ip4/<ip>/tcp/<port>, /ip6/…, /dns4/<host>/…
 #   api       optional host:port of the node's HTTP API
 #   bootstrap optional peers to dial at start (other nodes' listen addresses)
-#   roles     any of "star" (keeps the ledger, sends transactions) and
-#             "cluster" (may be chosen as a delegate of its Star Cluster);
-#             default ["star"]
+#   roles     any of "star" (keeps the ledger, sends transactions),
+#             "cluster" (a delegate of Star Cluster `cluster`) and
+#             "galaxy" (a member of the galaxy, which orders the clusters'
+#             checkpoints into black holes); default ["star"]
+#   cluster   which Star Cluster a delegate belongs to: 0, 1, … (default 0)
+#
+# This network has two Star Clusters of four delegates each (star-1 to
+# star-4 and star-5 to star-8) and a galaxy of four (star-1, star-2,
+# star-5, star-6: galaxy members double as cluster delegates). Each account
+# belongs to one cluster (the partitioner below places it); a transfer to an
+# account of the other cluster is debited in the sender's cluster and
+# credited in the recipient's once a black hole finalizes it.
+#
+# The threshold keys of both clusters and of the galaxy are dealt by a
+# trusted dealer: on this development network `constellation testnet` deals
+# them into the data directory (keys/<node>.cluster.key,
+# keys/<node>.galaxy.key, and keys/genesis.json with every group's public
+# key); for a real network see docs/network.md.
 
 node "star-1" {
   key_file  = "keys/star-1.key"
   listen    = "/ip4/127.0.0.1/tcp/7001"
   api       = "127.0.0.1:8001"
-  bootstrap = ["/ip4/127.0.0.1/tcp/7002", "/ip4/127.0.0.1/tcp/7003", "/ip4/127.0.0.1/tcp/7004"]
-  roles     = ["star", "cluster"]
+  bootstrap = ["/ip4/127.0.0.1/tcp/7002", "/ip4/127.0.0.1/tcp/7003", "/ip4/127.0.0.1/tcp/7004", "/ip4/127.0.0.1/tcp/7005", "/ip4/127.0.0.1/tcp/7006", "/ip4/127.0.0.1/tcp/7007", "/ip4/127.0.0.1/tcp/7008"]
+  roles     = ["star", "cluster", "galaxy"]
+  cluster   = 0
 }
 
 node "star-2" {
   key_file  = "keys/star-2.key"
   listen    = "/ip4/127.0.0.1/tcp/7002"
   api       = "127.0.0.1:8002"
-  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7003", "/ip4/127.0.0.1/tcp/7004"]
-  roles     = ["star", "cluster"]
+  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7003", "/ip4/127.0.0.1/tcp/7004", "/ip4/127.0.0.1/tcp/7005", "/ip4/127.0.0.1/tcp/7006", "/ip4/127.0.0.1/tcp/7007", "/ip4/127.0.0.1/tcp/7008"]
+  roles     = ["star", "cluster", "galaxy"]
+  cluster   = 0
 }
 
 node "star-3" {
   key_file  = "keys/star-3.key"
   listen    = "/ip4/127.0.0.1/tcp/7003"
   api       = "127.0.0.1:8003"
-  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7002", "/ip4/127.0.0.1/tcp/7004"]
+  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7002", "/ip4/127.0.0.1/tcp/7004", "/ip4/127.0.0.1/tcp/7005", "/ip4/127.0.0.1/tcp/7006", "/ip4/127.0.0.1/tcp/7007", "/ip4/127.0.0.1/tcp/7008"]
   roles     = ["star", "cluster"]
+  cluster   = 0
 }
 
 node "star-4" {
   key_file  = "keys/star-4.key"
   listen    = "/ip4/127.0.0.1/tcp/7004"
   api       = "127.0.0.1:8004"
-  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7002", "/ip4/127.0.0.1/tcp/7003"]
+  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7002", "/ip4/127.0.0.1/tcp/7003", "/ip4/127.0.0.1/tcp/7005", "/ip4/127.0.0.1/tcp/7006", "/ip4/127.0.0.1/tcp/7007", "/ip4/127.0.0.1/tcp/7008"]
   roles     = ["star", "cluster"]
+  cluster   = 0
+}
+
+node "star-5" {
+  key_file  = "keys/star-5.key"
+  listen    = "/ip4/127.0.0.1/tcp/7005"
+  api       = "127.0.0.1:8005"
+  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7002", "/ip4/127.0.0.1/tcp/7003", "/ip4/127.0.0.1/tcp/7004", "/ip4/127.0.0.1/tcp/7006", "/ip4/127.0.0.1/tcp/7007", "/ip4/127.0.0.1/tcp/7008"]
+  roles     = ["star", "cluster", "galaxy"]
+  cluster   = 1
+}
+
+node "star-6" {
+  key_file  = "keys/star-6.key"
+  listen    = "/ip4/127.0.0.1/tcp/7006"
+  api       = "127.0.0.1:8006"
+  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7002", "/ip4/127.0.0.1/tcp/7003", "/ip4/127.0.0.1/tcp/7004", "/ip4/127.0.0.1/tcp/7005", "/ip4/127.0.0.1/tcp/7007", "/ip4/127.0.0.1/tcp/7008"]
+  roles     = ["star", "cluster", "galaxy"]
+  cluster   = 1
+}
+
+node "star-7" {
+  key_file  = "keys/star-7.key"
+  listen    = "/ip4/127.0.0.1/tcp/7007"
+  api       = "127.0.0.1:8007"
+  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7002", "/ip4/127.0.0.1/tcp/7003", "/ip4/127.0.0.1/tcp/7004", "/ip4/127.0.0.1/tcp/7005", "/ip4/127.0.0.1/tcp/7006", "/ip4/127.0.0.1/tcp/7008"]
+  roles     = ["star", "cluster"]
+  cluster   = 1
+}
+
+node "star-8" {
+  key_file  = "keys/star-8.key"
+  listen    = "/ip4/127.0.0.1/tcp/7008"
+  api       = "127.0.0.1:8008"
+  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7002", "/ip4/127.0.0.1/tcp/7003", "/ip4/127.0.0.1/tcp/7004", "/ip4/127.0.0.1/tcp/7005", "/ip4/127.0.0.1/tcp/7006", "/ip4/127.0.0.1/tcp/7007"]
+  roles     = ["star", "cluster"]
+  cluster   = 1
 }
 
 # Plugins: plugin "<kind>" "<name>" { … }. Kinds: consensus (exactly one),
@@ -94,15 +149,16 @@ node "star-4" {
 # The config block is checked against the schema the plugin declares before
 # the plugin starts; unknown fields and wrong types are reported here.
 
-# HoneyBadger BFT: asynchronous Byzantine agreement among the cluster's four
-# delegates (tolerates f = 1 faulty one), with a threshold-signature common
-# coin and threshold encryption of proposals. Its keys are dealt by a
-# trusted dealer: `constellation keygen --cluster 4` for a real network; on
-# this development network `constellation testnet` deals them itself into
-# the data directory (keys/<node>.cluster.key).
+# HoneyBadger BFT: asynchronous Byzantine agreement among each cluster's
+# four delegates, and among the galaxy's four members (each tolerates f = 1
+# faulty one), with a threshold-signature common coin and threshold
+# encryption of proposals. The same threshold keys certify every block:
+# a cluster's certificate makes its checkpoint acceptable to the galaxy,
+# and the galaxy's makes a black hole final for everyone.
 #
 # batch_size and block_interval_ms are the node's own settings and are
-# accepted in every consensus plugin's config block.
+# accepted in every consensus plugin's config block; they apply to the
+# clusters and the galaxy alike.
 plugin "consensus" "honeybadger" {
   source = "builtin"
   config {
@@ -111,11 +167,11 @@ plugin "consensus" "honeybadger" {
   }
 }
 
-# For a single-node development chain, use the solo engine instead (one
-# proposer, no fault tolerance, like geth --dev) and give only one node the
-# cluster role:
-#
-#   plugin "consensus" "solo" { source = "builtin" }
+# The partitioner places every account in exactly one Star Cluster, which
+# orders its chain. The built-in baseline is keyed rendezvous hashing.
+plugin "partitioner" "lsh" {
+  source = "builtin"
+}
 
 # Proof-of-Meme reputation: scores every star from what finalized blocks
 # show (participation, faults, latency, interactions) in fixed point. The

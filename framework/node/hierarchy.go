@@ -22,6 +22,9 @@ type Hierarchy struct {
 	// Owner returns the cluster that owns an account (the partitioner's
 	// placement). It must be deterministic.
 	Owner func(interfaces.StarID) interfaces.ClusterID
+
+	once    sync.Once
+	pseudos map[interfaces.StarID]bool
 }
 
 // GroupKey is one group's public identity.
@@ -63,6 +66,19 @@ func HierarchyFrom(g *keys.GenesisFile, k int, v interfaces.GroupVerifier, owner
 	}
 	h.Galaxy = gk
 	return h, nil
+}
+
+// pseudo reports whether s is one of the accounts that stand for a
+// cluster (ClusterStar, OutboxStar): each chain keeps its own.
+func (h *Hierarchy) pseudo(s interfaces.StarID) bool {
+	h.once.Do(func() {
+		h.pseudos = map[interfaces.StarID]bool{interfaces.ClusterStar(interfaces.GalaxyCluster): true}
+		for c := range h.Clusters {
+			h.pseudos[interfaces.ClusterStar(interfaces.ClusterID(c))] = true
+			h.pseudos[interfaces.OutboxStar(interfaces.ClusterID(c))] = true
+		}
+	})
+	return h.pseudos[s]
 }
 
 // VerifyCheckpoint checks a cluster's certificate of its checkpoint.

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/constellation-chain/constellation/framework/api"
 	"github.com/constellation-chain/constellation/framework/group"
 	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/interfaces"
@@ -119,12 +120,33 @@ func (n *Node) Finalized(c interfaces.ClusterID) (checkpoint, blackHole uint64) 
 }
 
 // ErrNotHere means the node keeps no chain of the account's cluster.
-var ErrNotHere = errors.New("this node keeps no chain of that account's cluster")
+var ErrNotHere = fmt.Errorf("%w: this node keeps no chain of that account's cluster", api.ErrNotHere)
+
+// Tiers implements api.Tiered.
+func (n *Node) Tiers() (api.TierStatus, bool) {
+	if n.h == nil {
+		return api.TierStatus{}, false
+	}
+	ts := api.TierStatus{Cluster: -1, Clusters: len(n.h.Clusters), BlackHoles: n.relay.BlackHoles()}
+	if n.cluster != nil {
+		ts.Cluster = int(n.cluster.Cluster())
+		ts.Finalized = n.relay.Finalized(n.cluster.Cluster())
+	}
+	if n.galaxy != nil {
+		h, _ := n.galaxy.Head()
+		ts.Galaxy = &h
+		ts.BlackHoles = max(ts.BlackHoles, h)
+	}
+	return ts, true
+}
 
 // local returns the group that keeps star's account, or ErrNotHere.
 func (n *Node) local(star interfaces.StarID) (*group.Group, error) {
 	if n.h == nil {
 		return n.Group, nil
+	}
+	if n.cluster != nil && n.h.pseudo(star) {
+		return n.cluster, nil // every chain has its own cluster accounts
 	}
 	c := n.h.Owner(star)
 	if n.cluster != nil && n.cluster.Cluster() == c {

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/constellation-chain/constellation/framework/catalog"
+	"github.com/constellation-chain/constellation/framework/keys"
+	"github.com/constellation-chain/constellation/framework/manifest"
+	"github.com/constellation-chain/constellation/framework/node"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// tierKeys are the dealt keys of a hierarchical network, by star: each
+// delegate's share of its cluster's keys and each galaxy member's share of
+// the galaxy's, and where the genesis file is.
+type tierKeys struct {
+	cluster map[interfaces.StarID][]byte
+	galaxy  map[interfaces.StarID][]byte
+	genesis string
+}
+
+// tierGroup is one group of a manifest: its name and nodes.
+type tierGroup struct {
+	name  string
+	tier  string // "cluster" or "galaxy": which key share file
+	nodes []*manifest.Node
+}
+
+// tierGroups lists a hierarchical manifest's groups: the clusters in
+// order, then the galaxy.
+func tierGroups(m *manifest.Manifest) []tierGroup {
+	var out []tierGroup
+	for c := range m.Clusters() {
+		g := tierGroup{name: interfaces.ClusterGroup(interfaces.ClusterID(c)), tier: "cluster"}
+		for i := range m.Nodes {
+			if n := &m.Nodes[i]; n.HasRole(manifest.RoleCluster) && int(n.Cluster) == c {
+				g.nodes = append(g.nodes, n)
+			}
+		}
+		out = append(out, g)
+	}
+	g := tierGroup{name: interfaces.GalaxyGroup, tier: "galaxy"}
+	for i := range m.Nodes {
+		if n := &m.Nodes[i]; n.HasRole(manifest.RoleGalaxy) {
+			g.nodes = append(g.nodes, n)
+		}
+	}
+	return append(out, g)
+}
+
+// dealTiers reads every group's key shares of a hierarchical manifest,
+// or, on a development network where any is missing, deals every group
+// afresh as a trusted dealer. Either way it writes the genesis file (the
+// groups' public keys) beside each node's key file.
+func dealTiers(c *cli.Context, m *manifest.Manifest, set *catalog.Set, base string) (*tierKeys, error) {
+	cons := set.One(interfaces.KindConsensus)
+	d, ok := cons.Plugin.(interfaces.KeyDealer)
+	v, ok2 := cons.Plugin.(interfaces.GroupVerifier)
+	if !ok || !ok2 {
+		return nil, fmt.Errorf("consensus %s deals no group keys; a network with a galaxy needs an engine that does (honeybadger)", cons.Info.Name)
+	}
+	engine := cons.Info.Name
+	tk := &tierKeys{cluster: map[interfaces.StarID][]byte{}, galaxy: map[interfaces.StarID][]byte{}}
+	gf := &keys.GenesisFile{Network: m.Network.Name, Seed: m.Network.Genesis.Seed, Engine: engine}
+	dealt := false
+	for _, g := range tierGroups(m) {
+		into := tk.cluster
+		if g.tier == "galaxy" {
+			into = tk.galaxy
+		}
+		var members []interfaces.StarID
+		paths := map[interfaces.StarID]string{}
+		for _, mn := range g.nodes {
+			key, err := node.LoadKey(mn, base, m.Network.Dev)
+			if err != nil {
+				return nil, err
+			}
+			star := keys.Star(key)
+			members = append(members, star)
+			paths[star] = node.ShareFile(mn, base, g.tier)
+		}
+		shares := map[interfaces.StarID][]byte{}
+		var missing error
+		for _, star := range members {
+			b, err := keys.LoadClusterShare(paths[star], engine, star)
+			if err != nil {
+				missing = err
+				break
+			}
+			shares[star] = b
+		}
+		if missing != nil {
+			if !m.Network.Dev {
+				return nil, fmt.Errorf("%s: %w; deal its keys with `constellation keygen --cluster N` and set each node's %s_key_file", g.name, missing, g.tier)
+			}
+			var err error
+			if shares, err = dealShares(d, members, 0, rand.Reader); err != nil {
+				return nil, fmt.Errorf("deal %s: %w", g.name, err)
+			}
+			for star, path := range paths {
+				if err := keys.SaveClusterShare(path, keys.ClusterShare{Engine: engine, Member: star, Keys: shares[star]}, true); err != nil {
+					return nil, err
+				}
+			}
+			dealt = true
+			fmt.Fprintf(c.App.Writer, "dealt %s keys for %s (%d members; development network: this process is the trusted dealer)\n", engine, g.name, len(members))
+		}
+		pub, err := v.GroupKey(shares[members[0]])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", g.name, err)
+		}
+		gf.SetGroup(g.name, members, pub)
+		for star, b := range shares {
+			into[star] = b
+		}
+	}
+	written := map[string]bool{}
+	for i := range m.Nodes {
+		mn := &m.Nodes[i]
+		if !mn.HasRole(manifest.RoleCluster) && !mn.HasRole(manifest.RoleGalaxy) {
+			continue
+		}
+		path := node.GenesisFilePath(mn, base)
+		if tk.genesis == "" {
+			tk.genesis = path
+		}
+		if written[path] {
+			continue
+		}
+		written[path] = true
+		if !dealt {
+			if old, err := keys.LoadGenesisFile(path); err == nil && sameGenesis(old, gf) {
+				continue
+			}
+		}
+		if err := gf.Save(path); err != nil {
+			return nil, err
+		}
+	}
+	if tk.genesis == "" {
+		return nil, errors.New("the manifest has no cluster or galaxy node")
+	}
+	return tk, nil
+}
+
+func sameGenesis(a, b *keys.GenesisFile) bool {
+	if a.Seed != b.Seed || a.Engine != b.Engine || len(a.Groups) != len(b.Groups) {
+		return false
+	}
+	for i := range a.Groups {
+		x, y := a.Groups[i], b.Groups[i]
+		if x.Name != y.Name || x.Key != y.Key || fmt.Sprint(x.Members) != fmt.Sprint(y.Members) {
+			return false
+		}
+	}
+	return true
+}
+
+// ownerOf returns the manifest's account placement (its partitioner),
+// for tools that must find an account's cluster; nil for a flat network.
+func ownerOf(m *manifest.Manifest, set *catalog.Set) (func(interfaces.StarID) interfaces.ClusterID, error) {
+	if !m.HasGalaxy() {
+		return nil, nil
+	}
+	pl := set.One(interfaces.KindPartitioner)
+	if pl == nil {
+		return nil, fmt.Errorf("manifest %s has a galaxy but no partitioner", m.Filename)
+	}
+	p, err := pl.Plugin.(interfaces.PartitionerFactory).NewPartitioner(m.Clusters(), pl.Params)
+	if err != nil {
+		return nil, fmt.Errorf("start partitioner %s: %w", pl.Info.Name, err)
+	}
+	return node.CachedOwner(p), nil
+}
+
+// runsGroup reports whether a manifest node runs any consensus group.
+func runsGroup(mn *manifest.Node) bool {
+	return mn.HasRole(manifest.RoleCluster) || mn.HasRole(manifest.RoleGalaxy)
+}
+
+var _ = os.Stdout
