@@ -304,6 +304,9 @@ func (f *Finality) Verify(galaxy InstanceID, galaxyKey []byte, v GroupVerifier) 
 	if err != nil {
 		return BlockHeader{}, fmt.Errorf("%w: %w", ErrNotFinal, err)
 	}
+	if err := f.Checkpoint.VerifySignatures(); err != nil {
+		return BlockHeader{}, fmt.Errorf("%w: checkpoint transaction: %w", ErrNotFinal, err)
+	}
 	if f.Checkpoint.Sender != ClusterStar(cp.Header.Cluster) || f.Checkpoint.Seq != cp.Header.Height {
 		return BlockHeader{}, fmt.Errorf("%w: checkpoint transaction does not match its header", ErrNotFinal)
 	}
@@ -421,6 +424,11 @@ func (p *TxProof) Verify(galaxy InstanceID, galaxyKey []byte, v GroupVerifier) (
 	h, err := p.Finality.Verify(galaxy, galaxyKey, v)
 	if err != nil {
 		return h, err
+	}
+	// The block commits to the transaction's id, which leaves its
+	// signatures out; check them, so every byte of the proof counts.
+	if err := p.Tx.VerifySignatures(); err != nil {
+		return h, fmt.Errorf("%w: transaction %s: %w", ErrNotFinal, p.Tx.ID().Short(), err)
 	}
 	if !p.InBlock.Verify(&h, p.Tx.ID()) {
 		return h, fmt.Errorf("%w: transaction %s is not in checkpoint %d of cluster %d", ErrNotFinal, p.Tx.ID().Short(), h.Height, h.Cluster)

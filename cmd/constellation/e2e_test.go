@@ -62,20 +62,37 @@ func run(t *testing.T, dir string, args ...string) (stdout, stderr string, code 
 	return o.String(), e.String(), code
 }
 
-// singleNodeManifest is the default manifest with only star-1 in the
-// cluster, which the solo engine needs.
+// singleNodeManifest is a one-node development network on the solo
+// engine, without the network transport.
 func singleNodeManifest(t *testing.T, dir string) string {
 	t.Helper()
-	src := string(manifest.Default())
-	i := strings.Index(src, `node "star-2"`)
-	if i < 0 {
-		t.Fatal("default manifest has no star-2")
-	}
-	src = src[:i] + strings.ReplaceAll(src[i:], `["star", "cluster"]`, `["star"]`)
-	// The solo engine instead of HoneyBadger, without the network transport.
-	src = regexp.MustCompile(`(?s)plugin "consensus" "honeybadger" \{.*?\n\}\n`).ReplaceAllString(src,
-		"plugin \"consensus\" \"solo\" {\n  source = \"builtin\"\n  config { batch_size = 2000 }\n}\n")
-	src = regexp.MustCompile(`(?s)plugin "transport" "gossip" \{.*?\n\}\n`).ReplaceAllString(src, "")
+	src := `network "devnet" {
+  genesis {
+    seed      = "constellation-devnet"
+    timestamp = 1767225600000
+    allocation {
+      star   = "dev:faucet"
+      amount = 1000000000000
+    }
+  }
+}
+
+node "star-1" {
+  key_file = "keys/star-1.key"
+  listen   = "/ip4/127.0.0.1/tcp/7001"
+  api      = "127.0.0.1:8001"
+  roles    = ["star", "cluster"]
+}
+
+plugin "consensus" "solo" {
+  source = "builtin"
+  config { batch_size = 2000 }
+}
+
+plugin "reputation" "meme" {
+  source = "builtin"
+}
+`
 	path := filepath.Join(dir, "net.hcl")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)

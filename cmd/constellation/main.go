@@ -62,6 +62,8 @@ Check a manifest of your own:
 			nodeCommand(),
 			testnetCommand(),
 			chainCommand(),
+			proofCommand(),
+			verifyCommand(),
 			pluginCommand(),
 			conformanceCommand(),
 			reputationCommand(),

@@ -184,3 +184,44 @@ func runsGroup(mn *manifest.Node) bool {
 }
 
 var _ = os.Stdout
+
+// hierarchyOf builds the hierarchy of a manifest's network from its
+// genesis file: what tools need to re-check a hierarchical chain offline.
+func hierarchyOf(c *cli.Context, manifestPath, genesisPath, dataDir string) (*node.Hierarchy, func(), error) {
+	m, _, err := loadManifest(c, manifestPath, dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !m.HasGalaxy() {
+		return nil, func() {}, nil
+	}
+	cat, err := newCatalog(externalLoader(logger(c, "verify"), c.Bool("dev")))
+	if err != nil {
+		return nil, nil, err
+	}
+	set, diags := cat.Open(m)
+	if diags.HasErrors() {
+		return nil, nil, reportDiagnostics(c, m, m.Filename, diags)
+	}
+	owner, err := ownerOf(m, set)
+	if err != nil {
+		set.Close()
+		return nil, nil, err
+	}
+	v, ok := set.One(interfaces.KindConsensus).Plugin.(interfaces.GroupVerifier)
+	if !ok {
+		set.Close()
+		return nil, nil, errors.New("the manifest's consensus engine cannot check group signatures")
+	}
+	gf, err := keys.LoadGenesisFile(genesisPath)
+	if err != nil {
+		set.Close()
+		return nil, nil, err
+	}
+	h, err := node.HierarchyFrom(gf, m.Clusters(), v, owner)
+	if err != nil {
+		set.Close()
+		return nil, nil, err
+	}
+	return h, func() { set.Close() }, nil
+}

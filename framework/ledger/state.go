@@ -238,8 +238,11 @@ func Replay(g Genesis, blocks []*interfaces.Block) (*MemState, error) {
 
 // ReplayBlock re-validates b against st with VerifyBlock and commits it to
 // st. On error st is unchanged.
-func ReplayBlock(st *MemState, b *interfaces.Block) error {
-	ch, err := VerifyBlock(st, st.Parent(), b)
+func ReplayBlock(st *MemState, b *interfaces.Block) error { return ReplayBlockWith(st, b, nil) }
+
+// ReplayBlockWith is ReplayBlock under a hierarchical network's rules.
+func ReplayBlockWith(st *MemState, b *interfaces.Block, rules *Rules) error {
+	ch, err := VerifyBlockWith(st, st.Parent(), b, rules)
 	if err != nil {
 		return err
 	}

@@ -367,3 +367,55 @@ func TestAClusterCutOffFromTheGalaxyStallsOnlyItself(t *testing.T) {
 		return v == 540
 	})
 }
+
+// TestEveryByteOfAProofCounts builds the light-client proof of a
+// cross-cluster transfer from the nodes' chains, checks that it verifies
+// under the galaxy's instance and key and is under 5 KB, and that flipping
+// any one bit anywhere in its encoding makes it fail (to decode or to
+// verify).
+func TestEveryByteOfAProofCounts(t *testing.T) {
+	tt := startTiers(t)
+	alice := devIn(tt.owner, "alice", 0)
+	bob := interfaces.DevStar(devIn(tt.owner, "bob", 1))
+	tx, err := interfaces.NewTransfer(interfaces.DevKey(alice), 1, interfaces.Hash{}, bob, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tt.nodes["c"].Submit(tx); err != nil {
+		t.Fatal(err)
+	}
+	chains := []node.Chain{
+		{Store: tt.nodes["a"].ClusterGroup().Store(), Cluster: 0},
+		{Store: tt.nodes["a"].GalaxyGroup().Store(), Cluster: interfaces.GalaxyCluster},
+	}
+	var p *interfaces.TxProof
+	waitFor(t, "a proof of the transfer", func() bool {
+		p, err = node.BuildProof(chains, tx.ID())
+		return err == nil
+	})
+	if _, err := p.Verify(tt.h.Galaxy.Instance, tt.h.Galaxy.Key, honeybadger.Factory{}); err != nil {
+		t.Fatalf("the proof does not verify: %v", err)
+	}
+	raw := p.Encode()
+	if len(raw) > 5000 {
+		t.Errorf("proof of %d bytes, want under 5 KB", len(raw))
+	}
+	// Under another galaxy instance (another network, or another member
+	// set) the same proof fails.
+	other := tt.h.Galaxy.Instance
+	other[0] ^= 1
+	if _, err := p.Verify(other, tt.h.Galaxy.Key, honeybadger.Factory{}); err == nil {
+		t.Fatal("the proof verifies under another galaxy instance")
+	}
+	for i := range raw {
+		bad := slices.Clone(raw)
+		bad[i] ^= 1 << (i % 8)
+		q, err := interfaces.DecodeTxProof(bad)
+		if err != nil {
+			continue
+		}
+		if _, err := q.Verify(tt.h.Galaxy.Instance, tt.h.Galaxy.Key, honeybadger.Factory{}); err == nil {
+			t.Fatalf("the proof with byte %d of %d changed still verifies", i, len(raw))
+		}
+	}
+}

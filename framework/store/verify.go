@@ -102,7 +102,11 @@ func (s *Store) Snapshot() (*ledger.Snapshot, error) {
 // replayed state. It reads the whole chain and holds the state in memory;
 // run it at start-up after an unclean shutdown or from an operator command,
 // not on a hot path.
-func (s *Store) Verify() error {
+func (s *Store) Verify() error { return s.VerifyWith(nil) }
+
+// VerifyWith is Verify for a chain of a hierarchical network, whose blocks
+// re-validate under its rules.
+func (s *Store) VerifyWith(rules *ledger.Rules) error {
 	g, err := s.Genesis()
 	if err != nil {
 		return fmt.Errorf("verify store: %w", err)
@@ -118,7 +122,7 @@ func (s *Store) Verify() error {
 	var hashes []interfaces.Hash
 	err = s.Blocks(1, want.Height, func(b *interfaces.Block) error {
 		hashes = append(hashes, b.Hash())
-		return ledger.ReplayBlock(st, b)
+		return ledger.ReplayBlockWith(st, b, rules)
 	})
 	if err != nil {
 		return fmt.Errorf("verify store: %w", err)

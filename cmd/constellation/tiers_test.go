@@ -1,0 +1,209 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/constellation-chain/constellation/builtin/honeybadger"
+	"github.com/constellation-chain/constellation/builtin/lsh"
+	"github.com/constellation-chain/constellation/framework/keys"
+	"github.com/constellation-chain/constellation/framework/ledger"
+	"github.com/constellation-chain/constellation/framework/manifest"
+	"github.com/constellation-chain/constellation/framework/node"
+	"github.com/constellation-chain/constellation/framework/store"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// TestDefaultTestnetRunsTwoClustersAndAGalaxy is the hierarchy's
+// end-to-end test: `constellation testnet` on the embedded default manifest
+// runs eight node processes over libp2p on loopback (two clusters of four
+// and a galaxy of four) under load, until fifteen new black holes exist.
+// Afterwards, from the nodes' data directories alone:
+//
+//   - at every black hole, the balances of both clusters' chains as of the
+//     checkpoints it finalized, plus the receipts debited and not yet
+//     credited, sum to the genesis supply;
+//   - transfers inside and across clusters were committed, and credits
+//     arrived;
+//   - every galaxy member holds the same black holes, and `chain verify`
+//     replays every node's chains;
+//   - a proof of a finalized transaction verifies with `constellation
+//     verify`, and the same proof with one byte changed does not.
+func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	out, errOut, code := run(t, dir, "--log-level", "warn", "testnet", "--data", data, "--blocks", "15", "--duration", "120s", "--rate", "300")
+	if code != 0 {
+		t.Fatalf("testnet exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !regexp.MustCompile(`c0: \d+ \(\d+\) \d+ tx/s \| c1: \d+ \(\d+\) \d+ tx/s \| black holes \d+ \| cross [\d.]+% \| in flight \d+`).MatchString(out) {
+		t.Fatalf("no status line with both clusters, black holes, the cross share and receipts in flight:\n%s", out)
+	}
+
+	m, diags := manifest.ParseDefault()
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	gf, err := keys.LoadGenesisFile(filepath.Join(data, "keys", "genesis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := lsh.Factory{}.NewPartitioner(2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := node.HierarchyFrom(gf, 2, honeybadger.Factory{}, node.CachedOwner(part))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened []*store.Store
+	open := func(path string) *store.Store {
+		st, err := store.Open(path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opened = append(opened, st)
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	galaxy := open(filepath.Join(data, "star-1", "galaxy", "chain"))
+	clusters := []*store.Store{open(filepath.Join(data, "star-1", "chain")), open(filepath.Join(data, "star-5", "chain"))}
+
+	// Every galaxy member holds the same black holes.
+	bhHead, bhHash, _ := galaxy.Head()
+	if bhHead < 15 {
+		t.Fatalf("%d black holes, want at least 15", bhHead)
+	}
+	for _, nm := range []string{"star-2", "star-5", "star-6"} {
+		other := open(filepath.Join(data, nm, "galaxy", "chain"))
+		oh, _, _ := other.Head()
+		hh := min(oh, bhHead)
+		a, _ := galaxy.Block(hh)
+		b, err := other.Block(hh)
+		if err != nil || a.Hash() != b.Hash() {
+			t.Fatalf("%s's black hole %d differs from star-1's (%v)", nm, hh, err)
+		}
+	}
+	_ = bhHash
+
+	// Supply at every black hole.
+	var total uint64
+	for _, a := range m.Network.Genesis.Allocations {
+		total += a.Amount
+	}
+	g := node.GenesisOf(m)
+	states := make([]*ledger.MemState, 2)
+	for c := range 2 {
+		if states[c], err = ledger.NewMemState(h.GenesisOfCluster(g, interfaces.ClusterID(c))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	issued := map[[3]uint64]uint64{} // (src, dst, seq) -> amount
+	credited := map[[3]uint64]bool{} // (src, dst, seq)
+	replayed := make([]uint64, 2)
+	var crossTxs, credits int
+	for n := uint64(1); n <= bhHead; n++ {
+		bh, err := galaxy.Block(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tx := range bh.Txs {
+			cp, err := interfaces.DecodeCheckpointPayload(tx.Payload)
+			if err != nil {
+				t.Fatalf("black hole %d: %v", n, err)
+			}
+			c := cp.Header.Cluster
+			for replayed[c] < cp.Header.Height {
+				replayed[c]++
+				b, err := clusters[c].Block(replayed[c])
+				if err != nil {
+					t.Fatalf("cluster %d block %d: %v", c, replayed[c], err)
+				}
+				if err := ledger.ReplayBlockWith(states[c], b, h.Rules(c)); err != nil {
+					t.Fatalf("replay cluster %d: %v", c, err)
+				}
+				for _, r := range b.Receipts {
+					sum, _ := r.Total()
+					issued[[3]uint64{uint64(r.Src), uint64(r.Dst), r.Seq}] = sum
+					crossTxs += len(r.Receipts)
+				}
+				for _, t2 := range b.Txs {
+					if t2.Kind == interfaces.TxCredit {
+						cr, _ := interfaces.DecodeCreditPayload(t2.Payload)
+						credited[[3]uint64{uint64(cr.Batch.Src), uint64(cr.Batch.Dst), cr.Batch.Seq}] = true
+						credits++
+					}
+				}
+			}
+		}
+		supply := states[0].Snapshot().Supply() + states[1].Snapshot().Supply()
+		for k, v := range issued {
+			if !credited[k] {
+				supply += v
+			}
+		}
+		if supply != total {
+			t.Fatalf("at black hole %d the clusters hold %d noOs (receipts in flight included), genesis made %d", n, supply, total)
+		}
+	}
+	if crossTxs == 0 || credits == 0 {
+		t.Fatalf("%d cross-cluster transfers and %d credits were finalized; want both", crossTxs, credits)
+	}
+
+	// A proof of a transfer in a finalized checkpoint of cluster 1.
+	var txid string
+	for hgt := uint64(1); hgt <= replayed[1] && txid == ""; hgt++ {
+		b, _ := clusters[1].Block(hgt)
+		for _, tx := range b.Txs {
+			if tx.Kind == interfaces.TxTransfer {
+				txid = tx.ID().String()
+				break
+			}
+		}
+	}
+	if txid == "" {
+		t.Fatal("no transfer in a finalized checkpoint of cluster 1")
+	}
+	// Every node's chains replay (chain verify opens the stores itself).
+	for _, st := range opened {
+		st.Close()
+	}
+	for i := 1; i <= 8; i++ {
+		nd := filepath.Join(data, "star-"+string(rune('0'+i)))
+		if o, e, code := run(t, dir, "chain", "verify", nd); code != 0 {
+			t.Fatalf("chain verify %s: %s %s", nd, o, e)
+		}
+	}
+
+	proof := filepath.Join(dir, "tx.proof")
+	if o, e, code := run(t, dir, "proof", "--data", data, "--out", proof, txid); code != 0 {
+		t.Fatalf("proof: %s %s", o, e)
+	}
+	raw, err := os.ReadFile(proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.TrimSpace(string(raw))) / 2; n > 5000 {
+		t.Errorf("proof is %d bytes, want under 5 KB", n)
+	}
+	genesis := filepath.Join(data, "keys", "genesis.json")
+	if o, e, code := run(t, dir, "verify", "--genesis", genesis, proof); code != 0 || !strings.Contains(o, "final: transaction "+txid) {
+		t.Fatalf("verify of a good proof: exit %d\n%s\n%s", code, o, e)
+	}
+	for _, at := range []int{20, 400, len(raw)/2 - 40} {
+		bad := []byte(strings.TrimSpace(string(raw)))
+		if bad[at] == '0' {
+			bad[at] = '1'
+		} else {
+			bad[at] = '0'
+		}
+		badPath := filepath.Join(dir, "bad.proof")
+		os.WriteFile(badPath, bad, 0o644)
+		if o, _, code := run(t, dir, "verify", "--genesis", genesis, badPath); code == 0 {
+			t.Fatalf("a proof changed at hex digit %d verifies: %s", at, o)
+		}
+	}
+}
