@@ -34,13 +34,22 @@ generation is future work).
    constellation keygen --cluster 4 --out-dir keys
    # keys/star-1.key keys/star-1.cluster.key ... keys/star-4.cluster.key
 
-Existing files are never overwritten.`,
+Existing files are never overwritten.
+
+With --manifest FILE, deals every group of a network with a galaxy for the
+star keys its nodes name (creating the missing ones): each cluster's
+delegates get NODE.cluster.key, the galaxy's members NODE.galaxy.key, and
+genesis.json (every group's members and public key, no secret) is written
+beside the star keys. Groups whose shares all exist are left alone.
+
+   constellation keygen --manifest network.hcl`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write one star key to FILE"},
 			&cli.IntFlag{Name: "cluster", Usage: "deal keys for a cluster of N members"},
 			&cli.StringFlag{Name: "out-dir", Usage: "with --cluster: directory for the key files", Value: "keys"},
 			&cli.StringFlag{Name: "engine", Usage: "with --cluster: consensus engine to deal for", Value: "honeybadger"},
 			&cli.IntFlag{Name: "faulty", Usage: "with --cluster: f, the members that may be Byzantine (default (N-1)/3)"},
+			&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Usage: "deal every group of this manifest's network (clusters and galaxy) and write its genesis.json"},
 		},
 		Action: func(c *cli.Context) error {
 			switch {
@@ -59,6 +68,8 @@ Existing files are never overwritten.`,
 				return nil
 			case c.Int("cluster") > 0:
 				return keygenCluster(c)
+			case c.String("manifest") != "":
+				return keygenManifest(c)
 			}
 			return fmt.Errorf("give --out FILE or --cluster N (see --help)")
 		},
@@ -128,5 +139,34 @@ func keygenCluster(c *cli.Context) error {
 			name, filepath.Join(dir, name+".key"), filepath.Join(dir, name+".cluster.key"), stars[i])
 	}
 	fmt.Fprintf(c.App.ErrWriter, "dealt %s keys for %d members into %s (add listen, roles and the rest to each node block)\n", engine, n, dir)
+	return nil
+}
+
+// keygenManifest deals every group of a hierarchical manifest.
+func keygenManifest(c *cli.Context) error {
+	m, base, err := loadManifest(c, c.String("manifest"), "")
+	if err != nil {
+		return err
+	}
+	if base == "" {
+		base = m.Dir
+	}
+	if !m.HasGalaxy() {
+		return fmt.Errorf("%s has no galaxy; deal a single cluster with --cluster N", m.Filename)
+	}
+	cat, err := newCatalog(externalLoader(logger(c, "keygen"), true))
+	if err != nil {
+		return err
+	}
+	set, diags := cat.Open(m)
+	if diags.HasErrors() {
+		return reportDiagnostics(c, m, m.Filename, diags)
+	}
+	defer set.Close()
+	tk, err := dealTiers(c, m, set, base, true)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "genesis file: %s\n", tk.genesis)
 	return nil
 }

@@ -90,7 +90,7 @@ func runTestnet(c *cli.Context) error {
 	var shares map[interfaces.StarID][]byte
 	tk := &tierKeys{}
 	if m.HasGalaxy() {
-		if tk, err = dealTiers(c, m, set, base); err != nil {
+		if tk, err = dealTiers(c, m, set, base, false); err != nil {
 			return err
 		}
 	} else if shares, err = clusterShares(c, m, set, base); err != nil {

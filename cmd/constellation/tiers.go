@@ -57,7 +57,11 @@ func tierGroups(m *manifest.Manifest) []tierGroup {
 // or, on a development network where any is missing, deals every group
 // afresh as a trusted dealer. Either way it writes the genesis file (the
 // groups' public keys) beside each node's key file.
-func dealTiers(c *cli.Context, m *manifest.Manifest, set *catalog.Set, base string) (*tierKeys, error) {
+//
+// With dealer set (`constellation keygen --manifest`), it deals every
+// group whose shares are missing on any network, creating missing star
+// keys, as the operator's trusted dealer.
+func dealTiers(c *cli.Context, m *manifest.Manifest, set *catalog.Set, base string, dealer bool) (*tierKeys, error) {
 	cons := set.One(interfaces.KindConsensus)
 	d, ok := cons.Plugin.(interfaces.KeyDealer)
 	v, ok2 := cons.Plugin.(interfaces.GroupVerifier)
@@ -76,7 +80,7 @@ func dealTiers(c *cli.Context, m *manifest.Manifest, set *catalog.Set, base stri
 		var members []interfaces.StarID
 		paths := map[interfaces.StarID]string{}
 		for _, mn := range g.nodes {
-			key, err := node.LoadKey(mn, base, m.Network.Dev)
+			key, err := node.LoadKey(mn, base, m.Network.Dev || dealer)
 			if err != nil {
 				return nil, err
 			}
@@ -95,8 +99,8 @@ func dealTiers(c *cli.Context, m *manifest.Manifest, set *catalog.Set, base stri
 			shares[star] = b
 		}
 		if missing != nil {
-			if !m.Network.Dev {
-				return nil, fmt.Errorf("%s: %w; deal its keys with `constellation keygen --cluster N` and set each node's %s_key_file", g.name, missing, g.tier)
+			if !m.Network.Dev && !dealer {
+				return nil, fmt.Errorf("%s: %w; deal every group's keys with `constellation keygen --manifest FILE` on a trusted machine", g.name, missing)
 			}
 			var err error
 			if shares, err = dealShares(d, members, 0, rand.Reader); err != nil {
@@ -108,7 +112,11 @@ func dealTiers(c *cli.Context, m *manifest.Manifest, set *catalog.Set, base stri
 				}
 			}
 			dealt = true
-			fmt.Fprintf(c.App.Writer, "dealt %s keys for %s (%d members; development network: this process is the trusted dealer)\n", engine, g.name, len(members))
+			why := "development network: this process is the trusted dealer"
+			if dealer {
+				why = "this process is the trusted dealer; hand each member its own share file only"
+			}
+			fmt.Fprintf(c.App.Writer, "dealt %s keys for %s (%d members; %s)\n", engine, g.name, len(members), why)
 		}
 		pub, err := v.GroupKey(shares[members[0]])
 		if err != nil {
