@@ -172,7 +172,7 @@ func GenerateVectors() []Vector {
 	cross.Seal()
 	ch := cross.Hash()
 	add("block-with-receipts", "block", cross.Encode(), &ch, "a checkpoint that sends receipt batches to clusters 0 and 2; the header commits to them by ReceiptRoot")
-	cpTx := interfaces.CheckpointTx(interfaces.CheckpointPayload{Header: cross.Header, Certificate: []byte("group signature")})
+	cpTx := interfaces.CheckpointTx(interfaces.Checkpoint(cross, []byte("group signature")))
 	cpID := cpTx.ID()
 	add("checkpoint-tx", "transaction", cpTx.Encode(), &cpID, "the galaxy transaction carrying cluster 1's checkpoint 3: sent by the cluster's account, no ed25519 signature")
 	add("envelope", "envelope", (&interfaces.Envelope{From: bob, Topic: interfaces.TxTopic(3), Payload: []byte{1, 2, 3}}).Encode(), nil, "")

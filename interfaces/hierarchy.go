@@ -153,30 +153,43 @@ func decodeReceiptBatchFrom(d *Decoder) ReceiptBatch {
 	return r
 }
 
-// CheckpointPayload is a TxCheckpoint's payload: a cluster's block header
-// and the cluster's certificate of it.
+// CheckpointPayload is a TxCheckpoint's payload: a cluster's block header,
+// its metadata (what the galaxy's reputation folds: proposers, members,
+// faults, latency) and the cluster's certificate of the header.
 type CheckpointPayload struct {
 	Header      BlockHeader
+	Meta        BlockMeta
 	Certificate []byte
 }
 
 // Encode returns the canonical encoding.
 func (c *CheckpointPayload) Encode() []byte {
-	e := NewEncoder(300)
+	e := NewEncoder(600)
 	c.Header.EncodeTo(e)
+	c.Meta.EncodeTo(e)
 	e.VarBytes(c.Certificate)
 	return e.Bytes()
 }
 
-// DecodeCheckpointPayload decodes a TxCheckpoint payload.
+// DecodeCheckpointPayload decodes a TxCheckpoint payload and checks that
+// the header commits to the metadata.
 func DecodeCheckpointPayload(b []byte) (CheckpointPayload, error) {
 	d := NewDecoder(b)
 	c := CheckpointPayload{Header: decodeHeaderFrom(d)}
+	c.Meta = decodeMetaFrom(d)
 	c.Certificate = d.VarBytes(MaxCertificate)
 	if err := d.Finish(); err != nil {
 		return CheckpointPayload{}, fmt.Errorf("decode checkpoint: %w", err)
 	}
+	if Sum(c.Meta.Encode()) != c.Header.MetaHash {
+		return CheckpointPayload{}, fmt.Errorf("decode checkpoint %d of cluster %d: metadata does not match the header", c.Header.Height, c.Header.Cluster)
+	}
 	return c, nil
+}
+
+// Checkpoint returns block b with certificate cert as a checkpoint.
+func Checkpoint(b *Block, cert []byte) CheckpointPayload {
+	return CheckpointPayload{Header: b.Header, Meta: b.Meta, Certificate: cert}
 }
 
 // CheckpointTx is the galaxy transaction that carries cp: sent by the
@@ -189,6 +202,78 @@ func CheckpointTx(cp CheckpointPayload) *Transaction {
 		Kind:    TxCheckpoint,
 		Payload: cp.Encode(),
 	}
+}
+
+// DelegateSet is the delegate set a black hole publishes for a cluster.
+type DelegateSet struct {
+	Cluster ClusterID
+	Members []StarID // sorted
+}
+
+// BeaconPayload is a TxBeacon's payload: the galaxy's certificate of a
+// black hole (the selection beacon) and the delegate sets drawn with it.
+type BeaconPayload struct {
+	Height    uint64 // the black hole certified
+	Signature []byte
+	Sets      []DelegateSet // by cluster
+}
+
+// maxDelegates bounds a delegate set.
+const maxDelegates = 1 << 12
+
+// Encode returns the canonical encoding.
+func (p *BeaconPayload) Encode() []byte {
+	e := NewEncoder(128 + 40*len(p.Sets))
+	e.U8(1)
+	e.U64(p.Height)
+	e.VarBytes(p.Signature)
+	e.Uvarint(uint64(len(p.Sets)))
+	for _, s := range p.Sets {
+		e.U32(uint32(s.Cluster))
+		e.Uvarint(uint64(len(s.Members)))
+		for _, m := range s.Members {
+			e.Fixed(m[:])
+		}
+	}
+	return e.Bytes()
+}
+
+// DecodeBeaconPayload decodes a TxBeacon payload.
+func DecodeBeaconPayload(b []byte) (BeaconPayload, error) {
+	d := NewDecoder(b)
+	var p BeaconPayload
+	if v := d.U8(); d.Err() == nil && v != 1 {
+		d.Fail(fmt.Errorf("beacon version %d, want 1", v))
+	}
+	p.Height = d.U64()
+	p.Signature = d.VarBytes(MaxCertificate)
+	n := d.Len(MaxReceiptBatches)
+	for i := 0; i < n && d.Err() == nil; i++ {
+		s := DelegateSet{Cluster: ClusterID(d.U32())}
+		k := d.Len(maxDelegates)
+		if d.Err() == nil && k*len(StarID{}) > d.Remaining() {
+			d.Fail(ErrTruncated)
+		}
+		for j := 0; j < k && d.Err() == nil; j++ {
+			var m StarID
+			d.Fixed(m[:])
+			s.Members = append(s.Members, m)
+		}
+		p.Sets = append(p.Sets, s)
+	}
+	if err := d.Finish(); err != nil {
+		return BeaconPayload{}, fmt.Errorf("decode beacon: %w", err)
+	}
+	return p, nil
+}
+
+// BeaconTx is the galaxy transaction that publishes the beacon of black
+// hole p.Height and the delegate sets drawn with it, as the galaxy's
+// seq-th beacon. It belongs in black hole p.Height+1: the draw reads the
+// reputation state as of black hole p.Height, which its proposers fixed
+// before anyone could know the signature.
+func BeaconTx(seq uint64, p BeaconPayload) *Transaction {
+	return &Transaction{Sender: ClusterStar(GalaxyCluster), Seq: seq, Kind: TxBeacon, Payload: p.Encode()}
 }
 
 // Inclusion proves that a transaction is in a block: its position among

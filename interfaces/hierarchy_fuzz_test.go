@@ -24,7 +24,7 @@ func sampleReceiptBlock(tb testing.TB) *interfaces.Block {
 func sampleCredit(tb testing.TB) interfaces.CreditPayload {
 	tb.Helper()
 	b := sampleReceiptBlock(tb)
-	cp := interfaces.CheckpointTx(interfaces.CheckpointPayload{Header: b.Header, Certificate: []byte("sig")})
+	cp := interfaces.CheckpointTx(interfaces.Checkpoint(b, []byte("sig")))
 	bh := &interfaces.Block{Header: interfaces.BlockHeader{Cluster: interfaces.GalaxyCluster, Height: 2}, Txs: []*interfaces.Transaction{cp}}
 	bh.Seal()
 	return interfaces.CreditPayload{
@@ -56,7 +56,7 @@ func roundTrip[T any](f *testing.F, seeds [][]byte, decode func([]byte) (T, erro
 
 func FuzzDecodeCheckpointPayload(f *testing.F) {
 	b := sampleReceiptBlock(f)
-	cp := interfaces.CheckpointPayload{Header: b.Header, Certificate: []byte("sig")}
+	cp := interfaces.Checkpoint(b, []byte("sig"))
 	roundTrip(f, [][]byte{cp.Encode()}, interfaces.DecodeCheckpointPayload, func(c interfaces.CheckpointPayload) []byte { return c.Encode() })
 }
 
@@ -73,7 +73,7 @@ func FuzzDecodeTxProof(f *testing.F) {
 
 func FuzzDecodeCheckpointAnnounce(f *testing.F) {
 	b := sampleReceiptBlock(f)
-	a := &interfaces.CheckpointAnnounce{Checkpoint: interfaces.CheckpointPayload{Header: b.Header, Certificate: []byte("sig")}, Receipts: b.Receipts}
+	a := &interfaces.CheckpointAnnounce{Checkpoint: interfaces.Checkpoint(b, []byte("sig")), Receipts: b.Receipts}
 	roundTrip(f, [][]byte{a.Encode()}, interfaces.DecodeCheckpointAnnounce, func(a *interfaces.CheckpointAnnounce) []byte { return a.Encode() })
 }
 
@@ -105,4 +105,12 @@ func TestHierarchyEncodingsRoundTrip(t *testing.T) {
 	if _, err := interfaces.DecodeBlock(b.Encode()); err != nil {
 		t.Fatalf("block with receipts: %v", err)
 	}
+}
+
+func FuzzDecodeBeaconPayload(f *testing.F) {
+	p := interfaces.BeaconPayload{Height: 7, Signature: []byte("sig"), Sets: []interfaces.DelegateSet{
+		{Cluster: 0, Members: []interfaces.StarID{interfaces.DevStar("a"), interfaces.DevStar("b")}},
+		{Cluster: 1, Members: []interfaces.StarID{interfaces.DevStar("c")}},
+	}}
+	roundTrip(f, [][]byte{p.Encode()}, interfaces.DecodeBeaconPayload, func(p interfaces.BeaconPayload) []byte { return p.Encode() })
 }

@@ -36,6 +36,11 @@ const (
 	// sequence the batch's (source, destination) sequence number; like a
 	// checkpoint it carries no ed25519 signature.
 	TxCredit TxKind = 6
+	// TxBeacon publishes, in the galaxy, the galaxy's certificate of the
+	// previous black hole and each cluster's next delegate set drawn with
+	// it (BeaconPayload). Its sender is the galaxy's account, its sequence
+	// the certified black hole's height.
+	TxBeacon TxKind = 7
 )
 
 func (k TxKind) String() string {
@@ -52,17 +57,19 @@ func (k TxKind) String() string {
 		return "checkpoint"
 	case TxCredit:
 		return "credit"
+	case TxBeacon:
+		return "beacon"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
 // Valid reports whether k is a known kind.
-func (k TxKind) Valid() bool { return k >= TxTransfer && k <= TxCredit }
+func (k TxKind) Valid() bool { return k >= TxTransfer && k <= TxBeacon }
 
 // Certified reports whether transactions of kind k are authenticated by a
 // group's threshold signature in their payload instead of an ed25519
 // signature of their sender.
-func (k TxKind) Certified() bool { return k == TxCheckpoint || k == TxCredit }
+func (k TxKind) Certified() bool { return k == TxCheckpoint || k == TxCredit || k == TxBeacon }
 
 // Transaction is one entry of a star's own chain (ExtendedTrustChain): it
 // names the hash of the sender's previous transaction and a sequence number

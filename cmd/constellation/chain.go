@@ -9,7 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/constellation-chain/constellation/framework/ledger"
-	"github.com/constellation-chain/constellation/framework/node"
 	"github.com/constellation-chain/constellation/framework/store"
 	"github.com/constellation-chain/constellation/interfaces"
 )
@@ -57,9 +56,10 @@ DATA/manifest.hcl and DATA/keys/genesis.json beside the node's directory.
 						defer st.Close()
 						var r *ledger.Rules
 						if rules != nil {
-							b, err := st.Block(1)
-							if err == nil {
-								r = rules.Rules(b.Header.Cluster)
+							if b, err := st.Block(1); err == nil {
+								if r, err = rules.rules(b.Header.Cluster); err != nil {
+									return err
+								}
 							}
 						}
 						if err := st.VerifyWith(r); err != nil {
@@ -145,7 +145,7 @@ DATA/manifest.hcl and DATA/keys/genesis.json beside the node's directory.
 
 // chainRules finds the hierarchy a chain directory belongs to: nil for a
 // flat network.
-func chainRules(c *cli.Context, dir string) (*node.Hierarchy, func(), error) {
+func chainRules(c *cli.Context, dir string) (*offlineTiers, func(), error) {
 	mpath, gpath := c.String("manifest"), c.String("genesis")
 	parent := parentDir(dir)
 	if mpath == "" {

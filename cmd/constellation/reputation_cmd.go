@@ -3,11 +3,14 @@ package main
 import (
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/constellation-chain/constellation/builtin/meme"
+	"github.com/constellation-chain/constellation/framework/ledger"
 	"github.com/constellation-chain/constellation/framework/node"
 	"github.com/constellation-chain/constellation/interfaces"
 )
@@ -55,13 +58,30 @@ The seed is the beacon: the hash of the group's threshold BLS signature on
 the previous black hole. Give the signed black hole, the signature and the
 group key (--black-hole, --beacon-signature, --group-key) and replay checks
 the signature before deriving the seed (see ` + "`constellation beacon --help`" + `);
-or give an already derived beacon with --seed (64 hex digits).`,
+or give an already derived beacon with --seed (64 hex digits).
+
+With --galaxy DIR (a galaxy member's data directory), it recomputes what
+the black holes published instead: it replays the galaxy's chain up to black
+hole --at (default: the newest one whose beacon is published), folding the
+cluster blocks each black hole finalized into a fresh reputation, checks
+the beacon published in the next black hole against the galaxy's key, draws
+every cluster's delegate set from it and compares them with the published
+sets. The manifest and genesis file default to a testnet's.
+
+   constellation reputation replay --galaxy data/testnet/star-1
+   constellation reputation replay --galaxy data/testnet/star-1 --at 12`,
 				Flags: append(append(common,
 					&cli.IntFlag{Name: "k", Usage: "delegates to draw", Value: 4},
 					&cli.StringFlag{Name: "seed", Usage: "the beacon itself (64 hex digits), instead of the signature flags"},
 					&cli.StringSliceFlag{Name: "candidate", Usage: "a candidate star (repeat)"},
+					&cli.StringFlag{Name: "galaxy", Usage: "recompute the delegate sets the black holes in this galaxy member's data DIR published"},
+					&cli.Uint64Flag{Name: "at", Usage: "with --galaxy: the black hole whose beacon to replay (default: the newest published)"},
+					&cli.StringFlag{Name: "genesis", Usage: "with --galaxy: the network's genesis FILE (default: DIR/../keys/genesis.json)"},
 				), beaconFlags(false)...),
 				Action: func(c *cli.Context) error {
+					if c.String("galaxy") != "" {
+						return replayPublished(c)
+					}
 					var seed interfaces.Hash
 					var err error
 					if s := c.String("seed"); s != "" {
@@ -161,4 +181,85 @@ func replayCandidates(c *cli.Context) ([]interfaces.StarID, error) {
 	}
 	slices.SortFunc(out, interfaces.CompareStars)
 	return slices.Compact(out), nil
+}
+
+// replayPublished recomputes the delegate sets a galaxy chain published.
+func replayPublished(c *cli.Context) error {
+	dir := c.String("galaxy")
+	tiers, done, err := chainRules(c, dir)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if tiers == nil || tiers.rep == nil {
+		return fmt.Errorf("%s: no manifest with a galaxy and a reputation plugin found (give --manifest and --genesis)", dir)
+	}
+	sub := filepath.Join(dir, "galaxy")
+	if _, err := os.Stat(filepath.Join(sub, "chain")); err != nil {
+		sub = dir
+	}
+	st, err := openExisting(sub)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	head, _, _ := st.Head()
+	// Find the beacon to replay: the one certifying --at, in block at+1.
+	at := c.Uint64("at")
+	var beacon *interfaces.BeaconPayload
+	for h := head; h >= 2 && beacon == nil; h-- {
+		if at != 0 && h != at+1 {
+			continue
+		}
+		b, err := st.Block(h)
+		if err != nil {
+			return err
+		}
+		if b.Header.Cluster != interfaces.GalaxyCluster {
+			return fmt.Errorf("%s holds the chain of cluster %d, not the galaxy's", sub, b.Header.Cluster)
+		}
+		for _, tx := range b.Txs {
+			if tx.Kind == interfaces.TxBeacon {
+				p, err := interfaces.DecodeBeaconPayload(tx.Payload)
+				if err != nil {
+					return err
+				}
+				beacon = &p
+			}
+		}
+		if at != 0 {
+			break
+		}
+	}
+	if beacon == nil {
+		if at != 0 {
+			return fmt.Errorf("black hole %d publishes no beacon of black hole %d", at+1, at)
+		}
+		return fmt.Errorf("no black hole in %s publishes a beacon yet", sub)
+	}
+	rep, err := tiers.rep()
+	if err != nil {
+		return err
+	}
+	b := node.NewBeaconer(tiers.h, rep)
+	if err := node.Rebuild(b.Reputation(), beacon.Height, st.Blocks); err != nil {
+		return err
+	}
+	certified, err := st.Block(beacon.Height)
+	if err != nil {
+		return err
+	}
+	parent := ledger.Parent{Height: certified.Header.Height, Hash: certified.Hash()}
+	if err := b.Verify(parent, beacon); err != nil {
+		return cli.Exit(fmt.Sprintf("the beacon black hole %d published does not replay: %v", beacon.Height+1, err), 1)
+	}
+	fmt.Fprintf(c.App.Writer, "black hole %d: beacon %s (the galaxy's signature on black hole %d verifies); the state as of black hole %d draws what black hole %d published:\n",
+		beacon.Height+1, node.Beacon(beacon.Signature).Short(), beacon.Height, beacon.Height, beacon.Height+1)
+	for _, s := range beacon.Sets {
+		fmt.Fprintf(c.App.Writer, "cluster %d:\n", s.Cluster)
+		for _, m := range s.Members {
+			fmt.Fprintf(c.App.Writer, "  %s score %d\n", m, b.Reputation().Engine().Score(m))
+		}
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/constellation-chain/constellation/framework/catalog"
 	"github.com/constellation-chain/constellation/framework/keys"
+	"github.com/constellation-chain/constellation/framework/ledger"
 	"github.com/constellation-chain/constellation/framework/manifest"
 	"github.com/constellation-chain/constellation/framework/node"
 	"github.com/constellation-chain/constellation/interfaces"
@@ -193,9 +194,34 @@ func runsGroup(mn *manifest.Node) bool {
 
 var _ = os.Stdout
 
+// offlineTiers is what tools need to re-check a hierarchical chain
+// offline: the hierarchy and the manifest's reputation engine.
+type offlineTiers struct {
+	h   *node.Hierarchy
+	rep func() (*node.Reputation, error) // a fresh engine; nil without a reputation plugin
+}
+
+// rules returns the ledger rules that re-validate the chain of cluster c
+// from genesis: for the galaxy, with a beaconer whose reputation advances
+// as the replay goes.
+func (o *offlineTiers) rules(c interfaces.ClusterID) (*ledger.Rules, error) {
+	r := o.h.Rules(c)
+	if c != interfaces.GalaxyCluster || o.rep == nil {
+		return r, nil
+	}
+	rep, err := o.rep()
+	if err != nil {
+		return nil, err
+	}
+	b := node.NewBeaconer(o.h, rep)
+	r.VerifyBeacon = b.Verify
+	r.Replayed = b.Reputation().Observe
+	return r, nil
+}
+
 // hierarchyOf builds the hierarchy of a manifest's network from its
-// genesis file: what tools need to re-check a hierarchical chain offline.
-func hierarchyOf(c *cli.Context, manifestPath, genesisPath, dataDir string) (*node.Hierarchy, func(), error) {
+// genesis file: nil for a network without a galaxy.
+func hierarchyOf(c *cli.Context, manifestPath, genesisPath, dataDir string) (*offlineTiers, func(), error) {
 	m, _, err := loadManifest(c, manifestPath, dataDir)
 	if err != nil {
 		return nil, nil, err
@@ -231,5 +257,15 @@ func hierarchyOf(c *cli.Context, manifestPath, genesisPath, dataDir string) (*no
 		set.Close()
 		return nil, nil, err
 	}
-	return h, func() { set.Close() }, nil
+	o := &offlineTiers{h: h}
+	if l := set.One(interfaces.KindReputation); l != nil {
+		o.rep = func() (*node.Reputation, error) {
+			rep, err := l.Plugin.(interfaces.ReputationFactory).NewReputation(l.Params)
+			if err != nil {
+				return nil, fmt.Errorf("start reputation %s: %w", l.Info.Name, err)
+			}
+			return node.NewReputation(rep), nil
+		}
+	}
+	return o, func() { set.Close() }, nil
 }

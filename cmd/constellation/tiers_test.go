@@ -30,6 +30,8 @@ import (
 //     arrived;
 //   - every galaxy member holds the same black holes, and `chain verify`
 //     replays every node's chains;
+//   - black holes publish beacons, and `reputation replay --galaxy`
+//     recomputes the delegate sets the newest one published;
 //   - a proof of a finalized transaction verifies with `constellation
 //     verify`, and the same proof with one byte changed does not.
 func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
@@ -104,13 +106,17 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 	issued := map[[3]uint64]uint64{} // (src, dst, seq) -> amount
 	credited := map[[3]uint64]bool{} // (src, dst, seq)
 	replayed := make([]uint64, 2)
-	var crossTxs, credits int
+	var crossTxs, credits, beacons int
 	for n := uint64(1); n <= bhHead; n++ {
 		bh, err := galaxy.Block(n)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, tx := range bh.Txs {
+			if tx.Kind == interfaces.TxBeacon {
+				beacons++
+				continue
+			}
 			cp, err := interfaces.DecodeCheckpointPayload(tx.Payload)
 			if err != nil {
 				t.Fatalf("black hole %d: %v", n, err)
@@ -149,8 +155,8 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 			t.Fatalf("at black hole %d the clusters hold %d noOs (receipts in flight included), genesis made %d", n, supply, total)
 		}
 	}
-	if crossTxs == 0 || credits == 0 {
-		t.Fatalf("%d cross-cluster transfers and %d credits were finalized; want both", crossTxs, credits)
+	if crossTxs == 0 || credits == 0 || beacons == 0 {
+		t.Fatalf("%d cross-cluster transfers, %d credits and %d beacons were finalized; want all three", crossTxs, credits, beacons)
 	}
 
 	// A proof of a transfer in a finalized checkpoint of cluster 1.
@@ -178,6 +184,11 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 		}
 	}
 
+	// The delegate sets the newest beacon published replay from the
+	// galaxy's chain alone.
+	if o, e, code := run(t, dir, "reputation", "replay", "--galaxy", filepath.Join(data, "star-5")); code != 0 || !strings.Contains(o, "cluster 1:") {
+		t.Fatalf("reputation replay --galaxy: exit %d\n%s\n%s", code, o, e)
+	}
 	proof := filepath.Join(dir, "tx.proof")
 	if o, e, code := run(t, dir, "proof", "--data", data, "--out", proof, txid); code != 0 {
 		t.Fatalf("proof: %s %s", o, e)

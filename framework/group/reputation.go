@@ -11,8 +11,17 @@ import (
 // feeds it every committed block in height order, and the pool asks it for
 // sender priorities from other goroutines, so calls are serialized here.
 type Reputation struct {
-	mu  sync.Mutex
-	rep interfaces.Reputation
+	mu     sync.Mutex
+	rep    interfaces.Reputation
+	expand func(*interfaces.Block) []*interfaces.Block
+}
+
+// Expanding makes r observe, for each committed block b, the blocks
+// expand(b) instead: the galaxy's reputation folds the cluster blocks a
+// black hole finalizes, not the black hole. It returns r.
+func (r *Reputation) Expanding(expand func(*interfaces.Block) []*interfaces.Block) *Reputation {
+	r.expand = expand
+	return r
 }
 
 // NewReputation wraps rep.
@@ -45,10 +54,24 @@ func ObservationOf(b *interfaces.Block) interfaces.Observation {
 func (r *Reputation) Observe(b *interfaces.Block) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.rep.Observe(ObservationOf(b)); err != nil {
-		return fmt.Errorf("reputation observe block %d: %w", b.Header.Height, err)
+	blocks := []*interfaces.Block{b}
+	if r.expand != nil {
+		blocks = r.expand(b)
+	}
+	for _, x := range blocks {
+		if err := r.rep.Observe(ObservationOf(x)); err != nil {
+			return fmt.Errorf("reputation observe block %d of cluster %d: %w", x.Header.Height, x.Header.Cluster, err)
+		}
 	}
 	return nil
+}
+
+// Select draws k delegates from candidates with seed (see
+// interfaces.Reputation.Select).
+func (r *Reputation) Select(candidates []interfaces.StarID, k int, seed interfaces.Hash) ([]interfaces.StarID, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rep.Select(candidates, k, seed)
 }
 
 // Priority ranks a sender for the pool: its score. No fees; a low score is

@@ -179,10 +179,14 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 		if seq == 0 {
 			last = prev // the cluster's genesis: any first checkpoint certified by it
 		}
-	case sh.credit != nil:
+	case sh.credit != nil, sh.beacon != nil:
 		last = tx.Prev
 	}
 	switch {
+	case sh.beacon != nil && sh.beacon.Height != b.parent.Height:
+		// A beacon certifies the parent and belongs in the block right
+		// after it, when the draw it publishes reads the parent's state.
+		return fmt.Errorf("%s: %w: beacon of black hole %d in block %d (it belongs in block %d)", where(), ErrReplay, sh.beacon.Height, b.Height(), sh.beacon.Height+1)
 	case tx.Seq == seq:
 		// A different transaction (same id was caught above) at the sender's
 		// current head: the sender signed two transactions for one slot.
@@ -270,6 +274,7 @@ type shape struct {
 	transfer   *interfaces.TransferPayload
 	checkpoint *interfaces.CheckpointPayload
 	credit     *interfaces.CreditPayload
+	beacon     *interfaces.BeaconPayload
 }
 
 // checkShape runs the checks that need no state: kind, payload, sequence
@@ -350,6 +355,15 @@ func checkShape(tx *interfaces.Transaction) (shape, error) {
 			return none, errors.New("credit amounts overflow")
 		}
 		return shape{credit: &c}, nil
+	case interfaces.TxBeacon:
+		p, err := interfaces.DecodeBeaconPayload(tx.Payload)
+		if err != nil {
+			return none, err
+		}
+		if tx.Sender != interfaces.ClusterStar(interfaces.GalaxyCluster) || !tx.Prev.IsZero() {
+			return none, fmt.Errorf("beacon sent as %s", tx.Sender.Short())
+		}
+		return shape{beacon: &p}, nil
 	}
 	return none, fmt.Errorf("unknown kind %s", tx.Kind)
 }
@@ -359,14 +373,14 @@ func checkShape(tx *interfaces.Transaction) (shape, error) {
 // another cluster, and transactions of accounts another cluster owns.
 func (b *Builder) checkCluster(tx *interfaces.Transaction, sh shape) error {
 	if b.cluster == interfaces.GalaxyCluster {
-		if sh.checkpoint == nil {
-			return fmt.Errorf("%w: the galaxy orders checkpoints only, not %s transactions", ErrWrongCluster, tx.Kind)
+		if sh.checkpoint == nil && sh.beacon == nil {
+			return fmt.Errorf("%w: the galaxy orders checkpoints and beacons only, not %s transactions", ErrWrongCluster, tx.Kind)
 		}
 		return nil
 	}
 	switch {
-	case sh.checkpoint != nil:
-		return fmt.Errorf("%w: checkpoints go to the galaxy", ErrWrongCluster)
+	case sh.checkpoint != nil, sh.beacon != nil:
+		return fmt.Errorf("%w: %s transactions go to the galaxy", ErrWrongCluster, tx.Kind)
 	case sh.credit != nil:
 		if sh.credit.Batch.Dst != b.cluster || sh.credit.Batch.Src == b.cluster {
 			return fmt.Errorf("%w: credit of batch %d→%d in cluster %d", ErrWrongCluster, sh.credit.Batch.Src, sh.credit.Batch.Dst, b.cluster)
@@ -392,6 +406,11 @@ func (b *Builder) checkCertified(sh shape) error {
 			return errors.New("this chain accepts no credits")
 		}
 		return b.rules.VerifyCredit(sh.credit)
+	case sh.beacon != nil:
+		if b.rules == nil || b.rules.VerifyBeacon == nil {
+			return errors.New("this chain accepts no beacons")
+		}
+		return b.rules.VerifyBeacon(b.parent, sh.beacon)
 	}
 	return errors.New("not a certified transaction")
 }

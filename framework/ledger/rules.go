@@ -18,6 +18,15 @@ type Rules struct {
 	// VerifyCredit checks a credit's receipt and finality proofs (a
 	// cluster's chain); nil refuses credits.
 	VerifyCredit func(c *interfaces.CreditPayload) error
+	// VerifyBeacon checks a beacon (the galaxy's chain): that it carries
+	// the galaxy's certificate of parent, the black hole before the one
+	// being built, and the delegate sets drawn with it from the state as
+	// of parent; nil refuses beacons.
+	VerifyBeacon func(parent Parent, b *interfaces.BeaconPayload) error
+	// Replayed, when set, is called after each block an offline replay
+	// (store.VerifyWith) re-validated, before the next: state a rule reads
+	// besides the ledger's (the galaxy's reputation) advances there.
+	Replayed func(b *interfaces.Block) error
 }
 
 func (r *Rules) owner(s interfaces.StarID, local interfaces.ClusterID) interfaces.ClusterID {

@@ -214,13 +214,14 @@ func TestCheckResolvesPluginsAndDecodesConfigs(t *testing.T) {
 	fakeHB.Config = append(fakeHB.Config, interfaces.ConfigField{Name: "block_interval_ms", Type: interfaces.ConfigNumber})
 	fakeGossip := interfaces.PluginInfo{Kind: interfaces.KindTransport, Name: "gossip", Version: "0.1.0", APIVersions: []int{interfaces.APIVersion}}
 	fakeMeme := interfaces.PluginInfo{Kind: interfaces.KindReputation, Name: "meme", Version: "0.1.0", APIVersions: []int{interfaces.APIVersion}}
-	lookup2, known2 := fakeCatalog(fakeHB, fakeGossip, fakeMeme)
+	fakeLSH := interfaces.PluginInfo{Kind: interfaces.KindPartitioner, Name: "lsh", Version: "0.1.0", APIVersions: []int{interfaces.APIVersion}}
+	lookup2, known2 := fakeCatalog(fakeHB, fakeGossip, fakeMeme, fakeLSH)
 	if d := Check(m, lookup2, known2); len(d) != 0 {
 		t.Fatalf("default manifest: %v", d)
 	}
 	// Without block_interval_ms in the schema, the default's setting is refused.
 	fakeHB.Config = fakeHB.Config[:1]
-	lookup3, known3 := fakeCatalog(fakeHB, fakeGossip, fakeMeme)
+	lookup3, known3 := fakeCatalog(fakeHB, fakeGossip, fakeMeme, fakeLSH)
 	if d := Check(m, lookup3, known3); len(d) != 1 || d[0].Summary != "Unsupported argument" || !strings.Contains(d[0].Detail, "block_interval_ms") {
 		t.Fatalf("unknown field: %v", d)
 	}

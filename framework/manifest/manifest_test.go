@@ -74,14 +74,17 @@ func TestDefaultManifestParsesCleanly(t *testing.T) {
 		g.Allocations[0].Star != interfaces.DevStar("faucet") || g.Allocations[0].Amount != 1_000_000_000_000 {
 		t.Errorf("genesis = %+v", g)
 	}
-	if len(m.Nodes) != 4 {
-		t.Fatalf("want 4 nodes, got %d", len(m.Nodes))
+	// Two clusters of four and a galaxy of star-1, star-2, star-5, star-6.
+	if len(m.Nodes) != 8 || m.Clusters() != 2 || !m.HasGalaxy() {
+		t.Fatalf("want 8 nodes in 2 clusters with a galaxy, got %d nodes, %d clusters", len(m.Nodes), m.Clusters())
 	}
 	for i, n := range m.Nodes {
 		k := string(rune('1' + i))
+		galaxy := i == 0 || i == 1 || i == 4 || i == 5
 		if n.Name != "star-"+k || n.KeyFile != "keys/star-"+k+".key" ||
 			n.Listen != "/ip4/127.0.0.1/tcp/700"+k || n.API != "127.0.0.1:800"+k ||
-			len(n.Bootstrap) != 3 || !n.HasRole(RoleStar) || !n.HasRole(RoleCluster) {
+			len(n.Bootstrap) != 7 || !n.HasRole(RoleStar) || !n.HasRole(RoleCluster) ||
+			int(n.Cluster) != i/4 || n.HasRole(RoleGalaxy) != galaxy {
 			t.Errorf("node %d = %+v", i, n)
 		}
 		for _, b := range n.Bootstrap {

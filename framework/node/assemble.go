@@ -313,6 +313,15 @@ func assembleTiers(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions,
 		}
 		g := base
 		g.Reputation = nil
+		if l := set.One(interfaces.KindReputation); l != nil {
+			// A second instance: the galaxy's reputation folds what black
+			// holes finalize, and the beacon's draw reads it.
+			rep, err := l.Plugin.(interfaces.ReputationFactory).NewReputation(l.Params)
+			if err != nil {
+				return nil, fmt.Errorf("start reputation %s for the galaxy: %w", l.Info.Name, err)
+			}
+			g.Reputation = NewReputation(rep)
+		}
 		g.Cluster, g.Members, g.ConsensusKeys, g.DataDir = interfaces.GalaxyCluster, h.Galaxy.Members, ks, opts.DataDir
 		if clusterCfg != nil {
 			g.DataDir = filepath.Join(opts.DataDir, "galaxy")

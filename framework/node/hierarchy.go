@@ -93,7 +93,13 @@ func (h *Hierarchy) VerifyCheckpoint(cp *interfaces.CheckpointPayload) error {
 
 // VerifyBlackHole checks the galaxy's certificate of a black hole.
 func (h *Hierarchy) VerifyBlackHole(bh *interfaces.BlockHeader, cert []byte) error {
-	return h.Verifier.VerifyGroupKey(h.Galaxy.Key, interfaces.CertificateMessage(h.Galaxy.Instance, bh.Hash()), cert)
+	return h.VerifyBlackHoleHash(bh.Hash(), cert)
+}
+
+// VerifyBlackHoleHash checks the galaxy's certificate of the black hole of
+// hash bh.
+func (h *Hierarchy) VerifyBlackHoleHash(bh interfaces.Hash, cert []byte) error {
+	return h.Verifier.VerifyGroupKey(h.Galaxy.Key, interfaces.CertificateMessage(h.Galaxy.Instance, bh), cert)
 }
 
 // VerifyCredit checks a credit's receipt and finality proofs.

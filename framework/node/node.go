@@ -48,7 +48,13 @@ type Node struct {
 	tr      interfaces.Transport
 	cluster *group.Group // this node's cluster group, nil if none
 	galaxy  *group.Group // this node's galaxy group, nil if none
+	// beaconer draws the delegate sets black holes publish (a galaxy
+	// member with a reputation engine only).
+	beaconer *Beaconer
 }
+
+// Beaconer returns the galaxy member's beaconer, nil if none.
+func (n *Node) Beaconer() *Beaconer { return n.beaconer }
 
 // OpenTiers opens a node of a hierarchical network: its cluster group
 // (cluster, nil when the node is no delegate) and its galaxy group
@@ -66,7 +72,11 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 		log = hclog.NewNullLogger()
 	}
 	r := newRelay(h, tr, log)
-	var cfgs []Config
+	var (
+		cfgs     []Config
+		beaconer *Beaconer
+		galaxyG  *group.Group // set once the groups are open
+	)
 	for _, c := range []*Config{cluster, galaxy} {
 		if c == nil {
 			continue
@@ -78,12 +88,32 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 		cfg.Certify = true
 		cfg.OnCertified = r.onCertified(cfg.Cluster == interfaces.GalaxyCluster)
 		cfg.Transport = tr
+		if cfg.Cluster == interfaces.GalaxyCluster && cfg.Reputation != nil {
+			// The galaxy's reputation folds the cluster blocks each black
+			// hole finalizes; right after certifying a black hole, the
+			// member proposes the beacon with the delegate sets drawn.
+			beaconer = NewBeaconer(h, cfg.Reputation)
+			cfg.Rules.VerifyBeacon = beaconer.Verify
+			announce := cfg.OnCertified
+			cfg.OnCertified = func(b *interfaces.Block, sig []byte) {
+				announce(b, sig)
+				if galaxyG == nil {
+					return
+				}
+				if tx := beaconer.beaconTx(galaxyG, b, sig); tx != nil {
+					if err := galaxyG.Submit(tx); err != nil && !expected(err) {
+						log.Debug("beacon not pooled", "black_hole", b.Header.Height, "error", err)
+					}
+				}
+			}
+		}
 		cfgs = append(cfgs, cfg)
 	}
 	n, err := Open(cfgs[0], cfgs[1:]...)
 	if err != nil {
 		return nil, err
 	}
+	n.beaconer = beaconer
 	n.h, n.relay, n.tr = h, r, tr
 	for _, g := range n.Groups() {
 		if g.Cluster() == interfaces.GalaxyCluster {
@@ -93,6 +123,7 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 		}
 	}
 	r.cluster, r.galaxy = n.cluster, n.galaxy
+	galaxyG = n.galaxy
 	return n, nil
 }
 

@@ -62,7 +62,7 @@ func BuildProof(stores []Chain, id interfaces.Hash) (*interfaces.TxProof, error)
 	if cert == nil {
 		return nil, fmt.Errorf("transaction %s is in block %d of cluster %d, which no store holds a certificate of yet: not final", id.Short(), blk.Header.Height, cluster)
 	}
-	cpTx := interfaces.CheckpointTx(interfaces.CheckpointPayload{Header: blk.Header, Certificate: cert})
+	cpTx := interfaces.CheckpointTx(interfaces.Checkpoint(blk, cert))
 	cpID := cpTx.ID()
 	for _, o := range stores {
 		if o.Cluster != interfaces.GalaxyCluster {

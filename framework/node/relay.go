@@ -223,7 +223,7 @@ func (r *relay) run(ctx context.Context) error {
 }
 
 func (r *relay) announceCheckpoint(ctx context.Context, b *interfaces.Block, cert []byte) *interfaces.CheckpointAnnounce {
-	a := &interfaces.CheckpointAnnounce{Checkpoint: interfaces.CheckpointPayload{Header: b.Header, Certificate: cert}, Receipts: b.Receipts}
+	a := &interfaces.CheckpointAnnounce{Checkpoint: interfaces.Checkpoint(b, cert), Receipts: b.Receipts}
 	if err := r.tr.Publish(ctx, interfaces.TopicCheckpoints, a.Encode()); err != nil {
 		r.log.Debug("announce checkpoint", "height", b.Header.Height, "error", err)
 	}

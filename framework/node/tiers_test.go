@@ -11,6 +11,7 @@ import (
 
 	"github.com/constellation-chain/constellation/builtin/honeybadger"
 	"github.com/constellation-chain/constellation/builtin/lsh"
+	"github.com/constellation-chain/constellation/builtin/meme"
 	"github.com/constellation-chain/constellation/builtin/memnet"
 	"github.com/constellation-chain/constellation/framework/keys"
 	"github.com/constellation-chain/constellation/framework/ledger"
@@ -109,6 +110,11 @@ func startTiersWith(t *testing.T, tierMembers map[string][]string) *tiers {
 		gx := cfg("galaxy", interfaces.GalaxyCluster)
 		if gx != nil {
 			gx.Members = h.Galaxy.Members
+			rep, err := meme.Factory{}.NewReputation(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gx.Reputation = node.NewReputation(rep)
 		}
 		n, err := node.OpenTiers(h, tr, nil, cl, gx)
 		if err != nil {
@@ -216,7 +222,7 @@ func TestTransfersAcrossClustersFinalizeAndConserveSupply(t *testing.T) {
 			t.Fatalf("black hole %d: %v", bh, err)
 		}
 		for _, tx := range b.Txs {
-			if tx.Kind != interfaces.TxCheckpoint {
+			if tx.Kind != interfaces.TxCheckpoint && tx.Kind != interfaces.TxBeacon {
 				t.Fatalf("black hole %d holds a %s transaction", bh, tx.Kind)
 			}
 		}
@@ -416,6 +422,83 @@ func TestEveryByteOfAProofCounts(t *testing.T) {
 		}
 		if _, err := q.Verify(tt.h.Galaxy.Instance, tt.h.Galaxy.Key, honeybadger.Factory{}); err == nil {
 			t.Fatalf("the proof with byte %d of %d changed still verifies", i, len(raw))
+		}
+	}
+}
+
+// TestBlackHolesPublishTheDelegateSetsTheirBeaconDraws: black holes carry
+// beacons, each in the block right after the black hole it certifies,
+// with the galaxy's signature of that black hole and the delegate sets an
+// independent replay draws from the reputation state as of it; a beacon
+// with another draw, or signed for another black hole, is refused.
+func TestBlackHolesPublishTheDelegateSetsTheirBeaconDraws(t *testing.T) {
+	tt := startTiers(t)
+	g := tt.nodes["a"].GalaxyGroup()
+	var beacons []*interfaces.Transaction
+	var at []uint64
+	waitFor(t, "three beacons", func() bool {
+		beacons, at = nil, nil
+		h, _ := g.Head()
+		for i := uint64(1); i <= h; i++ {
+			b, err := g.Block(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tx := range b.Txs {
+				if tx.Kind == interfaces.TxBeacon {
+					beacons, at = append(beacons, tx), append(at, i)
+				}
+			}
+		}
+		return len(beacons) >= 3
+	})
+	// Replay the galaxy chain into a fresh reputation, and check every
+	// beacon against the draw from the state as of the black hole before
+	// it.
+	rep, _ := meme.Factory{}.NewReputation(nil)
+	b := node.NewBeaconer(tt.h, node.NewReputation(rep))
+	next := 0
+	for i := uint64(1); next < len(beacons); i++ {
+		if at[next] == i {
+			p, err := interfaces.DecodeBeaconPayload(beacons[next].Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Height != i-1 {
+				t.Fatalf("black hole %d carries the beacon of black hole %d", i, p.Height)
+			}
+			prev, _ := g.Block(i - 1)
+			if err := tt.h.VerifyBlackHole(&prev.Header, p.Signature); err != nil {
+				t.Fatalf("beacon in black hole %d: %v", i, err)
+			}
+			want, err := b.Draw(p.Signature)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Sets) != 2 || fmt.Sprint(want) != fmt.Sprint(p.Sets) {
+				t.Fatalf("black hole %d publishes %v, the replay draws %v", i, p.Sets, want)
+			}
+			parent := ledger.Parent{Height: prev.Header.Height, Hash: prev.Hash()}
+			if err := b.Verify(parent, &p); err != nil {
+				t.Fatalf("the replay refuses the published beacon: %v", err)
+			}
+			forged := p
+			forged.Sets = slices.Clone(p.Sets)
+			forged.Sets[0], forged.Sets[1] = interfaces.DelegateSet{Cluster: 0, Members: p.Sets[1].Members}, interfaces.DelegateSet{Cluster: 1, Members: p.Sets[0].Members}
+			if err := b.Verify(parent, &forged); err == nil {
+				t.Fatal("a beacon with swapped delegate sets passes")
+			}
+			if err := b.Verify(ledger.Parent{Height: prev.Header.Height, Hash: prev.Header.Prev}, &p); err == nil {
+				t.Fatal("a beacon signed for another black hole passes")
+			}
+			next++
+		}
+		blk, err := g.Block(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Reputation().Observe(blk); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -122,7 +122,13 @@ func (s *Store) VerifyWith(rules *ledger.Rules) error {
 	var hashes []interfaces.Hash
 	err = s.Blocks(1, want.Height, func(b *interfaces.Block) error {
 		hashes = append(hashes, b.Hash())
-		return ledger.ReplayBlockWith(st, b, rules)
+		if err := ledger.ReplayBlockWith(st, b, rules); err != nil {
+			return err
+		}
+		if rules != nil && rules.Replayed != nil {
+			return rules.Replayed(b)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("verify store: %w", err)
