@@ -216,6 +216,8 @@ type BeaconPayload struct {
 	Height    uint64 // the black hole certified
 	Signature []byte
 	Sets      []DelegateSet // by cluster
+	// Mint is what black hole Height mints, by star (sorted; Tx zero).
+	Mint []Receipt
 }
 
 // maxDelegates bounds a delegate set.
@@ -234,6 +236,11 @@ func (p *BeaconPayload) Encode() []byte {
 		for _, m := range s.Members {
 			e.Fixed(m[:])
 		}
+	}
+	e.Uvarint(uint64(len(p.Mint)))
+	for _, m := range p.Mint {
+		e.Fixed(m.To[:])
+		e.U64(m.Amount)
 	}
 	return e.Bytes()
 }
@@ -261,8 +268,70 @@ func DecodeBeaconPayload(b []byte) (BeaconPayload, error) {
 		}
 		p.Sets = append(p.Sets, s)
 	}
+	m := d.Len(maxDelegates)
+	if d.Err() == nil && m*40 > d.Remaining() {
+		d.Fail(ErrTruncated)
+	}
+	for i := 0; i < m && d.Err() == nil; i++ {
+		var r Receipt
+		d.Fixed(r.To[:])
+		r.Amount = d.U64()
+		p.Mint = append(p.Mint, r)
+	}
 	if err := d.Finish(); err != nil {
 		return BeaconPayload{}, fmt.Errorf("decode beacon: %w", err)
+	}
+	return p, nil
+}
+
+// MintClaim is a TxMint's payload: the proof that a certified black hole
+// holds a beacon, whose minted amounts the claiming cluster credits to the
+// accounts it owns. Finality.Checkpoint holds the beacon transaction.
+type MintClaim struct {
+	Beacon Finality
+}
+
+// Encode returns the canonical encoding.
+func (c *MintClaim) Encode() []byte {
+	e := NewEncoder(1024)
+	e.U8(1)
+	c.Beacon.encodeTo(e)
+	return e.Bytes()
+}
+
+// DecodeMintClaim decodes a TxMint payload.
+func DecodeMintClaim(b []byte) (MintClaim, error) {
+	d := NewDecoder(b)
+	if v := d.U8(); d.Err() == nil && v != 1 {
+		d.Fail(fmt.Errorf("mint claim version %d, want 1", v))
+	}
+	c := MintClaim{Beacon: decodeFinalityFrom(d)}
+	if err := d.Finish(); err != nil {
+		return MintClaim{}, fmt.Errorf("decode mint claim: %w", err)
+	}
+	return c, nil
+}
+
+// MintTx is the transaction by which a cluster claims a beacon's mint:
+// sent by the galaxy's account, at the beacon's own sequence number, so
+// each beacon is claimed once and in order.
+func MintTx(c MintClaim) *Transaction {
+	return &Transaction{Sender: ClusterStar(GalaxyCluster), Seq: c.Beacon.Checkpoint.Seq, Kind: TxMint, Payload: c.Encode()}
+}
+
+// Verify checks the claim under the galaxy instance and key and returns
+// the beacon it proves.
+func (c *MintClaim) Verify(galaxy InstanceID, galaxyKey []byte, v GroupVerifier) (BeaconPayload, error) {
+	f := &c.Beacon
+	if f.Checkpoint == nil || f.Checkpoint.Kind != TxBeacon || f.Checkpoint.Sender != ClusterStar(GalaxyCluster) {
+		return BeaconPayload{}, fmt.Errorf("%w: no beacon transaction", ErrNotFinal)
+	}
+	p, err := DecodeBeaconPayload(f.Checkpoint.Payload)
+	if err != nil {
+		return BeaconPayload{}, fmt.Errorf("%w: %w", ErrNotFinal, err)
+	}
+	if err := f.included(galaxy, galaxyKey, v); err != nil {
+		return BeaconPayload{}, err
 	}
 	return p, nil
 }
@@ -382,26 +451,35 @@ func (f *Finality) Verify(galaxy InstanceID, galaxyKey []byte, v GroupVerifier) 
 	if f.Checkpoint == nil || f.Checkpoint.Kind != TxCheckpoint {
 		return BlockHeader{}, fmt.Errorf("%w: no checkpoint transaction", ErrNotFinal)
 	}
-	if f.BlackHole.Cluster != GalaxyCluster {
-		return BlockHeader{}, fmt.Errorf("%w: block of cluster %d is not a black hole", ErrNotFinal, f.BlackHole.Cluster)
-	}
 	cp, err := DecodeCheckpointPayload(f.Checkpoint.Payload)
 	if err != nil {
 		return BlockHeader{}, fmt.Errorf("%w: %w", ErrNotFinal, err)
 	}
-	if err := f.Checkpoint.VerifySignatures(); err != nil {
-		return BlockHeader{}, fmt.Errorf("%w: checkpoint transaction: %w", ErrNotFinal, err)
-	}
 	if f.Checkpoint.Sender != ClusterStar(cp.Header.Cluster) || f.Checkpoint.Seq != cp.Header.Height {
 		return BlockHeader{}, fmt.Errorf("%w: checkpoint transaction does not match its header", ErrNotFinal)
 	}
-	if !f.InBlackHole.Verify(&f.BlackHole, f.Checkpoint.ID()) {
-		return BlockHeader{}, fmt.Errorf("%w: checkpoint %d of cluster %d is not in black hole %d", ErrNotFinal, cp.Header.Height, cp.Header.Cluster, f.BlackHole.Height)
-	}
-	if err := v.VerifyGroupKey(galaxyKey, CertificateMessage(galaxy, f.BlackHole.Hash()), f.Certificate); err != nil {
-		return BlockHeader{}, fmt.Errorf("black hole %d: %w: %v", f.BlackHole.Height, ErrBadCertificate, err)
+	if err := f.included(galaxy, galaxyKey, v); err != nil {
+		return BlockHeader{}, fmt.Errorf("checkpoint %d of cluster %d: %w", cp.Header.Height, cp.Header.Cluster, err)
 	}
 	return cp.Header, nil
+}
+
+// included checks that f's transaction is in its black hole and that the
+// galaxy certified the black hole.
+func (f *Finality) included(galaxy InstanceID, galaxyKey []byte, v GroupVerifier) error {
+	if f.BlackHole.Cluster != GalaxyCluster {
+		return fmt.Errorf("%w: block of cluster %d is not a black hole", ErrNotFinal, f.BlackHole.Cluster)
+	}
+	if err := f.Checkpoint.VerifySignatures(); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotFinal, err)
+	}
+	if !f.InBlackHole.Verify(&f.BlackHole, f.Checkpoint.ID()) {
+		return fmt.Errorf("%w: not in black hole %d", ErrNotFinal, f.BlackHole.Height)
+	}
+	if err := v.VerifyGroupKey(galaxyKey, CertificateMessage(galaxy, f.BlackHole.Hash()), f.Certificate); err != nil {
+		return fmt.Errorf("black hole %d: %w: %v", f.BlackHole.Height, ErrBadCertificate, err)
+	}
+	return nil
 }
 
 // CreditPayload is a TxCredit's payload: a receipt batch, the proof that

@@ -114,3 +114,10 @@ func FuzzDecodeBeaconPayload(f *testing.F) {
 	}}
 	roundTrip(f, [][]byte{p.Encode()}, interfaces.DecodeBeaconPayload, func(p interfaces.BeaconPayload) []byte { return p.Encode() })
 }
+
+func FuzzDecodeMintClaim(f *testing.F) {
+	c := sampleCredit(f)
+	b := interfaces.BeaconTx(3, interfaces.BeaconPayload{Height: 2, Signature: []byte("s"), Mint: []interfaces.Receipt{{To: interfaces.DevStar("m"), Amount: 5}}})
+	claim := interfaces.MintClaim{Beacon: interfaces.Finality{Checkpoint: b, InBlackHole: c.Finality.InBlackHole, BlackHole: c.Finality.BlackHole, Certificate: []byte("sig")}}
+	roundTrip(f, [][]byte{claim.Encode()}, interfaces.DecodeMintClaim, func(c interfaces.MintClaim) []byte { return c.Encode() })
+}

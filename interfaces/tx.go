@@ -41,6 +41,10 @@ const (
 	// it (BeaconPayload). Its sender is the galaxy's account, its sequence
 	// the certified black hole's height.
 	TxBeacon TxKind = 7
+	// TxMint credits, in a cluster, what a beacon minted for the accounts
+	// the cluster owns (MintClaim). Its sender is the galaxy's account, its
+	// sequence the beacon's.
+	TxMint TxKind = 8
 )
 
 func (k TxKind) String() string {
@@ -59,17 +63,19 @@ func (k TxKind) String() string {
 		return "credit"
 	case TxBeacon:
 		return "beacon"
+	case TxMint:
+		return "mint"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
 // Valid reports whether k is a known kind.
-func (k TxKind) Valid() bool { return k >= TxTransfer && k <= TxBeacon }
+func (k TxKind) Valid() bool { return k >= TxTransfer && k <= TxMint }
 
 // Certified reports whether transactions of kind k are authenticated by a
 // group's threshold signature in their payload instead of an ed25519
 // signature of their sender.
-func (k TxKind) Certified() bool { return k == TxCheckpoint || k == TxCredit || k == TxBeacon }
+func (k TxKind) Certified() bool { return k >= TxCheckpoint && k <= TxMint }
 
 // Transaction is one entry of a star's own chain (ExtendedTrustChain): it
 // names the hash of the sender's previous transaction and a sequence number

@@ -257,6 +257,7 @@ func hierarchyOf(c *cli.Context, manifestPath, genesisPath, dataDir string) (*of
 		set.Close()
 		return nil, nil, err
 	}
+	h.Mint = node.MintOf(m)
 	o := &offlineTiers{h: h}
 	if l := set.One(interfaces.KindReputation); l != nil {
 		o.rep = func() (*node.Reputation, error) {

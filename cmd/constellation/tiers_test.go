@@ -25,7 +25,8 @@ import (
 //
 //   - at every black hole, the balances of both clusters' chains as of the
 //     checkpoints it finalized, plus the receipts debited and not yet
-//     credited, sum to the genesis supply;
+//     credited and the mints not yet claimed, sum to the genesis supply
+//     plus what the beacons so far minted;
 //   - transfers inside and across clusters were committed, and credits
 //     arrived;
 //   - every galaxy member holds the same black holes, and `chain verify`
@@ -61,6 +62,7 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.Mint = node.MintOf(m)
 	var opened []*store.Store
 	open := func(path string) *store.Store {
 		st, err := store.Open(path, store.Options{})
@@ -107,6 +109,8 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 	credited := map[[3]uint64]bool{} // (src, dst, seq)
 	replayed := make([]uint64, 2)
 	var crossTxs, credits, beacons int
+	byseq := map[uint64]interfaces.BeaconPayload{} // beacons by sequence
+	claimed := make([]uint64, 2)                    // mint claims each cluster committed
 	for n := uint64(1); n <= bhHead; n++ {
 		bh, err := galaxy.Block(n)
 		if err != nil {
@@ -115,6 +119,14 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 		for _, tx := range bh.Txs {
 			if tx.Kind == interfaces.TxBeacon {
 				beacons++
+				p, err := interfaces.DecodeBeaconPayload(tx.Payload)
+				if err != nil {
+					t.Fatal(err)
+				}
+				byseq[tx.Seq] = p
+				for _, m := range p.Mint {
+					total += m.Amount
+				}
 				continue
 			}
 			cp, err := interfaces.DecodeCheckpointPayload(tx.Payload)
@@ -137,6 +149,9 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 					crossTxs += len(r.Receipts)
 				}
 				for _, t2 := range b.Txs {
+					if t2.Kind == interfaces.TxMint {
+						claimed[c] = max(claimed[c], t2.Seq)
+					}
 					if t2.Kind == interfaces.TxCredit {
 						cr, _ := interfaces.DecodeCreditPayload(t2.Payload)
 						credited[[3]uint64{uint64(cr.Batch.Src), uint64(cr.Batch.Dst), cr.Batch.Seq}] = true
@@ -151,8 +166,16 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 				supply += v
 			}
 		}
+		// Minted and not yet claimed by the recipient's cluster.
+		for seq, p := range byseq {
+			for _, m := range p.Mint {
+				if c := h.Owner(m.To); seq > claimed[c] {
+					supply += m.Amount
+				}
+			}
+		}
 		if supply != total {
-			t.Fatalf("at black hole %d the clusters hold %d noOs (receipts in flight included), genesis made %d", n, supply, total)
+			t.Fatalf("at black hole %d the clusters hold %d noOs (receipts and mints in flight included); genesis and the beacons so far made %d", n, supply, total)
 		}
 	}
 	if crossTxs == 0 || credits == 0 || beacons == 0 {

@@ -66,6 +66,13 @@ func (r *Reputation) Observe(b *interfaces.Block) error {
 	return nil
 }
 
+// Score returns a star's current score.
+func (r *Reputation) Score(s interfaces.StarID) interfaces.Score {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rep.Score(s)
+}
+
 // Select draws k delegates from candidates with seed (see
 // interfaces.Reputation.Select).
 func (r *Reputation) Select(candidates []interfaces.StarID, k int, seed interfaces.Hash) ([]interfaces.StarID, error) {

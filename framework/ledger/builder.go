@@ -179,7 +179,7 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 		if seq == 0 {
 			last = prev // the cluster's genesis: any first checkpoint certified by it
 		}
-	case sh.credit != nil, sh.beacon != nil:
+	case sh.credit != nil, sh.beacon != nil, sh.mint != nil:
 		last = tx.Prev
 	}
 	switch {
@@ -227,7 +227,12 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 	}
 	var credits []Balance
 	if sh.credit != nil {
-		if credits, err = b.creditBalances(sh.credit); err != nil {
+		if credits, err = b.creditBalances(sh.credit.Batch.Receipts, false); err != nil {
+			return fmt.Errorf("%s: %w: %v", where(), ErrMalformed, err)
+		}
+	}
+	if sh.mint != nil {
+		if credits, err = b.creditBalances(sh.minted, true); err != nil {
 			return fmt.Errorf("%s: %w: %v", where(), ErrMalformed, err)
 		}
 	}
@@ -275,6 +280,8 @@ type shape struct {
 	checkpoint *interfaces.CheckpointPayload
 	credit     *interfaces.CreditPayload
 	beacon     *interfaces.BeaconPayload
+	mint       *interfaces.MintClaim
+	minted     []interfaces.Receipt // the claimed beacon's mint
 }
 
 // checkShape runs the checks that need no state: kind, payload, sequence
@@ -364,6 +371,20 @@ func checkShape(tx *interfaces.Transaction) (shape, error) {
 			return none, fmt.Errorf("beacon sent as %s", tx.Sender.Short())
 		}
 		return shape{beacon: &p}, nil
+	case interfaces.TxMint:
+		c, err := interfaces.DecodeMintClaim(tx.Payload)
+		if err != nil {
+			return none, err
+		}
+		bt := c.Beacon.Checkpoint
+		if bt == nil || bt.Kind != interfaces.TxBeacon || tx.Sender != interfaces.ClusterStar(interfaces.GalaxyCluster) || tx.Seq != bt.Seq || !tx.Prev.IsZero() {
+			return none, fmt.Errorf("mint claim sent as %s seq %d", tx.Sender.Short(), tx.Seq)
+		}
+		p, err := interfaces.DecodeBeaconPayload(bt.Payload)
+		if err != nil {
+			return none, err
+		}
+		return shape{mint: &c, minted: p.Mint}, nil
 	}
 	return none, fmt.Errorf("unknown kind %s", tx.Kind)
 }
@@ -381,6 +402,8 @@ func (b *Builder) checkCluster(tx *interfaces.Transaction, sh shape) error {
 	switch {
 	case sh.checkpoint != nil, sh.beacon != nil:
 		return fmt.Errorf("%w: %s transactions go to the galaxy", ErrWrongCluster, tx.Kind)
+	case sh.mint != nil:
+		return nil
 	case sh.credit != nil:
 		if sh.credit.Batch.Dst != b.cluster || sh.credit.Batch.Src == b.cluster {
 			return fmt.Errorf("%w: credit of batch %d→%d in cluster %d", ErrWrongCluster, sh.credit.Batch.Src, sh.credit.Batch.Dst, b.cluster)
@@ -411,16 +434,26 @@ func (b *Builder) checkCertified(sh shape) error {
 			return errors.New("this chain accepts no beacons")
 		}
 		return b.rules.VerifyBeacon(b.parent, sh.beacon)
+	case sh.mint != nil:
+		if b.rules == nil || b.rules.VerifyMint == nil {
+			return errors.New("this chain accepts no mint claims")
+		}
+		return b.rules.VerifyMint(sh.mint)
 	}
 	return errors.New("not a certified transaction")
 }
 
-// creditBalances returns the balances a credit leaves its recipients with.
-func (b *Builder) creditBalances(c *interfaces.CreditPayload) ([]Balance, error) {
+// creditBalances returns the balances crediting rs leaves their recipients
+// with. Every recipient must be this cluster's, unless onlyOwn is set: a
+// mint names every cluster's stars, and each cluster credits its own.
+func (b *Builder) creditBalances(rs []interfaces.Receipt, onlyOwn bool) ([]Balance, error) {
 	sums := map[interfaces.StarID]uint64{}
 	var order []interfaces.StarID
-	for _, r := range c.Batch.Receipts {
+	for _, r := range rs {
 		if o := b.rules.owner(r.To, b.cluster); o != b.cluster {
+			if onlyOwn {
+				continue
+			}
 			return nil, fmt.Errorf("receipt for %s, which cluster %d owns", r.To.Short(), o)
 		}
 		if _, ok := sums[r.To]; !ok {

@@ -23,6 +23,9 @@ type Rules struct {
 	// being built, and the delegate sets drawn with it from the state as
 	// of parent; nil refuses beacons.
 	VerifyBeacon func(parent Parent, b *interfaces.BeaconPayload) error
+	// VerifyMint checks a mint claim's proof that a certified black hole
+	// holds the beacon (a cluster's chain); nil refuses mint claims.
+	VerifyMint func(c *interfaces.MintClaim) error
 	// Replayed, when set, is called after each block an offline replay
 	// (store.VerifyWith) re-validated, before the next: state a rule reads
 	// besides the ledger's (the galaxy's reputation) advances there.

@@ -103,6 +103,33 @@ func (m *Manifest) buildGenesis(rg *rawGenesis) hcl.Diagnostics {
 		g.Timestamp = ts
 	}
 
+	for i, rm := range rg.Mint {
+		if i > 0 {
+			diags = append(diags, errDiag(rm.DefRange, "Duplicate mint block",
+				fmt.Sprintf("genesis has one mint block, and one was already declared at %s.", rg.Mint[0].DefRange)))
+			continue
+		}
+		g.Mint.Range = rm.DefRange
+		for _, f := range []struct {
+			attr *hcl.Attribute
+			name string
+			dst  *uint64
+			hint string
+		}{
+			{rm.Reward, "reward", &g.Mint.Reward, "noOs minted at the first black hole, e.g. reward = 1000."},
+			{rm.Halving, "halving", &g.Mint.Halving, "black holes after which the reward halves, e.g. halving = 10000."},
+			{rm.Until, "until", &g.Mint.Until, "the last black hole that mints, e.g. until = 100000."},
+		} {
+			if f.attr == nil {
+				diags = append(diags, errDiag(rm.DefRange, "Missing "+f.name, "The mint block needs "+f.name+": "+f.hint))
+				continue
+			}
+			v, d := uintValue(f.attr.Expr, f.name, f.hint)
+			diags = append(diags, d...)
+			*f.dst = v
+		}
+	}
+
 	seen := map[interfaces.StarID]hcl.Range{}
 	var total uint64
 	overflowed := false
@@ -398,8 +425,12 @@ node "star-1" {
 func (m *Manifest) checkTiers(anchor hcl.Range) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	k := m.Clusters()
+	if mint := m.Network.Genesis.Mint; mint.Reward > 0 && !m.HasGalaxy() {
+		diags = append(diags, errDiag(mint.Range, "Mint without a galaxy",
+			`The galaxy mints at each black hole; without nodes with the "galaxy" role nothing would. Remove the mint block or give some nodes the galaxy role.`))
+	}
 	if k == 1 {
-		return nil
+		return diags
 	}
 	count := make([]int, k)
 	for i := range m.Nodes {

@@ -32,6 +32,16 @@ network "devnet" {
       star   = "dev:faucet"
       amount = 1000000000000
     }
+
+    # noOs minted by the galaxy at each black hole (optional; needs a
+    # galaxy): `reward` at black hole 1, halving every `halving` black
+    # holes, none after black hole `until`. It is shared among the
+    # clusters' delegates by the square root of their reputation scores.
+    mint {
+      reward  = 1000000
+      halving = 100000
+      until   = 1000000
+    }
   }
 }
 

@@ -77,6 +77,17 @@ type Genesis struct {
 	// Allocations of the native token (noOs), in source order. Stars are
 	// distinct and the amounts are positive and sum to at most 2^64-1.
 	Allocations []Allocation
+	// Mint is the `mint { }` block; zero when there is none (nothing is
+	// ever minted).
+	Mint Mint
+}
+
+// Mint is how the galaxy mints noOs at each black hole: Reward noOs at
+// black hole 1, halving every Halving black holes, none after black hole
+// Until. It needs a galaxy.
+type Mint struct {
+	Reward, Halving, Until uint64
+	Range                  hcl.Range
 }
 
 // Allocation is one `allocation { star = … amount = … }` block.

@@ -26,7 +26,15 @@ type rawGenesis struct {
 	Seed        *hcl.Attribute   `hcl:"seed,optional"`
 	Timestamp   *hcl.Attribute   `hcl:"timestamp,optional"`
 	Allocations []*rawAllocation `hcl:"allocation,block"`
+	Mint        []*rawMint       `hcl:"mint,block"`
 	DefRange    hcl.Range        `hcl:",def_range"`
+}
+
+type rawMint struct {
+	Reward   *hcl.Attribute `hcl:"reward,optional"`
+	Halving  *hcl.Attribute `hcl:"halving,optional"`
+	Until    *hcl.Attribute `hcl:"until,optional"`
+	DefRange hcl.Range      `hcl:",def_range"`
 }
 
 type rawAllocation struct {

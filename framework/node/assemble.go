@@ -255,6 +255,7 @@ func assembleTiers(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", gpath, err)
 	}
+	h.Mint = MintOf(m)
 	for c := range k {
 		if err := sameMembers(m, opts, h.Clusters[c], interfaces.ClusterID(c), gpath); err != nil {
 			return nil, err
@@ -329,6 +330,12 @@ func assembleTiers(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions,
 		galaxyCfg = &g
 	}
 	return OpenTiers(h, opts.Transport, opts.Logger, clusterCfg, galaxyCfg)
+}
+
+// MintOf returns the manifest's mint schedule.
+func MintOf(m *manifest.Manifest) MintSchedule {
+	g := m.Network.Genesis.Mint
+	return MintSchedule{Reward: g.Reward, Halving: g.Halving, Until: g.Until}
 }
 
 // sameMembers checks that the genesis file's group has the manifest's

@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/constellation-chain/constellation/framework/group"
@@ -120,7 +121,103 @@ func (b *Beaconer) Verify(parent ledger.Parent, p *interfaces.BeaconPayload) err
 	if !sameSets(want, p.Sets) {
 		return fmt.Errorf("beacon of black hole %d publishes delegate sets the state does not draw", p.Height)
 	}
+	if mint := b.Mint(p.Height); !slices.Equal(mint, p.Mint) {
+		return fmt.Errorf("beacon of black hole %d mints %v, the state mints %v", p.Height, p.Mint, mint)
+	}
 	return nil
+}
+
+// MintSchedule is how much the galaxy mints at each black hole (the
+// manifest's genesis `mint` block): Reward noOs at black hole 1, halving
+// every Halving black holes, none after Until. The zero value mints
+// nothing.
+type MintSchedule struct {
+	Reward, Halving, Until uint64
+}
+
+// At returns what black hole n mints in all.
+func (m MintSchedule) At(n uint64) uint64 {
+	if m.Reward == 0 || m.Halving == 0 || n == 0 || n > m.Until {
+		return 0
+	}
+	h := (n - 1) / m.Halving
+	if h >= 64 {
+		return 0
+	}
+	return m.Reward >> h
+}
+
+// Mint returns what black hole n mints, by star, from the reputation state
+// as of n: the schedule's amount shared among the candidates in proportion
+// to the integer square root of their scores (diminishing returns: four
+// times the score earns twice the share), rounded down, the remainder one
+// noOs each to the largest weights (ties by star). Stars that get nothing
+// are left out; the result is sorted by star.
+func (b *Beaconer) Mint(n uint64) []interfaces.Receipt {
+	total := b.h.Mint.At(n)
+	if total == 0 {
+		return nil
+	}
+	w := make([]uint64, len(b.candidates))
+	var sum uint64
+	for i, s := range b.candidates {
+		if sc := b.rep.Score(s); sc > 0 {
+			w[i] = isqrt(uint64(sc))
+		}
+		sum += w[i]
+	}
+	if sum == 0 {
+		for i := range w {
+			w[i] = 1
+		}
+		sum = uint64(len(w))
+	}
+	amounts := make([]uint64, len(w))
+	var given uint64
+	for i := range w {
+		hi, lo := bits.Mul64(total, w[i])
+		amounts[i], _ = bits.Div64(hi, lo, sum) // hi < sum, as w[i] <= sum
+		given += amounts[i]
+	}
+	order := make([]int, len(w))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int {
+		switch {
+		case w[x] > w[y]:
+			return -1
+		case w[x] < w[y]:
+			return 1
+		}
+		return 0 // candidates are sorted by star already
+	})
+	for j := 0; given < total; j++ {
+		amounts[order[j%len(order)]]++
+		given++
+	}
+	var out []interfaces.Receipt
+	for i, s := range b.candidates {
+		if amounts[i] > 0 {
+			out = append(out, interfaces.Receipt{To: s, Amount: amounts[i]})
+		}
+	}
+	return out
+}
+
+// isqrt is the integer square root, rounded down.
+func isqrt(v uint64) uint64 {
+	if v < 2 {
+		return v
+	}
+	r := uint64(1) << ((bits.Len64(v) + 1) / 2) // >= sqrt(v)
+	for {
+		next := (r + v/r) / 2
+		if next >= r {
+			return r
+		}
+		r = next
+	}
 }
 
 func sameSets(a, b []interfaces.DelegateSet) bool {
@@ -144,5 +241,5 @@ func (b *Beaconer) beaconTx(g *group.Group, bh *interfaces.Block, sig []byte) *i
 	if err != nil {
 		return nil
 	}
-	return interfaces.BeaconTx(seq+1, interfaces.BeaconPayload{Height: bh.Header.Height, Signature: sig, Sets: sets})
+	return interfaces.BeaconTx(seq+1, interfaces.BeaconPayload{Height: bh.Header.Height, Signature: sig, Sets: sets, Mint: b.Mint(bh.Header.Height)})
 }

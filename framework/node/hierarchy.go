@@ -22,6 +22,8 @@ type Hierarchy struct {
 	// Owner returns the cluster that owns an account (the partitioner's
 	// placement). It must be deterministic.
 	Owner func(interfaces.StarID) interfaces.ClusterID
+	// Mint is what the galaxy mints at each black hole.
+	Mint MintSchedule
 
 	once    sync.Once
 	pseudos map[interfaces.StarID]bool
@@ -116,7 +118,14 @@ func (h *Hierarchy) Rules(c interfaces.ClusterID) *ledger.Rules {
 	if c == interfaces.GalaxyCluster {
 		return &ledger.Rules{Owner: h.Owner, VerifyCheckpoint: h.VerifyCheckpoint}
 	}
-	return &ledger.Rules{Owner: h.Owner, VerifyCredit: h.VerifyCredit}
+	return &ledger.Rules{Owner: h.Owner, VerifyCredit: h.VerifyCredit, VerifyMint: h.VerifyMint}
+}
+
+// VerifyMint checks a mint claim's proof that a certified black hole holds
+// its beacon.
+func (h *Hierarchy) VerifyMint(c *interfaces.MintClaim) error {
+	_, err := c.Verify(h.Galaxy.Instance, h.Galaxy.Key, h.Verifier)
+	return err
 }
 
 // GenesisOfCluster is cluster c's genesis: the network's seed and time

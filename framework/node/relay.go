@@ -280,6 +280,10 @@ func (r *relay) takeBlackHole(a *interfaces.BlackHoleAnnounce) {
 	}
 	blk := a.Block()
 	for i, tx := range a.Txs {
+		if tx.Kind == interfaces.TxBeacon && r.cluster != nil {
+			r.claimMint(blk, i, a.Certificate)
+			continue
+		}
 		if tx.Kind != interfaces.TxCheckpoint {
 			continue
 		}
@@ -303,6 +307,20 @@ func (r *relay) takeBlackHole(a *interfaces.BlackHoleAnnounce) {
 		} else if cp.Header.Receipts > 0 && len(r.finality) < maxPending {
 			r.finality[key] = &waiting{fin: f, cluster: cp.Header.Cluster, height: cp.Header.Height}
 		}
+	}
+}
+
+// claimMint submits this cluster's claim of the mint of the beacon at
+// index i of black hole bh. Every cluster claims every beacon, even one
+// that mints it nothing, so claims stay in sequence.
+func (r *relay) claimMint(bh *interfaces.Block, i int, cert []byte) {
+	tx := bh.Txs[i]
+	if seq, _, err := r.cluster.ChainHead(interfaces.ClusterStar(interfaces.GalaxyCluster)); err == nil && seq >= tx.Seq {
+		return // claimed already
+	}
+	c := interfaces.MintClaim{Beacon: interfaces.Finality{Checkpoint: tx, InBlackHole: interfaces.TxInclusion(bh, i), BlackHole: bh.Header, Certificate: cert}}
+	if err := r.cluster.Submit(interfaces.MintTx(c)); err != nil && !expected(err) {
+		r.log.Warn("mint claim not pooled", "beacon", tx.Seq, "error", err)
 	}
 }
 

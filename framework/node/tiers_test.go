@@ -80,6 +80,7 @@ func startTiersWith(t *testing.T, tierMembers map[string][]string) *tiers {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.Mint = node.MintSchedule{Reward: 1000, Halving: 4, Until: 1000}
 	tt := &tiers{h: h, nodes: map[string]*node.Node{}, owner: owner, done: make(chan error, 4), hub: memnet.NewHub()}
 	tt.genesis = ledger.Genesis{Seed: "tiers", Allocations: []ledger.Allocation{
 		{Star: interfaces.DevStar(devIn(owner, "alice", 0)), Amount: 1000},
@@ -191,15 +192,9 @@ func TestTransfersAcrossClustersFinalizeAndConserveSupply(t *testing.T) {
 	if _, err := tt.nodes["a"].Balance(bob); !errors.Is(err, node.ErrNotHere) {
 		t.Fatalf("cluster 0's node answered for bob's account: %v", err)
 	}
-	// Supply: the two clusters' committed balances, nothing in flight.
-	var total uint64
-	for _, nm := range []string{"a", "b"} {
-		snap := snapshot(t, tt.nodes[nm].ClusterGroup().Store())
-		total += snap
-	}
-	if total != 1500 {
-		t.Fatalf("supply is %d across clusters, genesis was 1500", total)
-	}
+	// Supply: the two clusters' committed balances, nothing in flight,
+	// are genesis plus what the beacons they claimed minted for them.
+	checkSupply(t, tt)
 	// The galaxy's chain holds cluster 0's checkpoints in order, and its
 	// black holes carry certificates that verify under the galaxy key.
 	g := tt.nodes["a"].GalaxyGroup()
@@ -500,5 +495,138 @@ func TestBlackHolesPublishTheDelegateSetsTheirBeaconDraws(t *testing.T) {
 		if err := b.Reputation().Observe(blk); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestEveryBeaconMintsItsScheduleAndEachClusterCreditsItsOwnOnce: each
+// beacon mints exactly the schedule's amount for its black hole; each
+// cluster claims every beacon once, in order, crediting the minted amounts
+// of the stars it owns; and the clusters' balances add up to genesis plus
+// what the claimed beacons minted. A replayed claim, one whose beacon was
+// altered and one against a black hole without the galaxy's signature are
+// refused.
+func TestEveryBeaconMintsItsScheduleAndEachClusterCreditsItsOwnOnce(t *testing.T) {
+	tt := startTiers(t)
+	g := tt.nodes["a"].GalaxyGroup()
+	beacons := map[uint64]interfaces.BeaconPayload{} // by beacon seq
+	waitFor(t, "both clusters to claim four beacons", func() bool {
+		for _, nm := range []string{"a", "b"} {
+			seq, _, _ := tt.nodes[nm].ChainHead(interfaces.ClusterStar(interfaces.GalaxyCluster))
+			if seq < 4 {
+				return false
+			}
+		}
+		return true
+	})
+	h, _ := g.Head()
+	for i := uint64(1); i <= h; i++ {
+		b, _ := g.Block(i)
+		for _, tx := range b.Txs {
+			if tx.Kind == interfaces.TxBeacon {
+				p, _ := interfaces.DecodeBeaconPayload(tx.Payload)
+				var sum uint64
+				for _, m := range p.Mint {
+					sum += m.Amount
+				}
+				if want := tt.h.Mint.At(p.Height); sum != want {
+					t.Fatalf("the beacon of black hole %d mints %d, the schedule says %d", p.Height, sum, want)
+				}
+				beacons[tx.Seq] = p
+			}
+		}
+	}
+	checkSupply(t, tt)
+
+	// Forged claims.
+	st := tt.nodes["b"].ClusterGroup().Store()
+	var real *interfaces.Transaction
+	for i := uint64(1); real == nil; i++ {
+		b, err := st.Block(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tx := range b.Txs {
+			if tx.Kind == interfaces.TxMint {
+				real = tx
+				break
+			}
+		}
+	}
+	apply := func(tx *interfaces.Transaction) error {
+		return ledger.NewBuilder(st, 1, st.Parent()).WithRules(tt.h.Rules(1)).Apply(tx)
+	}
+	if err := apply(real); !errors.Is(err, ledger.ErrReplay) {
+		t.Fatalf("a claim again: %v, want a replay", err)
+	}
+	c, _ := interfaces.DecodeMintClaim(real.Payload)
+	p, _ := interfaces.DecodeBeaconPayload(c.Beacon.Checkpoint.Payload)
+	p.Mint = append(p.Mint, interfaces.Receipt{To: interfaces.DevStar(devIn(tt.owner, "mallory", 1)), Amount: 1 << 40})
+	altered := c
+	bt := *c.Beacon.Checkpoint
+	bt.Payload = p.Encode()
+	altered.Beacon.Checkpoint = &bt
+	if err := apply(interfaces.MintTx(altered)); !errors.Is(err, ledger.ErrBadSignature) {
+		t.Fatalf("a claim of an altered beacon: %v, want refused by its proof", err)
+	}
+	unsigned := c
+	unsigned.Beacon.Certificate = append([]byte(nil), c.Beacon.Certificate...)
+	unsigned.Beacon.Certificate[5] ^= 1
+	if err := apply(interfaces.MintTx(unsigned)); !errors.Is(err, ledger.ErrBadSignature) {
+		t.Fatalf("a claim against an unsigned black hole: %v, want refused by its proof", err)
+	}
+}
+
+// checkSupply checks, with no transfer in flight between the clusters,
+// that each cluster's committed balances sum to its genesis allocations,
+// plus what the beacons it claimed minted for its stars, plus what it was
+// credited, less what it sent: in all, genesis plus minted.
+func checkSupply(t *testing.T, tt *tiers) {
+	t.Helper()
+	var held, minted, claimedMax uint64
+	claims := map[interfaces.ClusterID]uint64{}
+	for _, nm := range []string{"a", "b"} {
+		g := tt.nodes[nm].ClusterGroup()
+		snap, err := g.Store().Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		held += snap.Supply()
+		for _, hd := range snap.Heads {
+			if hd.Star == interfaces.ClusterStar(interfaces.GalaxyCluster) {
+				claims[g.Cluster()] = hd.Seq
+				claimedMax = max(claimedMax, hd.Seq)
+			}
+		}
+	}
+	beacons := map[uint64]interfaces.BeaconPayload{}
+	g := tt.nodes["a"].GalaxyGroup()
+	waitFor(t, "the galaxy chain to hold every claimed beacon", func() bool {
+		h, _ := g.Head()
+		for i := uint64(1); i <= h; i++ {
+			b, _ := g.Block(i)
+			for _, tx := range b.Txs {
+				if tx.Kind == interfaces.TxBeacon {
+					p, _ := interfaces.DecodeBeaconPayload(tx.Payload)
+					beacons[tx.Seq] = p
+				}
+			}
+		}
+		return uint64(len(beacons)) >= claimedMax
+	})
+	for c, claimed := range claims {
+		for s := uint64(1); s <= claimed; s++ {
+			for _, m := range beacons[s].Mint {
+				if tt.owner(m.To) == c {
+					minted += m.Amount
+				}
+			}
+		}
+	}
+	var genesis uint64
+	for _, a := range tt.genesis.Allocations {
+		genesis += a.Amount
+	}
+	if held != genesis+minted {
+		t.Fatalf("the clusters hold %d noOs; genesis made %d and the claimed beacons minted %d", held, genesis, minted)
 	}
 }
