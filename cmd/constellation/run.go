@@ -132,7 +132,15 @@ The node talks to the other cluster members through the manifest's transport
 plugin (gossip: libp2p on the node's listen address), serves its HTTP API on
 its api address, logs consensus inputs to DATA/wal before acting on them, and
 fetches blocks it missed from its peers. docs/network.md shows a four-machine
-setup.`,
+setup.
+
+A node finds its threshold key shares and, in a network with a galaxy, the
+genesis file by convention beside its star key (NODE.cluster.key,
+NODE.galaxy.key, genesis.json), where ` + "`constellation testnet`" + ` and
+` + "`constellation keygen --manifest`" + ` put them. To restart one node of a running
+` + "`make run`" + `:
+
+   constellation node run --manifest data/testnet/manifest.hcl --node star-5 --data data/testnet/star-5`,
 			Flags: append([]cli.Flag{
 				&cli.BoolFlag{Name: "dev", Usage: "allow external plugin binaries without a sha256 in the manifest (development only)"},
 				&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Usage: "manifest FILE (default: the embedded default manifest)"},

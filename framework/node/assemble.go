@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -149,13 +150,16 @@ func Assemble(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions) (*No
 		return nil, fmt.Errorf("manifest %s declares no consensus plugin", m.Filename)
 	}
 	clusterKeys := opts.ConsensusKeys
-	if clusterKeys == nil && mn.ClusterKeyFile != "" {
-		path := mn.ClusterKeyFile
-		if opts.KeyBase != "" && !filepath.IsAbs(path) {
-			path = filepath.Join(opts.KeyBase, path)
-		}
-		if clusterKeys, err = keys.LoadClusterShare(path, cons.Info.Name, keys.Star(key)); err != nil {
-			return nil, fmt.Errorf("node %q: %w", mn.Name, err)
+	if clusterKeys == nil && !m.HasGalaxy() {
+		// The manifest's cluster_key_file, or by convention
+		// <node>.cluster.key beside the star key (where testnet and
+		// keygen put it), when that file exists.
+		path := ShareFile(mn, opts.KeyBase, "cluster")
+		_, dealt := cons.Plugin.(interfaces.KeyDealer)
+		if _, statErr := os.Stat(path); mn.ClusterKeyFile != "" || (dealt && statErr == nil) {
+			if clusterKeys, err = keys.LoadClusterShare(path, cons.Info.Name, keys.Star(key)); err != nil {
+				return nil, fmt.Errorf("node %q: %w", mn.Name, err)
+			}
 		}
 	}
 	var hp hostParams
