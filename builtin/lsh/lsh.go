@@ -6,12 +6,10 @@
 // exactly one cluster, placement spreads uniformly, and adding a cluster
 // moves only the senders the new cluster wins (about 1/k of them).
 //
-// Not built yet, and so not offered: locality learning (MinHash or SimHash
-// over counterparties, decided at black-hole boundaries), the migration
-// protocol that moves an account between clusters without losing or
-// duplicating its balance, and placement keyed by a beacon an account
-// creator cannot predict. Learn accepts finalized blocks and learns nothing
-// from them today.
+// Locality learns placement from finalized transfers (locality.go); it is
+// measured (conformance/partsim) but not offered as the plugin's placement,
+// because moving an account between clusters needs the migration protocol,
+// which is not built. The baseline's Learn learns nothing.
 //
 // Data flow: transaction → Assign → the cluster's gossip topic (tx/<c>).
 package lsh

@@ -139,3 +139,102 @@ func CrossShare(p interfaces.Partitioner, g *Generated) float64 {
 	}
 	return float64(cross) / float64(len(g.Transfers))
 }
+
+// Feed has p learn transfers [from, to) of g, as finalized blocks of at
+// most per transfers each (unsigned: Learn reads what blocks say, the
+// ledger checked signatures before).
+func Feed(p interfaces.Partitioner, g *Generated, from, to, per int) error {
+	for start := from; start < to; start += per {
+		end := min(start+per, to)
+		b := &interfaces.Block{Header: interfaces.BlockHeader{Height: uint64(start/per + 1)}}
+		for _, t := range g.Transfers[start:end] {
+			b.Txs = append(b.Txs, &interfaces.Transaction{
+				Sender: g.Stars[t.From], Seq: 1, Kind: interfaces.TxTransfer,
+				Payload: interfaces.TransferPayload{To: g.Stars[t.To], Amount: 1}.Encode(),
+			})
+		}
+		if err := p.Learn(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Placement is how a partitioner placed a range of transfers.
+type Placement struct {
+	// Cross is the share of transfers whose sender and receiver are in
+	// different clusters.
+	Cross float64
+	// Imbalance is the busiest cluster's share of the transfers' senders
+	// over the mean share (1 is perfectly even).
+	Imbalance float64
+}
+
+// Place measures p on transfers [from, to) of g.
+func Place(p interfaces.Partitioner, g *Generated, from, to int) Placement {
+	owner := make([]interfaces.ClusterID, len(g.Stars))
+	for i, s := range g.Stars {
+		owner[i] = p.Assign(&interfaces.Transaction{Sender: s, Seq: 1, Kind: interfaces.TxData})
+	}
+	load := make([]int, p.Clusters())
+	cross := 0
+	for _, t := range g.Transfers[from:to] {
+		load[owner[t.From]]++
+		if owner[t.From] != owner[t.To] {
+			cross++
+		}
+	}
+	n := to - from
+	busiest := 0
+	for _, l := range load {
+		busiest = max(busiest, l)
+	}
+	return Placement{Cross: float64(cross) / float64(n), Imbalance: float64(busiest) * float64(len(load)) / float64(n)}
+}
+
+// Relabeller is a partitioner that recomputes its placement at a
+// black-hole boundary, keyed by that black hole's beacon.
+type Relabeller interface {
+	interfaces.Partitioner
+	Relabel(beacon interfaces.Hash)
+}
+
+// Learned measures a learning partitioner on the second half of g, placed
+// in windows equal windows: before each window, p has learned every
+// earlier transfer and relabels under beacon. It returns the placement of
+// the whole second half and how many accounts changed cluster from one
+// window to the next (what migration would move).
+func Learned(p Relabeller, g *Generated, windows int, beacon interfaces.Hash) (Placement, int) {
+	half := len(g.Transfers) / 2
+	step := max(1, half/windows)
+	var cross, load = 0, make([]int, p.Clusters())
+	moved := 0
+	var prev []interfaces.ClusterID
+	learned := 0
+	for from := half; from < len(g.Transfers); from += step {
+		to := min(from+step, len(g.Transfers))
+		_ = Feed(p, g, learned, from, 1000)
+		learned = from
+		p.Relabel(beacon)
+		owner := make([]interfaces.ClusterID, len(g.Stars))
+		for i, s := range g.Stars {
+			owner[i] = p.Assign(&interfaces.Transaction{Sender: s, Seq: 1, Kind: interfaces.TxData})
+			if prev != nil && prev[i] != owner[i] {
+				moved++
+			}
+		}
+		prev = owner
+		for _, t := range g.Transfers[from:to] {
+			load[owner[t.From]]++
+			if owner[t.From] != owner[t.To] {
+				cross++
+			}
+		}
+	}
+	n := len(g.Transfers) - half
+	busiest := 0
+	for _, l := range load {
+		busiest = max(busiest, l)
+	}
+	return Placement{Cross: float64(cross) / float64(n), Imbalance: float64(busiest) * float64(len(load)) / float64(n)}, moved
+}

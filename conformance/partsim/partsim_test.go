@@ -6,6 +6,7 @@ import (
 
 	"github.com/constellation-chain/constellation/builtin/lsh"
 	"github.com/constellation-chain/constellation/conformance/partsim"
+	"github.com/constellation-chain/constellation/interfaces"
 )
 
 func workload(seed uint64) partsim.Workload {
@@ -77,6 +78,34 @@ func TestBadWorkloadsAreRefused(t *testing.T) {
 	} {
 		if _, err := partsim.Generate(w); err == nil {
 			t.Errorf("workload %+v accepted", w)
+		}
+	}
+}
+
+// TestLocalityPlacementCutsCrossClusterTransfers is the locality target.
+// The second half of the workload is placed in five windows; before each,
+// the learner has seen every earlier transfer and relabels under one
+// beacon (one placement era). At k = 16 at most 20 % of the second half's
+// transfers cross clusters (hash placement: 1 − 1/k = 93.75 %), without
+// piling the load on one cluster.
+func TestLocalityPlacementCutsCrossClusterTransfers(t *testing.T) {
+	g, err := partsim.Generate(workload(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{4, 16} {
+		got, moved := partsim.Learned(lsh.NewLocality(k, 10), g, 5, interfaces.Sum([]byte("beacon")))
+		base, _ := lsh.Factory{}.NewPartitioner(k, nil)
+		hash := partsim.Place(base, g, len(g.Transfers)/2, len(g.Transfers))
+		t.Logf("k=%d: locality %.2f%% cross (busiest cluster %.2f× the mean; %d account moves between windows), hash %.2f%% (%.2f×)", k, 100*got.Cross, got.Imbalance, moved, 100*hash.Cross, hash.Imbalance)
+		if k == 16 && got.Cross > 0.20 {
+			t.Fatalf("k=16: locality placement crosses %.3f, want at most 0.20", got.Cross)
+		}
+		if got.Cross >= hash.Cross {
+			t.Fatalf("k=%d: locality %.3f is no better than hash %.3f", k, got.Cross, hash.Cross)
+		}
+		if got.Imbalance > 2.5 {
+			t.Fatalf("k=%d: the busiest cluster carries %.2f× the mean load", k, got.Imbalance)
 		}
 	}
 }
