@@ -288,4 +288,3 @@ func (l *Locality) LabelSizes() []int {
 	slices.Reverse(out)
 	return out
 }
-
