@@ -181,8 +181,8 @@ func runTestnet(c *cli.Context) error {
 			runLoad(runCtx, log, nodes, nodeFor(nodes, owner), faucet, c.Int("wallets"), rate)
 		}()
 	}
-	if m.HasGalaxy() {
-		err := showTiers(runCtx, out, inProcessTiers(nodes), m.Clusters(), uint64(c.Int("blocks")), cancelRun)
+	// finish stops every node and reports how each stopped.
+	finish := func(err error) error {
 		cancelRun()
 		wg.Wait()
 		select {
@@ -195,6 +195,9 @@ func runTestnet(c *cli.Context) error {
 			fmt.Fprintf(out, "  %-10s stopped cleanly at height %d (%s)\n", names[i], h, hash.Short())
 		}
 		return err
+	}
+	if m.HasGalaxy() {
+		return finish(showTiers(runCtx, out, inProcessTiers(nodes), m.Clusters(), uint64(c.Int("blocks")), cancelRun))
 	}
 
 	events, cancelSub := nodes[0].Subscribe(1024)
@@ -222,18 +225,7 @@ loop:
 		}
 	}
 	cancelSub()
-	cancelRun()
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-	}
-	for i, n := range nodes {
-		h, hash := n.Head()
-		fmt.Fprintf(out, "  %-10s stopped cleanly at height %d (%s)\n", names[i], h, hash.Short())
-	}
-	return nil
+	return finish(nil)
 }
 
 func firstKeys(a, b []byte) []byte {

@@ -152,8 +152,8 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 			runLoadAPI(runCtx, c, children, owner, faucet, c.Int("wallets"), rate)
 		}()
 	}
-	if m.HasGalaxy() {
-		err := showTiers(runCtx, out, processTiers(children), m.Clusters(), uint64(c.Int("blocks")), cancel)
+	// finish stops every node and reports how each stopped.
+	finish := func(err error) error {
 		cancel()
 		wg.Wait()
 		stopAll()
@@ -162,6 +162,9 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 		}
 		children = nil
 		return err
+	}
+	if m.HasGalaxy() {
+		return finish(showTiers(runCtx, out, processTiers(children), m.Clusters(), uint64(c.Int("blocks")), cancel))
 	}
 
 	p := &blockPrinter{w: out}
@@ -200,14 +203,7 @@ loop:
 			}
 		}
 	}
-	cancel()
-	wg.Wait()
-	stopAll()
-	for _, ch := range children {
-		fmt.Fprintf(out, "  %-10s stopped (%s); log %s\n", ch.name, exitText(ch.cmd), ch.log.Name())
-	}
-	children = nil
-	return nil
+	return finish(nil)
 }
 
 func exitText(cmd *exec.Cmd) string {

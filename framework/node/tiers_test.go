@@ -269,15 +269,7 @@ func committedCredit(t *testing.T, n *node.Node) *interfaces.Transaction {
 // refuses it alike.
 func TestForgedReplayedAndUnsignedReceiptsAreRefused(t *testing.T) {
 	tt := startTiers(t)
-	alice := devIn(tt.owner, "alice", 0)
-	bob := interfaces.DevStar(devIn(tt.owner, "bob", 1))
-	tx, err := interfaces.NewTransfer(interfaces.DevKey(alice), 1, interfaces.Hash{}, bob, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tt.nodes["a"].Submit(tx); err != nil {
-		t.Fatal(err)
-	}
+	bob, _ := tt.payBob(t, "a", 7)
 	waitFor(t, "bob credited", func() bool {
 		v, err := tt.nodes["b"].Balance(bob)
 		return err == nil && v == 507
@@ -376,20 +368,13 @@ func TestAClusterCutOffFromTheGalaxyStallsOnlyItself(t *testing.T) {
 // verify).
 func TestEveryByteOfAProofCounts(t *testing.T) {
 	tt := startTiers(t)
-	alice := devIn(tt.owner, "alice", 0)
-	bob := interfaces.DevStar(devIn(tt.owner, "bob", 1))
-	tx, err := interfaces.NewTransfer(interfaces.DevKey(alice), 1, interfaces.Hash{}, bob, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tt.nodes["c"].Submit(tx); err != nil {
-		t.Fatal(err)
-	}
+	_, tx := tt.payBob(t, "c", 3)
 	chains := []node.Chain{
 		{Store: tt.nodes["a"].ClusterGroup().Store(), Cluster: 0},
 		{Store: tt.nodes["a"].GalaxyGroup().Store(), Cluster: interfaces.GalaxyCluster},
 	}
 	var p *interfaces.TxProof
+	var err error
 	waitFor(t, "a proof of the transfer", func() bool {
 		p, err = node.BuildProof(chains, tx.ID())
 		return err == nil
@@ -629,4 +614,20 @@ func checkSupply(t *testing.T, tt *tiers) {
 	if held != genesis+minted {
 		t.Fatalf("the clusters hold %d noOs; genesis made %d and the claimed beacons minted %d", held, genesis, minted)
 	}
+}
+
+// payBob has alice (cluster 0) pay bob (cluster 1) amount as her first
+// transaction, submitted through node via.
+func (tt *tiers) payBob(t *testing.T, via string, amount uint64) (interfaces.StarID, *interfaces.Transaction) {
+	t.Helper()
+	alice := devIn(tt.owner, "alice", 0)
+	bob := interfaces.DevStar(devIn(tt.owner, "bob", 1))
+	tx, err := interfaces.NewTransfer(interfaces.DevKey(alice), 1, interfaces.Hash{}, bob, amount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tt.nodes[via].Submit(tx); err != nil {
+		t.Fatal(err)
+	}
+	return bob, tx
 }
