@@ -261,6 +261,9 @@ func Open(cfg Config) (*Group, error) {
 	if cfg.Reputation != nil && popts.Priority == nil {
 		popts.Priority = cfg.Reputation.Priority
 	}
+	if cfg.Rules != nil && popts.Certified == nil {
+		popts.Certified = cfg.Rules.CheckCertified
+	}
 	popts.Committed = func(s interfaces.StarID) uint64 {
 		seq, _, err := st.ChainHead(s)
 		if err != nil {

@@ -1,6 +1,10 @@
 package ledger
 
-import "github.com/constellation-chain/constellation/interfaces"
+import (
+	"fmt"
+
+	"github.com/constellation-chain/constellation/interfaces"
+)
 
 // Rules are what a chain of a hierarchical network needs beyond its own
 // state: which cluster owns each account, and how to check the
@@ -37,4 +41,26 @@ func (r *Rules) owner(s interfaces.StarID, local interfaces.ClusterID) interface
 		return local
 	}
 	return r.Owner(s)
+}
+
+// CheckCertified checks the certificates of a checkpoint, credit or mint
+// claim for a pool, before the transaction is admitted: what Apply checks
+// of it that needs no state. A beacon, whose check needs the block it
+// will be built on, is only shape-checked here.
+func (r *Rules) CheckCertified(tx *interfaces.Transaction) error {
+	sh, err := checkShape(tx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case sh.checkpoint != nil && r.VerifyCheckpoint != nil:
+		return r.VerifyCheckpoint(sh.checkpoint)
+	case sh.credit != nil && r.VerifyCredit != nil:
+		return r.VerifyCredit(sh.credit)
+	case sh.mint != nil && r.VerifyMint != nil:
+		return r.VerifyMint(sh.mint)
+	case sh.beacon != nil && r.VerifyBeacon != nil:
+		return nil
+	}
+	return fmt.Errorf("this chain takes no %s transactions", tx.Kind)
 }

@@ -196,11 +196,11 @@ func (n *Node) Submit(tx *interfaces.Transaction) error {
 	if tx == nil {
 		return fmt.Errorf("submit: %w: nil transaction", pool.ErrInvalid)
 	}
-	if g, err := n.local(tx.Sender); err == nil {
-		return g.Submit(tx)
-	}
 	if tx.Kind.Certified() {
 		return fmt.Errorf("submit: %w: %s transactions are made by the nodes themselves", pool.ErrInvalid, tx.Kind)
+	}
+	if g, err := n.local(tx.Sender); err == nil {
+		return g.Submit(tx)
 	}
 	if err := tx.VerifySignatures(); err != nil {
 		return fmt.Errorf("submit: %w: %w", pool.ErrInvalid, err)

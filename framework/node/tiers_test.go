@@ -16,6 +16,7 @@ import (
 	"github.com/constellation-chain/constellation/framework/keys"
 	"github.com/constellation-chain/constellation/framework/ledger"
 	"github.com/constellation-chain/constellation/framework/node"
+	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
@@ -300,10 +301,19 @@ func TestForgedReplayedAndUnsignedReceiptsAreRefused(t *testing.T) {
 	for name, mutate := range variants {
 		c, _ := interfaces.DecodeCreditPayload(base.Encode())
 		mutate(&c)
-		if err := apply(1, interfaces.CreditTx(c)); !errors.Is(err, ledger.ErrInvalidTx) || errors.Is(err, ledger.ErrReplay) {
+		forged := interfaces.CreditTx(c)
+		if err := apply(1, forged); !errors.Is(err, ledger.ErrInvalidTx) || errors.Is(err, ledger.ErrReplay) {
 			t.Errorf("%s: %v, want refused by its proof", name, err)
 		} else if !errors.Is(err, ledger.ErrBadSignature) {
 			t.Errorf("%s: refused for another reason: %v", name, err)
+		}
+		// The pool refuses it before any proposal could carry it, and
+		// the node's API path refuses certified kinds from users at all.
+		if err := tt.nodes["b"].ClusterGroup().Submit(forged); !errors.Is(err, pool.ErrInvalid) {
+			t.Errorf("%s: the pool took it (%v)", name, err)
+		}
+		if err := tt.nodes["b"].Submit(forged); !errors.Is(err, pool.ErrInvalid) {
+			t.Errorf("%s: the node's submit path took it (%v)", name, err)
 		}
 	}
 	if err := apply(0, real); !errors.Is(err, ledger.ErrWrongCluster) {

@@ -34,6 +34,11 @@ type Options struct {
 	// Committed returns a sender's committed sequence number (0 for none).
 	// Nil means every sender starts at 0.
 	Committed func(interfaces.StarID) uint64
+	// Certified checks a transaction whose kind a group certificate
+	// authenticates (interfaces.TxKind.Certified) before it is admitted,
+	// so forged ones never reach a proposal; nil refuses every such
+	// transaction.
+	Certified func(*interfaces.Transaction) error
 }
 
 type entry struct {
@@ -90,6 +95,14 @@ func (p *Pool) Add(tx *interfaces.Transaction) error {
 	}
 	if err := tx.VerifySignatures(); err != nil {
 		return fmt.Errorf("add transaction %s: %w: %w", id.Short(), ErrInvalid, err)
+	}
+	if tx.Kind.Certified() {
+		if p.opts.Certified == nil {
+			return fmt.Errorf("add transaction %s: %w: this chain takes no %s transactions", id.Short(), ErrInvalid, tx.Kind)
+		}
+		if err := p.opts.Certified(tx); err != nil {
+			return fmt.Errorf("add transaction %s: %w: %w", id.Short(), ErrInvalid, err)
+		}
 	}
 	var committed uint64
 	if p.opts.Committed != nil {
