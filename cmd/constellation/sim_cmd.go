@@ -55,7 +55,7 @@ Progress goes to stderr.`,
 				&cli.BoolFlag{Name: "quick", Usage: "a small smoke run: 400 stars, 600 rounds, 2 seeds, k=31, β=25 %"},
 			},
 			Action: runSimReputation,
-		}},
+		}, simScalingCommand()},
 	}
 }
 

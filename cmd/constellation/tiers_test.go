@@ -110,7 +110,7 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 	replayed := make([]uint64, 2)
 	var crossTxs, credits, beacons int
 	byseq := map[uint64]interfaces.BeaconPayload{} // beacons by sequence
-	claimed := make([]uint64, 2)                    // mint claims each cluster committed
+	claimed := make([]uint64, 2)                   // mint claims each cluster committed
 	for n := uint64(1); n <= bhHead; n++ {
 		bh, err := galaxy.Block(n)
 		if err != nil {

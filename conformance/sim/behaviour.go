@@ -38,7 +38,7 @@ type Env struct {
 
 // Contribution returns the host's contribution for this node and epoch.
 func (e *Env) Contribution(epoch uint64) []byte {
-	return bytes.Clone(e.sim.cfg.Contribution(e.Node, epoch))
+	return bytes.Clone(e.sim.contribution(e.Node, epoch))
 }
 
 // Behaviour makes a node Byzantine by intercepting its traffic. The node's

@@ -121,6 +121,7 @@ const (
 	evDeliver eventKind = iota + 1
 	evCrash
 	evRestart
+	evWake // with Config.Costs: a busy node becomes free
 )
 
 type event struct {

@@ -16,7 +16,8 @@ import (
 )
 
 // Config describes one simulated run. The zero value of every optional field
-// is a sensible default; Factory, N, Epochs and Contribution are required.
+// is a sensible default; Factory, N, Epochs and Contribution (or
+// ContributionAt) are required.
 type Config struct {
 	Factory interfaces.ConsensusFactory
 	// N is the number of members; node i is Members[i] (sorted by StarID).
@@ -68,6 +69,20 @@ type Config struct {
 	MaxSteps int
 	// MaxTime bounds virtual time (0: one virtual hour).
 	MaxTime Time
+
+	// Costs, if set, charges every call CPU time and every message a time
+	// on the wire (see Costs); nil keeps calls instantaneous and messages
+	// timed by Delay.
+	Costs Costs
+	// ContributionAt, if set, is used instead of Contribution and is also
+	// told the virtual time at which the host picks the contribution (a
+	// host whose pool fills over time). Contribution may then be nil.
+	ContributionAt func(node int, epoch uint64, at Time) []byte
+	// ProposeAfterDecide makes the host propose as framework/group does:
+	// a node is given its contribution for an epoch only once it has
+	// decided every earlier epoch of the run, so it has one open proposal
+	// at a time. false proposes as soon as the engine's Epoch() allows.
+	ProposeAfterDecide bool
 }
 
 // StopReason says why a run ended.
@@ -262,6 +277,9 @@ type node struct {
 	log      []logEntry
 	proposed []uint64 // epochs proposed, ascending
 	held     []*event // deliveries that arrived while down
+	busy     Time     // with Config.Costs: the node works until then
+	inbox    []*event // with Config.Costs: deliveries waiting for the node
+	wake     bool     // with Config.Costs: an evWake is scheduled
 	steps    int      // inputs processed since the run began
 	beh      Behaviour
 	env      *Env
@@ -315,7 +333,7 @@ func (s *simulation) setup() error {
 		return fmt.Errorf("sim: Config.N is %d, need at least 1", c.N)
 	case c.Epochs < 1:
 		return fmt.Errorf("sim: Config.Epochs is %d, need at least 1", c.Epochs)
-	case c.Contribution == nil:
+	case c.Contribution == nil && c.ContributionAt == nil:
 		return errors.New("sim: Config.Contribution is nil")
 	case c.Behaviours != nil && len(c.Behaviours) != c.N:
 		return fmt.Errorf("sim: %d behaviours for %d nodes", len(c.Behaviours), c.N)
@@ -396,6 +414,7 @@ func (s *simulation) setup() error {
 		if s.stopped {
 			break
 		}
+		s.now = 0 // with Config.Costs a proposal moves time on; each node starts at 0
 		s.proposeIfDue(n)
 	}
 	return nil
@@ -445,7 +464,13 @@ func (s *simulation) loop() {
 		s.now = e.at
 		switch e.kind {
 		case evDeliver:
-			s.deliver(e)
+			if s.cfg.Costs != nil {
+				s.arrive(e)
+			} else {
+				s.deliver(e)
+			}
+		case evWake:
+			s.wakeUp(s.nodes[e.node])
 		case evCrash:
 			s.crash(s.nodes[e.node], e.crash)
 		case evRestart:
@@ -534,8 +559,13 @@ func (s *simulation) call(n *node, in logEntry, what input) {
 	if err != nil {
 		s.res.Errors = append(s.res.Errors, CallError{Node: n.idx, At: s.now, Input: what.String(), Err: err})
 	}
-	in.out = outputHash(out, err)
-	n.log = append(n.log, in)
+	if s.keepLog() {
+		in.out = outputHash(out, err)
+		n.log = append(n.log, in)
+	}
+	if s.cfg.Costs != nil {
+		s.charge(n, in, what, out)
+	}
 	s.act(n, out)
 	if s.stopped {
 		return
@@ -579,7 +609,10 @@ func (s *simulation) proposeIfDue(n *node) {
 		if ep < s.cfg.FirstEpoch || ep >= s.limit || slices.Contains(n.proposed, ep) {
 			return
 		}
-		data := bytes.Clone(s.cfg.Contribution(n.idx, ep))
+		if s.cfg.ProposeAfterDecide && uint64(len(n.res.Decisions)) < ep-s.cfg.FirstEpoch {
+			return
+		}
+		data := bytes.Clone(s.contribution(n.idx, ep))
 		n.proposed = append(n.proposed, ep)
 		n.res.Proposals = append(n.res.Proposals, Proposal{Epoch: ep, Data: bytes.Clone(data)})
 		if n.beh != nil {
@@ -588,6 +621,19 @@ func (s *simulation) proposeIfDue(n *node) {
 		}
 		s.call(n, logEntry{propose: true, payload: data}, input{propose: true, epoch: ep})
 	}
+}
+
+// keepLog says whether nodes keep their input log. Only a restart reads
+// it, so a run with Config.Costs and no crashes (a long throughput run)
+// does not keep it.
+func (s *simulation) keepLog() bool { return s.cfg.Costs == nil || len(s.cfg.Crashes) > 0 }
+
+// contribution is the host's contribution for node and epoch, picked now.
+func (s *simulation) contribution(node int, epoch uint64) []byte {
+	if s.cfg.ContributionAt != nil {
+		return s.cfg.ContributionAt(node, epoch, s.now)
+	}
+	return s.cfg.Contribution(node, epoch)
 }
 
 func (s *simulation) epochOf(n *node) (ep uint64, err error) {
@@ -663,7 +709,12 @@ func (s *simulation) send(from int, m Send) {
 		if c > 0 {
 			p = bytes.Clone(p)
 		}
-		at := s.now + max(m.Delay, 0) + s.cfg.Delay.Sample(s.rng)
+		at := s.now + max(m.Delay, 0)
+		if s.cfg.Costs != nil {
+			at += max(s.cfg.Costs.Wire(from, m.To, len(p), at, s.rng), 0)
+		} else {
+			at += s.cfg.Delay.Sample(s.rng)
+		}
 		s.schedule(&event{at: at, kind: evDeliver, node: m.To, from: from, payload: p})
 	}
 }
