@@ -27,6 +27,51 @@ type Hierarchy struct {
 
 	once    sync.Once
 	pseudos map[interfaces.StarID]bool
+
+	// verified remembers group signatures that verified, so that the
+	// same certificate, announced by every delegate, pooled and then
+	// folded, costs one pairing check per node (a pure function of its
+	// inputs, so a cached yes is the same yes).
+	verified   sync.Map // DomainSum(key, message, sig) -> struct{}
+	verifiedN  int
+	verifiedMu sync.Mutex
+}
+
+// maxVerified bounds the cache of verified certificates.
+const maxVerified = 1 << 16
+
+// verifyGroup checks sig by g on the block of hash h, once per distinct
+// input.
+func (h *Hierarchy) verifyGroup(g *GroupKey, hash interfaces.Hash, sig []byte) error {
+	return h.cached().VerifyGroupKey(g.Key, interfaces.CertificateMessage(g.Instance, hash), sig)
+}
+
+// cached is the hierarchy's verifier behind its cache of verified
+// signatures.
+func (h *Hierarchy) cached() interfaces.GroupVerifier { return cachedVerifier{h} }
+
+type cachedVerifier struct{ h *Hierarchy }
+
+func (c cachedVerifier) GroupKey(keys []byte) ([]byte, error) { return c.h.Verifier.GroupKey(keys) }
+
+// VerifyGroupKey checks a group signature through the cache.
+func (c cachedVerifier) VerifyGroupKey(key, msg, sig []byte) error {
+	id := interfaces.DomainSum("constellation/verified-signature/v1", key, msg, sig)
+	if _, ok := c.h.verified.Load(id); ok {
+		return nil
+	}
+	if err := c.h.Verifier.VerifyGroupKey(key, msg, sig); err != nil {
+		return err
+	}
+	c.h.verifiedMu.Lock()
+	if c.h.verifiedN >= maxVerified {
+		c.h.verified.Clear()
+		c.h.verifiedN = 0
+	}
+	c.h.verifiedN++
+	c.h.verifiedMu.Unlock()
+	c.h.verified.Store(id, struct{}{})
+	return nil
 }
 
 // GroupKey is one group's public identity.
@@ -89,8 +134,7 @@ func (h *Hierarchy) VerifyCheckpoint(cp *interfaces.CheckpointPayload) error {
 	if int(c) >= len(h.Clusters) {
 		return fmt.Errorf("checkpoint of cluster %d, the network has %d", c, len(h.Clusters))
 	}
-	g := &h.Clusters[c]
-	return h.Verifier.VerifyGroupKey(g.Key, interfaces.CertificateMessage(g.Instance, cp.Header.Hash()), cp.Certificate)
+	return h.verifyGroup(&h.Clusters[c], cp.Header.Hash(), cp.Certificate)
 }
 
 // VerifyBlackHole checks the galaxy's certificate of a black hole.
@@ -101,7 +145,7 @@ func (h *Hierarchy) VerifyBlackHole(bh *interfaces.BlockHeader, cert []byte) err
 // VerifyBlackHoleHash checks the galaxy's certificate of the black hole of
 // hash bh.
 func (h *Hierarchy) VerifyBlackHoleHash(bh interfaces.Hash, cert []byte) error {
-	return h.Verifier.VerifyGroupKey(h.Galaxy.Key, interfaces.CertificateMessage(h.Galaxy.Instance, bh), cert)
+	return h.verifyGroup(&h.Galaxy, bh, cert)
 }
 
 // VerifyCredit checks a credit's receipt and finality proofs.
@@ -109,7 +153,7 @@ func (h *Hierarchy) VerifyCredit(c *interfaces.CreditPayload) error {
 	if int(c.Batch.Src) >= len(h.Clusters) {
 		return fmt.Errorf("credit from cluster %d, the network has %d", c.Batch.Src, len(h.Clusters))
 	}
-	return c.Verify(h.Galaxy.Instance, h.Galaxy.Key, h.Verifier)
+	return c.Verify(h.Galaxy.Instance, h.Galaxy.Key, h.cached())
 }
 
 // Rules returns the ledger rules of cluster c's chain, or of the galaxy's
@@ -124,7 +168,7 @@ func (h *Hierarchy) Rules(c interfaces.ClusterID) *ledger.Rules {
 // VerifyMint checks a mint claim's proof that a certified black hole holds
 // its beacon.
 func (h *Hierarchy) VerifyMint(c *interfaces.MintClaim) error {
-	_, err := c.Verify(h.Galaxy.Instance, h.Galaxy.Key, h.Verifier)
+	_, err := c.Verify(h.Galaxy.Instance, h.Galaxy.Key, h.cached())
 	return err
 }
 
