@@ -69,10 +69,10 @@ type relay struct {
 
 	// Relay goroutine only.
 	batches  map[interfaces.Hash]*interfaces.CheckpointAnnounce // checkpoints with a batch for this cluster
-	finality map[interfaces.Hash]*waiting                      // proofs waiting for their batch
-	seenBH   map[uint64]bool                                   // black holes above bhFloor taken
-	bhFloor  uint64                                            // every black hole at or below was taken (or given up)
-	answered int                                               // wants answered since the last tick
+	finality map[interfaces.Hash]*waiting                       // proofs waiting for their batch
+	seenBH   map[uint64]bool                                    // black holes above bhFloor taken
+	bhFloor  uint64                                             // every black hole at or below was taken (or given up)
+	answered int                                                // wants answered since the last tick
 }
 
 // waiting is a finality proof of a checkpoint with receipts whose batches

@@ -13,6 +13,7 @@ import (
 	"github.com/constellation-chain/constellation/builtin/lsh"
 	"github.com/constellation-chain/constellation/builtin/meme"
 	"github.com/constellation-chain/constellation/builtin/memnet"
+	"github.com/constellation-chain/constellation/framework/group"
 	"github.com/constellation-chain/constellation/framework/keys"
 	"github.com/constellation-chain/constellation/framework/ledger"
 	"github.com/constellation-chain/constellation/framework/node"
@@ -241,11 +242,10 @@ func snapshot(t *testing.T, st interface {
 	return s.Supply()
 }
 
-// committedCredit returns the first credit cluster c's chain at node nm
-// committed.
-func committedCredit(t *testing.T, n *node.Node) *interfaces.Transaction {
+// committedOf returns the transactions of kind a group committed, with
+// the height of each.
+func committedOf(t *testing.T, g *group.Group, kind interfaces.TxKind) (txs []*interfaces.Transaction, heights []uint64) {
 	t.Helper()
-	g := n.ClusterGroup()
 	h, _ := g.Head()
 	for i := uint64(1); i <= h; i++ {
 		b, err := g.Block(i)
@@ -253,13 +253,22 @@ func committedCredit(t *testing.T, n *node.Node) *interfaces.Transaction {
 			t.Fatal(err)
 		}
 		for _, tx := range b.Txs {
-			if tx.Kind == interfaces.TxCredit {
-				return tx
+			if tx.Kind == kind {
+				txs, heights = append(txs, tx), append(heights, i)
 			}
 		}
 	}
-	t.Fatal("no credit committed")
-	return nil
+	return txs, heights
+}
+
+// committedCredit returns the first credit node n's cluster committed.
+func committedCredit(t *testing.T, n *node.Node) *interfaces.Transaction {
+	t.Helper()
+	txs, _ := committedOf(t, n.ClusterGroup(), interfaces.TxCredit)
+	if len(txs) == 0 {
+		t.Fatal("no credit committed")
+	}
+	return txs[0]
 }
 
 // TestForgedReplayedAndUnsignedReceiptsAreRefused takes a credit cluster 1
@@ -427,19 +436,7 @@ func TestBlackHolesPublishTheDelegateSetsTheirBeaconDraws(t *testing.T) {
 	var beacons []*interfaces.Transaction
 	var at []uint64
 	waitFor(t, "three beacons", func() bool {
-		beacons, at = nil, nil
-		h, _ := g.Head()
-		for i := uint64(1); i <= h; i++ {
-			b, err := g.Block(i)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, tx := range b.Txs {
-				if tx.Kind == interfaces.TxBeacon {
-					beacons, at = append(beacons, tx), append(at, i)
-				}
-			}
-		}
+		beacons, at = committedOf(t, g, interfaces.TxBeacon)
 		return len(beacons) >= 3
 	})
 	// Replay the galaxy chain into a fresh reputation, and check every
@@ -534,19 +531,8 @@ func TestEveryBeaconMintsItsScheduleAndEachClusterCreditsItsOwnOnce(t *testing.T
 
 	// Forged claims.
 	st := tt.nodes["b"].ClusterGroup().Store()
-	var real *interfaces.Transaction
-	for i := uint64(1); real == nil; i++ {
-		b, err := st.Block(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tx := range b.Txs {
-			if tx.Kind == interfaces.TxMint {
-				real = tx
-				break
-			}
-		}
-	}
+	claims, _ := committedOf(t, tt.nodes["b"].ClusterGroup(), interfaces.TxMint)
+	real := claims[0]
 	apply := func(tx *interfaces.Transaction) error {
 		return ledger.NewBuilder(st, 1, st.Parent()).WithRules(tt.h.Rules(1)).Apply(tx)
 	}
