@@ -21,7 +21,7 @@ type BlockHeader struct {
 	Prev      Hash   // hash of block Height-1, or GenesisHash(seed) for height 1
 	TxRoot    Hash   // MerkleRoot(Prev, tx IDs in order)
 	StateRoot Hash   // digest of the ledger state after applying the block
-	MetaHash  Hash   // hash of the block's BlockMeta encoding
+	MetaHash  Hash   // the block's BlockMeta.Digest
 	Timestamp int64  // unix milliseconds, agreed by consensus (never a local clock)
 	TxCount   uint32
 	// ReceiptRoot is the Merkle root over the hashes of the block's
@@ -163,6 +163,33 @@ type BlockMeta struct {
 	LatencyMillis []uint32
 }
 
+// Digest is what a header's MetaHash commits to: the hash of the
+// metadata's Summary encoding, in which each fault's evidence stands as
+// its hash. So a checkpoint can carry the metadata to the galaxy in
+// bounded size, whatever evidence the block holds, and still be checked
+// against the header.
+func (m *BlockMeta) Digest() Hash {
+	s := m.Summary()
+	return Sum(s.Encode())
+}
+
+// Summary returns the metadata with each fault's evidence replaced by the
+// hash of its evidence (what the galaxy needs: who, which kind, which
+// epoch). The result shares no slice with m that the caller may modify.
+func (m *BlockMeta) Summary() BlockMeta {
+	s := *m
+	s.Faults = make([]Fault, len(m.Faults))
+	for i, f := range m.Faults {
+		h := Sum(f.Evidence)
+		f.Evidence = h[:]
+		s.Faults[i] = f
+	}
+	if m.Faults == nil {
+		s.Faults = nil
+	}
+	return s
+}
+
 // Encode returns the canonical encoding of the metadata.
 func (m *BlockMeta) Encode() []byte {
 	e := NewEncoder(64 * (len(m.Proposers) + len(m.Members) + 1))
@@ -253,7 +280,7 @@ func ComputeTxRoot(prev Hash, txs []*Transaction) Hash {
 // sets the other header fields (StateRoot comes from the ledger).
 func (b *Block) Seal() {
 	b.Header.TxRoot = ComputeTxRoot(b.Header.Prev, b.Txs)
-	b.Header.MetaHash = Sum(b.Meta.Encode())
+	b.Header.MetaHash = b.Meta.Digest()
 	b.Header.TxCount = uint32(len(b.Txs))
 	b.Header.ReceiptRoot, b.Header.Receipts = ComputeReceiptRoot(b.Receipts), uint32(len(b.Receipts))
 }
@@ -291,7 +318,7 @@ func (b *Block) CheckBody() error {
 			return fmt.Errorf("block %d: receipt batches not sorted by destination", b.Header.Height)
 		}
 	}
-	if got := Sum(b.Meta.Encode()); got != b.Header.MetaHash {
+	if got := b.Meta.Digest(); got != b.Header.MetaHash {
 		return fmt.Errorf("block %d: meta hash %s does not match header %s", b.Header.Height, got.Short(), b.Header.MetaHash.Short())
 	}
 	return nil

@@ -154,8 +154,9 @@ func decodeReceiptBatchFrom(d *Decoder) ReceiptBatch {
 }
 
 // CheckpointPayload is a TxCheckpoint's payload: a cluster's block header,
-// its metadata (what the galaxy's reputation folds: proposers, members,
-// faults, latency) and the cluster's certificate of the header.
+// the summary of its metadata (BlockMeta.Summary: proposers, members,
+// latency, and each fault with its evidence's hash, what the galaxy's
+// reputation folds) and the cluster's certificate of the header.
 type CheckpointPayload struct {
 	Header      BlockHeader
 	Meta        BlockMeta
@@ -181,7 +182,7 @@ func DecodeCheckpointPayload(b []byte) (CheckpointPayload, error) {
 	if err := d.Finish(); err != nil {
 		return CheckpointPayload{}, fmt.Errorf("decode checkpoint: %w", err)
 	}
-	if Sum(c.Meta.Encode()) != c.Header.MetaHash {
+	if Sum(c.Meta.Encode()) != c.Header.MetaHash { // the summary's encoding is what Digest hashes
 		return CheckpointPayload{}, fmt.Errorf("decode checkpoint %d of cluster %d: metadata does not match the header", c.Header.Height, c.Header.Cluster)
 	}
 	return c, nil
@@ -189,7 +190,7 @@ func DecodeCheckpointPayload(b []byte) (CheckpointPayload, error) {
 
 // Checkpoint returns block b with certificate cert as a checkpoint.
 func Checkpoint(b *Block, cert []byte) CheckpointPayload {
-	return CheckpointPayload{Header: b.Header, Meta: b.Meta, Certificate: cert}
+	return CheckpointPayload{Header: b.Header, Meta: b.Meta.Summary(), Certificate: cert}
 }
 
 // CheckpointTx is the galaxy transaction that carries cp: sent by the

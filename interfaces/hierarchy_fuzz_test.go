@@ -121,3 +121,28 @@ func FuzzDecodeMintClaim(f *testing.F) {
 	claim := interfaces.MintClaim{Beacon: interfaces.Finality{Checkpoint: b, InBlackHole: c.Finality.InBlackHole, BlackHole: c.Finality.BlackHole, Certificate: []byte("sig")}}
 	roundTrip(f, [][]byte{claim.Encode()}, interfaces.DecodeMintClaim, func(c interfaces.MintClaim) []byte { return c.Encode() })
 }
+
+// TestCheckpointsCarryBoundedMetadata: a block whose fault evidence is
+// large (a VAL equivocation carries two erasure-coded shards) still makes
+// a checkpoint of bounded size, which verifies against the block's header;
+// and a summary with a fault changed does not.
+func TestCheckpointsCarryBoundedMetadata(t *testing.T) {
+	b := sampleBlock(t)
+	b.Meta.Faults[0].Evidence = bytes.Repeat([]byte{7}, 300<<10)
+	b.Seal()
+	cp := interfaces.Checkpoint(b, []byte("sig"))
+	raw := cp.Encode()
+	if len(raw) > 4096 || len(raw) > interfaces.MaxTxPayload {
+		t.Fatalf("checkpoint of %d bytes for a block with 300 KiB of evidence", len(raw))
+	}
+	if _, err := interfaces.DecodeCheckpointPayload(raw); err != nil {
+		t.Fatalf("the checkpoint does not verify against its header: %v", err)
+	}
+	if _, err := interfaces.DecodeBlock(b.Encode()); err != nil {
+		t.Fatalf("the block itself: %v", err)
+	}
+	cp.Meta.Faults[0].Epoch++
+	if _, err := interfaces.DecodeCheckpointPayload(cp.Encode()); err == nil {
+		t.Fatal("a checkpoint whose fault summary was changed verifies")
+	}
+}
