@@ -238,8 +238,19 @@ func TestGossipReachesAllSubscribersWithAuthenticatedFrom(t *testing.T) {
 			}
 		}
 	}
-	if s := nodes[3].Stats(); s.PXLearned == 0 || s.DroppedSpoofed != 0 {
-		t.Fatalf("stats %+v", s)
+	// The non-hub nodes know each other only through peer exchange, so
+	// whichever of them dialed another learned its address that way;
+	// which one dials first is a race, so the count is over all of them.
+	learned := uint64(0)
+	for _, n := range nodes[1:] {
+		s := n.Stats()
+		learned += uint64(s.PXLearned)
+		if s.DroppedSpoofed != 0 {
+			t.Fatalf("stats %+v", s)
+		}
+	}
+	if learned == 0 {
+		t.Fatal("the nodes connected without learning any peer by peer exchange")
 	}
 	if err := hub.Publish(ctx, testConsensusTopic, []byte("x")); err == nil {
 		t.Fatal("publishing on a direct topic accepted")
