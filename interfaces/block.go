@@ -2,6 +2,7 @@ package interfaces
 
 import (
 	"fmt"
+	"slices"
 )
 
 // BlockVersion is the current block encoding version.
@@ -161,7 +162,19 @@ type BlockMeta struct {
 	// latencies the decided contributions reported for it (TxBatch.Latency);
 	// 0 means the median proposer did not hear from it.
 	LatencyMillis []uint32
+	// Edges is a sample of the block's transfers, who paid whom (at most
+	// MaxEdges, chosen by a hash keyed by the parent block, so nobody picks
+	// which of their transfers are sampled once the parent is decided).
+	// The ledger computes it; checkpoints carry it to the galaxy, whose
+	// placement learns from it which accounts transact together.
+	Edges []Edge
 }
+
+// Edge is one sampled transfer.
+type Edge struct{ From, To StarID }
+
+// MaxEdges bounds BlockMeta.Edges.
+const MaxEdges = 32
 
 // Digest is what a header's MetaHash commits to: the hash of the
 // metadata's Summary encoding, in which each fault's evidence stands as
@@ -187,6 +200,7 @@ func (m *BlockMeta) Summary() BlockMeta {
 	if m.Faults == nil {
 		s.Faults = nil
 	}
+	s.Edges = slices.Clone(m.Edges)
 	return s
 }
 
@@ -199,7 +213,13 @@ func (m *BlockMeta) Encode() []byte {
 
 // EncodeTo appends the canonical encoding to e.
 func (m *BlockMeta) EncodeTo(e *Encoder) {
-	e.U8(1)
+	// Version 1 has no edges, so metadata of blocks without transfers
+	// keeps its bytes; version 2 ends with the edges.
+	if len(m.Edges) == 0 {
+		e.U8(1)
+	} else {
+		e.U8(2)
+	}
 	e.Uvarint(uint64(len(m.Proposers)))
 	for _, s := range m.Proposers {
 		e.Fixed(s[:])
@@ -213,6 +233,13 @@ func (m *BlockMeta) EncodeTo(e *Encoder) {
 	for _, l := range m.LatencyMillis {
 		e.U32(l)
 	}
+	if len(m.Edges) > 0 {
+		e.Uvarint(uint64(len(m.Edges)))
+		for _, x := range m.Edges {
+			e.Fixed(x.From[:])
+			e.Fixed(x.To[:])
+		}
+	}
 }
 
 // maxMetaEntries bounds list lengths inside BlockMeta.
@@ -220,8 +247,9 @@ const maxMetaEntries = 1 << 16
 
 func decodeMetaFrom(d *Decoder) BlockMeta {
 	var m BlockMeta
-	if v := d.U8(); d.Err() == nil && v != 1 {
-		d.Fail(fmt.Errorf("block meta version %d, want 1", v))
+	v := d.U8()
+	if d.Err() == nil && v != 1 && v != 2 {
+		d.Fail(fmt.Errorf("block meta version %d, want 1 or 2", v))
 	}
 	stars := func() []StarID {
 		n := d.Len(maxMetaEntries)
@@ -247,6 +275,18 @@ func decodeMetaFrom(d *Decoder) BlockMeta {
 	}
 	for i := 0; i < n && d.Err() == nil; i++ {
 		m.LatencyMillis = append(m.LatencyMillis, d.U32())
+	}
+	if v == 2 {
+		k := d.Len(MaxEdges)
+		if d.Err() == nil && (k == 0 || k*64 > d.Remaining()) {
+			d.Fail(fmt.Errorf("block meta lists %d edges in %d bytes", k, d.Remaining()))
+		}
+		for i := 0; i < k && d.Err() == nil; i++ {
+			var x Edge
+			d.Fixed(x.From[:])
+			d.Fixed(x.To[:])
+			m.Edges = append(m.Edges, x)
+		}
 	}
 	return m
 }

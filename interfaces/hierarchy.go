@@ -50,6 +50,37 @@ func OutboxStar(dst ClusterID) StarID {
 	return StarID(DomainSum("constellation/receipt-outbox/v1", b[:]))
 }
 
+// PlacementStar is the pseudo-account whose chain head, in a cluster's
+// ledger, records where account s lives once it has ever moved: Seq counts
+// the moves the cluster applied to s, and Last packs the owner and whether
+// this cluster holds s's chain head (PackPlacement). An account with no
+// record lives where the partitioner's base placement puts it.
+func PlacementStar(s StarID) StarID {
+	return StarID(DomainSum("constellation/placement/v1", s[:]))
+}
+
+// Placement is an account's place as one cluster's ledger knows it.
+type Placement struct {
+	Owner ClusterID // the cluster that owns the account
+	Holds bool      // this cluster holds the account's chain head
+}
+
+// PackPlacement encodes a placement in a chain head's Last field: the
+// owner in the first four bytes, big-endian, then 1 if held.
+func PackPlacement(p Placement) Hash {
+	var h Hash
+	h[0], h[1], h[2], h[3] = byte(p.Owner>>24), byte(p.Owner>>16), byte(p.Owner>>8), byte(p.Owner)
+	if p.Holds {
+		h[4] = 1
+	}
+	return h
+}
+
+// UnpackPlacement decodes PackPlacement.
+func UnpackPlacement(h Hash) Placement {
+	return Placement{Owner: ClusterID(uint32(h[0])<<24 | uint32(h[1])<<16 | uint32(h[2])<<8 | uint32(h[3])), Holds: h[4] == 1}
+}
+
 // CertificateMessage is what a group threshold-signs to certify its block
 // of hash h: the instance and the hash, so that a certificate of one group
 // can never pass for another's.
@@ -82,33 +113,78 @@ const MaxReceipts = 640
 // MaxCertificate bounds a group signature's encoding.
 const MaxCertificate = 1024
 
-// Receipt is one cross-cluster transfer, debited at the source.
+// Receipt is one amount on its way to an account of another cluster,
+// debited at the source: a cross-cluster transfer, or an account's
+// migration (see ReceiptKind).
 type Receipt struct {
 	To     StarID
 	Amount uint64
-	Tx     Hash // the transfer's id in the source chain
+	Tx     Hash // the transfer's id in the source chain (zero for a migration)
+	// Kind is ReceiptTransfer or ReceiptMove. A move carries the account's
+	// chain head (Seq, Last): the one token that lets a cluster order the
+	// account's transactions. Exactly one cluster holds it, or it is in
+	// flight in exactly one move receipt.
+	Kind ReceiptKind
+	Seq  uint64
+	Last Hash
 }
+
+// ReceiptKind tells a transfer's receipt from an account's migration.
+type ReceiptKind uint8
+
+const (
+	// ReceiptTransfer credits Amount to To.
+	ReceiptTransfer ReceiptKind = 0
+	// ReceiptMove credits Amount to To and hands the receiving cluster the
+	// account's chain head: from then on it orders the account.
+	ReceiptMove ReceiptKind = 1
+)
 
 // ReceiptBatch is what one block sends to one destination cluster. Seq is
 // the (Src, Dst) pair's sequence number: 1 for the first batch Src ever
-// sent Dst, then one more per block that sends Dst anything.
+// sent Dst, then one more per block that sends Dst anything. Epoch is the
+// placement the source routed by: how many beacons (and so how many
+// published account moves) it had applied. The destination credits the
+// batch only once it has applied as many, so it never routes by an older
+// placement than the source did.
 type ReceiptBatch struct {
 	Src, Dst ClusterID
 	Seq      uint64
+	Epoch    uint64
 	Receipts []Receipt
 }
 
-// EncodeTo appends the canonical encoding.
+// EncodeTo appends the canonical encoding: version 1 (no epoch, transfers
+// only) while neither is used, so blocks of networks without migration
+// keep their bytes; version 2 otherwise.
 func (r *ReceiptBatch) EncodeTo(e *Encoder) {
-	e.U8(1)
+	v2 := r.Epoch != 0
+	for _, x := range r.Receipts {
+		v2 = v2 || x.Kind != ReceiptTransfer
+	}
+	if !v2 {
+		e.U8(1)
+	} else {
+		e.U8(2)
+	}
 	e.U32(uint32(r.Src))
 	e.U32(uint32(r.Dst))
 	e.U64(r.Seq)
+	if v2 {
+		e.U64(r.Epoch)
+	}
 	e.Uvarint(uint64(len(r.Receipts)))
 	for _, x := range r.Receipts {
 		e.Fixed(x.To[:])
 		e.U64(x.Amount)
 		e.Fixed(x.Tx[:])
+		if v2 {
+			e.U8(uint8(x.Kind))
+			if x.Kind == ReceiptMove {
+				e.U64(x.Seq)
+				e.Fixed(x.Last[:])
+			}
+		}
 	}
 }
 
@@ -133,22 +209,45 @@ func (r *ReceiptBatch) Total() (uint64, bool) {
 
 func decodeReceiptBatchFrom(d *Decoder) ReceiptBatch {
 	var r ReceiptBatch
-	if v := d.U8(); d.Err() == nil && v != 1 {
-		d.Fail(fmt.Errorf("receipt batch version %d, want 1", v))
+	v := d.U8()
+	if d.Err() == nil && v != 1 && v != 2 {
+		d.Fail(fmt.Errorf("receipt batch version %d, want 1 or 2", v))
 	}
 	r.Src = ClusterID(d.U32())
 	r.Dst = ClusterID(d.U32())
 	r.Seq = d.U64()
+	if v == 2 {
+		r.Epoch = d.U64()
+	}
 	n := d.Len(MaxReceipts)
 	if d.Err() == nil && n*72 > d.Remaining() {
 		d.Fail(ErrTruncated)
 	}
+	v2 := r.Epoch != 0
 	for i := 0; i < n && d.Err() == nil; i++ {
 		var x Receipt
 		d.Fixed(x.To[:])
 		x.Amount = d.U64()
 		d.Fixed(x.Tx[:])
+		if v == 2 {
+			x.Kind = ReceiptKind(d.U8())
+			switch x.Kind {
+			case ReceiptTransfer:
+			case ReceiptMove:
+				x.Seq = d.U64()
+				d.Fixed(x.Last[:])
+				v2 = true
+			default:
+				if d.Err() == nil {
+					d.Fail(fmt.Errorf("receipt %d: unknown kind %d", i, x.Kind))
+				}
+			}
+		}
 		r.Receipts = append(r.Receipts, x)
+	}
+	if v == 2 && !v2 && d.Err() == nil {
+		// Canonical: a batch that version 1 can say is said in version 1.
+		d.Fail(errors.New("receipt batch version 2 with neither an epoch nor a move"))
 	}
 	return r
 }
@@ -219,7 +318,20 @@ type BeaconPayload struct {
 	Sets      []DelegateSet // by cluster
 	// Mint is what black hole Height mints, by star (sorted; Tx zero).
 	Mint []Receipt
+	// Moves are the account migrations the galaxy's placement publishes
+	// with this beacon (at most MaxMoves, each account once). Every
+	// cluster applies them when it claims the beacon.
+	Moves []Move
 }
+
+// Move is a published account migration: Star's owner becomes cluster To.
+type Move struct {
+	Star StarID
+	To   ClusterID
+}
+
+// MaxMoves bounds the migrations one beacon publishes.
+const MaxMoves = 256
 
 // maxDelegates bounds a delegate set.
 const maxDelegates = 1 << 12
@@ -242,6 +354,13 @@ func (p *BeaconPayload) Encode() []byte {
 	for _, m := range p.Mint {
 		e.Fixed(m.To[:])
 		e.U64(m.Amount)
+	}
+	if len(p.Moves) > 0 {
+		e.Uvarint(uint64(len(p.Moves)))
+		for _, m := range p.Moves {
+			e.Fixed(m.Star[:])
+			e.U32(uint32(m.To))
+		}
 	}
 	return e.Bytes()
 }
@@ -278,6 +397,20 @@ func DecodeBeaconPayload(b []byte) (BeaconPayload, error) {
 		d.Fixed(r.To[:])
 		r.Amount = d.U64()
 		p.Mint = append(p.Mint, r)
+	}
+	if d.Err() == nil && d.Remaining() > 0 {
+		// The moves, present only when there are any (so beacons of
+		// networks that never migrate keep their bytes).
+		k := d.Len(MaxMoves)
+		if d.Err() == nil && (k == 0 || k*36 > d.Remaining()) {
+			d.Fail(fmt.Errorf("beacon lists %d moves in %d bytes", k, d.Remaining()))
+		}
+		for i := 0; i < k && d.Err() == nil; i++ {
+			var m Move
+			d.Fixed(m.Star[:])
+			m.To = ClusterID(d.U32())
+			p.Moves = append(p.Moves, m)
+		}
 	}
 	if err := d.Finish(); err != nil {
 		return BeaconPayload{}, fmt.Errorf("decode beacon: %w", err)

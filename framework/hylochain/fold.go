@@ -134,7 +134,7 @@ func Fold(inst Instance, view ledger.View, parent Parent, d interfaces.Decision)
 				continue
 			}
 			res.Rejected++
-			if !errors.Is(err, ledger.ErrInsufficientBalance) && !errors.Is(err, ledger.ErrSequenceGap) && !errors.Is(err, ledger.ErrReceiptsFull) {
+			if !errors.Is(err, ledger.ErrInsufficientBalance) && !errors.Is(err, ledger.ErrSequenceGap) && !errors.Is(err, ledger.ErrReceiptsFull) && !errors.Is(err, ledger.ErrNotYet) {
 				res.Refused = append(res.Refused, tx)
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/constellation-chain/constellation/interfaces"
@@ -43,6 +42,8 @@ type Builder struct {
 	finished bool
 	rules    *Rules
 	receipts map[interfaces.ClusterID]*interfaces.ReceiptBatch
+	edges    []sampled // this block's transfers, for the metadata's sample
+	claimed  uint64    // beacons this chain has applied, once receipts exist
 }
 
 // MaxBlockTxBytes bounds the encoded size of a block's transactions
@@ -199,54 +200,65 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 		return fmt.Errorf("%s: %w: names %s, sender's last transaction is %s", where(), ErrWrongPrev, prev.Short(), last.Short())
 	}
 	transfer := sh.transfer
-	remote := false
-	var fromBal, toBal uint64
+	fx := b.effects()
 	if transfer != nil {
-		if fromBal, err = b.Balance(tx.Sender); err != nil {
+		fromBal, err := fx.balance(tx.Sender)
+		if err != nil {
 			return fmt.Errorf("%s: read sender balance: %w", where(), err)
 		}
 		if fromBal < transfer.Amount {
 			return fmt.Errorf("%s: %w: sends %d, has %d", where(), ErrInsufficientBalance, transfer.Amount, fromBal)
 		}
-		if dst := b.rules.owner(transfer.To, b.cluster); dst != b.cluster {
-			remote = true
-			if r := b.receipts[dst]; r != nil && len(r.Receipts) >= interfaces.MaxReceipts {
-				return fmt.Errorf("%s: %w: %d transfers to cluster %d already", where(), ErrReceiptsFull, len(r.Receipts), dst)
-			} else if r == nil {
-				if err := b.openBatch(dst); err != nil {
-					return fmt.Errorf("%s: read receipt sequence: %w", where(), err)
-				}
-			}
-		} else if toBal, err = b.Balance(transfer.To); err != nil {
-			return fmt.Errorf("%s: read recipient balance: %w", where(), err)
-		} else if toBal > math.MaxUint64-transfer.Amount {
-			// Unreachable while supply is conserved (genesis supply fits in
-			// 64 bits), but checked so a broken invariant cannot wrap around.
-			return fmt.Errorf("%s: %w: recipient balance would overflow", where(), ErrMalformed)
+		fx.balances[tx.Sender] = fromBal - transfer.Amount
+		if err := fx.credit(interfaces.Receipt{To: transfer.To, Amount: transfer.Amount, Tx: id}); err != nil {
+			return fmt.Errorf("%s: %w", where(), err)
 		}
 	}
-	var credits []Balance
 	if sh.credit != nil {
-		if credits, err = b.creditBalances(sh.credit.Batch.Receipts, false); err != nil {
-			return fmt.Errorf("%s: %w: %v", where(), ErrMalformed, err)
+		claimed, _, err := b.ChainHead(interfaces.ClusterStar(interfaces.GalaxyCluster))
+		if err != nil {
+			return fmt.Errorf("%s: read beacons claimed: %w", where(), err)
+		}
+		if claimed < sh.credit.Batch.Epoch {
+			return fmt.Errorf("%s: %w: batch %d→%d seq %d was routed after %d beacons, this cluster has claimed %d", where(), ErrNotYet, sh.credit.Batch.Src, sh.credit.Batch.Dst, sh.credit.Batch.Seq, sh.credit.Batch.Epoch, claimed)
+		}
+		for _, r := range sh.credit.Batch.Receipts {
+			if err := fx.credit(r); err != nil {
+				return fmt.Errorf("%s: %w", where(), err)
+			}
 		}
 	}
 	if sh.mint != nil {
-		if credits, err = b.creditBalances(sh.minted, true); err != nil {
-			return fmt.Errorf("%s: %w: %v", where(), ErrMalformed, err)
+		// Each minted amount is credited by the cluster that owns its star
+		// under the placement as of the beacons before this one, which
+		// every cluster applies alike; then the beacon's moves take effect.
+		for _, r := range sh.minted {
+			p, err := fx.placement(r.To)
+			if err != nil {
+				return fmt.Errorf("%s: %w", where(), err)
+			}
+			if p.Owner != b.cluster {
+				continue
+			}
+			if err := fx.credit(r); err != nil {
+				return fmt.Errorf("%s: %w", where(), err)
+			}
+		}
+		for _, m := range sh.moves {
+			if err := fx.move(m); err != nil {
+				return fmt.Errorf("%s: %w", where(), err)
+			}
 		}
 	}
 	// Every check passed: update the overlay.
-	if transfer != nil {
-		b.balances[tx.Sender] = fromBal - transfer.Amount
-		if remote {
-			b.addReceipt(transfer, id)
-		} else {
-			b.balances[transfer.To] = toBal + transfer.Amount
-		}
+	if err := fx.commit(); err != nil {
+		return fmt.Errorf("%s: %w", where(), err)
 	}
-	for _, c := range credits {
-		b.balances[c.Star] = c.Amount
+	if sh.mint != nil {
+		b.claimed = tx.Seq
+	}
+	if transfer != nil && b.sampling() {
+		b.edges = append(b.edges, sampled{key: interfaces.DomainSum("constellation/edges/v1", b.parent.Hash[:], id[:]), edge: interfaces.Edge{From: tx.Sender, To: transfer.To}})
 	}
 	b.heads[tx.Sender] = Head{Star: tx.Sender, Seq: tx.Seq, Last: newLast}
 	b.inBlock[id] = struct{}{}
@@ -282,6 +294,7 @@ type shape struct {
 	beacon     *interfaces.BeaconPayload
 	mint       *interfaces.MintClaim
 	minted     []interfaces.Receipt // the claimed beacon's mint
+	moves      []interfaces.Move    // the claimed beacon's moves
 }
 
 // checkShape runs the checks that need no state: kind, payload, sequence
@@ -384,7 +397,7 @@ func checkShape(tx *interfaces.Transaction) (shape, error) {
 		if err != nil {
 			return none, err
 		}
-		return shape{mint: &c, minted: p.Mint}, nil
+		return shape{mint: &c, minted: p.Mint, moves: p.Moves}, nil
 	}
 	return none, fmt.Errorf("unknown kind %s", tx.Kind)
 }
@@ -410,8 +423,15 @@ func (b *Builder) checkCluster(tx *interfaces.Transaction, sh shape) error {
 		}
 		return nil
 	}
-	if o := b.rules.owner(tx.Sender, b.cluster); o != b.cluster {
-		return fmt.Errorf("%w: sender %s belongs to cluster %d, this is cluster %d", ErrWrongCluster, tx.Sender.Short(), o, b.cluster)
+	p, err := b.placement(tx.Sender)
+	if err != nil {
+		return err
+	}
+	switch {
+	case p.Owner != b.cluster:
+		return fmt.Errorf("%w: sender %s belongs to cluster %d, this is cluster %d", ErrWrongCluster, tx.Sender.Short(), p.Owner, b.cluster)
+	case !p.Holds:
+		return fmt.Errorf("%w: sender %s is moving to cluster %d, and its chain head has not arrived yet", ErrWrongCluster, tx.Sender.Short(), b.cluster)
 	}
 	return nil
 }
@@ -443,39 +463,6 @@ func (b *Builder) checkCertified(sh shape) error {
 	return errors.New("not a certified transaction")
 }
 
-// creditBalances returns the balances crediting rs leaves their recipients
-// with. Every recipient must be this cluster's, unless onlyOwn is set: a
-// mint names every cluster's stars, and each cluster credits its own.
-func (b *Builder) creditBalances(rs []interfaces.Receipt, onlyOwn bool) ([]Balance, error) {
-	sums := map[interfaces.StarID]uint64{}
-	var order []interfaces.StarID
-	for _, r := range rs {
-		if o := b.rules.owner(r.To, b.cluster); o != b.cluster {
-			if onlyOwn {
-				continue
-			}
-			return nil, fmt.Errorf("receipt for %s, which cluster %d owns", r.To.Short(), o)
-		}
-		if _, ok := sums[r.To]; !ok {
-			v, err := b.Balance(r.To)
-			if err != nil {
-				return nil, err
-			}
-			sums[r.To] = v
-			order = append(order, r.To)
-		}
-		if sums[r.To] > math.MaxUint64-r.Amount {
-			return nil, fmt.Errorf("credit would overflow %s's balance", r.To.Short())
-		}
-		sums[r.To] += r.Amount
-	}
-	out := make([]Balance, 0, len(order))
-	for _, s := range order {
-		out = append(out, Balance{Star: s, Amount: sums[s]})
-	}
-	return out, nil
-}
-
 // openBatch starts this block's receipt batch to dst, numbered one after
 // the last batch this chain sent dst.
 func (b *Builder) openBatch(dst interfaces.ClusterID) error {
@@ -484,17 +471,13 @@ func (b *Builder) openBatch(dst interfaces.ClusterID) error {
 		return err
 	}
 	if b.receipts == nil {
+		if b.claimed, _, err = b.ChainHead(interfaces.ClusterStar(interfaces.GalaxyCluster)); err != nil {
+			return err
+		}
 		b.receipts = map[interfaces.ClusterID]*interfaces.ReceiptBatch{}
 	}
 	b.receipts[dst] = &interfaces.ReceiptBatch{Src: b.cluster, Dst: dst, Seq: seq + 1}
 	return nil
-}
-
-// addReceipt puts a transfer to another cluster's account in that
-// cluster's batch.
-func (b *Builder) addReceipt(t *interfaces.TransferPayload, id interfaces.Hash) {
-	r := b.receipts[b.rules.owner(t.To, b.cluster)]
-	r.Receipts = append(r.Receipts, interfaces.Receipt{To: t.To, Amount: t.Amount, Tx: id})
 }
 
 // Finish seals the block: Height = parent+1, Prev = parent hash, the given
@@ -518,6 +501,15 @@ func (b *Builder) Finish(epoch uint64, timestamp int64, meta interfaces.BlockMet
 	// The block's receipt batches: each (this cluster, destination) pair's
 	// outbox head in this chain counts the batches sent.
 	var batches []interfaces.ReceiptBatch
+	// Every batch says how many beacons this chain had applied by the end
+	// of the block: the placement its receipts were routed by (openBatch
+	// read it, and mint claims advance it).
+	for _, r := range b.receipts {
+		r.Epoch = b.claimed
+	}
+	if b.sampling() {
+		meta.Edges = b.sample()
+	}
 	for dst, r := range b.receipts {
 		acct := interfaces.OutboxStar(dst)
 		b.heads[acct] = Head{Star: acct, Seq: r.Seq, Last: r.Hash()}
