@@ -20,3 +20,25 @@ type PartitionerFactory interface {
 	Plugin
 	NewPartitioner(clusters int, params []byte) (Partitioner, error)
 }
+
+// PlacementLearner is what a partitioner that learns locality offers the
+// galaxy (see Partitioner's optional Learner method). The galaxy feeds it
+// the edge samples (BlockMeta.Edges) of the cluster blocks each black hole
+// finalizes, relabels it every RelabelEvery black holes, and publishes in
+// its beacons, as account moves, where the learner's placement differs
+// from the current one. Every galaxy member runs the same learner over the
+// same finalized data and checks the published moves, so it must be
+// deterministic: integer arithmetic and orders that depend on no map.
+type PlacementLearner interface {
+	// LearnEdges counts finalized transfers.
+	LearnEdges(edges []Edge)
+	// Relabel recomputes placement from everything learned, keyed by a
+	// beacon nobody knew in advance.
+	Relabel(key Hash)
+	// Placed calls fn, in star order, for every account the learner has an
+	// opinion on: its wanted cluster. Only accounts seen sending are
+	// placed (a sender has signed; a pseudo-account never does).
+	Placed(fn func(star StarID, cluster ClusterID))
+	// RelabelEvery is the relabelling period in black holes (>= 1).
+	RelabelEvery() uint64
+}

@@ -10,9 +10,11 @@ import (
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
-// Locality is placement that learns who transacts with whom. It is not
-// offered as a plugin yet: moving an account between clusters needs the
-// migration protocol, which is not built. conformance/partsim measures it.
+// Locality is placement that learns who transacts with whom. The lsh
+// partitioner with placement = "locality" offers it to the galaxy as its
+// interfaces.PlacementLearner (the galaxy publishes the moves it wants,
+// and the clusters' ledgers migrate the accounts); conformance/partsim
+// measures it.
 //
 // How it places (all integer and sorted, so every node that learned the
 // same finalized blocks places alike):
@@ -42,6 +44,8 @@ type Locality struct {
 	key      interfaces.Hash
 	weights  map[interfaces.StarID]map[interfaces.StarID]uint64
 	label    map[interfaces.StarID]interfaces.StarID
+	senders  map[interfaces.StarID]bool
+	every    uint64
 }
 
 var _ interfaces.Partitioner = (*Locality)(nil)
@@ -49,7 +53,45 @@ var _ interfaces.Partitioner = (*Locality)(nil)
 // NewLocality returns a learner over k clusters that runs rounds of label
 // propagation per relabelling (5 is plenty on community workloads).
 func NewLocality(k, rounds int) *Locality {
-	return &Locality{clusters: k, rounds: rounds, weights: map[interfaces.StarID]map[interfaces.StarID]uint64{}, label: map[interfaces.StarID]interfaces.StarID{}}
+	return &Locality{clusters: k, rounds: rounds, every: 1, weights: map[interfaces.StarID]map[interfaces.StarID]uint64{}, label: map[interfaces.StarID]interfaces.StarID{}, senders: map[interfaces.StarID]bool{}}
+}
+
+var _ interfaces.PlacementLearner = (*Locality)(nil)
+
+// LearnEdges counts sampled finalized transfers (interfaces.BlockMeta.Edges).
+func (l *Locality) LearnEdges(edges []interfaces.Edge) {
+	for _, e := range edges {
+		if e.From == e.To {
+			continue
+		}
+		l.count(e.From, e.To)
+		l.count(e.To, e.From)
+		l.senders[e.From] = true
+	}
+}
+
+// RelabelEvery is the relabelling period in black holes.
+func (l *Locality) RelabelEvery() uint64 { return l.every }
+
+// Placed calls fn, in star order, for each account seen sending whose
+// community has at least two members: where the last relabelling wants
+// it. An account alone in its community has no neighbours to be near, so
+// the learner leaves it where the base placement put it.
+func (l *Locality) Placed(fn func(interfaces.StarID, interfaces.ClusterID)) {
+	size := map[interfaces.StarID]int{}
+	for _, lb := range l.label {
+		size[lb]++
+	}
+	stars := make([]interfaces.StarID, 0, len(l.senders))
+	for s := range l.senders {
+		if lb, ok := l.label[s]; ok && size[lb] >= 2 {
+			stars = append(stars, s)
+		}
+	}
+	slices.SortFunc(stars, interfaces.CompareStars)
+	for _, s := range stars {
+		fn(s, l.Owner(s))
+	}
 }
 
 // Clusters returns the cluster count.
@@ -67,6 +109,7 @@ func (l *Locality) Learn(b *interfaces.Block) error {
 		}
 		l.count(tx.Sender, p.To)
 		l.count(p.To, tx.Sender)
+		l.senders[tx.Sender] = true
 	}
 	return nil
 }

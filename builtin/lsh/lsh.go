@@ -6,10 +6,12 @@
 // exactly one cluster, placement spreads uniformly, and adding a cluster
 // moves only the senders the new cluster wins (about 1/k of them).
 //
-// Locality learns placement from finalized transfers (locality.go); it is
-// measured (conformance/partsim) but not offered as the plugin's placement,
-// because moving an account between clusters needs the migration protocol,
-// which is not built. The baseline's Learn learns nothing.
+// With config { placement = "locality" } the partitioner also offers the
+// galaxy a Locality learner (locality.go): the galaxy learns from sampled
+// finalized transfers who transacts with whom and publishes account moves,
+// which the clusters' ledgers carry out (framework/ledger/migrate.go).
+// Owner stays the base placement, the one every ledger starts from; the
+// baseline's Learn learns nothing.
 //
 // Data flow: transaction → Assign → the cluster's gossip topic (tx/<c>).
 package lsh
@@ -17,6 +19,7 @@ package lsh
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 
 	sha256 "github.com/minio/sha256-simd"
@@ -42,33 +45,72 @@ type Factory struct{}
 
 var _ interfaces.PartitionerFactory = Factory{}
 
-// Info describes the plugin. It has no config: nothing about the baseline
-// is tunable.
+// Info describes the plugin and its config.
 func (Factory) Info() interfaces.PluginInfo {
 	return interfaces.PluginInfo{
 		Kind:        interfaces.KindPartitioner,
 		Name:        Name,
 		Version:     Version,
 		APIVersions: []int{interfaces.APIVersion},
+		Config: []interfaces.ConfigField{
+			{Name: "placement", Type: interfaces.ConfigString, Default: `"hash"`, Doc: `"hash": every account stays where rendezvous hashing puts it; "locality": the galaxy learns who transacts with whom and moves accounts that transact together into one cluster (needs a galaxy)`},
+			{Name: "relabel_every", Type: interfaces.ConfigNumber, Default: "16", Doc: "with locality placement, black holes between relabellings (each publishes the moves it wants over the following beacons, at most 256 per beacon)"},
+		},
 	}
 }
+
+// Config is the partitioner's config block.
+type Config struct {
+	Placement    string `json:"placement"`
+	RelabelEvery int64  `json:"relabel_every"`
+}
+
+// MaxRelabelEvery bounds relabel_every (a day of one black hole a second).
+const MaxRelabelEvery = 86400
 
 // NewPartitioner builds a partitioner over clusters clusters.
 func (Factory) NewPartitioner(clusters int, params []byte) (interfaces.Partitioner, error) {
 	if clusters < 1 || clusters > MaxClusters {
 		return nil, fmt.Errorf("lsh: %d clusters, want 1 to %d", clusters, MaxClusters)
 	}
-	if p := bytes.TrimSpace(params); len(p) != 0 && string(p) != "null" && string(p) != "{}" {
-		return nil, fmt.Errorf("lsh: the partitioner takes no config, got %s", p)
+	c := Config{Placement: "hash", RelabelEvery: 16}
+	if p := bytes.TrimSpace(params); len(p) != 0 && string(p) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(p))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return nil, fmt.Errorf("lsh: config: %w", err)
+		}
 	}
-	return &Partitioner{clusters: clusters}, nil
+	p := &Partitioner{clusters: clusters}
+	switch c.Placement {
+	case "hash":
+	case "locality":
+		if c.RelabelEvery < 1 || c.RelabelEvery > MaxRelabelEvery {
+			return nil, fmt.Errorf("lsh: relabel_every = %d, want 1 to %d black holes", c.RelabelEvery, MaxRelabelEvery)
+		}
+		p.learner = NewLocality(clusters, 10)
+		p.learner.every = uint64(c.RelabelEvery)
+	default:
+		return nil, fmt.Errorf(`lsh: placement = %q, want "hash" or "locality"`, c.Placement)
+	}
+	return p, nil
 }
 
-// Partitioner places senders by rendezvous hashing. It is a pure function
-// of the sender and the cluster count.
+// Partitioner places senders by rendezvous hashing: Owner is a pure
+// function of the sender and the cluster count. With locality placement
+// it also carries the galaxy's learner.
 type Partitioner struct {
 	clusters int
 	buf      [len(domain) + 32 + 4]byte
+	learner  *Locality
+}
+
+// Learner returns the locality learner, or nil under hash placement.
+func (p *Partitioner) Learner() interfaces.PlacementLearner {
+	if p.learner == nil {
+		return nil
+	}
+	return p.learner
 }
 
 var _ interfaces.Partitioner = (*Partitioner)(nil)

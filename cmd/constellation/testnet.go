@@ -48,6 +48,7 @@ nodes inside this process over an in-memory transport instead.`,
 			&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "data directory (keys and one chain per node)", Value: "data/testnet"},
 			&cli.Float64Flag{Name: "rate", Usage: "transactions per second the load generator submits (0 disables it)", Value: 500},
 			&cli.IntFlag{Name: "wallets", Usage: "development wallets the load generator pays between", Value: 64},
+			&cli.IntFlag{Name: "communities", Usage: "groups of wallets that mostly pay each other (wallet i is in group i mod N; 9 in 10 transfers stay in the group), what locality placement learns from; 1 for uniform traffic", Value: 8},
 			&cli.StringFlag{Name: "faucet", Usage: "genesis allocation the load generator spends, as dev:NAME", Value: "dev:faucet"},
 			&cli.IntFlag{Name: "blocks", Usage: "stop after this many new blocks (0: run until Ctrl-C)"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (0: run until Ctrl-C)"},
@@ -60,6 +61,9 @@ nodes inside this process over an in-memory transport instead.`,
 func runTestnet(c *cli.Context) error {
 	log := logger(c, "testnet")
 	out := c.App.Writer
+	if k := c.Int("communities"); k < 1 || k > c.Int("wallets") {
+		return cli.Exit(fmt.Sprintf("--communities %d: want 1 to --wallets (%d)", k, c.Int("wallets")), 2)
+	}
 	dataDir := c.String("data")
 	m, base, err := loadManifest(c, c.String("manifest"), dataDir)
 	if err != nil {
@@ -178,7 +182,7 @@ func runTestnet(c *cli.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runLoad(runCtx, log, nodes, nodeFor(nodes, owner), faucet, c.Int("wallets"), rate)
+			runLoad(runCtx, log, nodes, nodeFor(nodes, owner), faucet, c.Int("wallets"), c.Int("communities"), rate)
 		}()
 	}
 	// finish stops every node and reports how each stopped.
@@ -236,13 +240,19 @@ func firstKeys(a, b []byte) []byte {
 }
 
 // nodeFor returns, for each account, a node that keeps its cluster's
-// chain (the first node, in a flat network).
+// chain (the first node, in a flat network), following moves.
 func nodeFor(nodes []*node.Node, owner func(interfaces.StarID) interfaces.ClusterID) func(interfaces.StarID) *node.Node {
 	return func(s interfaces.StarID) *node.Node {
 		if owner == nil {
 			return nodes[0]
 		}
 		c := owner(s)
+		for _, n := range nodes {
+			if n.ClusterGroup() != nil {
+				c = n.Owner(s) // where the account lives now, if it moved
+				break
+			}
+		}
 		for _, n := range nodes {
 			if g := n.ClusterGroup(); g != nil && g.Cluster() == c {
 				return n
@@ -272,8 +282,8 @@ func devFaucet(m *manifest.Manifest, text string) ([]byte, error) {
 }
 
 // runLoad submits generated transfers round-robin to the nodes at rate.
-func runLoad(ctx context.Context, log interface{ Warn(string, ...any) }, nodes []*node.Node, keeper func(interfaces.StarID) *node.Node, faucet []byte, wallets int, rate float64) {
-	g := loadgen.New(faucet, wallets, 1_000_000_000, uint64(time.Now().UnixNano()))
+func runLoad(ctx context.Context, log interface{ Warn(string, ...any) }, nodes []*node.Node, keeper func(interfaces.StarID) *node.Node, faucet []byte, wallets, communities int, rate float64) {
+	g := loadgen.New(faucet, wallets, 1_000_000_000, uint64(time.Now().UnixNano())).WithCommunities(communities, 0.9)
 	head := func(s interfaces.StarID) (uint64, interfaces.Hash, error) { return keeper(s).ChainHead(s) }
 	balance := func(s interfaces.StarID) (uint64, error) { return keeper(s).Balance(s) }
 	if err := g.Sync(head, balance); err != nil {

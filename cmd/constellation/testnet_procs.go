@@ -227,7 +227,17 @@ func (p *blockPrinter) printSummary(b api.BlockSummary, pool int) {
 // lost.
 func runLoadAPI(ctx context.Context, c *cli.Context, nodes []*child, owner func(interfaces.StarID) interfaces.ClusterID, faucet []byte, wallets int, rate float64) {
 	log := logger(c, "loadgen")
+	var (
+		movedMu sync.Mutex
+		moved   = map[interfaces.StarID]int{} // accounts found in another cluster than owner says: node index
+	)
 	keeper := func(s interfaces.StarID) *child {
+		movedMu.Lock()
+		i, ok := moved[s]
+		movedMu.Unlock()
+		if ok {
+			return nodes[i]
+		}
 		if owner != nil {
 			cl := owner(s)
 			for _, ch := range nodes {
@@ -238,8 +248,31 @@ func runLoadAPI(ctx context.Context, c *cli.Context, nodes []*child, owner func(
 		}
 		return nodes[0]
 	}
-	head := func(s interfaces.StarID) (uint64, interfaces.Hash, error) {
+	// account reads an account from the node that keeps it. An account
+	// the locality placement moved is answered 421 by its old cluster:
+	// then each cluster is asked in turn, and the one that keeps it is
+	// remembered.
+	account := func(s interfaces.StarID) (api.Account, error) {
 		a, err := keeper(s).client.Account(ctx, s)
+		var apiErr *api.Error
+		if err == nil || !errors.As(err, &apiErr) || apiErr.Status != http.StatusMisdirectedRequest {
+			return a, err
+		}
+		for i, ch := range nodes {
+			if !ch.node.HasRole(manifest.RoleCluster) {
+				continue
+			}
+			if b, err2 := ch.client.Account(ctx, s); err2 == nil {
+				movedMu.Lock()
+				moved[s] = i
+				movedMu.Unlock()
+				return b, nil
+			}
+		}
+		return a, err
+	}
+	head := func(s interfaces.StarID) (uint64, interfaces.Hash, error) {
+		a, err := account(s)
 		if err != nil {
 			return 0, interfaces.Hash{}, err
 		}
@@ -247,10 +280,10 @@ func runLoadAPI(ctx context.Context, c *cli.Context, nodes []*child, owner func(
 		return a.Seq, last, err
 	}
 	balance := func(s interfaces.StarID) (uint64, error) {
-		a, err := keeper(s).client.Account(ctx, s)
+		a, err := account(s)
 		return a.Balance, err
 	}
-	g := loadgen.New(faucet, wallets, 1_000_000_000, uint64(time.Now().UnixNano()))
+	g := loadgen.New(faucet, wallets, 1_000_000_000, uint64(time.Now().UnixNano())).WithCommunities(c.Int("communities"), 0.9)
 	if err := g.Sync(head, balance); err != nil {
 		log.Warn("load generator cannot read the chain", "error", err)
 		return

@@ -258,6 +258,9 @@ func hierarchyOf(c *cli.Context, manifestPath, genesisPath, dataDir string) (*of
 		return nil, nil, err
 	}
 	h.Mint = node.MintOf(m)
+	if pl := set.One(interfaces.KindPartitioner); pl != nil {
+		h.Learner = node.LearnerOf(pl.Plugin.(interfaces.PartitionerFactory), m.Clusters(), pl.Params)
+	}
 	o := &offlineTiers{h: h}
 	if l := set.One(interfaces.KindReputation); l != nil {
 		o.rep = func() (*node.Reputation, error) {

@@ -41,10 +41,11 @@ func showTiers(ctx context.Context, out io.Writer, src tierSource, k int, limit 
 		startBH = st.Tiers.BlackHoles
 	}
 	fmt.Fprintf(out, "running %d Star Clusters and the galaxy (Ctrl-C to stop); one line per second:\n", k)
-	fmt.Fprintf(out, "  cluster c: height (final) tx/s | black holes | cross-cluster share of transfers | receipt batches in flight\n")
+	fmt.Fprintf(out, "  cluster c: height (final) tx/s | black holes | cross-cluster share of transfers | receipt batches in flight | accounts moved by locality placement\n")
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	last := time.Now()
+	moved := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -71,6 +72,7 @@ func showTiers(ctx context.Context, out io.Writer, src tierSource, k int, limit 
 				}
 				txs += len(b.Txs) - b.Credits
 				cross += b.Receipts
+				moved += b.Moves
 			}
 			users += txs
 			final := uint64(0)
@@ -84,7 +86,7 @@ func showTiers(ctx context.Context, out io.Writer, src tierSource, k int, limit 
 		if users > 0 {
 			share = fmt.Sprintf("%.1f%%", 100*float64(cross)/float64(users))
 		}
-		fmt.Fprintf(&line, "black holes %d | cross %s | in flight %d", bh, share, inFlight(ctx, src, k))
+		fmt.Fprintf(&line, "black holes %d | cross %s | in flight %d | moved %d", bh, share, inFlight(ctx, src, k), moved)
 		fmt.Fprintln(out, line.String())
 		if limit > 0 && bh >= startBH+limit {
 			stop()

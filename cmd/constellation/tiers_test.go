@@ -108,7 +108,7 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 	issued := map[[3]uint64]uint64{} // (src, dst, seq) -> amount
 	credited := map[[3]uint64]bool{} // (src, dst, seq)
 	replayed := make([]uint64, 2)
-	var crossTxs, credits, beacons int
+	var crossTxs, credits, beacons, moves int
 	byseq := map[uint64]interfaces.BeaconPayload{} // beacons by sequence
 	claimed := make([]uint64, 2)                   // mint claims each cluster committed
 	for n := uint64(1); n <= bhHead; n++ {
@@ -146,7 +146,13 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 				for _, r := range b.Receipts {
 					sum, _ := r.Total()
 					issued[[3]uint64{uint64(r.Src), uint64(r.Dst), r.Seq}] = sum
-					crossTxs += len(r.Receipts)
+					for _, x := range r.Receipts {
+						if x.Kind == interfaces.ReceiptMove {
+							moves++
+						} else {
+							crossTxs++
+						}
+					}
 				}
 				for _, t2 := range b.Txs {
 					if t2.Kind == interfaces.TxMint {
@@ -178,9 +184,10 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 			t.Fatalf("at black hole %d the clusters hold %d noOs (receipts and mints in flight included); genesis and the beacons so far made %d", n, supply, total)
 		}
 	}
-	if crossTxs == 0 || credits == 0 || beacons == 0 {
-		t.Fatalf("%d cross-cluster transfers, %d credits and %d beacons were finalized; want all three", crossTxs, credits, beacons)
+	if crossTxs == 0 || credits == 0 || beacons == 0 || moves == 0 {
+		t.Fatalf("%d cross-cluster transfers, %d credits, %d beacons and %d account moves were finalized; want all four", crossTxs, credits, beacons, moves)
 	}
+	t.Logf("finalized: %d cross-cluster receipts, %d credits, %d beacons, %d account moves", crossTxs, credits, beacons, moves)
 
 	// A proof of a transfer in a finalized checkpoint of cluster 1.
 	var txid string

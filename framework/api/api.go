@@ -200,6 +200,9 @@ type BlockSummary struct {
 	// Credits counts the block's credit transactions (made by the
 	// nodes; the rest of Txs came from users).
 	Credits int `json:"credits"`
+	// Moves counts the accounts the block sent to other clusters by
+	// migration (move receipts; Receipts leaves them out).
+	Moves int `json:"moves"`
 }
 
 // BlockSummaryOf summarises b.
@@ -219,7 +222,13 @@ func BlockSummaryOf(b *interfaces.Block) BlockSummary {
 		}
 	}
 	for _, r := range b.Receipts {
-		s.Receipts += len(r.Receipts)
+		for _, x := range r.Receipts {
+			if x.Kind == interfaces.ReceiptMove {
+				s.Moves++
+			} else {
+				s.Receipts++
+			}
+		}
 	}
 	for _, p := range b.Meta.Proposers {
 		s.Proposers = append(s.Proposers, p.String())

@@ -14,6 +14,18 @@ type Reputation struct {
 	mu     sync.Mutex
 	rep    interfaces.Reputation
 	expand func(*interfaces.Block) []*interfaces.Block
+	also   []func(*interfaces.Block) error
+}
+
+// Also makes r call fn with each committed block, before folding it, in
+// the same order and on the same paths (live commits and Rebuild): state
+// derived from the chain alongside reputation, such as the galaxy's
+// placement learner, advances in step with it. It returns r.
+func (r *Reputation) Also(fn func(*interfaces.Block) error) *Reputation {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.also = append(r.also, fn)
+	return r
 }
 
 // Expanding makes r observe, for each committed block b, the blocks
@@ -54,6 +66,11 @@ func ObservationOf(b *interfaces.Block) interfaces.Observation {
 func (r *Reputation) Observe(b *interfaces.Block) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for _, fn := range r.also {
+		if err := fn(b); err != nil {
+			return err
+		}
+	}
 	blocks := []*interfaces.Block{b}
 	if r.expand != nil {
 		blocks = r.expand(b)

@@ -30,6 +30,20 @@ type Generator struct {
 	rng     *rand.Rand
 	// lastSeen is each account's committed sequence at the last Stalled.
 	lastSeen map[interfaces.StarID]uint64
+	// communities, when above 1, groups wallet i into community i mod
+	// communities; a transfer stays in its sender's community with
+	// probability intra.
+	communities int
+	intra       float64
+}
+
+// WithCommunities makes the wallets pay each other with community
+// structure: wallet i belongs to community i mod k, and a transfer goes to
+// a wallet of the sender's community with probability intra, else to any
+// wallet. It is what locality placement learns from. It returns g.
+func (g *Generator) WithCommunities(k int, intra float64) *Generator {
+	g.communities, g.intra = k, intra
+	return g
 }
 
 // New returns a generator paying from faucet to n development wallets, each
@@ -90,10 +104,21 @@ func (g *Generator) Next() (*interfaces.Transaction, error) {
 	if g.funded < len(g.wallets) || len(g.wallets) < 2 {
 		from, to, amount = g.faucet, g.wallets[g.funded%len(g.wallets)], g.fund
 	} else {
-		i := g.rng.IntN(len(g.wallets))
-		j := g.rng.IntN(len(g.wallets) - 1)
+		n := len(g.wallets)
+		i := g.rng.IntN(n)
+		j := g.rng.IntN(n - 1)
 		if j >= i {
 			j++
+		}
+		if k := g.communities; k > 1 && g.rng.Float64() < g.intra {
+			// Another wallet of i's community (i mod k), if it has one.
+			if size := (n - i%k + k - 1) / k; size > 1 {
+				r := g.rng.IntN(size - 1)
+				if r >= i/k {
+					r++
+				}
+				j = i%k + r*k
+			}
 		}
 		from, to, amount = g.wallets[i], g.wallets[j], 1+g.rng.Uint64N(100)
 	}

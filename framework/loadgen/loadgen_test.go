@@ -65,3 +65,34 @@ func TestStalledAccountsAreResyncedToTheirCommittedHead(t *testing.T) {
 		t.Fatalf("moving account reported stalled: %v", s)
 	}
 }
+
+func TestCommunitiesKeepMostTransfersInside(t *testing.T) {
+	g := New(interfaces.DevKey("faucet"), 64, 1000, 1).WithCommunities(8, 0.9)
+	index := map[interfaces.StarID]int{}
+	for i, s := range g.Accounts()[1:] {
+		index[s] = i
+	}
+	inside, n := 0, 0
+	for i := 0; i < 64+4000; i++ {
+		tx, err := g.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < 64 {
+			continue // funding
+		}
+		p, _ := interfaces.DecodeTransferPayload(tx.Payload)
+		from, to := index[tx.Sender], index[p.To]
+		if from == to {
+			t.Fatalf("wallet %d pays itself", from)
+		}
+		n++
+		if from%8 == to%8 {
+			inside++
+		}
+	}
+	// 0.9 stay by choice, and 1/8 of the rest by chance.
+	if share := float64(inside) / float64(n); share < 0.88 || share > 0.94 {
+		t.Fatalf("%.3f of transfers stay in their community, want about 0.91", share)
+	}
+}

@@ -214,7 +214,8 @@ func TestCheckResolvesPluginsAndDecodesConfigs(t *testing.T) {
 	fakeHB.Config = append(fakeHB.Config, interfaces.ConfigField{Name: "block_interval_ms", Type: interfaces.ConfigNumber})
 	fakeGossip := interfaces.PluginInfo{Kind: interfaces.KindTransport, Name: "gossip", Version: "0.1.0", APIVersions: []int{interfaces.APIVersion}}
 	fakeMeme := interfaces.PluginInfo{Kind: interfaces.KindReputation, Name: "meme", Version: "0.1.0", APIVersions: []int{interfaces.APIVersion}}
-	fakeLSH := interfaces.PluginInfo{Kind: interfaces.KindPartitioner, Name: "lsh", Version: "0.1.0", APIVersions: []int{interfaces.APIVersion}}
+	fakeLSH := interfaces.PluginInfo{Kind: interfaces.KindPartitioner, Name: "lsh", Version: "0.1.0", APIVersions: []int{interfaces.APIVersion},
+		Config: []interfaces.ConfigField{{Name: "placement", Type: interfaces.ConfigString}, {Name: "relabel_every", Type: interfaces.ConfigNumber}}}
 	lookup2, known2 := fakeCatalog(fakeHB, fakeGossip, fakeMeme, fakeLSH)
 	if d := Check(m, lookup2, known2); len(d) != 0 {
 		t.Fatalf("default manifest: %v", d)

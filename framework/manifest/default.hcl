@@ -178,9 +178,18 @@ plugin "consensus" "honeybadger" {
 }
 
 # The partitioner places every account in exactly one Star Cluster, which
-# orders its chain. The built-in baseline is keyed rendezvous hashing.
+# orders its chain. Every account starts where keyed rendezvous hashing puts
+# it. With placement = "locality" the galaxy learns, from a sample of each
+# finalized cluster block's transfers, which accounts pay each other, and
+# every relabel_every black holes publishes moves that bring each community
+# into one cluster; the clusters migrate the accounts (balance and chain
+# together, never owned twice). placement = "hash" keeps the base placement.
 plugin "partitioner" "lsh" {
   source = "builtin"
+  config {
+    placement     = "locality"
+    relabel_every = 8
+  }
 }
 
 # Proof-of-Meme reputation: scores every star from what finalized blocks

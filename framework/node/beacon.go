@@ -35,13 +35,18 @@ type Beaconer struct {
 	// candidates are the stars that may be drawn: every genesis
 	// delegate of every cluster, sorted.
 	candidates []interfaces.StarID
+	// placer publishes account moves (nil under hash placement).
+	placer *placer
 }
 
 // NewBeaconer returns the beaconer of a hierarchy whose galaxy reputation
 // is rep; it makes rep fold, for each black hole, the cluster blocks it
 // finalizes.
 func NewBeaconer(h *Hierarchy, rep *group.Reputation) *Beaconer {
-	b := &Beaconer{h: h, rep: rep.Expanding(FinalizedBlocks)}
+	b := &Beaconer{h: h, rep: rep.Expanding(FinalizedBlocks), placer: newPlacer(h)}
+	if b.placer != nil {
+		rep.Also(b.placer.observe)
+	}
 	for _, c := range h.Clusters {
 		b.candidates = append(b.candidates, c.Members...)
 	}
@@ -124,8 +129,19 @@ func (b *Beaconer) Verify(parent ledger.Parent, p *interfaces.BeaconPayload) err
 	if mint := b.Mint(p.Height); !slices.Equal(mint, p.Mint) {
 		return fmt.Errorf("beacon of black hole %d mints %v, the state mints %v", p.Height, p.Mint, mint)
 	}
+	moves, err := b.placer.moves(p.Height)
+	if err != nil {
+		return fmt.Errorf("beacon of black hole %d: %w", p.Height, err)
+	}
+	if !slices.Equal(moves, p.Moves) {
+		return fmt.Errorf("beacon of black hole %d publishes %d account moves, the placement publishes %d others", p.Height, len(p.Moves), len(moves))
+	}
 	return nil
 }
+
+// PendingMoves returns how many account moves the placement has queued
+// and not yet published.
+func (b *Beaconer) PendingMoves() int { return b.placer.pending() }
 
 // MintSchedule is how much the galaxy mints at each black hole (the
 // manifest's genesis `mint` block): Reward noOs at black hole 1, halving
@@ -241,5 +257,9 @@ func (b *Beaconer) beaconTx(g *group.Group, bh *interfaces.Block, sig []byte) *i
 	if err != nil {
 		return nil
 	}
-	return interfaces.BeaconTx(seq+1, interfaces.BeaconPayload{Height: bh.Header.Height, Signature: sig, Sets: sets, Mint: b.Mint(bh.Header.Height)})
+	moves, err := b.placer.moves(bh.Header.Height)
+	if err != nil {
+		return nil
+	}
+	return interfaces.BeaconTx(seq+1, interfaces.BeaconPayload{Height: bh.Header.Height, Signature: sig, Sets: sets, Mint: b.Mint(bh.Header.Height), Moves: moves})
 }

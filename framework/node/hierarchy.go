@@ -24,6 +24,10 @@ type Hierarchy struct {
 	Owner func(interfaces.StarID) interfaces.ClusterID
 	// Mint is what the galaxy mints at each black hole.
 	Mint MintSchedule
+	// Learner, when set, makes a fresh placement learner of the
+	// partitioner's, which each galaxy beaconer runs to move accounts by
+	// locality (see placement.go).
+	Learner func() interfaces.PlacementLearner
 
 	once    sync.Once
 	pseudos map[interfaces.StarID]bool
@@ -185,6 +189,27 @@ func (h *Hierarchy) GenesisOfCluster(g ledger.Genesis, c interfaces.ClusterID) l
 		}
 	}
 	return out
+}
+
+// LearnerOf returns a maker of the placement learner of the partitioner
+// that f builds for k clusters with params, or nil when it learns nothing
+// (it has no Learner method, or that returns nil).
+func LearnerOf(f interfaces.PartitionerFactory, k int, params []byte) func() interfaces.PlacementLearner {
+	learner := func() interfaces.PlacementLearner {
+		p, err := f.NewPartitioner(k, params)
+		if err != nil {
+			return nil
+		}
+		l, ok := p.(interface{ Learner() interfaces.PlacementLearner })
+		if !ok {
+			return nil
+		}
+		return l.Learner()
+	}
+	if learner() == nil {
+		return nil
+	}
+	return learner
 }
 
 // CachedOwner wraps a partitioner's placement with a cache, for a

@@ -179,11 +179,23 @@ func (n *Node) local(star interfaces.StarID) (*group.Group, error) {
 	if n.cluster != nil && n.h.pseudo(star) {
 		return n.cluster, nil // every chain has its own cluster accounts
 	}
-	c := n.h.Owner(star)
+	c := n.Owner(star)
 	if n.cluster != nil && n.cluster.Cluster() == c {
 		return n.cluster, nil
 	}
 	return nil, fmt.Errorf("%w: %s belongs to cluster %d", ErrNotHere, star.Short(), c)
+}
+
+// Owner returns the cluster that owns an account: as this node's cluster
+// chain records it once the account has moved (every cluster applies every
+// published move), else by the partitioner's base placement.
+func (n *Node) Owner(star interfaces.StarID) interfaces.ClusterID {
+	if n.cluster != nil {
+		if seq, last, err := n.cluster.ChainHead(interfaces.PlacementStar(star)); err == nil && seq > 0 {
+			return interfaces.UnpackPlacement(last).Owner
+		}
+	}
+	return n.h.Owner(star)
 }
 
 // Submit routes a transaction to the cluster that owns its sender: into
@@ -206,7 +218,7 @@ func (n *Node) Submit(tx *interfaces.Transaction) error {
 		return fmt.Errorf("submit: %w: %w", pool.ErrInvalid, err)
 	}
 	batch := interfaces.TxBatch{Txs: []*interfaces.Transaction{tx}}
-	return n.tr.Publish(context.Background(), interfaces.TxTopic(n.h.Owner(tx.Sender)), batch.Encode())
+	return n.tr.Publish(context.Background(), interfaces.TxTopic(n.Owner(tx.Sender)), batch.Encode())
 }
 
 // Balance returns an account's committed balance in its cluster's chain.

@@ -51,7 +51,13 @@ func devIn(owner func(interfaces.StarID) interfaces.ClusterID, prefix string, c 
 
 func startTiersWith(t *testing.T, tierMembers map[string][]string) *tiers {
 	t.Helper()
-	part, err := lsh.Factory{}.NewPartitioner(2, nil)
+	return startTiersPlaced(t, tierMembers, nil)
+}
+
+// startTiersPlaced starts the network with the lsh partitioner's config.
+func startTiersPlaced(t *testing.T, tierMembers map[string][]string, placement []byte) *tiers {
+	t.Helper()
+	part, err := lsh.Factory{}.NewPartitioner(2, placement)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +89,7 @@ func startTiersWith(t *testing.T, tierMembers map[string][]string) *tiers {
 		t.Fatal(err)
 	}
 	h.Mint = node.MintSchedule{Reward: 1000, Halving: 4, Until: 1000}
+	h.Learner = node.LearnerOf(lsh.Factory{}, 2, placement)
 	tt := &tiers{h: h, nodes: map[string]*node.Node{}, owner: owner, done: make(chan error, 4), hub: memnet.NewHub()}
 	tt.genesis = ledger.Genesis{Seed: "tiers", Allocations: []ledger.Allocation{
 		{Star: interfaces.DevStar(devIn(owner, "alice", 0)), Amount: 1000},
@@ -563,7 +570,16 @@ func TestEveryBeaconMintsItsScheduleAndEachClusterCreditsItsOwnOnce(t *testing.T
 // credited, less what it sent: in all, genesis plus minted.
 func checkSupply(t *testing.T, tt *tiers) {
 	t.Helper()
-	var held, minted, claimedMax uint64
+	if held, genesis, minted := supply(t, tt); held != genesis+minted {
+		t.Fatalf("the clusters hold %d noOs; genesis made %d and the claimed beacons minted %d", held, genesis, minted)
+	}
+}
+
+// supply returns what the clusters hold, what genesis made and what the
+// beacons they claimed minted.
+func supply(t *testing.T, tt *tiers) (held, genesis, minted uint64) {
+	t.Helper()
+	var claimedMax uint64
 	claims := map[interfaces.ClusterID]uint64{}
 	for _, nm := range []string{"a", "b"} {
 		g := tt.nodes[nm].ClusterGroup()
@@ -603,13 +619,10 @@ func checkSupply(t *testing.T, tt *tiers) {
 			}
 		}
 	}
-	var genesis uint64
 	for _, a := range tt.genesis.Allocations {
 		genesis += a.Amount
 	}
-	if held != genesis+minted {
-		t.Fatalf("the clusters hold %d noOs; genesis made %d and the claimed beacons minted %d", held, genesis, minted)
-	}
+	return held, genesis, minted
 }
 
 // payBob has alice (cluster 0) pay bob (cluster 1) amount as her first
