@@ -200,7 +200,9 @@ func LearnerOf(f interfaces.PartitionerFactory, k int, params []byte) func() int
 		if err != nil {
 			return nil
 		}
-		l, ok := p.(interface{ Learner() interfaces.PlacementLearner })
+		l, ok := p.(interface {
+			Learner() interfaces.PlacementLearner
+		})
 		if !ok {
 			return nil
 		}
