@@ -163,8 +163,8 @@ type BlockMeta struct {
 	// 0 means the median proposer did not hear from it.
 	LatencyMillis []uint32
 	// Edges is a sample of the block's transfers, who paid whom (at most
-	// MaxEdges, chosen by a hash keyed by the parent block, so nobody picks
-	// which of their transfers are sampled once the parent is decided).
+	// MaxEdges, chosen by a hash seeded with every transaction id in the
+	// block, so no sender can grind its own transfer into the sample).
 	// The ledger computes it; checkpoints carry it to the galaxy, whose
 	// placement learns from it which accounts transact together.
 	Edges []Edge

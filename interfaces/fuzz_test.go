@@ -124,6 +124,8 @@ func FuzzDecodeBlockHeader(f *testing.F) {
 func FuzzDecodeBlockMeta(f *testing.F) {
 	m := sampleBlock(f).Meta
 	f.Add(m.Encode())
+	m.Edges = []interfaces.Edge{{From: interfaces.DevStar("a"), To: interfaces.DevStar("b")}}
+	f.Add(m.Encode())
 	f.Add((&interfaces.BlockMeta{}).Encode())
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := interfaces.DecodeBlockMeta(raw)

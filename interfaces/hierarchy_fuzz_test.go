@@ -16,7 +16,13 @@ func sampleReceiptBlock(tb testing.TB) *interfaces.Block {
 	b.Receipts = []interfaces.ReceiptBatch{
 		{Src: 3, Dst: 1, Seq: 4, Receipts: []interfaces.Receipt{{To: interfaces.DevStar("x"), Amount: 9, Tx: interfaces.Sum([]byte("t"))}}},
 		{Src: 3, Dst: 5, Seq: 1, Receipts: []interfaces.Receipt{{To: interfaces.DevStar("y"), Amount: 1}, {To: interfaces.DevStar("z"), Amount: 2}}},
+		// Version 2: an epoch and an account's migration.
+		{Src: 3, Dst: 6, Seq: 2, Epoch: 4, Receipts: []interfaces.Receipt{
+			{To: interfaces.DevStar("w"), Amount: 3, Kind: interfaces.ReceiptMove, Seq: 12, Last: interfaces.Sum([]byte("last"))},
+			{To: interfaces.DevStar("v"), Amount: 1},
+		}},
 	}
+	b.Meta.Edges = []interfaces.Edge{{From: interfaces.DevStar("v"), To: interfaces.DevStar("w")}}
 	b.Seal()
 	return b
 }
@@ -62,7 +68,9 @@ func FuzzDecodeCheckpointPayload(f *testing.F) {
 
 func FuzzDecodeCreditPayload(f *testing.F) {
 	c := sampleCredit(f)
-	roundTrip(f, [][]byte{c.Encode()}, interfaces.DecodeCreditPayload, func(c interfaces.CreditPayload) []byte { return c.Encode() })
+	moved := c
+	moved.Batch = sampleReceiptBlock(f).Receipts[2]
+	roundTrip(f, [][]byte{c.Encode(), moved.Encode()}, interfaces.DecodeCreditPayload, func(c interfaces.CreditPayload) []byte { return c.Encode() })
 }
 
 func FuzzDecodeTxProof(f *testing.F) {
@@ -112,7 +120,10 @@ func FuzzDecodeBeaconPayload(f *testing.F) {
 		{Cluster: 0, Members: []interfaces.StarID{interfaces.DevStar("a"), interfaces.DevStar("b")}},
 		{Cluster: 1, Members: []interfaces.StarID{interfaces.DevStar("c")}},
 	}}
-	roundTrip(f, [][]byte{p.Encode()}, interfaces.DecodeBeaconPayload, func(p interfaces.BeaconPayload) []byte { return p.Encode() })
+	withMoves := p
+	withMoves.Mint = []interfaces.Receipt{{To: interfaces.DevStar("m"), Amount: 5}}
+	withMoves.Moves = []interfaces.Move{{Star: interfaces.DevStar("x"), To: 1}, {Star: interfaces.DevStar("y"), To: 0}}
+	roundTrip(f, [][]byte{p.Encode(), withMoves.Encode()}, interfaces.DecodeBeaconPayload, func(p interfaces.BeaconPayload) []byte { return p.Encode() })
 }
 
 func FuzzDecodeMintClaim(f *testing.F) {

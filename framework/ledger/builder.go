@@ -258,7 +258,7 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 		b.claimed = tx.Seq
 	}
 	if transfer != nil && b.sampling() {
-		b.edges = append(b.edges, sampled{key: interfaces.DomainSum("constellation/edges/v1", b.parent.Hash[:], id[:]), edge: interfaces.Edge{From: tx.Sender, To: transfer.To}})
+		b.edges = append(b.edges, sampled{id: id, edge: interfaces.Edge{From: tx.Sender, To: transfer.To}})
 	}
 	b.heads[tx.Sender] = Head{Star: tx.Sender, Seq: tx.Seq, Last: newLast}
 	b.inBlock[id] = struct{}{}

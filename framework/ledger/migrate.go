@@ -211,8 +211,9 @@ func (e *effects) commit() error {
 	return nil
 }
 
-// sampled is one transfer of the block being built, with its sampling key.
+// sampled is one transfer of the block being built.
 type sampled struct {
+	id   interfaces.Hash
 	key  interfaces.Hash
 	edge interfaces.Edge
 }
@@ -224,10 +225,20 @@ func (b *Builder) sampling() bool {
 }
 
 // sample returns the block's edge sample: the MaxEdges transfers of lowest
-// key, in key order.
+// key, in key order. A transfer's key hashes its id with a seed made of
+// the ids of all the block's transactions, so no sender can grind its
+// transaction into the sample: the seed depends on what others sent.
 func (b *Builder) sample() []interfaces.Edge {
 	if len(b.edges) == 0 {
 		return nil
+	}
+	all := make([]byte, 0, 32*len(b.ids))
+	for _, id := range b.ids {
+		all = append(all, id[:]...)
+	}
+	seed := interfaces.DomainSum("constellation/edges-seed/v1", b.parent.Hash[:], all)
+	for i := range b.edges {
+		b.edges[i].key = interfaces.DomainSum("constellation/edges/v1", seed[:], b.edges[i].id[:])
 	}
 	slices.SortFunc(b.edges, func(x, y sampled) int { return bytes.Compare(x.key[:], y.key[:]) })
 	n := min(len(b.edges), interfaces.MaxEdges)

@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/constellation-chain/constellation/framework/ledger"
@@ -374,4 +375,26 @@ func held(t *testing.T, st *ledger.MemState, rules *ledger.Rules, c interfaces.C
 	}
 	p := interfaces.UnpackPlacement(last)
 	return p.Holds && p.Owner == c
+}
+
+// TestTheEdgeSampleIsTheLedgers: a cluster block's edge sample is computed
+// by the ledger from the block's transfers, so a block whose metadata
+// claims other edges (re-hashed into its header) does not verify.
+func TestTheEdgeSampleIsTheLedgers(t *testing.T) {
+	tc := newTwoClusters(t)
+	st0 := mustState(t, tc.st[0].Genesis())
+	blk := tc.block(0, tc.pay(0, 0, 1, 5), tc.pay(0, 1, 2, 3))
+	if len(blk.Meta.Edges) != 2 {
+		t.Fatalf("the block samples %d edges of its 2 transfers", len(blk.Meta.Edges))
+	}
+	if _, err := ledger.VerifyBlockWith(st0, st0.Parent(), blk, tc.rules); err != nil {
+		t.Fatalf("the honest block does not verify: %v", err)
+	}
+	forged := *blk
+	forged.Meta.Edges = slices.Clone(blk.Meta.Edges)
+	forged.Meta.Edges[0].To = tc.w.Stars[3]
+	forged.Header.MetaHash = forged.Meta.Digest()
+	if _, err := ledger.VerifyBlockWith(st0, st0.Parent(), &forged, tc.rules); err == nil {
+		t.Fatal("a block with a forged edge sample verified")
+	}
 }
