@@ -65,16 +65,27 @@ type Placement struct {
 	Holds bool      // this cluster holds the account's chain head
 }
 
+// placementMark fills the rest of a packed placement, so that a chain
+// head can be told to be a placement record (IsPlacementRecord): an
+// account's own head ends in a transaction id, which matches 27 given
+// bytes with probability 2^-216.
+var placementMark = DomainSum("constellation/placement-record/v1")
+
 // PackPlacement encodes a placement in a chain head's Last field: the
-// owner in the first four bytes, big-endian, then 1 if held.
+// owner in the first four bytes, big-endian, then 1 if held, then a mark.
 func PackPlacement(p Placement) Hash {
-	var h Hash
+	h := placementMark
 	h[0], h[1], h[2], h[3] = byte(p.Owner>>24), byte(p.Owner>>16), byte(p.Owner>>8), byte(p.Owner)
+	h[4] = 0
 	if p.Holds {
 		h[4] = 1
 	}
 	return h
 }
+
+// IsPlacementRecord says whether a chain head's Last is a packed
+// placement: the head belongs to a PlacementStar, not to an account.
+func IsPlacementRecord(last Hash) bool { return [27]byte(last[5:]) == [27]byte(placementMark[5:]) }
 
 // UnpackPlacement decodes PackPlacement.
 func UnpackPlacement(h Hash) Placement {

@@ -36,8 +36,8 @@ type PlacementLearner interface {
 	// beacon nobody knew in advance.
 	Relabel(key Hash)
 	// Placed calls fn, in star order, for every account the learner has an
-	// opinion on: its wanted cluster. Only accounts seen sending are
-	// placed (a sender has signed; a pseudo-account never does).
+	// opinion on: its wanted cluster. Any star may be named (the ledgers
+	// ignore moves of the hierarchy's own pseudo-accounts).
 	Placed(fn func(star StarID, cluster ClusterID))
 	// RelabelEvery is the relabelling period in black holes (>= 1).
 	RelabelEvery() uint64

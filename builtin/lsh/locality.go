@@ -44,7 +44,6 @@ type Locality struct {
 	key      interfaces.Hash
 	weights  map[interfaces.StarID]map[interfaces.StarID]uint64
 	label    map[interfaces.StarID]interfaces.StarID
-	senders  map[interfaces.StarID]bool
 	every    uint64
 }
 
@@ -53,7 +52,7 @@ var _ interfaces.Partitioner = (*Locality)(nil)
 // NewLocality returns a learner over k clusters that runs rounds of label
 // propagation per relabelling (5 is plenty on community workloads).
 func NewLocality(k, rounds int) *Locality {
-	return &Locality{clusters: k, rounds: rounds, every: 1, weights: map[interfaces.StarID]map[interfaces.StarID]uint64{}, label: map[interfaces.StarID]interfaces.StarID{}, senders: map[interfaces.StarID]bool{}}
+	return &Locality{clusters: k, rounds: rounds, every: 1, weights: map[interfaces.StarID]map[interfaces.StarID]uint64{}, label: map[interfaces.StarID]interfaces.StarID{}}
 }
 
 var _ interfaces.PlacementLearner = (*Locality)(nil)
@@ -66,25 +65,24 @@ func (l *Locality) LearnEdges(edges []interfaces.Edge) {
 		}
 		l.count(e.From, e.To)
 		l.count(e.To, e.From)
-		l.senders[e.From] = true
 	}
 }
 
 // RelabelEvery is the relabelling period in black holes.
 func (l *Locality) RelabelEvery() uint64 { return l.every }
 
-// Placed calls fn, in star order, for each account seen sending whose
-// community has at least two members: where the last relabelling wants
-// it. An account alone in its community has no neighbours to be near, so
-// the learner leaves it where the base placement put it.
+// Placed calls fn, in star order, for each account whose community has at
+// least two members: where the last relabelling wants it. An account alone
+// in its community has no neighbours to be near, so the learner leaves it
+// where the base placement put it.
 func (l *Locality) Placed(fn func(interfaces.StarID, interfaces.ClusterID)) {
 	size := map[interfaces.StarID]int{}
 	for _, lb := range l.label {
 		size[lb]++
 	}
-	stars := make([]interfaces.StarID, 0, len(l.senders))
-	for s := range l.senders {
-		if lb, ok := l.label[s]; ok && size[lb] >= 2 {
+	stars := make([]interfaces.StarID, 0, len(l.label))
+	for s, lb := range l.label {
+		if size[lb] >= 2 {
 			stars = append(stars, s)
 		}
 	}
@@ -109,7 +107,6 @@ func (l *Locality) Learn(b *interfaces.Block) error {
 		}
 		l.count(tx.Sender, p.To)
 		l.count(p.To, tx.Sender)
-		l.senders[tx.Sender] = true
 	}
 	return nil
 }

@@ -238,3 +238,74 @@ func Learned(p Relabeller, g *Generated, windows int, beacon interfaces.Hash) (P
 	}
 	return Placement{Cross: float64(cross) / float64(n), Imbalance: float64(busiest) * float64(len(load)) / float64(n)}, moved
 }
+
+// Deployed measures placement the way a network runs it: the galaxy's
+// learner (interfaces.PlacementLearner) sees only each block's edge sample
+// (at most interfaces.MaxEdges of the block's per transfers, here the
+// transfers of lowest hash), relabels before each of windows windows of
+// the second half under one key, and an account is where the learner
+// places it, else where base puts it. It returns the second half's
+// placement and the accounts moved.
+func Deployed(l interfaces.PlacementLearner, base interfaces.Partitioner, g *Generated, per, windows int, key interfaces.Hash) (Placement, int) {
+	half := len(g.Transfers) / 2
+	step := max(1, half/windows)
+	k := base.Clusters()
+	owner := make([]interfaces.ClusterID, len(g.Stars))
+	index := make(map[interfaces.StarID]int, len(g.Stars))
+	for i, s := range g.Stars {
+		owner[i] = base.Assign(&interfaces.Transaction{Sender: s, Seq: 1, Kind: interfaces.TxData})
+		index[s] = i
+	}
+	learned, moved, cross := 0, 0, 0
+	load := make([]int, k)
+	for from := half; from < len(g.Transfers); from += step {
+		to := min(from+step, len(g.Transfers))
+		for start := learned; start < from; start += per {
+			end := min(start+per, from)
+			l.LearnEdges(sampleEdges(g, start, end))
+		}
+		learned = from
+		l.Relabel(key)
+		l.Placed(func(s interfaces.StarID, c interfaces.ClusterID) {
+			if i := index[s]; owner[i] != c {
+				owner[i] = c
+				moved++
+			}
+		})
+		for _, t := range g.Transfers[from:to] {
+			load[owner[t.From]]++
+			if owner[t.From] != owner[t.To] {
+				cross++
+			}
+		}
+	}
+	n := len(g.Transfers) - half
+	busiest := 0
+	for _, c := range load {
+		busiest = max(busiest, c)
+	}
+	return Placement{Cross: float64(cross) / float64(n), Imbalance: float64(busiest) * float64(k) / float64(n)}, moved
+}
+
+// sampleEdges returns the MaxEdges transfers of [from, to) of lowest hash
+// of their position, as a block's edge sample.
+func sampleEdges(g *Generated, from, to int) []interfaces.Edge {
+	type keyed struct {
+		key  uint64
+		edge interfaces.Edge
+	}
+	var all []keyed
+	for i := from; i < to; i++ {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], uint64(i))
+		h := interfaces.DomainSum("constellation/partsim/sample", b[:])
+		t := g.Transfers[i]
+		all = append(all, keyed{binary.BigEndian.Uint64(h[:8]), interfaces.Edge{From: g.Stars[t.From], To: g.Stars[t.To]}})
+	}
+	sort.Slice(all, func(a, b int) bool { return all[a].key < all[b].key })
+	out := make([]interfaces.Edge, 0, interfaces.MaxEdges)
+	for i := 0; i < len(all) && i < interfaces.MaxEdges; i++ {
+		out = append(out, all[i].edge)
+	}
+	return out
+}

@@ -109,3 +109,46 @@ func TestLocalityPlacementCutsCrossClusterTransfers(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployedLocalityPlacement measures placement as a network runs it:
+// the lsh partitioner's learner, fed only blocks' edge samples (at most
+// interfaces.MaxEdges transfers of each block), accounts placed where it
+// wants them and otherwise where hash placement put them. With blocks of
+// 32 transfers the galaxy sees every transfer; with blocks of 320 it sees
+// one in ten and needs ten times the history (1M transfers) to place as
+// well. Both stay at or under 20 % at k = 16. With blocks of 1000 (one in
+// 31 sampled) it is logged, not held to the target.
+func TestDeployedLocalityPlacement(t *testing.T) {
+	short, err := partsim.Generate(workload(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := workload(2)
+	w.Transfers = 1_000_000
+	long, err := partsim.Generate(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		g      *partsim.Generated
+		per    int
+		target bool
+	}{{short, interfaces.MaxEdges, true}, {long, 320, true}, {long, 1000, false}} {
+		p, err := lsh.Factory{}.NewPartitioner(16, []byte(`{"placement":"locality","relabel_every":1}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := p.(interface{ Learner() interfaces.PlacementLearner }).Learner()
+		got, moved := partsim.Deployed(l, p, c.g, c.per, 5, interfaces.Sum([]byte("beacon")))
+		t.Logf("k=16, %d transfers, blocks of %d (%d sampled): %.2f%% cross (busiest cluster %.2f× the mean; %d moves)", len(c.g.Transfers), c.per, interfaces.MaxEdges, 100*got.Cross, got.Imbalance, moved)
+		if c.target && got.Cross > 0.20 {
+			t.Fatalf("blocks of %d: deployed locality placement crosses %.3f, want at most 0.20", c.per, got.Cross)
+		}
+		if got.Cross >= 0.9375 {
+			t.Fatalf("blocks of %d: no better than hash placement (%.3f)", c.per, got.Cross)
+		}
+		if got.Imbalance > 2.5 {
+			t.Fatalf("blocks of %d: the busiest cluster carries %.2f× the mean load", c.per, got.Imbalance)
+		}
+	}
+}

@@ -151,7 +151,11 @@ func (e *effects) credit(r interfaces.Receipt) error {
 			// Only the holder sends a head, and it stops holding it.
 			return fmt.Errorf("%w: a chain head for %s arrived where it is held already", ErrMalformed, r.To.Short())
 		}
-		e.heads[r.To] = Head{Star: r.To, Seq: r.Seq, Last: r.Last}
+		if r.Seq > 0 {
+			// An account that never sent has no chain to install (and
+			// whatever this cluster keeps under its name stays).
+			e.heads[r.To] = Head{Star: r.To, Seq: r.Seq, Last: r.Last}
+		}
 		return e.setPlacement(r.To, interfaces.Placement{Owner: e.b.cluster, Holds: true}, false)
 	}
 	return nil
@@ -161,6 +165,17 @@ func (e *effects) credit(r interfaces.Receipt) error {
 // what it holds of it to the new owner; every cluster records the new
 // owner.
 func (e *effects) move(m interfaces.Move) error {
+	if e.b.rules.Pseudo != nil && e.b.rules.Pseudo(m.Star) {
+		return nil // a cluster's own accounts stay in every chain
+	}
+	if h, err := e.head(m.Star); err != nil {
+		return err
+	} else if interfaces.IsPlacementRecord(h.Last) {
+		// Another account's placement record, which anyone may pay and
+		// so get sampled and placed: it is the same in every cluster that
+		// applied the same moves, and it never moves.
+		return nil
+	}
 	p, err := e.placement(m.Star)
 	if err != nil {
 		return err

@@ -34,6 +34,7 @@ func newTwoClusters(t *testing.T) *twoClusters {
 		Owner:        func(s interfaces.StarID) interfaces.ClusterID { return tc.base[s] },
 		VerifyCredit: func(*interfaces.CreditPayload) error { return nil },
 		VerifyMint:   func(*interfaces.MintClaim) error { return nil },
+		Pseudo:       pseudoOf(2),
 	}
 	for c := range tc.st {
 		g := ledger.Genesis{Seed: w.Genesis.Seed, Timestamp: w.Genesis.Timestamp, Allocations: w.Genesis.Allocations[2*c : 2*c+2]}
@@ -224,6 +225,7 @@ func randomMigrations(t *testing.T, seed uint64) {
 		Owner:        func(s interfaces.StarID) interfaces.ClusterID { return base[s] },
 		VerifyCredit: func(*interfaces.CreditPayload) error { return nil },
 		VerifyMint:   func(*interfaces.MintClaim) error { return nil },
+		Pseudo:       pseudoOf(k),
 	}
 	var st [k]*ledger.MemState
 	for c := range st {
@@ -324,6 +326,13 @@ func randomMigrations(t *testing.T, seed uint64) {
 			for j := rng.IntN(3); j >= 0; j-- {
 				i := rng.IntN(n)
 				to := interfaces.ClusterID(rng.IntN(k))
+				if rng.IntN(4) == 0 {
+					// Stars anyone may pay, and so get placed: another
+					// account's placement record, a cluster's account.
+					odd := []interfaces.StarID{interfaces.PlacementStar(w.Stars[i]), interfaces.ClusterStar(to), interfaces.OutboxStar(to)}
+					moves = append(moves, interfaces.Move{Star: odd[rng.IntN(len(odd))], To: interfaces.ClusterID(rng.IntN(k))})
+					continue
+				}
 				if seen[i] || table[w.Stars[i]] == to {
 					continue
 				}
@@ -396,5 +405,55 @@ func TestTheEdgeSampleIsTheLedgers(t *testing.T) {
 	forged.Header.MetaHash = forged.Meta.Digest()
 	if _, err := ledger.VerifyBlockWith(st0, st0.Parent(), &forged, tc.rules); err == nil {
 		t.Fatal("a block with a forged edge sample verified")
+	}
+}
+
+func pseudoOf(k int) func(interfaces.StarID) bool {
+	set := map[interfaces.StarID]bool{interfaces.ClusterStar(interfaces.GalaxyCluster): true}
+	for c := 0; c < k; c++ {
+		set[interfaces.ClusterStar(interfaces.ClusterID(c))] = true
+		set[interfaces.OutboxStar(interfaces.ClusterID(c))] = true
+	}
+	return func(s interfaces.StarID) bool { return set[s] }
+}
+
+// TestMovesOfRecordsAndClusterAccountsAreIgnored: a published move of a
+// placement record or of a cluster's own account changes nothing, so the
+// galaxy's learner may name any star it was shown.
+func TestMovesOfRecordsAndClusterAccountsAreIgnored(t *testing.T) {
+	tc := newTwoClusters(t)
+	star0 := tc.w.Stars[0]
+	tc.block(0, claim(1, interfaces.Move{Star: star0, To: 1}))
+	tc.block(1, claim(1, interfaces.Move{Star: star0, To: 1}))
+	record := func(c int) ledger.Head {
+		seq, last, _ := tc.st[c].ChainHead(interfaces.PlacementStar(star0))
+		return ledger.Head{Seq: seq, Last: last}
+	}
+	before := [2]ledger.Head{record(0), record(1)}
+	odd := []interfaces.Move{{Star: interfaces.PlacementStar(star0), To: 1}, {Star: interfaces.ClusterStar(0), To: 1}, {Star: interfaces.OutboxStar(1), To: 0}}
+	b02 := tc.block(0, claim(2, odd...))
+	tc.block(1, claim(2, odd...))
+	if len(b02.Receipts) != 0 {
+		t.Fatalf("the ignored moves sent receipts: %+v", b02.Receipts)
+	}
+	if record(0) != before[0] || record(1) != before[1] {
+		t.Fatal("a move of star 0's placement record changed it")
+	}
+}
+
+// TestAnAccountThatNeverSentMovesItsBalanceOnly: star 3 (cluster 1) was
+// only ever paid; moved to cluster 0, its balance follows and cluster 0
+// orders its first transaction.
+func TestAnAccountThatNeverSentMovesItsBalanceOnly(t *testing.T) {
+	tc := newTwoClusters(t)
+	m := interfaces.Move{Star: tc.w.Stars[3], To: 0}
+	b := tc.block(1, claim(1, m))
+	if r := b.Receipts[0].Receipts[0]; r.Kind != interfaces.ReceiptMove || r.Seq != 0 || r.Amount != 100 {
+		t.Fatalf("the move sent %+v", r)
+	}
+	tc.block(0, claim(1, m), credit(t, b, 0))
+	tc.block(0, tc.pay(0, 3, 0, 40))
+	if tc.balance(0, 3) != 60 || tc.balance(0, 0) != 140 || tc.balance(1, 3) != 0 {
+		t.Fatalf("balances after the move: star 3 %d here, %d there; star 0 %d", tc.balance(0, 3), tc.balance(1, 3), tc.balance(0, 0))
 	}
 }

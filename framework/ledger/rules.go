@@ -30,6 +30,10 @@ type Rules struct {
 	// VerifyMint checks a mint claim's proof that a certified black hole
 	// holds the beacon (a cluster's chain); nil refuses mint claims.
 	VerifyMint func(c *interfaces.MintClaim) error
+	// Pseudo, when set, says whether a star is one of the accounts that
+	// stand for a cluster (ClusterStar, OutboxStar); a published move of
+	// one is ignored.
+	Pseudo func(interfaces.StarID) bool
 	// Replayed, when set, is called after each block an offline replay
 	// (store.VerifyWith) re-validated, before the next: state a rule reads
 	// besides the ledger's (the galaxy's reputation) advances there.

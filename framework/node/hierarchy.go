@@ -166,7 +166,7 @@ func (h *Hierarchy) Rules(c interfaces.ClusterID) *ledger.Rules {
 	if c == interfaces.GalaxyCluster {
 		return &ledger.Rules{Owner: h.Owner, VerifyCheckpoint: h.VerifyCheckpoint}
 	}
-	return &ledger.Rules{Owner: h.Owner, VerifyCredit: h.VerifyCredit, VerifyMint: h.VerifyMint}
+	return &ledger.Rules{Owner: h.Owner, VerifyCredit: h.VerifyCredit, VerifyMint: h.VerifyMint, Pseudo: h.pseudo}
 }
 
 // VerifyMint checks a mint claim's proof that a certified black hole holds
