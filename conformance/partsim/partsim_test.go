@@ -138,7 +138,9 @@ func TestDeployedLocalityPlacement(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		l := p.(interface{ Learner() interfaces.PlacementLearner }).Learner()
+		l := p.(interface {
+			Learner() interfaces.PlacementLearner
+		}).Learner()
 		got, moved := partsim.Deployed(l, p, c.g, c.per, 5, interfaces.Sum([]byte("beacon")))
 		t.Logf("k=16, %d transfers, blocks of %d (%d sampled): %.2f%% cross (busiest cluster %.2f× the mean; %d moves)", len(c.g.Transfers), c.per, interfaces.MaxEdges, 100*got.Cross, got.Imbalance, moved)
 		if c.target && got.Cross > 0.20 {
