@@ -179,11 +179,45 @@ func (c *Catalog) Open(m *manifest.Manifest) (*Set, hcl.Diagnostics) {
 			set.Plugins = append(set.Plugins, l)
 		}
 	}
+	diags = append(diags, checkLearner(m, set)...)
 	if diags.HasErrors() {
 		set.Close()
 		return nil, diags
 	}
 	return set, diags
+}
+
+// checkLearner refuses a partitioner configured to learn placement in a
+// network without a galaxy, which is the only thing that runs the learner:
+// the setting would do nothing.
+func checkLearner(m *manifest.Manifest, set *Set) hcl.Diagnostics {
+	if m.HasGalaxy() {
+		return nil
+	}
+	l := set.One(interfaces.KindPartitioner)
+	if l == nil {
+		return nil
+	}
+	f, ok := l.Plugin.(interfaces.PartitionerFactory)
+	if !ok {
+		return nil
+	}
+	p, err := f.NewPartitioner(1, l.Params)
+	if err != nil {
+		return nil // reported when the node starts it
+	}
+	if lp, ok := p.(interface {
+		Learner() interfaces.PlacementLearner
+	}); !ok || lp.Learner() == nil {
+		return nil
+	}
+	subject := l.Decl.DeclRange
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Placement learning needs a galaxy",
+		Detail:   fmt.Sprintf("The partitioner %q is configured to learn locality, but this network has no node with the galaxy role, which is what runs the learner and publishes account moves. Remove the setting (placement = \"hash\") or add a galaxy.", l.Info.Name),
+		Subject:  &subject,
+	}}
 }
 
 func (c *Catalog) open(decl *manifest.PluginDecl) (*Loaded, hcl.Diagnostics) {

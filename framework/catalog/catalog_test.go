@@ -2,10 +2,12 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
 
+	"github.com/constellation-chain/constellation/builtin/lsh"
 	"github.com/constellation-chain/constellation/builtin/solo"
 	"github.com/constellation-chain/constellation/framework/manifest"
 	"github.com/constellation-chain/constellation/interfaces"
@@ -125,5 +127,24 @@ func TestExternalPluginsGoThroughTheSamePath(t *testing.T) {
 	}, solo.Factory{})
 	if _, diags := c.Open(parse(t, rep)); !diags.HasErrors() || !closed {
 		t.Fatalf("kind mismatch: diags %v closed %v", diags, closed)
+	}
+}
+
+// TestLocalityPlacementWithoutAGalaxyIsRefused: only a galaxy runs the
+// learner, so the setting in a flat network is refused at its plugin.
+func TestLocalityPlacementWithoutAGalaxyIsRefused(t *testing.T) {
+	c, _ := New(nil, solo.Factory{}, lsh.Factory{})
+	decl := `plugin "consensus" "solo" { source = "builtin" }
+plugin "partitioner" "lsh" {
+  source = "builtin"
+  config { placement = %q }
+}
+`
+	if _, diags := c.Open(parse(t, net+fmt.Sprintf(decl, "hash"))); diags.HasErrors() {
+		t.Fatalf("hash placement refused: %v", diags)
+	}
+	_, diags := c.Open(parse(t, net+fmt.Sprintf(decl, "locality")))
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "needs a galaxy") || diags[0].Subject.Start.Line != 16 {
+		t.Fatalf("got %v", diags)
 	}
 }
