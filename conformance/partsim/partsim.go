@@ -224,19 +224,32 @@ func Learned(p Relabeller, g *Generated, windows int, beacon interfaces.Hash) (P
 			}
 		}
 		prev = owner
-		for _, t := range g.Transfers[from:to] {
-			load[owner[t.From]]++
-			if owner[t.From] != owner[t.To] {
-				cross++
-			}
+		cross += tally(g.Transfers[from:to], owner, load)
+	}
+	return placement(cross, load, len(g.Transfers)-half), moved
+}
+
+// tally counts transfers by sender's cluster into load and returns how
+// many cross clusters under owner.
+func tally(ts []Transfer, owner []interfaces.ClusterID, load []int) int {
+	cross := 0
+	for _, t := range ts {
+		load[owner[t.From]]++
+		if owner[t.From] != owner[t.To] {
+			cross++
 		}
 	}
-	n := len(g.Transfers) - half
+	return cross
+}
+
+// placement is the Placement of n transfers of which cross crossed, with
+// the senders' load by cluster.
+func placement(cross int, load []int, n int) Placement {
 	busiest := 0
 	for _, l := range load {
 		busiest = max(busiest, l)
 	}
-	return Placement{Cross: float64(cross) / float64(n), Imbalance: float64(busiest) * float64(len(load)) / float64(n)}, moved
+	return Placement{Cross: float64(cross) / float64(n), Imbalance: float64(busiest) * float64(len(load)) / float64(n)}
 }
 
 // Deployed measures placement the way a network runs it: the galaxy's
@@ -272,19 +285,9 @@ func Deployed(l interfaces.PlacementLearner, base interfaces.Partitioner, g *Gen
 				moved++
 			}
 		})
-		for _, t := range g.Transfers[from:to] {
-			load[owner[t.From]]++
-			if owner[t.From] != owner[t.To] {
-				cross++
-			}
-		}
+		cross += tally(g.Transfers[from:to], owner, load)
 	}
-	n := len(g.Transfers) - half
-	busiest := 0
-	for _, c := range load {
-		busiest = max(busiest, c)
-	}
-	return Placement{Cross: float64(cross) / float64(n), Imbalance: float64(busiest) * float64(k) / float64(n)}, moved
+	return placement(cross, load, len(g.Transfers)-half), moved
 }
 
 // sampleEdges returns the MaxEdges transfers of [from, to) of lowest hash
