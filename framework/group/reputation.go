@@ -40,7 +40,10 @@ func (r *Reputation) Expanding(expand func(*interfaces.Block) []*interfaces.Bloc
 func NewReputation(rep interfaces.Reputation) *Reputation { return &Reputation{rep: rep} }
 
 // ObservationOf is what reputation learns from a block: its metadata and
-// the transfers between stars (the interaction graph).
+// the transfers between stars (the interaction graph). A block known by
+// its header and metadata only, which is what the galaxy knows of a
+// cluster block, shows its transfers through its edge sample
+// (BlockMeta.Edges), each counted as a transfer of 1.
 func ObservationOf(b *interfaces.Block) interfaces.Observation {
 	o := interfaces.Observation{
 		Cluster:   b.Header.Cluster,
@@ -58,6 +61,11 @@ func ObservationOf(b *interfaces.Block) interfaces.Observation {
 			continue // the ledger accepted it, so this cannot happen
 		}
 		o.Interactions = append(o.Interactions, interfaces.Interaction{From: tx.Sender, To: p.To, Amount: p.Amount})
+	}
+	if len(b.Txs) == 0 {
+		for _, e := range b.Meta.Edges {
+			o.Interactions = append(o.Interactions, interfaces.Interaction{From: e.From, To: e.To, Amount: 1})
+		}
 	}
 	return o
 }

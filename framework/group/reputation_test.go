@@ -20,6 +20,22 @@ func TestObservationCarriesTransfersAsInteractions(t *testing.T) {
 	}
 }
 
+// TestAGalaxysViewOfABlockCarriesItsEdgeSample: a cluster block known by
+// header and metadata (a checkpoint) shows its sampled transfers as
+// interactions; a block with transactions shows those, not the sample.
+func TestAGalaxysViewOfABlockCarriesItsEdgeSample(t *testing.T) {
+	e := interfaces.Edge{From: interfaces.DevStar("a"), To: interfaces.DevStar("b")}
+	summary := &interfaces.Block{Meta: interfaces.BlockMeta{Edges: []interfaces.Edge{e}}}
+	if o := ObservationOf(summary); len(o.Interactions) != 1 || o.Interactions[0] != (interfaces.Interaction{From: e.From, To: e.To, Amount: 1}) {
+		t.Fatalf("interactions %+v", o.Interactions)
+	}
+	tx, _ := interfaces.NewTransfer(interfaces.DevKey("a"), 1, interfaces.Hash{}, e.To, 7)
+	full := &interfaces.Block{Txs: []*interfaces.Transaction{tx}, Meta: summary.Meta}
+	if o := ObservationOf(full); len(o.Interactions) != 1 || o.Interactions[0].Amount != 7 {
+		t.Fatalf("a full block's interactions %+v", o.Interactions)
+	}
+}
+
 func TestRecentMessagesRingKeepsTheNewestInOrder(t *testing.T) {
 	n := &Group{}
 	for i := 0; i < maxRecent+5; i++ {
