@@ -231,13 +231,25 @@ func (r *Report) Section(command, plot, cpuSource string) string {
 		} else {
 			fmt.Fprintf(&b, "The galaxy keeps up in every configuration simulated, up to k = %d clusters (%s stars). ", k.LastKeepsUp, stars(float64(k.LastKeepsUp)))
 		}
-		fmt.Fprintf(&b, "What grows with k is the checkpoint certificates: each cluster costs every galaxy member %.2f%% of its core in certificate checks (%d per checkpoint, a checkpoint every %s). The rest of a member's work (its own consensus, the black hole's certificate) is paid per black hole, not per checkpoint: it takes %s of its core at k = %d and %s at k = %d, where black holes are larger and come less often. ", 100*k.PerCluster, p.CheckpointVerifies, ms(r.meanEpochTime()), pct(k.RestFirst), k.FirstK, pct(k.Rest), k.LastKeepsUp)
-		fmt.Fprintf(&b, "Certificate checks fill the rest at k ≈ %s (%s stars). ", num(k.CPUClusters), stars(k.CPUClusters))
-		if k.FirstBehind > 0 {
-			b.WriteString("The galaxy falls behind before that, and before its CPU reads 100%, because a member applies a black hole, checks included, before it proposes the next one: the checks lengthen every galaxy epoch, the lag grows, and the members' time waiting on the network is not spare capacity. ")
+		var behind *GalaxyRun
+		for _, g := range r.Galaxies {
+			if g.K == k.FirstBehind {
+				behind = g
+			}
 		}
-		v1, vAll := r.WithCheckpointVerifies(k, 1), r.WithCheckpointVerifies(k, p.ClusterSize+1)
-		fmt.Fprintf(&b, "With one check per checkpoint (dropping the relay's) that point moves to k ≈ %s (%s stars); if every member checked every delegate's announcement and then the ledger's copy (%d checks, what the relay does today without a duplicate check), it comes down to k ≈ %s (%s stars). The galaxy's uplink is never the limit here (at most %s busy).\n\n", num(v1), stars(v1), p.ClusterSize+1, num(vAll), stars(vAll), pct(r.maxGalaxyUplink()))
+		if behind != nil && behind.Uplink >= behind.CPU.Total() {
+			// The wire, not the CPU: say what fills it.
+			fmt.Fprintf(&b, "The limit is the galaxy members' uplink: at k = %d a member's uplink is %s busy and its CPU %s (certificate checks %s). What fills it is the checkpoints' bytes: a checkpoint is %s bytes, and while a member's pool holds fewer than B/N = %d checkpoints it proposes all of them, so each checkpoint is proposed by %.1f of the %d members on average, and every proposal is reliably broadcast to every member. Proposing each checkpoint by f+1 members instead of all (enough for one honest proposer) would cut the copies to %d; a smaller checkpoint (members and proposers as indices, fewer sampled edges) would cut the bytes. ", behind.K, pct(behind.Uplink), pct(behind.CPU.Total()), pct(behind.CPU[CatCheckpoint]), num(float64(p.CheckpointSize)), max(p.GalaxyBatch/p.GalaxySize, 1), behind.Copies, p.GalaxySize, (p.GalaxySize-1)/3+1)
+			fmt.Fprintf(&b, "Certificate checks cost every member %.2f%% of its core per cluster (%d per checkpoint, a checkpoint every %s); on CPU alone they would fill the core at k ≈ %s (%s stars).\n\n", 100*k.PerCluster, p.CheckpointVerifies, ms(r.meanEpochTime()), num(k.CPUClusters), stars(k.CPUClusters))
+		} else {
+			fmt.Fprintf(&b, "What grows with k is the checkpoint certificates: each cluster costs every galaxy member %.2f%% of its core in certificate checks (%d per checkpoint, a checkpoint every %s). The rest of a member's work (its own consensus, the black hole's certificate) is paid per black hole, not per checkpoint: it takes %s of its core at k = %d and %s at k = %d, where black holes are larger and come less often. ", 100*k.PerCluster, p.CheckpointVerifies, ms(r.meanEpochTime()), pct(k.RestFirst), k.FirstK, pct(k.Rest), k.LastKeepsUp)
+			fmt.Fprintf(&b, "Certificate checks fill the rest at k ≈ %s (%s stars). ", num(k.CPUClusters), stars(k.CPUClusters))
+			if k.FirstBehind > 0 {
+				b.WriteString("The galaxy falls behind before that, and before its CPU reads 100%, because a member applies a black hole, checks included, before it proposes the next one: the checks lengthen every galaxy epoch, the lag grows, and the members' time waiting on the network is not spare capacity. ")
+			}
+			vAll := r.WithCheckpointVerifies(k, p.ClusterSize+1)
+			fmt.Fprintf(&b, "If every member checked every delegate's announcement and then the ledger's copy (%d checks, what the relay did before nodes cached verified certificates), it comes down to k ≈ %s (%s stars). The galaxy's uplink is at most %s busy.\n\n", p.ClusterSize+1, num(vAll), stars(vAll), pct(r.maxGalaxyUplink()))
+		}
 	}
 	if plot != "" {
 		fmt.Fprintf(&b, "![aggregate throughput against population](%s)\n\n", plot)
