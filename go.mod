@@ -3,6 +3,7 @@ module github.com/constellation-chain/constellation
 go 1.26.8
 
 require (
+	filippo.io/edwards25519 v1.2.0
 	github.com/consensys/gnark-crypto v0.22.0
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/go-plugin v1.8.0

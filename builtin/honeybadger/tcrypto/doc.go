@@ -21,12 +21,14 @@
 //
 // # Trust assumption
 //
-// Keys come from a trusted dealer at keygen time: whoever runs [Deal] learns
-// the master secret and every share, and must erase them after writing the key
-// files. A malicious dealer can sign and decrypt alone. Replacing the dealer
-// with a distributed key generation (for example Pedersen/Gennaro et al.'s
-// DKG) is future work; the rest of this package does not depend on how the
-// shares were produced, only on the [PublicKeySet] being consistent, which
+// Keys come from a trusted dealer at keygen time on today's networks:
+// whoever runs [Deal] learns the master secret and every share, and must
+// erase them after writing the key files. A malicious dealer can sign and
+// decrypt alone. dkg.go is the dealer-free alternative (joint-Feldman key
+// generation with publicly verifiable complaints, see [NewDealing] and
+// [Assemble]); ordering its dealings and complaints through a group's
+// consensus, and switching a group to the keys it yields, is not built yet.
+// The rest of this package does not depend on how the shares were produced, only on the [PublicKeySet] being consistent, which
 // [PublicKeySet.UnmarshalBinary] checks. With threshold t = f+1, any t members
 // can sign or decrypt and any f colluding members learn nothing about the
 // master secret (Shamir secret sharing).
