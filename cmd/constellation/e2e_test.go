@@ -3,8 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -302,4 +305,35 @@ func TestSIGKILLMidWriteLeavesNoPartialBlock(t *testing.T) {
 	if last == 0 {
 		t.Fatal("no block survived")
 	}
+}
+
+// TestTestnetExitsWhenANodeFailsAtStart: a node that cannot start (its API
+// address is taken) ends the testnet within seconds, non-zero, with the
+// node's own error; it once waited forever on a process exit it had
+// already consumed.
+func TestTestnetExitsWhenANodeFailsAtStart(t *testing.T) {
+	dir := t.TempDir()
+	path := singleNodeManifest(t, dir)
+	busy, err := net.Listen("tcp", "127.0.0.1:8001")
+	if err != nil {
+		t.Skipf("cannot hold the node's API port: %v", err)
+	}
+	defer busy.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "--log-level", "warn", "testnet", "--manifest", path, "--data", filepath.Join(dir, "data"), "--rate", "0")
+	cmd.Dir = dir
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("testnet still running after 60s:\n%s", out)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+		t.Fatalf("testnet exit %v, want a failure:\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "exited while starting") || !strings.Contains(string(out), "8001") {
+		t.Fatalf("the node's error is not shown:\n%s", out)
+	}
+	t.Logf("failed after %v", time.Since(start).Round(100*time.Millisecond))
 }

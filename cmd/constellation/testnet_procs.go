@@ -29,7 +29,10 @@ type child struct {
 	cmd    *exec.Cmd
 	client *api.Client
 	log    *os.File
-	done   chan error
+	// exited is closed once the process has exited, with err its Wait
+	// error; any number of waiters may watch it.
+	exited chan struct{}
+	err    error
 }
 
 // runProcesses runs each cluster and galaxy node as `constellation node
@@ -64,11 +67,11 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 		}
 		for _, ch := range children {
 			select {
-			case <-ch.done:
+			case <-ch.exited:
 			case <-time.After(15 * time.Second):
 				fmt.Fprintf(out, "  %-10s did not stop in 15s; killing it\n", ch.name)
 				ch.cmd.Process.Kill()
-				<-ch.done
+				<-ch.exited
 			}
 			ch.log.Close()
 		}
@@ -103,8 +106,11 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 			logFile.Close()
 			return fmt.Errorf("start node %s: %w", mn.Name, err)
 		}
-		ch := &child{name: mn.Name, node: mn, cmd: cmd, client: api.NewClient(mn.API), log: logFile, done: make(chan error, 1)}
-		go func() { ch.done <- cmd.Wait() }()
+		ch := &child{name: mn.Name, node: mn, cmd: cmd, client: api.NewClient(mn.API), log: logFile, exited: make(chan struct{})}
+		go func() {
+			ch.err = cmd.Wait()
+			close(ch.exited)
+		}()
 		children = append(children, ch)
 		fmt.Fprintf(out, "  %-10s started (pid %d, api %s, log %s)\n", mn.Name, cmd.Process.Pid, mn.API, logFile.Name())
 	}
@@ -117,15 +123,19 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 		fmt.Fprintf(out, "  waiting for %s ...", ch.name)
 		deadline := time.Now().Add(60 * time.Second)
 		for {
-			st, err := ch.client.Status(ctx)
+			// Each attempt is short, so a node that exits is noticed at
+			// once even when something else holds its API address.
+			actx, acancel := context.WithTimeout(ctx, time.Second)
+			st, err := ch.client.Status(actx)
+			acancel()
 			if err == nil {
 				fmt.Fprintf(out, " height %d\n", st.Height)
 				break
 			}
 			select {
-			case err := <-ch.done:
+			case <-ch.exited:
 				fmt.Fprintln(out)
-				return fmt.Errorf("node %s exited while starting (%v); its log:\n%s", ch.name, err, tail(ch.log.Name(), 20))
+				return fmt.Errorf("node %s exited while starting (%v); its log:\n%s", ch.name, ch.err, tail(ch.log.Name(), 20))
 			case <-ctx.Done():
 				fmt.Fprintln(out)
 				return nil
@@ -182,9 +192,8 @@ loop:
 		select {
 		case <-runCtx.Done():
 			break loop
-		case err := <-children[0].done:
-			children[0].done <- err
-			fmt.Fprintf(out, "node %s exited (%v); its log ends:\n%s", children[0].name, err, tail(children[0].log.Name(), 20))
+		case <-children[0].exited:
+			fmt.Fprintf(out, "node %s exited (%v); its log ends:\n%s", children[0].name, children[0].err, tail(children[0].log.Name(), 20))
 			break loop
 		case <-tick.C:
 		}
