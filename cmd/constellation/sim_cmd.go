@@ -29,9 +29,13 @@ func simCommand() *cli.Command {
 			Description: `Runs the reputation attack-resistance simulation (package conformance/repsim):
 N stars with Pareto stakes, a Byzantine share β, committees of k drawn every
 round from a beacon seed, seven attack scenarios (static, sybil, whitewash,
-on-off, collusion, sleeper, grinding). Prints the results table, writes one
-PNG plot per scenario next to --out (img/reputation-SCENARIO.png) and
-replaces the "## Simulation results" section of --out.
+on-off, collusion, sleeper, grinding). Prints the results table. With
+--out FILE it also replaces the "## Simulation results" section of FILE and
+writes one PNG plot per scenario beside it (img/reputation-SCENARIO.png);
+without --out it writes nothing.
+
+   constellation sim reputation --quick                   # a smoke run, printed only
+   constellation sim reputation --out docs/reputation.md  # regenerate the committed report
 
 --byzantine is the β sweep run for the static scenario; the other scenarios
 run at --scenario-byzantine (default 25). The issue's full grid is
@@ -48,7 +52,7 @@ Progress goes to stderr.`,
 				&cli.StringFlag{Name: "byzantine", Value: "10,20,25,33,45", Usage: "Byzantine shares in percent swept for the static scenario"},
 				&cli.StringFlag{Name: "scenario-byzantine", Value: "25", Usage: "Byzantine shares in percent for the other scenarios"},
 				&cli.StringFlag{Name: "scenarios", Value: "all", Usage: "comma-separated scenarios, or all"},
-				&cli.StringFlag{Name: "out", Value: "docs/reputation.md", Usage: "markdown file whose \"## Simulation results\" section is replaced (- for stdout only)"},
+				&cli.StringFlag{Name: "out", Usage: "markdown FILE whose \"## Simulation results\" section is replaced, plots in img/ beside it (default: print only)"},
 				&cli.StringFlag{Name: "plugin", Value: "reputation/meme", Usage: "built-in reputation plugin KIND/NAME under test"},
 				&cli.StringFlag{Name: "config", Usage: "JSON config object for the plugin (default: its defaults)"},
 				&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "runs executed in parallel (results do not depend on it)"},
@@ -138,7 +142,7 @@ func runSimReputation(c *cli.Context) error {
 	}
 	elapsed := time.Since(start)
 	command := "constellation " + strings.Join(os.Args[1:], " ")
-	if out := c.String("out"); out != "-" {
+	if out := c.String("out"); out != "" {
 		imgDir := filepath.Join(filepath.Dir(out), "img")
 		if err := os.MkdirAll(imgDir, 0o755); err != nil {
 			return fmt.Errorf("create plot directory: %w", err)

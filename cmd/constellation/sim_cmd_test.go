@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -28,5 +29,26 @@ func TestReplaceSectionKeepsTheRestOfTheFile(t *testing.T) {
 	got, _ = os.ReadFile(path)
 	if want := "# T\n\n## Simulation results\n\nnew\n"; string(got) != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestSimReputationQuickWritesNothing: without --out the simulation only
+// prints; it once rewrote docs/reputation.md and its plots (and made
+// ./docs/ wherever it ran).
+func TestSimReputationQuickWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := run(t, dir, "sim", "reputation", "--quick", "--scenarios", "static,sleeper")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "sleeper") {
+		t.Fatalf("no results printed:\n%s", out)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Fatalf("sim reputation --quick wrote %d entries into its working directory (%s)", len(entries), entries[0].Name())
 	}
 }
