@@ -140,6 +140,32 @@ func TestManifestValidateTypeError(t *testing.T) {
 	}
 }
 
+// TestManifestValidateRefusesAMissingPluginBinary: an external plugin
+// whose path does not exist is an error at its path line, in validate and
+// before the node starts, not a fork/exec error later.
+func TestManifestValidateRefusesAMissingPluginBinary(t *testing.T) {
+	dir := t.TempDir()
+	path := singleNodeManifest(t, dir)
+	src, _ := os.ReadFile(path)
+	src = append(src, []byte(`
+plugin "partitioner" "acme" {
+  path   = "./plugins/acme-partitioner"
+  sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+}
+`)...)
+	os.WriteFile(path, src, 0o644)
+	line := 1 + strings.Count(string(src[:strings.Index(string(src), "./plugins/acme")]), "\n")
+	for _, args := range [][]string{{"manifest", "validate", path}, {"--log-level", "warn", "testnet", "--manifest", path, "--data", filepath.Join(dir, "data"), "--rate", "0"}} {
+		_, errOut, code := run(t, dir, args...)
+		if code == 0 || !strings.Contains(errOut, fmt.Sprintf("net.hcl:%d", line)) || !strings.Contains(errOut, "does not exist") {
+			t.Fatalf("%v: exit %d\n%s", args[:2], code, errOut)
+		}
+		if strings.Contains(errOut, "fork/exec") {
+			t.Fatalf("%v: a fork/exec error:\n%s", args[:2], errOut)
+		}
+	}
+}
+
 var blockLine = regexp.MustCompile(`^block\s+(\d+)\s+epoch\s+\d+\s+txs\s+(\d+)`)
 
 // TestTestnetProducesBlocksAndResumes runs the testnet command, stops it

@@ -59,6 +59,7 @@ func validateManifest(c *cli.Context) error {
 			return err
 		}
 		diags = append(diags, manifest.Check(m, cat.Lookup, cat.Known)...)
+		diags = append(diags, m.CheckPluginFiles()...)
 	}
 	return reportDiagnostics(c, m, name, diags)
 }

@@ -170,6 +170,9 @@ func (s *Set) Close() error {
 // manifest's config block against the schema the plugin itself declares.
 // Every problem is a diagnostic at the declaration's source range.
 func (c *Catalog) Open(m *manifest.Manifest) (*Set, hcl.Diagnostics) {
+	if d := m.CheckPluginFiles(); d.HasErrors() {
+		return nil, d // before anything starts: no fork/exec error later
+	}
 	set := &Set{}
 	var diags hcl.Diagnostics
 	for _, decl := range m.Plugins {

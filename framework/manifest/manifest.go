@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
@@ -241,6 +242,40 @@ func resolve(dir, p string) string {
 	return filepath.Join(dir, p)
 }
 
+// CheckPluginFiles reports, as errors at their path attribute, external
+// plugins whose binary is missing, is a directory or is not executable:
+// what would otherwise surface as a bare fork/exec error when the node
+// starts. Paths must be resolved (LoadFile does it).
+func (m *Manifest) CheckPluginFiles() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, p := range m.Plugins {
+		if p.Builtin {
+			continue
+		}
+		fi, err := os.Stat(p.Path)
+		var problem string
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			problem = "does not exist"
+		case err != nil:
+			problem = "cannot be read: " + err.Error()
+		case fi.IsDir():
+			problem = "is a directory, not a plugin binary"
+		case fi.Mode()&0o111 == 0:
+			problem = "is not executable (chmod +x it)"
+		default:
+			continue
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unusable plugin binary",
+			Detail:   fmt.Sprintf("The %s plugin %q names the binary %s, which %s.", p.Kind, p.Name, p.Path, problem),
+			Subject:  p.PathRange.Ptr(),
+		})
+	}
+	return diags
+}
+
 // RequireChecksums reports, as errors, every external plugin declared
 // without a sha256. The host calls it unless it runs in development mode
 // (--dev), so that no unchecked binary is started by default.
@@ -310,17 +345,39 @@ func parseSource(filename string, src []byte) (*hcl.File, map[string]*hcl.File, 
 		}}
 	}
 	if diags := checkShape(filename, src); diags.HasErrors() {
-		return nil, nil, diags
+		return nil, nil, firstSyntaxError(diags)
 	}
 	p := hclparse.NewParser()
 	file, diags := p.ParseHCL(src, filename)
 	if file == nil || diags.HasErrors() {
-		return nil, p.Files(), diags
+		return nil, p.Files(), firstSyntaxError(diags)
 	}
 	if cd := checkConstants(file.Body); cd.HasErrors() {
 		return nil, p.Files(), append(diags, cd...)
 	}
 	return file, p.Files(), diags
+}
+
+// firstSyntaxError keeps the first syntax error of diags: after one (an
+// unterminated string, a missing brace) the parser's later errors follow
+// from it, and dozens of them bury the one to fix.
+func firstSyntaxError(diags hcl.Diagnostics) hcl.Diagnostics {
+	var first *hcl.Diagnostic
+	n := 0
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			if first == nil {
+				first = d
+			}
+			n++
+		}
+	}
+	if first == nil || n == 1 {
+		return diags
+	}
+	d := *first
+	d.Detail = strings.TrimSpace(d.Detail + fmt.Sprintf(" (%d more syntax errors after this one are not shown: they most likely follow from it.)", n-1))
+	return hcl.Diagnostics{&d}
 }
 
 // LoadFile reads and parses the manifest at path, then resolves relative

@@ -487,3 +487,17 @@ func checkConsistent(t fataler, m *Manifest) {
 		}
 	}
 }
+
+// TestOneSyntaxErrorIsReportedOnce: an unterminated string makes the lexer
+// report every later line; only the first error is shown, saying how many
+// it hides.
+func TestOneSyntaxErrorIsReportedOnce(t *testing.T) {
+	src := strings.Replace(string(Default()), `seed = "constellation-devnet"`, `seed = "constellation-devnet`, 1)
+	if src == string(Default()) {
+		t.Fatal("the default manifest has no seed line to break")
+	}
+	_, diags := Parse("broken.hcl", []byte(src))
+	if len(diags) != 1 || !diags.HasErrors() || !strings.Contains(diags[0].Detail, "more syntax errors") {
+		t.Fatalf("got %d diagnostics: %v", len(diags), diags)
+	}
+}
