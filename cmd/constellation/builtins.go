@@ -26,7 +26,11 @@ func builtins() []interfaces.Plugin {
 // newCatalog returns the catalog of builtins; external plugins are started
 // through external.
 func newCatalog(external catalog.ExternalLoader) (*catalog.Catalog, error) {
-	return catalog.New(external, builtins()...)
+	c, err := catalog.New(external, builtins()...)
+	if err != nil {
+		return nil, err
+	}
+	return c.CheckingFiles(), nil
 }
 
 // benchOnly lists the engines `constellation bench` measures that no

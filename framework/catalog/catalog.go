@@ -24,8 +24,18 @@ type ExternalLoader func(decl *manifest.PluginDecl) (interfaces.Plugin, io.Close
 // Catalog holds the built-in plugins and the loader for external ones. It is
 // read-only after New and safe for concurrent use.
 type Catalog struct {
-	builtins map[interfaces.Kind]map[string]interfaces.Plugin
-	external ExternalLoader
+	builtins   map[interfaces.Kind]map[string]interfaces.Plugin
+	external   ExternalLoader
+	checkFiles bool
+}
+
+// CheckingFiles makes Open check, before starting anything, that every
+// external plugin's binary exists and is executable
+// (manifest.CheckPluginFiles), so a wrong path is an error at its line
+// rather than a fork/exec failure. It returns c.
+func (c *Catalog) CheckingFiles() *Catalog {
+	c.checkFiles = true
+	return c
 }
 
 // New registers builtins. Each must describe itself validly, implement its
@@ -170,8 +180,10 @@ func (s *Set) Close() error {
 // manifest's config block against the schema the plugin itself declares.
 // Every problem is a diagnostic at the declaration's source range.
 func (c *Catalog) Open(m *manifest.Manifest) (*Set, hcl.Diagnostics) {
-	if d := m.CheckPluginFiles(); d.HasErrors() {
-		return nil, d // before anything starts: no fork/exec error later
+	if c.checkFiles {
+		if d := m.CheckPluginFiles(); d.HasErrors() {
+			return nil, d // before anything starts: no fork/exec error later
+		}
 	}
 	set := &Set{}
 	var diags hcl.Diagnostics
