@@ -363,3 +363,23 @@ func TestTestnetExitsWhenANodeFailsAtStart(t *testing.T) {
 	}
 	t.Logf("failed after %v", time.Since(start).Round(100*time.Millisecond))
 }
+
+// TestTestnetSoloIsADevChainInOneCommand: `testnet --solo` runs the
+// embedded one-node chain and commits the load generator's transfers.
+func TestTestnetSoloIsADevChainInOneCommand(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := run(t, dir, "--log-level", "warn", "testnet", "--solo", "--blocks", "4", "--rate", "300", "--duration", "60s")
+	if code != 0 {
+		t.Fatalf("testnet --solo exit %d\n%s\n%s", code, out, errOut)
+	}
+	heights, txs := parseBlocks(out)
+	if len(heights) < 4 || txs == 0 {
+		t.Fatalf("blocks %v with %d transactions:\n%s", heights, txs, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "dev", "star-1", "chain")); err != nil {
+		t.Fatalf("no chain in data/dev: %v", err)
+	}
+	if _, errOut, code := run(t, dir, "testnet", "--solo", "--manifest", "x.hcl"); code == 0 || !strings.Contains(errOut, "--solo") {
+		t.Fatalf("--solo with --manifest: exit %d\n%s", code, errOut)
+	}
+}

@@ -33,11 +33,16 @@ func loadManifest(c *cli.Context, path, dataDir string) (*manifest.Manifest, str
 		name  = path
 		base  string
 	)
-	if path == "" {
+	switch {
+	case path == "" && c.Bool("solo"):
+		name = manifest.SoloFilename + " (embedded)"
+		m, diags = manifest.ParseSolo()
+		base = dataDir
+	case path == "":
 		name = manifest.DefaultFilename + " (embedded)"
 		m, diags = manifest.ParseDefault()
 		base = dataDir
-	} else {
+	default:
 		m, diags = manifest.LoadFile(path)
 	}
 	if m != nil && !diags.HasErrors() {

@@ -37,6 +37,7 @@ from the data directory.
    constellation testnet --rate 2000          # more load
    constellation testnet --blocks 20          # stop after 20 blocks
    constellation testnet --manifest my.hcl --data data/my-net
+   constellation testnet --solo                 # a one-node dev chain (solo engine), data in data/dev
 
 Each node is its own process (constellation node run) talking over the
 manifest's transport on loopback, with its log in DATA/NODE/node.log; the
@@ -53,6 +54,7 @@ nodes inside this process over an in-memory transport instead.`,
 			&cli.IntFlag{Name: "blocks", Usage: "stop after this many new blocks (0: run until Ctrl-C)"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (0: run until Ctrl-C)"},
 			&cli.BoolFlag{Name: "in-process", Usage: "run every node in this process over an in-memory transport"},
+			&cli.BoolFlag{Name: "solo", Usage: "run the embedded one-node development chain (solo engine, like geth --dev) instead of the default manifest; data in data/dev unless --data is given"},
 		},
 		Action: runTestnet,
 	}
@@ -61,6 +63,14 @@ nodes inside this process over an in-memory transport instead.`,
 func runTestnet(c *cli.Context) error {
 	log := logger(c, "testnet")
 	out := c.App.Writer
+	if c.Bool("solo") && c.String("manifest") != "" {
+		return cli.Exit("--solo runs the embedded one-node manifest; it cannot be combined with --manifest", 2)
+	}
+	if c.Bool("solo") && !c.IsSet("data") {
+		if err := c.Set("data", "data/dev"); err != nil {
+			return err
+		}
+	}
 	if k := c.Int("communities"); k < 1 || k > c.Int("wallets") {
 		return cli.Exit(fmt.Sprintf("--communities %d: want 1 to --wallets (%d)", k, c.Int("wallets")), 2)
 	}

@@ -54,7 +54,11 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return fmt.Errorf("create data directory: %w", err)
 		}
-		if err := os.WriteFile(manifestPath, manifest.Default(), 0o600); err != nil {
+		src := manifest.Default()
+		if c.Bool("solo") {
+			src = manifest.Solo()
+		}
+		if err := os.WriteFile(manifestPath, src, 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", manifestPath, err)
 		}
 	}

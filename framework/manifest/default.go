@@ -21,3 +21,19 @@ func Default() []byte { return append([]byte(nil), defaultSource...) }
 // ParseDefault parses the embedded default manifest. Its key_file paths are
 // left relative; call ResolvePaths with the data directory.
 func ParseDefault() (*Manifest, hcl.Diagnostics) { return Parse(DefaultFilename, Default()) }
+
+// SoloFilename is the name the embedded single-node development manifest
+// is parsed under.
+const SoloFilename = "solo.hcl"
+
+//go:embed solo.hcl
+var soloSource []byte
+
+// Solo returns the source of the embedded single-node development chain
+// (`constellation testnet --solo`): one star on the solo engine. The
+// caller owns the returned slice.
+func Solo() []byte { return append([]byte(nil), soloSource...) }
+
+// ParseSolo parses the embedded single-node manifest. Its key_file paths
+// are left relative; call ResolvePaths with the data directory.
+func ParseSolo() (*Manifest, hcl.Diagnostics) { return Parse(SoloFilename, Solo()) }
