@@ -38,7 +38,7 @@ import (
 func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	out, errOut, code := run(t, dir, "--log-level", "warn", "testnet", "--data", data, "--blocks", "15", "--duration", "120s", "--rate", "300")
+	out, errOut, code := run(t, dir, "--log-level", "warn", "testnet", "--data", data, "--blocks", "25", "--duration", "120s", "--rate", "300")
 	if code != 0 {
 		t.Fatalf("testnet exit %d\n%s\n%s", code, out, errOut)
 	}
