@@ -383,3 +383,18 @@ func TestTestnetSoloIsADevChainInOneCommand(t *testing.T) {
 		t.Fatalf("--solo with --manifest: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestBadGlobalFlagsAndCommandsAreRefused: an unknown log level and an
+// unknown command each fail with a message saying what was wrong.
+func TestBadGlobalFlagsAndCommandsAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, code := run(t, dir, "--log-level", "loud", "version"); code == 0 || !strings.Contains(errOut, `--log-level "loud"`) {
+		t.Fatalf("--log-level loud: exit %d\n%s", code, errOut)
+	}
+	if _, errOut, code := run(t, dir, "foo"); code == 0 || !strings.Contains(errOut, `no command "foo"`) {
+		t.Fatalf("constellation foo: exit %d\n%s", code, errOut)
+	}
+	if _, _, code := run(t, dir, "--log-level", "warn", "version"); code != 0 {
+		t.Fatalf("--log-level warn refused (exit %d)", code)
+	}
+}

@@ -72,6 +72,16 @@ Check a manifest of your own:
 			withSubcommand(benchCommand(), benchNetworkCommand()),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
+		Before: func(c *cli.Context) error {
+			if v := c.String("log-level"); hclog.LevelFromString(v) == hclog.NoLevel {
+				return cli.Exit(fmt.Sprintf("--log-level %q: want trace, debug, info, warn or error", v), 2)
+			}
+			return nil
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(c.App.ErrWriter, "constellation: no command %q (constellation --help lists them)\n", name)
+			os.Exit(2)
+		},
 	}
 }
 
