@@ -2,6 +2,7 @@ package interfaces
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 )
@@ -230,6 +231,47 @@ func DecodeTxBatch(raw []byte) (*TxBatch, error) {
 // source, `constellation keygen --cluster N` passes crypto/rand.
 type KeyDealer interface {
 	DealKeys(members []StarID, faulty int, rnd io.Reader) ([][]byte, error)
+}
+
+// KeyGenerator is implemented by consensus factories whose key material the
+// members can make among themselves, without a trusted dealer: a
+// distributed key generation whose messages the caller orders (through a
+// group's consensus, see framework/keygen). Each member deals once; every
+// member checks the dealings, answers each with an acknowledgement (its
+// share is good) or a complaint anyone can check, and the key is assembled
+// from the dealings the agreed order qualified. Every method is a pure
+// function of its arguments (Deal of its randomness too); members are
+// sorted, faulty is f as for KeyDealer, and dealer and member positions
+// are indices into members.
+//
+// Members encrypt to and prove with their node identity keys (the Ed25519
+// key of their StarID), so the private key is passed in; only factories
+// built into the node implement this, never an RPC client.
+type KeyGenerator interface {
+	// Deal returns member self's dealing.
+	Deal(members []StarID, faulty, self int, key ed25519.PrivateKey, rnd io.Reader) ([]byte, error)
+	// VerifyDealing makes the checks anyone can make on dealer's dealing.
+	VerifyDealing(members []StarID, faulty, dealer int, dealing []byte) error
+	// Respond opens member self's share of a dealing that passed
+	// VerifyDealing: nil when the share is good, else a complaint.
+	Respond(members []StarID, faulty, dealer int, dealing []byte, self int, key ed25519.PrivateKey) (complaint []byte, err error)
+	// VerifyComplaint checks member complainer's complaint against a
+	// dealing that passed VerifyDealing: true if the dealer cheated the
+	// complainer, false if the share was good (the complainer lied); an
+	// error if the complaint proves nothing.
+	VerifyComplaint(members []StarID, faulty, dealer int, dealing []byte, complainer int, complaint []byte) (bool, error)
+	// AssembleKeys returns member self's key material
+	// (ConsensusConfig.Keys) from the qualified dealings, sorted by dealer.
+	AssembleKeys(members []StarID, faulty int, qualified []Dealt, self int, key ed25519.PrivateKey) ([]byte, error)
+	// AssembleGroupKey returns the group key the qualified dealings make,
+	// as GroupVerifier.GroupKey returns it from any member's keys.
+	AssembleGroupKey(members []StarID, faulty int, qualified []Dealt) ([]byte, error)
+}
+
+// Dealt is one member's dealing in a key generation.
+type Dealt struct {
+	Dealer  int
+	Dealing []byte
 }
 
 // Inbound is one message for Consensus.Step.

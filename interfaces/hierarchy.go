@@ -59,6 +59,13 @@ func PlacementStar(s StarID) StarID {
 	return StarID(DomainSum("constellation/placement/v1", s[:]))
 }
 
+// KeyGenStar is the pseudo-account whose chain, in any chain that orders
+// key generations, sequences star s's TxKeyGen messages, apart from its
+// account's own transactions.
+func KeyGenStar(s StarID) StarID {
+	return StarID(DomainSum("constellation/keygen-chain/v1", s[:]))
+}
+
 // Placement is an account's place as one cluster's ledger knows it.
 type Placement struct {
 	Owner ClusterID // the cluster that owns the account

@@ -45,6 +45,13 @@ const (
 	// the cluster owns (MintClaim). Its sender is the galaxy's account, its
 	// sequence the beacon's.
 	TxMint TxKind = 8
+	// TxKeyGen carries one message of a distributed key generation
+	// (framework/keygen): a dealing, an acknowledgement or a complaint of
+	// a member of a group's next membership epoch. Its sender is the
+	// author, its sequence and previous transaction those of the author's
+	// key-generation chain (KeyGenStar), apart from its account's; it
+	// moves nothing.
+	TxKeyGen TxKind = 9
 )
 
 func (k TxKind) String() string {
@@ -65,12 +72,14 @@ func (k TxKind) String() string {
 		return "beacon"
 	case TxMint:
 		return "mint"
+	case TxKeyGen:
+		return "keygen"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
 // Valid reports whether k is a known kind.
-func (k TxKind) Valid() bool { return k >= TxTransfer && k <= TxMint }
+func (k TxKind) Valid() bool { return k >= TxTransfer && k <= TxKeyGen }
 
 // Certified reports whether transactions of kind k are authenticated by a
 // group's threshold signature in their payload instead of an ed25519
