@@ -86,6 +86,17 @@ func (k TxKind) Valid() bool { return k >= TxTransfer && k <= TxKeyGen }
 // signature of their sender.
 func (k TxKind) Certified() bool { return k >= TxCheckpoint && k <= TxMint }
 
+// Chain returns the star whose chain sequences t: its sender's, except
+// for a key-generation message, which is sequenced on the sender's
+// KeyGenStar so that it never competes with the account's own
+// transactions for a sequence number.
+func (t *Transaction) Chain() StarID {
+	if t.Kind == TxKeyGen {
+		return KeyGenStar(t.Sender)
+	}
+	return t.Sender
+}
+
 // Transaction is one entry of a star's own chain (ExtendedTrustChain): it
 // names the hash of the sender's previous transaction and a sequence number
 // one above it, so each star's history is a hash chain that any node can

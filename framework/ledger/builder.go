@@ -165,7 +165,13 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 			return fmt.Errorf("%s: %w: counterparty %s signature does not verify", where(), ErrBadSignature, tx.Counterparty.Short())
 		}
 	}
-	seq, last, err := b.ChainHead(tx.Sender)
+	if sh.keygen {
+		if err := b.rules.KeyGen(tx); err != nil {
+			return fmt.Errorf("%s: %w: %v", where(), ErrMalformed, err)
+		}
+	}
+	chain := tx.Chain()
+	seq, last, err := b.ChainHead(chain)
 	if err != nil {
 		return fmt.Errorf("%s: read sender chain head: %w", where(), err)
 	}
@@ -260,7 +266,7 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 	if transfer != nil && b.sampling() {
 		b.edges = append(b.edges, sampled{id: id, edge: interfaces.Edge{From: tx.Sender, To: transfer.To}})
 	}
-	b.heads[tx.Sender] = Head{Star: tx.Sender, Seq: tx.Seq, Last: newLast}
+	b.heads[chain] = Head{Star: chain, Seq: tx.Seq, Last: newLast}
 	b.inBlock[id] = struct{}{}
 	b.txs = append(b.txs, tx)
 	b.ids = append(b.ids, id)
@@ -295,6 +301,7 @@ type shape struct {
 	mint       *interfaces.MintClaim
 	minted     []interfaces.Receipt // the claimed beacon's mint
 	moves      []interfaces.Move    // the claimed beacon's moves
+	keygen     bool                 // a key-generation message (Rules.KeyGen checks it)
 }
 
 // checkShape runs the checks that need no state: kind, payload, sequence
@@ -398,6 +405,14 @@ func checkShape(tx *interfaces.Transaction) (shape, error) {
 			return none, err
 		}
 		return shape{mint: &c, minted: p.Mint, moves: p.Moves}, nil
+	case interfaces.TxKeyGen:
+		if len(tx.Payload) == 0 {
+			return none, errors.New("key-generation message with an empty payload")
+		}
+		if !tx.Counterparty.IsZero() {
+			return none, errors.New("key-generation message names a counterparty")
+		}
+		return shape{keygen: true}, nil
 	}
 	return none, fmt.Errorf("unknown kind %s", tx.Kind)
 }
@@ -406,6 +421,14 @@ func checkShape(tx *interfaces.Transaction) (shape, error) {
 // everything but checkpoints; in a cluster, checkpoints, credits for
 // another cluster, and transactions of accounts another cluster owns.
 func (b *Builder) checkCluster(tx *interfaces.Transaction, sh shape) error {
+	if sh.keygen {
+		// Any star may take part in a key generation this chain orders,
+		// wherever its account lives.
+		if b.rules == nil || b.rules.KeyGen == nil {
+			return fmt.Errorf("%w: this chain orders no key generation", ErrWrongCluster)
+		}
+		return nil
+	}
 	if b.cluster == interfaces.GalaxyCluster {
 		if sh.checkpoint == nil && sh.beacon == nil {
 			return fmt.Errorf("%w: the galaxy orders checkpoints and beacons only, not %s transactions", ErrWrongCluster, tx.Kind)

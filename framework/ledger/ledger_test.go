@@ -429,3 +429,62 @@ func BenchmarkBuilderApply(b *testing.B) {
 		}
 	}
 }
+
+// A key-generation message is sequenced on its author's KeyGenStar, apart
+// from the author's account, moves nothing, and is ordered only by a chain
+// whose rules admit it.
+func TestKeyGenMessagesHaveTheirOwnChain(t *testing.T) {
+	w := ledgertest.NewWorld("keygen", 2, 10)
+	st := mustState(t, w.Genesis)
+	kg := func(seq uint64, prev interfaces.Hash, body string) *interfaces.Transaction {
+		tx := &interfaces.Transaction{Sender: w.Stars[0], Seq: seq, Prev: prev, Kind: interfaces.TxKeyGen, Payload: []byte(body)}
+		if err := tx.Sign(w.Keys[0]); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	first := kg(1, interfaces.Hash{}, "deal")
+	if err := ledger.NewBuilder(st, 0, st.Parent()).Apply(first); !errors.Is(err, ledger.ErrWrongCluster) {
+		t.Fatalf("a chain without key generation took a key-generation message: %v", err)
+	}
+	var admitted int
+	rules := &ledger.Rules{KeyGen: func(tx *interfaces.Transaction) error {
+		if string(tx.Payload) == "refuse" {
+			return errors.New("not for the open session")
+		}
+		admitted++
+		return nil
+	}}
+	bl := ledger.NewBuilder(st, 0, st.Parent()).WithRules(rules)
+	if err := bl.Apply(kg(1, interfaces.Hash{}, "refuse")); !errors.Is(err, ledger.ErrMalformed) {
+		t.Fatalf("a message the rules refuse: %v, want ErrMalformed", err)
+	}
+	if err := bl.Apply(first); err != nil {
+		t.Fatal(err)
+	}
+	// The account's own chain is untouched: its first transfer is seq 1.
+	tr, err := w.Transfer(bl, 0, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Seq != 1 {
+		t.Fatalf("the account's next sequence is %d after a key-generation message, want 1", tr.Seq)
+	}
+	if err := bl.Apply(tr); err != nil {
+		t.Fatal(err)
+	}
+	if err := bl.Apply(kg(1, interfaces.Hash{}, "other")); !errors.Is(err, ledger.ErrDoubleSpend) {
+		t.Fatalf("a second message at the same key-generation sequence: %v, want ErrDoubleSpend", err)
+	}
+	if err := bl.Apply(kg(2, first.ID(), "ack")); err != nil {
+		t.Fatal(err)
+	}
+	_, ch := bl.Finish(1, 1, interfaces.BlockMeta{})
+	heads := map[interfaces.StarID]uint64{}
+	for _, h := range ch.Heads {
+		heads[h.Star] = h.Seq
+	}
+	if heads[interfaces.KeyGenStar(w.Stars[0])] != 2 || heads[w.Stars[0]] != 1 || admitted != 3 {
+		t.Fatalf("heads %v, admitted %d", heads, admitted)
+	}
+}

@@ -128,7 +128,7 @@ func (m *model) nextTx(t *rapid.T, w *ledgertest.World) (tx *interfaces.Transact
 		case 1:
 			return sign(t, w, from, next, last, interfaces.TxTransfer, transferPayload(w, from, 1)), ledger.ErrMalformed
 		case 2:
-			return sign(t, w, from, next, last, interfaces.TxKind(9), unique), ledger.ErrMalformed
+			return sign(t, w, from, next, last, interfaces.TxKind(200), unique), ledger.ErrMalformed
 		case 3:
 			return sign(t, w, from, 0, last, interfaces.TxData, unique), ledger.ErrMalformed
 		default:

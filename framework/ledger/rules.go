@@ -34,6 +34,10 @@ type Rules struct {
 	// stand for a cluster (ClusterStar, OutboxStar); a published move of
 	// one is ignored.
 	Pseudo func(interfaces.StarID) bool
+	// KeyGen, when set, checks a TxKeyGen transaction against the key
+	// generation open as of the block being built (framework/keygen's
+	// Admit); nil refuses key-generation messages.
+	KeyGen func(tx *interfaces.Transaction) error
 	// Replayed, when set, is called after each block an offline replay
 	// (store.VerifyWith) re-validated, before the next: state a rule reads
 	// besides the ledger's (the galaxy's reputation) advances there.

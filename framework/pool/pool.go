@@ -106,7 +106,7 @@ func (p *Pool) Add(tx *interfaces.Transaction) error {
 	}
 	var committed uint64
 	if p.opts.Committed != nil {
-		committed = p.opts.Committed(tx.Sender)
+		committed = p.opts.Committed(tx.Chain())
 	}
 	if tx.Seq <= committed {
 		return fmt.Errorf("add transaction %s: %w (sender %s is at %d)", id.Short(), ErrStale, tx.Sender.Short(), committed)
@@ -118,7 +118,7 @@ func (p *Pool) Add(tx *interfaces.Transaction) error {
 	if _, ok := p.ids[id]; ok {
 		return fmt.Errorf("add transaction %s: %w", id.Short(), ErrDuplicate)
 	}
-	s := p.senders[tx.Sender]
+	s := p.senders[tx.Chain()]
 	if s != nil {
 		if _, ok := s.txs[tx.Seq]; ok {
 			return fmt.Errorf("add transaction %s: %w (seq %d)", id.Short(), ErrConflict, tx.Seq)
@@ -129,8 +129,8 @@ func (p *Pool) Add(tx *interfaces.Transaction) error {
 	}
 	if s == nil {
 		p.clock++
-		s = &sender{id: tx.Sender, txs: map[uint64]entry{}, arrival: p.clock}
-		p.senders[tx.Sender] = s
+		s = &sender{id: tx.Chain(), txs: map[uint64]entry{}, arrival: p.clock}
+		p.senders[tx.Chain()] = s
 	}
 	s.txs[tx.Seq] = entry{tx: tx, id: id}
 	p.ids[id] = struct{}{}
@@ -200,13 +200,13 @@ func (p *Pool) Committed(block []*interfaces.Transaction) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, tx := range block {
-		s := p.senders[tx.Sender]
+		s := p.senders[tx.Chain()]
 		if s == nil {
 			continue
 		}
 		var committed uint64
 		if p.opts.Committed != nil {
-			committed = p.opts.Committed(tx.Sender)
+			committed = p.opts.Committed(tx.Chain())
 		}
 		if committed < tx.Seq {
 			committed = tx.Seq
@@ -236,7 +236,7 @@ func (p *Pool) Drop(txs []*interfaces.Transaction) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, tx := range txs {
-		s := p.senders[tx.Sender]
+		s := p.senders[tx.Chain()]
 		if s == nil {
 			continue
 		}
