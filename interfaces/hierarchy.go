@@ -59,11 +59,13 @@ func PlacementStar(s StarID) StarID {
 	return StarID(DomainSum("constellation/placement/v1", s[:]))
 }
 
-// KeyGenStar is the pseudo-account whose chain, in any chain that orders
-// key generations, sequences star s's TxKeyGen messages, apart from its
-// account's own transactions.
-func KeyGenStar(s StarID) StarID {
-	return StarID(DomainSum("constellation/keygen-chain/v1", s[:]))
+// KeyGenStar is the pseudo-account whose chain, in a chain that orders key
+// generations, sequences star s's TxKeyGen messages of one session, apart
+// from its account's own transactions: each session's messages start at
+// sequence 1, so a message a finished session refused leaves no gap in the
+// next session's.
+func KeyGenStar(s StarID, session Hash) StarID {
+	return StarID(DomainSum("constellation/keygen-chain/v1", s[:], session[:]))
 }
 
 // Placement is an account's place as one cluster's ledger knows it.

@@ -88,11 +88,16 @@ func (k TxKind) Certified() bool { return k >= TxCheckpoint && k <= TxMint }
 
 // Chain returns the star whose chain sequences t: its sender's, except
 // for a key-generation message, which is sequenced on the sender's
-// KeyGenStar so that it never competes with the account's own
+// KeyGenStar for the message's session (the 32 bytes after the payload's
+// version byte), so that it never competes with the account's own
 // transactions for a sequence number.
 func (t *Transaction) Chain() StarID {
 	if t.Kind == TxKeyGen {
-		return KeyGenStar(t.Sender)
+		var session Hash
+		if len(t.Payload) > len(session) {
+			copy(session[:], t.Payload[1:])
+		}
+		return KeyGenStar(t.Sender, session)
 	}
 	return t.Sender
 }

@@ -154,17 +154,33 @@ func (s *Syncer) prune(height uint64) {
 // and the blocks now vouched for by a quorum, in height order starting at
 // the local head + 1. A malformed message or one from a non-member is
 // returned as an error for the caller to log; it changes nothing.
+//
+// A star that is not a member (a follower: a candidate that keeps the
+// chain to be ready when it is drawn, or a member of a later membership
+// epoch) is served: its status is answered with this node's, and its
+// requests with blocks. Its own blocks and heads count for nothing.
 func (s *Syncer) Handle(from interfaces.StarID, payload []byte, r Reader) ([]Out, []*interfaces.Block, error) {
-	if !s.isPeer(from) {
-		return nil, nil, fmt.Errorf("blocksync: message from %s, not a peer member", from.Short())
-	}
 	if len(payload) == 0 {
 		return nil, nil, fmt.Errorf("blocksync: empty message from %s", from.Short())
 	}
+	peer := s.isPeer(from)
+	if !peer && payload[0] != msgStatus && payload[0] != msgRequest {
+		return nil, nil, fmt.Errorf("blocksync: blocks from %s, not a peer member", from.Short())
+	}
 	d := interfaces.NewDecoder(payload[1:])
-	height, _ := r.Head()
+	height, hash := r.Head()
 	switch payload[0] {
 	case msgStatus:
+		if !peer {
+			if from == s.self {
+				return nil, nil, nil
+			}
+			e := interfaces.NewEncoder(48)
+			e.U8(msgStatus)
+			e.U64(height)
+			e.Fixed(hash[:])
+			return []Out{{To: from, Payload: e.Bytes()}}, nil, nil
+		}
 		h := d.U64()
 		var hash interfaces.Hash
 		d.Fixed(hash[:])

@@ -122,8 +122,11 @@ func TestOneByzantinePeerCannotMakeANodeAdoptItsBlocks(t *testing.T) {
 func TestStrangersAndGarbageAreErrorsNotPanics(t *testing.T) {
 	s := New(members[0], members, 1)
 	local := &chain{}
-	if _, _, err := s.Handle(interfaces.DevStar("stranger"), []byte{msgStatus}, local); err == nil {
-		t.Fatal("accepted a message from a non-member")
+	blocks := interfaces.NewEncoder(4)
+	blocks.U8(msgBlocks)
+	blocks.Uvarint(0)
+	if _, _, err := s.Handle(interfaces.DevStar("stranger"), blocks.Bytes(), local); err == nil {
+		t.Fatal("accepted blocks from a non-member")
 	}
 	for _, p := range [][]byte{nil, {0}, {msgStatus, 1}, {msgRequest}, {msgBlocks, 5}, {msgBlocks, 1, 3, 1, 2, 3}, {99}} {
 		if _, _, err := s.Handle(members[1], p, local); err == nil {
@@ -160,4 +163,50 @@ func FuzzHandle(f *testing.F) {
 		s.Handle(members[1], payload, c)
 		s.Tick(c)
 	})
+}
+
+// A follower (not a member) learns the members' heads by sending its
+// status, and adopts blocks f+1 of them vouch for; its own heads and
+// blocks count for nothing with the members.
+func TestFollowerCatchesUpFromMembers(t *testing.T) {
+	follower := interfaces.DevStar("follower")
+	fs := New(follower, members, 1)
+	c := buildChain(t, 5, "x")
+	local := &chain{}
+	peers := map[interfaces.StarID]*Syncer{}
+	for _, m := range members {
+		peers[m] = New(m, members, 1)
+	}
+	var ready []*interfaces.Block
+	queue := fs.Tick(local)
+	for steps := 0; len(queue) > 0 && steps < 100; steps++ {
+		o := queue[0]
+		queue = queue[1:]
+		replies, _, err := peers[o.To].Handle(follower, o.Payload, c)
+		if err != nil {
+			t.Fatalf("member %s refused the follower: %v", o.To.Short(), err)
+		}
+		for _, r := range replies {
+			if r.To != follower {
+				t.Fatalf("reply addressed to %s", r.To.Short())
+			}
+			more, got, err := fs.Handle(o.To, r.Payload, local)
+			if err != nil {
+				t.Fatal(err)
+			}
+			queue = append(queue, more...)
+			ready = append(ready, got...)
+			local.blocks = append(local.blocks, got...)
+		}
+	}
+	if len(ready) != 5 || ready[4].Hash() != c.blocks[4].Hash() {
+		t.Fatalf("follower adopted %d blocks, want the members' 5", len(ready))
+	}
+	st := interfaces.NewEncoder(48)
+	st.U8(msgStatus)
+	st.U64(1000)
+	st.Fixed(make([]byte, 32))
+	if out, _, err := peers[members[1]].Handle(follower, st.Bytes(), c); err != nil || len(out) != 1 || out[0].Payload[0] != msgStatus {
+		t.Fatalf("a follower's status claiming height 1000 got %v %v, want only the member's status back", out, err)
+	}
 }

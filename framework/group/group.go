@@ -97,6 +97,10 @@ type Config struct {
 	// goroutine with each block and its certificate, and must not block.
 	Certify     bool
 	OnCertified func(b *interfaces.Block, cert []byte)
+	// Rotation, when set, makes the group's later membership epochs from
+	// its own chain, with keys generated without a dealer (rotation.go);
+	// Next must then be empty.
+	Rotation *Rotation
 	// Now returns the time used for proposal timestamps and block events;
 	// nil means time.Now. It never reaches consensus except through the
 	// timestamps the decided contributions carry.
@@ -119,7 +123,13 @@ type era struct {
 	keys        []byte
 	id          interfaces.InstanceID
 	topic       string
+	// keyless: this star is a member but could not assemble its keys
+	// (rotation.go), so it follows the chain instead.
+	keyless bool
 }
+
+// sits reports whether this star takes part in the era.
+func (e era) sits(s interfaces.StarID) bool { return e.member(s) && !e.keyless }
 
 func (e era) member(s interfaces.StarID) bool {
 	_, ok := slices.BinarySearchFunc(e.members, s, interfaces.CompareStars)
@@ -163,6 +173,13 @@ type Group struct {
 	signed   *signedCache
 	book     *faultBook
 	lat      *latencyTracker
+	rot      *rotator // nil: memberships are configured, not rotated
+	// size, era and eraStart mirror the running membership epoch's member
+	// count, index and first epoch for other goroutines (Submit, the
+	// transport's handlers, Membership).
+	size     atomic.Int32
+	era      atomic.Int32
+	eraStart atomic.Uint64
 
 	inbox     chan *interfaces.SignedMessage // verified by the transport handler
 	badSigned uint64                         // messages refused there (atomic)
@@ -225,7 +242,10 @@ func Open(cfg Config) (*Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !eras[0].member(self) && len(cfg.Next) == 0 {
+	if cfg.Rotation != nil && len(cfg.Next) > 0 {
+		return nil, errors.New("a rotating group's membership epochs come from its chain; configure no later ones")
+	}
+	if !eras[0].member(self) && len(cfg.Next) == 0 && cfg.Rotation == nil {
 		return nil, fmt.Errorf("this node (%s) is not among the cluster's %d members", self, len(eras[0].members))
 	}
 	members := eras[0].members
@@ -256,6 +276,19 @@ func Open(cfg Config) (*Group, error) {
 		outbox:    outbox.New(cfg.Transport, cfg.Logger),
 		kick:      make(chan struct{}, 1),
 		events:    events.New[BlockEvent](),
+	}
+	if cfg.Rotation != nil {
+		if n.rot, err = newRotator(*cfg.Rotation); err != nil {
+			st.Close()
+			return nil, err
+		}
+		rules := ledger.Rules{}
+		if cfg.Rules != nil {
+			rules = *cfg.Rules
+		}
+		rules.KeyGen = n.admitKeyGen
+		n.cfg.Rules = &rules
+		cfg.Rules = n.cfg.Rules
 	}
 	popts := cfg.Pool
 	if cfg.Reputation != nil && popts.Priority == nil {
@@ -291,6 +324,16 @@ func Open(cfg Config) (*Group, error) {
 		st.Close()
 		return nil, err
 	}
+	if n.rot != nil && head.Height > 0 {
+		// The membership epochs so far, from the chain.
+		n.replaying = true
+		err := st.Blocks(1, head.Height, n.rotate)
+		n.replaying = false
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("rebuild the rotation from the chain: %w", err)
+		}
+	}
 	for n.cur+1 < len(n.eras) && !n.eras[n.cur].contains(n.undecided()) {
 		n.cur++
 	}
@@ -305,7 +348,7 @@ func Open(cfg Config) (*Group, error) {
 		st.Close()
 		return nil, err
 	}
-	if cfg.Transport != nil && !n.retired {
+	if cfg.Transport != nil && (!n.retired || n.rot != nil) {
 		if err := n.subscribe(); err != nil {
 			n.unsubscribe()
 			st.Close()
@@ -383,8 +426,11 @@ func (n *Group) enterEra() {
 	n.cfg.Members, n.cfg.ConsensusKeys = e.members, e.keys
 	n.instance, n.topic = e.id, e.topic
 	n.lat = newLatencyTracker(e.members, n.self)
-	n.retired = !e.member(n.self)
+	n.retired = !e.sits(n.self)
 	n.syncer = nil
+	n.size.Store(int32(len(e.members)))
+	n.era.Store(int32(n.cur))
+	n.eraStart.Store(e.start)
 }
 
 // eraOf returns the era epoch belongs to.
@@ -412,6 +458,12 @@ func (n *Group) advanceIfEnded() error {
 		n.log.Info("membership epoch ended; starting the next instance", "group", n.cfg.Name, "instance", n.instance.Short(), "first_epoch", n.eras[n.cur].start, "members", len(n.cfg.Members), "member", !n.retired)
 		if n.retired {
 			n.early = nil
+			n.engine, n.checker = retiredEngine{}, nil
+			if n.rot != nil && n.cfg.Transport != nil {
+				if err := n.subscribe(); err != nil { // to follow the chain
+					return err
+				}
+			}
 			continue
 		}
 		if err := n.startEngine(); err != nil {
@@ -525,6 +577,9 @@ func (n *Group) accept(e interfaces.Envelope, inst interfaces.InstanceID) (*inte
 // subscribe registers the consensus and block-sync handlers.
 func (n *Group) subscribe() error {
 	tr := n.cfg.Transport
+	if n.retired {
+		return n.follow()
+	}
 	// The current instance's topic, and the next one's, whose messages
 	// may come before this member ends the current membership epoch.
 	watch := []era{n.eras[n.cur]}
@@ -557,17 +612,9 @@ func (n *Group) subscribe() error {
 			return fmt.Errorf("subscribe to transactions: %w", err)
 		}
 		n.cancelTopic = append(n.cancelTopic, cancel)
-		n.syncer = blocksync.New(n.self, n.cfg.Members, (len(n.cfg.Members)-1)/3)
-		cancel, err = tr.Subscribe(blocksync.Topic(n.instance), func(e interfaces.Envelope) {
-			select {
-			case n.syncInbox <- e:
-			default:
-			}
-		})
-		if err != nil {
-			return fmt.Errorf("subscribe to block sync: %w", err)
+		if err := n.follow(); err != nil {
+			return err
 		}
-		n.cancelTopic = append(n.cancelTopic, cancel)
 	}
 	if n.certifying() {
 		return n.subscribeCerts()
@@ -575,11 +622,42 @@ func (n *Group) subscribe() error {
 	return nil
 }
 
+// follow syncs the chain from the current membership epoch's members: a
+// member's way of catching up, and a non-member's way of keeping the chain.
+func (n *Group) follow() error {
+	n.syncer = blocksync.New(n.self, n.cfg.Members, (len(n.cfg.Members)-1)/3)
+	cancel, err := n.cfg.Transport.Subscribe(n.syncTopic(), func(e interfaces.Envelope) {
+		select {
+		case n.syncInbox <- e:
+		default:
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe to block sync: %w", err)
+	}
+	n.cancelTopic = append(n.cancelTopic, cancel)
+	return nil
+}
+
+// syncTopic is the group's block-sync topic. It is the group's, not one
+// instance's: a star that fell behind a membership boundary asks the
+// members it knows of, who serve whichever epoch they are in.
+func (n *Group) syncTopic() string {
+	id := interfaces.DomainSum("constellation/group-sync/v1", []byte(n.cfg.Genesis.Seed), []byte(n.cfg.Name))
+	return blocksync.Topic(interfaces.InstanceID(id))
+}
+
 func (n *Group) unsubscribe() {
 	for _, c := range n.cancelTopic {
 		c()
 	}
 	n.cancelTopic = nil
+}
+
+// Membership returns the index of the membership epoch the group runs
+// (0 for the first) and its first epoch. Safe from any goroutine.
+func (n *Group) Membership() (index int, first uint64) {
+	return int(n.era.Load()), n.eraStart.Load()
 }
 
 // Self returns the node's star identity.
@@ -611,7 +689,7 @@ func (n *Group) Submit(tx *interfaces.Transaction) error {
 	if err := n.pool.Add(tx); err != nil {
 		return err
 	}
-	if n.cfg.Transport != nil && len(n.cfg.Members) > 1 {
+	if n.cfg.Transport != nil && n.size.Load() > 1 {
 		// Every delegate keeps the whole cluster's pool, so each can sample
 		// its B/N slice from all of it.
 		select {
@@ -693,7 +771,7 @@ func (n *Group) Resume(g events.Gap, fn func(*interfaces.Block) error) error {
 
 // share is B/N, the number of transactions this member proposes per epoch.
 func (n *Group) share() int {
-	s := n.cfg.BatchSize / len(n.cfg.Members)
+	s := n.cfg.BatchSize / int(n.size.Load())
 	if s < 1 {
 		s = 1
 	}
@@ -713,6 +791,7 @@ func (n *Group) Run(ctx context.Context) error {
 		n.send(ctx, m)
 	}
 	n.replayed = nil
+	n.submitKeyGen() // a key generation open when the node stopped
 	ticker := time.NewTicker(n.cfg.Interval)
 	defer ticker.Stop()
 	syncTicker := time.NewTicker(n.cfg.SyncInterval)
@@ -891,7 +970,7 @@ func (n *Group) replay() error {
 		out.Messages = append(out.Messages, o.Messages...)
 		n.collect(o.Faults)
 		for _, d := range o.Decisions {
-			if n.head.Height > 0 && d.Epoch <= n.head.Epoch {
+			if n.head.Height > 0 && d.Epoch <= n.head.Epoch || n.pastEra(d.Epoch) {
 				continue
 			}
 			if err := n.commit(d); err != nil {
@@ -971,6 +1050,13 @@ func (n *Group) handle(ctx context.Context, out interfaces.Output) error {
 	}
 	n.collect(out.Faults)
 	for _, d := range out.Decisions {
+		if n.pastEra(d.Epoch) {
+			// The chain ended this instance's membership epoch before
+			// this decision (a rotation scheduled it); the next
+			// instance decides this epoch, and its transactions stay
+			// in the pool for it.
+			continue
+		}
 		if err := n.commit(d); err != nil {
 			return err
 		}
@@ -1086,8 +1172,21 @@ func (n *Group) commit(d interfaces.Decision) error {
 	n.pool.Committed(block.Txs)
 	n.pool.Drop(res.Refused)
 	n.observe(block)
+	if err := n.rotate(block); err != nil {
+		return err
+	}
+	if !n.replaying {
+		n.submitKeyGen()
+	}
 	n.publish(BlockEvent{Block: block, Hash: block.Hash(), Rejected: res.Rejected, Duplicates: res.Duplicates, At: n.cfg.Now()})
 	return nil
+}
+
+// pastEra reports whether epoch is past the end of the running
+// membership epoch.
+func (n *Group) pastEra(epoch uint64) bool {
+	last := n.eras[n.cur].last
+	return last != 0 && epoch > last
 }
 
 // foldInstance describes to the fold the instance that decides epoch.
@@ -1139,7 +1238,7 @@ func (n *Group) recentInOrder() []*interfaces.SignedMessage {
 
 func (n *Group) sendSync(ctx context.Context, out []blocksync.Out) {
 	for _, o := range out {
-		n.enqueue(ctx, o.To, blocksync.Topic(n.instance), o.Payload)
+		n.enqueue(ctx, o.To, n.syncTopic(), o.Payload)
 	}
 }
 
@@ -1160,6 +1259,9 @@ func (n *Group) handleSync(ctx context.Context, env interfaces.Envelope) error {
 			return nil
 		}
 		n.certifyCommitted(ctx, b)
+	}
+	if err := n.advanceIfEnded(); err != nil {
+		return err
 	}
 	// The engine is behind the chain now: restart it at the next epoch and
 	// feed it the messages that arrived meanwhile, which may belong to the
@@ -1206,6 +1308,10 @@ func (n *Group) adopt(b *interfaces.Block) error {
 	n.book.committed(b.Meta.Faults)
 	n.pool.Committed(b.Txs)
 	n.observe(b)
+	if err := n.rotate(b); err != nil {
+		return err
+	}
+	n.submitKeyGen()
 	n.publish(BlockEvent{Block: b, Hash: b.Hash(), At: n.cfg.Now()})
 	return nil
 }

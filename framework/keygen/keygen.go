@@ -309,6 +309,12 @@ func (st *State) Dealing(dealer int) ([]byte, interfaces.Hash, bool) {
 	return st.dealings[dealer].body, st.dealings[dealer].digest, true
 }
 
+// Delivered reports whether the order has delivered a dealing of dealer
+// (qualified or not).
+func (st *State) Delivered(dealer int) bool {
+	return dealer >= 0 && dealer < len(st.dealings) && st.dealings[dealer] != nil
+}
+
 // Answered reports whether member has answered dealer's dealing.
 func (st *State) Answered(member, dealer int) bool { return st.answered[member][dealer] }
 

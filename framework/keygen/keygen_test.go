@@ -48,12 +48,12 @@ func members(t *testing.T, n int, seed uint64) ([]member, []interfaces.StarID) {
 type behaviour int
 
 const (
-	honest behaviour = iota
-	silent           // never deals, never answers
-	badShare         // deals a dealing whose share for the last honest member does not decrypt
-	equivocate       // deals two different dealings
-	liar             // deals well, but complains about every other dealing
-	invalid          // deals bytes that fail the public checks
+	honest     behaviour = iota
+	silent               // never deals, never answers
+	badShare             // deals a dealing whose share for the last honest member does not decrypt
+	equivocate           // deals two different dealings
+	liar                 // deals well, but complains about every other dealing
+	invalid              // deals bytes that fail the public checks
 )
 
 // run plays a session: every member deals as its behaviour says, each

@@ -484,7 +484,7 @@ func TestKeyGenMessagesHaveTheirOwnChain(t *testing.T) {
 	for _, h := range ch.Heads {
 		heads[h.Star] = h.Seq
 	}
-	if heads[interfaces.KeyGenStar(w.Stars[0])] != 2 || heads[w.Stars[0]] != 1 || admitted != 3 {
+	if heads[interfaces.KeyGenStar(w.Stars[0], interfaces.Hash{})] != 2 || heads[w.Stars[0]] != 1 || admitted != 3 {
 		t.Fatalf("heads %v, admitted %d", heads, admitted)
 	}
 }

@@ -1,0 +1,185 @@
+package group
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+
+	"github.com/hashicorp/go-hclog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/constellation-chain/constellation/builtin/honeybadger"
+	"github.com/constellation-chain/constellation/builtin/memnet"
+	"github.com/constellation-chain/constellation/interfaces"
+)
+
+// rotatingCluster is five stars: a, b, c and d start as the members, with
+// dealt keys; e follows the chain. Every few blocks the next four are
+// drawn (the star left out moves down the sorted list each rotation), and
+// their keys come from the key generation their own chain orders.
+func rotatingCluster(t *testing.T, every uint64) *cluster {
+	t.Helper()
+	names := []string{"a", "b", "c", "d", "e"}
+	c := &cluster{names: names, hub: memnet.NewHub()}
+	for _, nm := range names {
+		c.keys = append(c.keys, interfaces.DevKey(nm))
+		c.stars = append(c.stars, interfaces.DevStar(nm))
+		c.dirs = append(c.dirs, t.TempDir())
+	}
+	first := slices.Clone(c.stars[:4])
+	slices.SortFunc(first, interfaces.CompareStars)
+	shares, err := honeybadger.Factory{}.DealKeys(first, 0, rand.NewChaCha8([32]byte{7}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	candidates := slices.Clone(c.stars)
+	slices.SortFunc(candidates, interfaces.CompareStars)
+	draw := func(b *interfaces.Block) ([]interfaces.StarID, error) {
+		out := slices.Clone(candidates)
+		out = slices.Delete(out, int(b.Header.Height/every)%len(out), int(b.Header.Height/every)%len(out)+1)
+		return out, nil
+	}
+	for i := range names {
+		var share []byte
+		if i < 4 {
+			share = shares[slices.Index(first, c.stars[i])]
+		}
+		c.share = append(c.share, share)
+		tr, err := c.hub.Join(c.stars[i], 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.trs = append(c.trs, tr)
+	}
+	c.membership = func(i int, cfg *Config) {
+		cfg.Members = first
+		if os.Getenv("ROTATION_LOG") != "" {
+			cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: c.names[i], Level: hclog.Debug})
+		}
+		cfg.Rotation = &Rotation{Every: every, Window: 40, Draw: draw, Generator: honeybadger.Factory{}, Rand: rand.NewChaCha8([32]byte{byte(i), 1})}
+	}
+	for i := range names {
+		c.nodes = append(c.nodes, c.open(t, i))
+	}
+	return c
+}
+
+// TestDelegatesRotateWithKeysTheyGenerated runs a group through three
+// rotations: each time the drawn members deal, acknowledge and assemble
+// new keys through the group's own chain, and take over at the epoch after
+// the block that completed the key. The follower e is drawn in and
+// proposes; every node, member or not, holds the same chain, and a restart
+// rebuilds the same membership epochs from it.
+func TestDelegatesRotateWithKeysTheyGenerated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three key generations")
+	}
+	const every = 8
+	c := rotatingCluster(t, every)
+	defer c.closeAll()
+	// Transfers keep flowing through the rotations.
+	const transfers = 60
+	faucet := interfaces.DevKey("faucet")
+	during := func(ctx context.Context) {
+		go func() {
+			var prev interfaces.Hash
+			for seq := uint64(1); seq <= transfers && ctx.Err() == nil; seq++ {
+				tx, _ := interfaces.NewTransfer(faucet, seq, prev, interfaces.DevStar("sink"), 1)
+				prev = tx.ID()
+				for _, n := range c.nodes {
+					n.Submit(tx)
+				}
+				time.Sleep(30 * time.Millisecond)
+			}
+		}()
+	}
+	c.runUntil(t, func() bool {
+		for _, n := range c.nodes {
+			// Every transfer committed, through every rotation.
+			if bal, _ := n.Balance(interfaces.DevStar("sink")); bal != transfers {
+				return false
+			}
+			// Three rotations done, and a few blocks into the third.
+			if k, first := n.Membership(); k < 3 {
+				return false
+			} else if h, _ := n.Head(); h < first+4 {
+				return false
+			}
+		}
+		return true
+	}, during)
+	// Run closed the stores; reopening rebuilds the membership epochs from
+	// each chain, which must give what the running nodes scheduled.
+	ran := make([][]interfaces.InstanceID, len(c.nodes))
+	for i, n := range c.nodes {
+		for _, e := range n.eras {
+			ran[i] = append(ran[i], e.id)
+		}
+	}
+	c.reopen(t)
+	for i, n := range c.nodes {
+		for k, e := range n.eras {
+			if k < len(ran[i]) && e.id != ran[i][k] {
+				t.Fatalf("%s: after a restart membership epoch %d is another instance", c.names[i], k)
+			}
+		}
+	}
+	top := c.requireNoFork(t)
+	a := c.nodes[0]
+	// Every node scheduled the same membership epochs.
+	for i, n := range c.nodes {
+		for k := range 4 {
+			if n.eras[k].id != a.eras[k].id || n.eras[k].start != a.eras[k].start {
+				t.Fatalf("%s's membership epoch %d differs from a's", c.names[i], k)
+			}
+		}
+	}
+	// Blocks name their membership epoch's members, epochs run on with
+	// none lost or decided twice, and the keys changed each time.
+	for h := uint64(1); h <= top; h++ {
+		b, _ := a.Block(h)
+		if b.Header.Epoch != h-1 {
+			t.Fatalf("block %d is of epoch %d", h, b.Header.Epoch)
+		}
+		if e := a.eraOf(b.Header.Epoch); !slices.Equal(b.Meta.Members, e.members) {
+			t.Fatalf("block %d names other members than its membership epoch's", h)
+		}
+	}
+	f := honeybadger.Factory{}
+	var keys [][]byte
+	for k := range 4 {
+		e := a.eras[k]
+		if !e.member(c.stars[0]) {
+			continue
+		}
+		gk, err := f.GroupKey(e.keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, old := range keys {
+			if bytes.Equal(old, gk) {
+				t.Fatalf("membership epoch %d kept an earlier group key", k)
+			}
+		}
+		keys = append(keys, gk)
+	}
+	// e, a follower at first, was drawn and proposed.
+	eStar := c.stars[4]
+	var proposed bool
+	for h := uint64(1); h <= top; h++ {
+		b, _ := a.Block(h)
+		if slices.Contains(b.Meta.Proposers, eStar) {
+			proposed = true
+		}
+	}
+	if !proposed {
+		t.Fatal("e was never a proposer")
+	}
+	// None applied twice: the faucet's chain holds each sequence once.
+	if seq, _, _ := a.ChainHead(interfaces.DevStar("faucet")); seq != transfers {
+		t.Fatalf("the faucet's chain is at %d after %d transfers", seq, transfers)
+	}
+}
