@@ -1,6 +1,7 @@
 package interfaces
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -168,7 +169,24 @@ type BlockMeta struct {
 	// The ledger computes it; checkpoints carry it to the galaxy, whose
 	// placement learns from it which accounts transact together.
 	Edges []Edge
+	// Handover, in the block that ends a membership epoch of a rotating
+	// group, names the next one: its first epoch, its members and their
+	// group key, made by the key generation the chain completed. The
+	// outgoing members certify this block with the outgoing key, so
+	// whoever trusts that key learns the next one from it (a chain of
+	// custody from the genesis key); checkpoints carry it to the galaxy.
+	Handover *Handover
 }
+
+// Handover is a group's next membership epoch (BlockMeta.Handover).
+type Handover struct {
+	FirstEpoch uint64
+	Members    []StarID // sorted
+	GroupKey   []byte
+}
+
+// MaxGroupKey bounds a group key's encoding in a handover.
+const MaxGroupKey = 1 << 20
 
 // Edge is one sampled transfer.
 type Edge struct{ From, To StarID }
@@ -201,6 +219,11 @@ func (m *BlockMeta) Summary() BlockMeta {
 		s.Faults = nil
 	}
 	s.Edges = slices.Clone(m.Edges)
+	if m.Handover != nil {
+		h := *m.Handover
+		h.Members, h.GroupKey = slices.Clone(h.Members), slices.Clone(h.GroupKey)
+		s.Handover = &h
+	}
 	return s
 }
 
@@ -214,10 +237,14 @@ func (m *BlockMeta) Encode() []byte {
 // EncodeTo appends the canonical encoding to e.
 func (m *BlockMeta) EncodeTo(e *Encoder) {
 	// Version 1 has no edges, so metadata of blocks without transfers
-	// keeps its bytes; version 2 ends with the edges.
-	if len(m.Edges) == 0 {
+	// keeps its bytes; version 2 ends with the edges; version 3 with the
+	// edges (perhaps none) and a handover.
+	switch {
+	case m.Handover != nil:
+		e.U8(3)
+	case len(m.Edges) == 0:
 		e.U8(1)
-	} else {
+	default:
 		e.U8(2)
 	}
 	e.Uvarint(uint64(len(m.Proposers)))
@@ -233,12 +260,20 @@ func (m *BlockMeta) EncodeTo(e *Encoder) {
 	for _, l := range m.LatencyMillis {
 		e.U32(l)
 	}
-	if len(m.Edges) > 0 {
+	if len(m.Edges) > 0 || m.Handover != nil {
 		e.Uvarint(uint64(len(m.Edges)))
 		for _, x := range m.Edges {
 			e.Fixed(x.From[:])
 			e.Fixed(x.To[:])
 		}
+	}
+	if h := m.Handover; h != nil {
+		e.U64(h.FirstEpoch)
+		e.Uvarint(uint64(len(h.Members)))
+		for _, s := range h.Members {
+			e.Fixed(s[:])
+		}
+		e.VarBytes(h.GroupKey)
 	}
 }
 
@@ -248,8 +283,8 @@ const maxMetaEntries = 1 << 16
 func decodeMetaFrom(d *Decoder) BlockMeta {
 	var m BlockMeta
 	v := d.U8()
-	if d.Err() == nil && v != 1 && v != 2 {
-		d.Fail(fmt.Errorf("block meta version %d, want 1 or 2", v))
+	if d.Err() == nil && (v < 1 || v > 3) {
+		d.Fail(fmt.Errorf("block meta version %d, want 1 to 3", v))
 	}
 	stars := func() []StarID {
 		n := d.Len(maxMetaEntries)
@@ -276,9 +311,9 @@ func decodeMetaFrom(d *Decoder) BlockMeta {
 	for i := 0; i < n && d.Err() == nil; i++ {
 		m.LatencyMillis = append(m.LatencyMillis, d.U32())
 	}
-	if v == 2 {
+	if v >= 2 {
 		k := d.Len(MaxEdges)
-		if d.Err() == nil && (k == 0 || k*64 > d.Remaining()) {
+		if d.Err() == nil && ((k == 0 && v == 2) || k*64 > d.Remaining()) {
 			d.Fail(fmt.Errorf("block meta lists %d edges in %d bytes", k, d.Remaining()))
 		}
 		for i := 0; i < k && d.Err() == nil; i++ {
@@ -287,6 +322,15 @@ func decodeMetaFrom(d *Decoder) BlockMeta {
 			d.Fixed(x.To[:])
 			m.Edges = append(m.Edges, x)
 		}
+	}
+	if v == 3 {
+		h := &Handover{FirstEpoch: d.U64()}
+		h.Members = stars()
+		h.GroupKey = d.VarBytes(MaxGroupKey)
+		if d.Err() == nil && (len(h.Members) == 0 || len(h.GroupKey) == 0 || !slices.IsSortedFunc(h.Members, CompareStars)) {
+			d.Fail(errors.New("block meta: a handover with no members, no key or unsorted members"))
+		}
+		m.Handover = h
 	}
 	return m
 }

@@ -126,6 +126,10 @@ func FuzzDecodeBlockMeta(f *testing.F) {
 	f.Add(m.Encode())
 	m.Edges = []interfaces.Edge{{From: interfaces.DevStar("a"), To: interfaces.DevStar("b")}}
 	f.Add(m.Encode())
+	m.Handover = &interfaces.Handover{FirstEpoch: 9, Members: []interfaces.StarID{interfaces.DevStar("a")}, GroupKey: []byte{1, 2}}
+	f.Add(m.Encode())
+	m.Edges = nil
+	f.Add(m.Encode())
 	f.Add((&interfaces.BlockMeta{}).Encode())
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := interfaces.DecodeBlockMeta(raw)

@@ -239,3 +239,28 @@ func TestNonMinimalVarintIsRefused(t *testing.T) {
 		t.Fatal("non-minimal varint accepted")
 	}
 }
+
+// A handover travels in the metadata, with or without edges, and in its
+// summary, so checkpoints carry it; metadata without one keeps its bytes.
+func TestMetaHandoverRoundTrips(t *testing.T) {
+	plain := interfaces.BlockMeta{Members: []interfaces.StarID{interfaces.DevStar("a")}}
+	before := plain.Encode()
+	for _, edges := range [][]interfaces.Edge{nil, {{From: interfaces.DevStar("a"), To: interfaces.DevStar("b")}}} {
+		m := plain
+		m.Edges = edges
+		m.Handover = &interfaces.Handover{FirstEpoch: 12, Members: []interfaces.StarID{interfaces.DevStar("a")}, GroupKey: []byte{7, 7}}
+		got, err := interfaces.DecodeBlockMeta(m.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Handover == nil || got.Handover.FirstEpoch != 12 || !bytes.Equal(got.Handover.GroupKey, []byte{7, 7}) || len(got.Edges) != len(edges) {
+			t.Fatalf("round trip gave %+v", got)
+		}
+		if s := m.Summary(); s.Handover == nil || s.Digest() != m.Digest() {
+			t.Fatal("the summary drops the handover")
+		}
+	}
+	if !bytes.Equal(plain.Encode(), before) || before[0] != 1 {
+		t.Fatal("metadata without a handover changed its encoding")
+	}
+}

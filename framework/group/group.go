@@ -286,7 +286,7 @@ func Open(cfg Config) (*Group, error) {
 		if cfg.Rules != nil {
 			rules = *cfg.Rules
 		}
-		rules.KeyGen = n.admitKeyGen
+		rules.KeyGen, rules.Handover = n.admitKeyGen, n.handover
 		n.cfg.Rules = &rules
 		cfg.Rules = n.cfg.Rules
 	}

@@ -15,9 +15,12 @@ import (
 // blocks the group draws its next members (Draw, a deterministic function
 // of the chain), and those members generate their threshold keys without a
 // dealer (framework/keygen), their messages ordered as TxKeyGen
-// transactions by the group's current consensus. The block that completes
-// the key ends the current membership epoch: the next epoch is the new
-// members' instance, with the new keys, and the old keys are retired. A
+// transactions by the group's current consensus. The block after the one
+// that completes the key carries the handover in its metadata (the next
+// members, their first epoch and their group key, certified by the
+// outgoing members) and ends the current membership epoch: the next epoch
+// is the new members' instance, with the new keys, and the old keys are
+// retired. A
 // star of the group that is not a member of the current membership epoch
 // follows the chain (block sync from the members), so it can deal, answer
 // and take over when it is drawn.
@@ -50,6 +53,10 @@ type rotator struct {
 	cfg     Rotation
 	round   uint64
 	session *keygen.State
+	// completed is the key generation whose handover the next block
+	// carries (pending), once the session completed.
+	completed *keygen.State
+	pending   *interfaces.Handover
 	// what this member submitted in the open session, so it deals and
 	// answers once; the tail of its key-generation chain it submitted.
 	dealt    bool
@@ -92,6 +99,15 @@ func (n *Group) rotate(b *interfaces.Block) error {
 		return nil
 	}
 	h := b.Header.Height
+	if b.Meta.Handover != nil {
+		if r.completed == nil {
+			return fmt.Errorf("block %d carries a handover no key generation completed", h)
+		}
+		if err := n.schedule(b, r.completed); err != nil {
+			return err
+		}
+		r.completed, r.pending = nil, nil
+	}
 	if st := r.session; st != nil {
 		for _, tx := range b.Txs {
 			if tx.Kind != interfaces.TxKeyGen {
@@ -109,9 +125,8 @@ func (n *Group) rotate(b *interfaces.Block) error {
 		st.EndBlock(h)
 		switch {
 		case st.Done():
-			if err := n.schedule(b, st); err != nil {
-				return err
-			}
+			r.completed = st
+			r.pending = &interfaces.Handover{Members: st.Session().Members, GroupKey: st.GroupKey()}
 			r.session = nil
 		case st.Failed():
 			n.log.Warn("key generation failed: too few dealings qualified by the deadline; trying again", "round", r.round, "height", h)
@@ -132,6 +147,17 @@ func (n *Group) rotate(b *interfaces.Block) error {
 	return nil
 }
 
+// handover is the ledger's rule (Rules.Handover): the block of epoch
+// epoch after a key generation completed names the next membership epoch.
+func (n *Group) handover(epoch uint64) *interfaces.Handover {
+	if n.rot == nil || n.rot.pending == nil {
+		return nil
+	}
+	h := *n.rot.pending
+	h.FirstEpoch = epoch + 1
+	return &h
+}
+
 // openSession opens the next round's key generation among members.
 func (n *Group) openSession(b *interfaces.Block, members []interfaces.StarID) error {
 	r := n.rot
@@ -147,7 +173,8 @@ func (n *Group) openSession(b *interfaces.Block, members []interfaces.StarID) er
 }
 
 // schedule makes the completed key generation's members the next
-// membership epoch, from the epoch after block b's.
+// membership epoch, from the epoch after block b's, the block that carries
+// the handover.
 func (n *Group) schedule(b *interfaces.Block, st *keygen.State) error {
 	s := st.Session()
 	cur := &n.eras[len(n.eras)-1]

@@ -166,6 +166,34 @@ func TestDelegatesRotateWithKeysTheyGenerated(t *testing.T) {
 		}
 		keys = append(keys, gk)
 	}
+	// Each membership epoch after the first was announced by a handover in
+	// the block that ended the one before: its members and the group key
+	// the members' own key material holds.
+	handovers := map[uint64]*interfaces.Handover{}
+	for h := uint64(1); h <= top; h++ {
+		b, _ := a.Block(h)
+		if b.Meta.Handover != nil {
+			if b.Meta.Handover.FirstEpoch != b.Header.Epoch+1 {
+				t.Fatalf("block %d hands over from epoch %d", h, b.Meta.Handover.FirstEpoch)
+			}
+			handovers[b.Meta.Handover.FirstEpoch] = b.Meta.Handover
+		}
+	}
+	for k := 1; k < 4; k++ {
+		e := a.eras[k]
+		ho := handovers[e.start]
+		if ho == nil || !slices.Equal(ho.Members, e.members) {
+			t.Fatalf("membership epoch %d (from epoch %d) has no matching handover", k, e.start)
+		}
+		for i, n := range c.nodes {
+			if ne := n.eras[k]; ne.member(c.stars[i]) {
+				gk, err := f.GroupKey(ne.keys)
+				if err != nil || !bytes.Equal(gk, ho.GroupKey) {
+					t.Fatalf("%s's keys of membership epoch %d are not under the handed-over group key", c.names[i], k)
+				}
+			}
+		}
+	}
 	// e, a follower at first, was drawn and proposed.
 	eStar := c.stars[4]
 	var proposed bool

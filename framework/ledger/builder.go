@@ -533,6 +533,11 @@ func (b *Builder) Finish(epoch uint64, timestamp int64, meta interfaces.BlockMet
 	if b.sampling() {
 		meta.Edges = b.sample()
 	}
+	// A handover is the chain's to name, never a proposer's.
+	meta.Handover = nil
+	if b.rules != nil && b.rules.Handover != nil {
+		meta.Handover = b.rules.Handover(epoch)
+	}
 	for dst, r := range b.receipts {
 		acct := interfaces.OutboxStar(dst)
 		b.heads[acct] = Head{Star: acct, Seq: r.Seq, Last: r.Hash()}

@@ -38,6 +38,9 @@ type Rules struct {
 	// generation open as of the block being built (framework/keygen's
 	// Admit); nil refuses key-generation messages.
 	KeyGen func(tx *interfaces.Transaction) error
+	// Handover, when set, returns the membership handover the block of
+	// epoch epoch being built must carry (BlockMeta.Handover), or nil.
+	Handover func(epoch uint64) *interfaces.Handover
 	// Replayed, when set, is called after each block an offline replay
 	// (store.VerifyWith) re-validated, before the next: state a rule reads
 	// besides the ledger's (the galaxy's reputation) advances there.
