@@ -44,6 +44,7 @@ type Beaconer struct {
 // finalizes.
 func NewBeaconer(h *Hierarchy, rep *group.Reputation) *Beaconer {
 	b := &Beaconer{h: h, rep: rep.Expanding(FinalizedBlocks), placer: newPlacer(h)}
+	rep.Also(h.ObserveHandovers) // rotating clusters' keys, for their later checkpoints
 	if b.placer != nil {
 		rep.Also(b.placer.observe)
 	}

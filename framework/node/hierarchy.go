@@ -32,6 +32,12 @@ type Hierarchy struct {
 	once    sync.Once
 	pseudos map[interfaces.StarID]bool
 
+	// handed are the clusters' later group keys, learned from the
+	// handovers their finalized checkpoints carry (see ObserveHandovers),
+	// in height order per cluster.
+	handedMu sync.Mutex
+	handed   map[interfaces.ClusterID][]handedKey
+
 	// verified remembers group signatures that verified, so that the
 	// same certificate, announced by every delegate, pooled and then
 	// folded, costs one pairing check per node (a pure function of its
@@ -76,6 +82,63 @@ func (c cachedVerifier) VerifyGroupKey(key, msg, sig []byte) error {
 	c.h.verifiedMu.Unlock()
 	c.h.verified.Store(id, struct{}{})
 	return nil
+}
+
+// handedKey is a cluster's group key from checkpoint height from on.
+type handedKey struct {
+	from uint64
+	key  GroupKey
+}
+
+// ObserveHandovers learns, from a committed black hole, the group keys the
+// clusters handed over: a finalized checkpoint of cluster c at height h
+// whose metadata carries a handover (certified by c's key at h) makes the
+// handed-over key c's from checkpoint h+1 on. This chain of custody from
+// the genesis keys is all the galaxy needs to keep checking a rotating
+// cluster's certificates. Call it with every black hole, in order; it is a
+// deterministic function of the galaxy's chain.
+func (h *Hierarchy) ObserveHandovers(bh *interfaces.Block) error {
+	for _, b := range FinalizedBlocks(bh) {
+		ho := b.Meta.Handover
+		if ho == nil {
+			continue
+		}
+		c := b.Header.Cluster
+		if int(c) >= len(h.Clusters) {
+			continue // the ledger admitted it, so this cannot happen
+		}
+		name := interfaces.ClusterGroup(c)
+		k := handedKey{from: b.Header.Height + 1, key: GroupKey{
+			Name:     name,
+			Members:  ho.Members,
+			Instance: interfaces.NewInstanceID(h.Seed, name, ho.FirstEpoch, ho.Members),
+			Key:      ho.GroupKey,
+		}}
+		h.handedMu.Lock()
+		if h.handed == nil {
+			h.handed = map[interfaces.ClusterID][]handedKey{}
+		}
+		if ks := h.handed[c]; len(ks) == 0 || ks[len(ks)-1].from < k.from {
+			h.handed[c] = append(ks, k)
+		}
+		h.handedMu.Unlock()
+	}
+	return nil
+}
+
+// ClusterKey returns cluster c's group key for its block at height: the
+// genesis key, or the last one handed over before height.
+func (h *Hierarchy) ClusterKey(c interfaces.ClusterID, height uint64) *GroupKey {
+	h.handedMu.Lock()
+	defer h.handedMu.Unlock()
+	ks := h.handed[c]
+	for i := len(ks) - 1; i >= 0; i-- {
+		if ks[i].from <= height {
+			k := ks[i].key
+			return &k
+		}
+	}
+	return &h.Clusters[c]
 }
 
 // GroupKey is one group's public identity.
@@ -138,7 +201,7 @@ func (h *Hierarchy) VerifyCheckpoint(cp *interfaces.CheckpointPayload) error {
 	if int(c) >= len(h.Clusters) {
 		return fmt.Errorf("checkpoint of cluster %d, the network has %d", c, len(h.Clusters))
 	}
-	return h.verifyGroup(&h.Clusters[c], cp.Header.Hash(), cp.Certificate)
+	return h.verifyGroup(h.ClusterKey(c, cp.Header.Height), cp.Header.Hash(), cp.Certificate)
 }
 
 // VerifyBlackHole checks the galaxy's certificate of a black hole.
