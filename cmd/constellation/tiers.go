@@ -258,6 +258,7 @@ func hierarchyOf(c *cli.Context, manifestPath, genesisPath, dataDir string) (*of
 		return nil, nil, err
 	}
 	h.Mint = node.MintOf(m)
+	h.RotateEvery = m.Network.Genesis.Rotation.Every
 	if pl := set.One(interfaces.KindPartitioner); pl != nil {
 		h.Learner = node.LearnerOf(pl.Plugin.(interfaces.PartitionerFactory), m.Clusters(), pl.Params)
 	}

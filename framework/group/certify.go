@@ -21,8 +21,12 @@ import (
 // certified, and a member that holds a certificate answers a share for it
 // with the whole certificate.
 
-// CertTopic is the topic of an instance's certificate shares.
-func CertTopic(inst interfaces.InstanceID) string { return "cert/" + interfaces.Hash(inst).String() }
+// certTopic is the topic of the group's certificate shares. It is the
+// group's, not one instance's, so the last blocks of a membership epoch
+// are certified by its members after the next one started.
+func (n *Group) certTopic() string {
+	return "cert/" + interfaces.DomainSum("constellation/group-cert/v1", []byte(n.cfg.Genesis.Seed), []byte(n.cfg.Name)).String()
+}
 
 // certMsg is a share of, or the whole, certificate of one block.
 type certMsg struct {
@@ -80,11 +84,62 @@ func newCertState() *certState {
 }
 
 // certifying reports whether this group certifies its blocks.
-func (n *Group) certifying() bool { return n.cfg.Certify && !n.retired && n.cfg.Transport != nil }
+// A member that left with the last membership epoch still certifies that
+// epoch's last blocks.
+func (n *Group) certifying() bool {
+	return n.cfg.Certify && n.cfg.Transport != nil && (!n.retired || len(n.ended) > 0)
+}
+
+// endedSigner is the signer of a membership epoch that ended.
+type endedSigner struct {
+	ts    interfaces.ThresholdSigner
+	order int
+}
+
+// maxEnded bounds the ended membership epochs whose signers are kept: a
+// block is certified within moments of its commit, so only the last few
+// can still lack a certificate.
+const maxEnded = 8
+
+// keepSigner keeps the running engine's signer as the membership epoch
+// ends, dropping the oldest kept beyond maxEnded.
+func (n *Group) keepSigner(ts interfaces.ThresholdSigner) {
+	if n.ended == nil {
+		n.ended = map[interfaces.InstanceID]endedSigner{}
+	}
+	n.ended[n.instance] = endedSigner{ts: ts, order: n.cur}
+	if len(n.ended) > maxEnded {
+		var oldest interfaces.InstanceID
+		first := true
+		for id, e := range n.ended {
+			if first || e.order < n.ended[oldest].order {
+				oldest, first = id, false
+			}
+		}
+		delete(n.ended, oldest)
+	}
+}
+
+// signerFor returns the signer of the membership epoch that decided
+// epoch: the running engine's, or the one that ended last.
+func (n *Group) signerFor(epoch uint64) (interfaces.ThresholdSigner, error) {
+	id := n.eraOf(epoch).id
+	switch {
+	case id == n.instance && !n.retired:
+		return n.signer()
+	}
+	if e, ok := n.ended[id]; ok {
+		return e.ts, nil
+	}
+	return nil, fmt.Errorf("epoch %d belongs to a membership epoch this member holds no keys of", epoch)
+}
 
 // subscribeCerts registers the certificate topic's handler.
 func (n *Group) subscribeCerts() error {
-	cancel, err := n.cfg.Transport.Subscribe(CertTopic(n.instance), func(e interfaces.Envelope) {
+	if n.certCancel != nil {
+		return nil // one subscription for the group's life
+	}
+	cancel, err := n.cfg.Transport.Subscribe(n.certTopic(), func(e interfaces.Envelope) {
 		m, err := decodeCertMsg(e.Payload)
 		if err != nil || (!m.Whole && m.Member != e.From) {
 			return
@@ -97,7 +152,7 @@ func (n *Group) subscribeCerts() error {
 	if err != nil {
 		return fmt.Errorf("subscribe to certificates: %w", err)
 	}
-	n.cancelTopic = append(n.cancelTopic, cancel)
+	n.certCancel = cancel
 	return nil
 }
 
@@ -122,7 +177,7 @@ func (n *Group) certifyCommitted(ctx context.Context, b *interfaces.Block) {
 }
 
 func (n *Group) publishCert(ctx context.Context, m *certMsg) {
-	if err := n.cfg.Transport.Publish(ctx, CertTopic(n.instance), m.encode()); err != nil {
+	if err := n.cfg.Transport.Publish(ctx, n.certTopic(), m.encode()); err != nil {
 		n.log.Debug("publish certificate share", "error", err)
 	}
 }
@@ -154,11 +209,12 @@ func (n *Group) takeShare(ctx context.Context, m *certMsg, own bool) {
 	if err != nil || b.Hash() != m.Hash {
 		return
 	}
-	ts, err := n.signer()
+	ts, err := n.signerFor(b.Header.Epoch)
 	if err != nil {
 		return
 	}
-	msg := CertificateMessage(n.eraOf(b.Header.Epoch).id, m.Hash)
+	e := n.eraOf(b.Header.Epoch)
+	msg := CertificateMessage(e.id, m.Hash)
 	if m.Whole {
 		if ts.VerifyGroupSignature(msg, m.Share) == nil {
 			n.storeCertificate(b, m.Share)
@@ -174,7 +230,7 @@ func (n *Group) takeShare(ctx context.Context, m *certMsg, own bool) {
 		n.cert.shares[m.Height] = got
 	}
 	got[m.Member] = m.Share
-	if len(got) < (len(n.cfg.Members)-1)/3+1 {
+	if len(got) < (len(e.members)-1)/3+1 {
 		return
 	}
 	var list []interfaces.SignatureShare
@@ -228,8 +284,8 @@ func (n *Group) askCertificates(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		if b.Header.Epoch < n.eras[n.cur].start {
-			break // an ended instance's block: its members moved on
+		if _, err := n.signerFor(b.Header.Epoch); err != nil {
+			break // an older instance's block: its members moved on
 		}
 		sh, err := n.CertificateShare(h)
 		if err != nil {

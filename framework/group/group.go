@@ -174,6 +174,10 @@ type Group struct {
 	book     *faultBook
 	lat      *latencyTracker
 	rot      *rotator // nil: memberships are configured, not rotated
+	// expect is the membership epoch a completed key generation will
+	// start, as anticipated a block before the handover schedules it, so
+	// that its members' first messages are kept (rotation.go).
+	expect *era
 	// size, era and eraStart mirror the running membership epoch's member
 	// count, index and first epoch for other goroutines (Submit, the
 	// transport's handlers, Membership).
@@ -207,6 +211,12 @@ type Group struct {
 	replayed    []interfaces.OutMessage
 	replaying   bool
 	cancelTopic []func()
+	certCancel  func() // the certificate topic's subscription
+	// ended are the engines of the last membership epochs that ended
+	// (those this star was a member of, at most maxEnded), kept to
+	// certify their last blocks, by instance.
+	ended map[interfaces.InstanceID]endedSigner
+	watched     map[string]func() // consensus topics subscribed, by topic
 }
 
 // ErrStopped is returned by calls made after the node stopped.
@@ -449,7 +459,12 @@ func (n *Group) eraOf(epoch uint64) era {
 // messages that arrived early for the new instance are fed to it.
 func (n *Group) advanceIfEnded() error {
 	for n.cur+1 < len(n.eras) && n.head.Height > 0 && n.eras[n.cur].last != 0 && n.head.Epoch >= n.eras[n.cur].last {
-		n.unsubscribe()
+		// The new instance's topic stays subscribed if it already is:
+		// re-subscribing would drop what is queued on it.
+		n.unsubscribeKeeping(n.eras[n.cur+1].topic)
+		if ts, ok := n.engine.(interfaces.ThresholdSigner); ok && !n.retired {
+			n.keepSigner(ts)
+		}
 		n.cur++
 		n.enterEra()
 		// What the ended instance sent is settled: never resent, and
@@ -578,6 +593,11 @@ func (n *Group) accept(e interfaces.Envelope, inst interfaces.InstanceID) (*inte
 func (n *Group) subscribe() error {
 	tr := n.cfg.Transport
 	if n.retired {
+		if n.certifying() {
+			if err := n.subscribeCerts(); err != nil {
+				return err
+			}
+		}
 		return n.follow()
 	}
 	// The current instance's topic, and the next one's, whose messages
@@ -587,24 +607,9 @@ func (n *Group) subscribe() error {
 		watch = append(watch, n.eras[next])
 	}
 	for _, e := range watch {
-		cancel, err := tr.Subscribe(e.topic, func(env interfaces.Envelope) {
-			m, err := n.accept(env, e.id)
-			if err != nil {
-				if c := atomic.AddUint64(&n.badSigned, 1); c&(c-1) == 0 { // log at 1, 2, 4, … refusals
-					n.log.Warn("consensus message refused", "from", env.From.Short(), "error", err, "refused", c)
-				}
-				return
-			}
-			select {
-			case n.inbox <- m:
-			default:
-				n.log.Warn("consensus inbox full; dropping message", "from", env.From.Short())
-			}
-		})
-		if err != nil {
-			return fmt.Errorf("subscribe to consensus messages: %w", err)
+		if err := n.watch(e); err != nil {
+			return err
 		}
-		n.cancelTopic = append(n.cancelTopic, cancel)
 	}
 	if len(n.cfg.Members) > 1 {
 		cancel, err := tr.Subscribe(interfaces.TxTopic(n.cfg.Cluster), n.receiveTxs)
@@ -619,6 +624,35 @@ func (n *Group) subscribe() error {
 	if n.certifying() {
 		return n.subscribeCerts()
 	}
+	return nil
+}
+
+// watch subscribes to era e's consensus topic, unless it is already.
+func (n *Group) watch(e era) error {
+	if _, ok := n.watched[e.topic]; ok {
+		return nil
+	}
+	cancel, err := n.cfg.Transport.Subscribe(e.topic, func(env interfaces.Envelope) {
+		m, err := n.accept(env, e.id)
+		if err != nil {
+			if c := atomic.AddUint64(&n.badSigned, 1); c&(c-1) == 0 { // log at 1, 2, 4, … refusals
+				n.log.Warn("consensus message refused", "from", env.From.Short(), "error", err, "refused", c)
+			}
+			return
+		}
+		select {
+		case n.inbox <- m:
+		default:
+			n.log.Warn("consensus inbox full; dropping message", "from", env.From.Short())
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe to consensus messages: %w", err)
+	}
+	if n.watched == nil {
+		n.watched = map[string]func(){}
+	}
+	n.watched[e.topic] = cancel
 	return nil
 }
 
@@ -647,11 +681,20 @@ func (n *Group) syncTopic() string {
 	return blocksync.Topic(interfaces.InstanceID(id))
 }
 
-func (n *Group) unsubscribe() {
+func (n *Group) unsubscribe() { n.unsubscribeKeeping("") }
+
+// unsubscribeKeeping leaves every topic but the consensus topic keep.
+func (n *Group) unsubscribeKeeping(keep string) {
 	for _, c := range n.cancelTopic {
 		c()
 	}
 	n.cancelTopic = nil
+	for topic, c := range n.watched {
+		if topic != keep {
+			c()
+			delete(n.watched, topic)
+		}
+	}
 }
 
 // Membership returns the index of the membership epoch the group runs
@@ -834,6 +877,9 @@ func (n *Group) Close() { n.close() }
 
 func (n *Group) close() {
 	n.unsubscribe()
+	if n.certCancel != nil {
+		n.certCancel()
+	}
 	n.closeStorage()
 	n.events.Close()
 	n.log.Info("group stopped", "group", n.cfg.Name)
@@ -887,7 +933,10 @@ func (n *Group) step(ctx context.Context, m *interfaces.SignedMessage) error {
 		if m.Instance != n.instance {
 			// The next membership epoch's is kept until its instance
 			// starts; a late one of an ended instance is settled.
-			if next := n.cur + 1; next < len(n.eras) && m.Instance == n.eras[next].id && len(n.early) < maxRecent {
+			next := n.cur + 1
+			early := next < len(n.eras) && m.Instance == n.eras[next].id
+			early = early || n.expect != nil && m.Instance == n.expect.id
+			if early && len(n.early) < maxRecent {
 				n.early = append(n.early, m)
 			}
 			return nil
@@ -1384,11 +1433,11 @@ func (n *Group) signer() (interfaces.ThresholdSigner, error) {
 // of the committed block at height. Call it from the goroutine that runs
 // the group, or after Run returned.
 func (n *Group) CertificateShare(height uint64) (interfaces.SignatureShare, error) {
-	ts, err := n.signer()
+	b, err := n.store.Block(height)
 	if err != nil {
 		return interfaces.SignatureShare{}, err
 	}
-	b, err := n.store.Block(height)
+	ts, err := n.signerFor(b.Header.Epoch)
 	if err != nil {
 		return interfaces.SignatureShare{}, err
 	}
@@ -1399,11 +1448,11 @@ func (n *Group) CertificateShare(height uint64) (interfaces.SignatureShare, erro
 // Certify combines members' shares into the group's certificate of the
 // block at height (f+1 valid shares suffice).
 func (n *Group) Certify(height uint64, shares []interfaces.SignatureShare) ([]byte, error) {
-	ts, err := n.signer()
+	b, err := n.store.Block(height)
 	if err != nil {
 		return nil, err
 	}
-	b, err := n.store.Block(height)
+	ts, err := n.signerFor(b.Header.Epoch)
 	if err != nil {
 		return nil, err
 	}

@@ -11,9 +11,10 @@ import (
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
-// Rotation: a group whose membership its own chain decides. Every Every
-// blocks the group draws its next members (Draw, a deterministic function
-// of the chain), and those members generate their threshold keys without a
+// Rotation: a group whose membership its own chain decides. At the blocks
+// Draw names (every few blocks, or a Star Cluster's claim of every R-th
+// beacon) the group takes the next members Draw returns, a deterministic
+// function of the chain, and those members generate their threshold keys without a
 // dealer (framework/keygen), their messages ordered as TxKeyGen
 // transactions by the group's current consensus. The block after the one
 // that completes the key carries the handover in its metadata (the next
@@ -31,15 +32,13 @@ import (
 
 // Rotation configures a rotating group.
 type Rotation struct {
-	// Every is how many blocks apart rotations start: after each block
-	// whose height is a multiple of Every, when no key generation is
-	// open, the next members are drawn and their key generation opens.
-	Every uint64
 	// Window is the key generation's window in blocks
 	// (keygen.DefaultWindow when 0).
 	Window uint64
-	// Draw returns the members of the rotation opened after block b. It
-	// must be deterministic: a function of the chain up to b.
+	// Draw returns the members of the rotation block b opens, or nil when
+	// b opens none; it is asked after every committed block while no key
+	// generation is open. It must be deterministic: a function of the
+	// chain up to b.
 	Draw func(b *interfaces.Block) ([]interfaces.StarID, error)
 	// Generator is the consensus engine's dealer-free key generation.
 	Generator interfaces.KeyGenerator
@@ -67,8 +66,6 @@ type rotator struct {
 
 func newRotator(cfg Rotation) (*rotator, error) {
 	switch {
-	case cfg.Every == 0:
-		return nil, errors.New("rotation: every must be at least 1 block")
 	case cfg.Draw == nil:
 		return nil, errors.New("rotation: no draw of the next members")
 	case cfg.Generator == nil:
@@ -128,6 +125,7 @@ func (n *Group) rotate(b *interfaces.Block) error {
 			r.completed = st
 			r.pending = &interfaces.Handover{Members: st.Session().Members, GroupKey: st.GroupKey()}
 			r.session = nil
+			n.anticipate(b, st)
 		case st.Failed():
 			n.log.Warn("key generation failed: too few dealings qualified by the deadline; trying again", "round", r.round, "height", h)
 			if err := n.openSession(b, st.Session().Members); err != nil {
@@ -135,16 +133,38 @@ func (n *Group) rotate(b *interfaces.Block) error {
 			}
 		}
 	}
-	if r.session == nil && h%r.cfg.Every == 0 {
+	if r.session == nil {
 		members, err := r.cfg.Draw(b)
 		if err != nil {
 			return fmt.Errorf("rotation after block %d: draw: %w", h, err)
 		}
-		if err := n.openSession(b, members); err != nil {
-			return err
+		if members != nil {
+			if err := n.openSession(b, members); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// anticipate subscribes a member of the next membership epoch to its
+// topic a block before the handover schedules it: the handover is the next
+// block, of the next epoch, so the new instance will start at the epoch
+// after that. A member that commits the handover first and starts sending
+// is then heard by one that has not committed it yet.
+func (n *Group) anticipate(b *interfaces.Block, st *keygen.State) {
+	s := st.Session()
+	if n.replaying || n.cfg.Transport == nil || s.Index(n.self) < 0 {
+		return
+	}
+	e := era{start: b.Header.Epoch + 2, members: s.Members}
+	e.id = interfaces.NewInstanceID(n.cfg.Genesis.Seed, n.cfg.Name, e.start, e.members)
+	e.topic = interfaces.ConsensusTopic(e.id)
+	if err := n.watch(e); err != nil {
+		n.log.Warn("subscribe to the next membership epoch's topic", "error", err)
+		return
+	}
+	n.expect = &e
 }
 
 // handover is the ledger's rule (Rules.Handover): the block of epoch
@@ -179,7 +199,7 @@ func (n *Group) schedule(b *interfaces.Block, st *keygen.State) error {
 	s := st.Session()
 	cur := &n.eras[len(n.eras)-1]
 	if cur.last != 0 {
-		return fmt.Errorf("rotation %d: the membership epoch after block %d is already scheduled", n.rot.round, b.Header.Height)
+		return fmt.Errorf("rotation %d: the membership epoch after block %d is already scheduled", s.Round, b.Header.Height)
 	}
 	cur.last = b.Header.Epoch
 	next := era{start: b.Header.Epoch + 1, members: s.Members}
@@ -188,7 +208,7 @@ func (n *Group) schedule(b *interfaces.Block, st *keygen.State) error {
 		if err != nil {
 			// This member missed a share (it answered too late); it
 			// follows the chain through this membership epoch.
-			n.log.Error("key generation complete, but this member cannot assemble its keys; it sits this membership epoch out", "round", n.rot.round, "error", err)
+			n.log.Error("key generation complete, but this member cannot assemble its keys; it sits this membership epoch out", "round", s.Round, "error", err)
 			next.keyless = true
 		}
 		next.keys = keys
@@ -196,7 +216,8 @@ func (n *Group) schedule(b *interfaces.Block, st *keygen.State) error {
 	next.id = interfaces.NewInstanceID(n.cfg.Genesis.Seed, n.cfg.Name, next.start, next.members)
 	next.topic = interfaces.ConsensusTopic(next.id)
 	n.eras = append(n.eras, next)
-	n.log.Info("key generation complete; next membership epoch scheduled", "group", n.cfg.Name, "round", n.rot.round, "height", b.Header.Height, "first_epoch", next.start, "members", len(next.members), "member", next.sits(n.self), "dealings", len(st.Qualified()))
+	n.expect = nil
+	n.log.Info("key generation complete; next membership epoch scheduled", "group", n.cfg.Name, "round", s.Round, "height", b.Header.Height, "first_epoch", next.start, "members", len(next.members), "member", next.sits(n.self), "dealings", len(st.Qualified()))
 	return nil
 }
 

@@ -130,6 +130,20 @@ func (m *Manifest) buildGenesis(rg *rawGenesis) hcl.Diagnostics {
 		}
 	}
 
+	for i, rr := range rg.Rotation {
+		if i > 0 {
+			diags = append(diags, errDiag(rr.DefRange, "Duplicate rotation block",
+				fmt.Sprintf("genesis has one rotation block, and one was already declared at %s.", rg.Rotation[0].DefRange)))
+			continue
+		}
+		g.Rotation = Rotation{Every: DefaultRotationEvery, Range: rr.DefRange}
+		if rr.Every != nil {
+			v, d := uintValue(rr.Every.Expr, "every", "black holes between rotations, e.g. every = 16.")
+			diags = append(diags, d...)
+			g.Rotation.Every = v
+		}
+	}
+
 	seen := map[interfaces.StarID]hcl.Range{}
 	var total uint64
 	overflowed := false
@@ -428,6 +442,10 @@ func (m *Manifest) checkTiers(anchor hcl.Range) hcl.Diagnostics {
 	if mint := m.Network.Genesis.Mint; mint.Reward > 0 && !m.HasGalaxy() {
 		diags = append(diags, errDiag(mint.Range, "Mint without a galaxy",
 			`The galaxy mints at each black hole; without nodes with the "galaxy" role nothing would. Remove the mint block or give some nodes the galaxy role.`))
+	}
+	if rot := m.Network.Genesis.Rotation; rot.Every > 0 && !m.HasGalaxy() {
+		diags = append(diags, errDiag(rot.Range, "Rotation without a galaxy",
+			`Delegates rotate at the galaxy's beacons; without nodes with the "galaxy" role there are none. Remove the rotation block or give some nodes the galaxy role.`))
 	}
 	if k == 1 {
 		return diags

@@ -81,7 +81,21 @@ type Genesis struct {
 	// Mint is the `mint { }` block; zero when there is none (nothing is
 	// ever minted).
 	Mint Mint
+	// Rotation is the `rotation { }` block; zero when there is none (the
+	// genesis delegates keep their seats and their dealt keys).
+	Rotation Rotation
 }
+
+// Rotation is how the Star Clusters' delegates rotate: every Every black
+// holes each cluster takes the delegate set the beacon published for it,
+// whose members generate their keys without a dealer. It needs a galaxy.
+type Rotation struct {
+	Every uint64
+	Range hcl.Range
+}
+
+// DefaultRotationEvery is a rotation block's `every` when it names none.
+const DefaultRotationEvery = 16
 
 // Mint is how the galaxy mints noOs at each black hole: Reward noOs at
 // black hole 1, halving every Halving black holes, none after black hole

@@ -125,6 +125,8 @@ func TestEveryMistakeIsReportedAtItsLine(t *testing.T) {
 		{"cluster without the role", strings.Replace(tBase, "  listen   =", "  cluster = 1 #!\n  listen   =", 1), "cluster without the cluster role", `roles = ["star", "cluster"]`},
 		{"cluster out of range", strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"cluster\"]\n  cluster = 5000 #!\n  listen   =", 1), "", "cluster"},
 		{"mint without a galaxy", strings.Replace(tBase, "  genesis {", "  genesis {\n    mint { #!\n      reward = 1\n      halving = 1\n      until = 1\n    }", 1), "Mint without a galaxy", "galaxy role"},
+		{"rotation without a galaxy", strings.Replace(tBase, "  genesis {", "  genesis {\n    rotation { #!\n      every = 4\n    }", 1), "Rotation without a galaxy", "galaxy role"},
+		{"rotation every 0", strings.Replace(tBase, "  genesis {", "  genesis {\n    rotation {\n      every = 0 #!\n    }", 1), "", "every"},
 		{"mint without until", strings.Replace(tBase, "  genesis {", "  genesis {\n    mint { #!\n      reward = 1\n      halving = 1\n    }", 1), "Missing until", "until = 100000"},
 		{"clusters without a galaxy", strings.Replace(strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"cluster\"]\n  cluster = 1\n  listen   =", 1), `node "n1" {`, `node "n1" { #!`, 1), "Clusters without a galaxy", `"galaxy" role`},
 		{"a cluster with no delegates", strings.Replace(strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"cluster\", \"galaxy\"]\n  cluster = 1\n  listen   =", 1), `node "n1" {`, `node "n1" { #!`, 1), "Cluster without delegates", "no node is in cluster 0"},

@@ -27,7 +27,13 @@ type rawGenesis struct {
 	Timestamp   *hcl.Attribute   `hcl:"timestamp,optional"`
 	Allocations []*rawAllocation `hcl:"allocation,block"`
 	Mint        []*rawMint       `hcl:"mint,block"`
+	Rotation    []*rawRotation   `hcl:"rotation,block"`
 	DefRange    hcl.Range        `hcl:",def_range"`
+}
+
+type rawRotation struct {
+	Every    *hcl.Attribute `hcl:"every,optional"`
+	DefRange hcl.Range      `hcl:",def_range"`
 }
 
 type rawMint struct {

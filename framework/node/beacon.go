@@ -21,8 +21,10 @@ import (
 // state before the signature existed, and nobody can know the signature
 // before f+1 members sign, so no proposer can choose contents that move
 // the draw; the ledger of every member recomputes the draw and refuses a
-// beacon that differs. Rotating to the published sets needs new keys (not
-// built yet): the genesis delegates keep running.
+// beacon that differs. With a genesis rotation block, every cluster takes
+// the set published with every RotateEvery-th beacon when it claims that
+// beacon: its drawn delegates generate their keys through its chain and
+// hand over (framework/group/rotation.go; Hierarchy.RotationDraw).
 
 // BeaconDomain separates the beacon (the hash of the signature) from every
 // other hash; it is the one `constellation beacon` derives.
@@ -80,32 +82,24 @@ func FinalizedBlocks(bh *interfaces.Block) []*interfaces.Block {
 func Beacon(sig []byte) interfaces.Hash { return interfaces.DomainSum(BeaconDomain, sig) }
 
 // Draw returns each cluster's next delegate set for the certificate sig of
-// a black hole, from the reputation state as of that black hole: cluster
-// by cluster, as many delegates as it has now, from the candidates not
-// drawn for an earlier cluster, each draw seeded by the beacon and the
-// cluster.
+// a black hole, from the reputation state as of that black hole: for each
+// cluster, as many delegates as it has now, drawn from its own candidates
+// (the stars that keep its chain: its genesis delegates, for now), seeded
+// by the beacon and the cluster. A candidate keeps its cluster's chain, so
+// it can deal its key share and take its seat when drawn.
 func (b *Beaconer) Draw(sig []byte) ([]interfaces.DelegateSet, error) {
 	beacon := Beacon(sig)
-	left := slices.Clone(b.candidates)
 	var out []interfaces.DelegateSet
 	for c, g := range b.h.Clusters {
 		var cb [4]byte
 		binary.BigEndian.PutUint32(cb[:], uint32(c))
 		seed := interfaces.DomainSum("constellation/delegates/v1", beacon[:], cb[:])
-		k := len(g.Members)
-		if k > len(left) {
-			return nil, fmt.Errorf("draw for cluster %d: %d candidates left, need %d", c, len(left), k)
-		}
-		set, err := b.rep.Select(left, k, seed)
+		set, err := b.rep.Select(slices.Clone(g.Members), len(g.Members), seed)
 		if err != nil {
 			return nil, fmt.Errorf("draw for cluster %d: %w", c, err)
 		}
 		slices.SortFunc(set, interfaces.CompareStars)
 		out = append(out, interfaces.DelegateSet{Cluster: interfaces.ClusterID(c), Members: set})
-		left = slices.DeleteFunc(left, func(s interfaces.StarID) bool {
-			_, in := slices.BinarySearchFunc(set, s, interfaces.CompareStars)
-			return in
-		})
 	}
 	return out, nil
 }

@@ -24,6 +24,10 @@ type Hierarchy struct {
 	Owner func(interfaces.StarID) interfaces.ClusterID
 	// Mint is what the galaxy mints at each black hole.
 	Mint MintSchedule
+	// RotateEvery, when not 0, makes every cluster take the delegate set
+	// published for it at each RotateEvery-th black hole's beacon, with
+	// keys its new delegates generate (the manifest's rotation block).
+	RotateEvery uint64
 	// Learner, when set, makes a fresh placement learner of the
 	// partitioner's, which each galaxy beaconer runs to move accounts by
 	// locality (see placement.go).
@@ -124,6 +128,35 @@ func (h *Hierarchy) ObserveHandovers(bh *interfaces.Block) error {
 		h.handedMu.Unlock()
 	}
 	return nil
+}
+
+// RotationDraw is cluster c's rotation rule (group.Rotation.Draw): a
+// block of c's chain that claims the beacon of a black hole whose height
+// is a multiple of RotateEvery opens a rotation to the delegate set that
+// beacon published for c.
+func (h *Hierarchy) RotationDraw(c interfaces.ClusterID) func(b *interfaces.Block) ([]interfaces.StarID, error) {
+	return func(b *interfaces.Block) ([]interfaces.StarID, error) {
+		var members []interfaces.StarID
+		for _, tx := range b.Txs {
+			if tx.Kind != interfaces.TxMint {
+				continue
+			}
+			claim, err := interfaces.DecodeMintClaim(tx.Payload)
+			if err != nil || claim.Beacon.Checkpoint == nil {
+				continue // the ledger admitted it, so this cannot happen
+			}
+			p, err := interfaces.DecodeBeaconPayload(claim.Beacon.Checkpoint.Payload)
+			if err != nil || h.RotateEvery == 0 || p.Height%h.RotateEvery != 0 {
+				continue
+			}
+			for _, s := range p.Sets {
+				if s.Cluster == c {
+					members = s.Members
+				}
+			}
+		}
+		return members, nil
+	}
 }
 
 // ClusterKey returns cluster c's group key for its block at height: the

@@ -88,6 +88,13 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 		cfg.Certify = true
 		cfg.OnCertified = r.onCertified(cfg.Cluster == interfaces.GalaxyCluster)
 		cfg.Transport = tr
+		if cfg.Cluster != interfaces.GalaxyCluster && h.RotateEvery > 0 {
+			kg, ok := cfg.Consensus.(interfaces.KeyGenerator)
+			if !ok {
+				return nil, fmt.Errorf("consensus %s cannot generate keys without a dealer, which rotating delegates need; remove the genesis rotation block", cfg.Consensus.Info().Name)
+			}
+			cfg.Rotation = &group.Rotation{Draw: h.RotationDraw(cfg.Cluster), Generator: kg}
+		}
 		if cfg.Cluster == interfaces.GalaxyCluster && cfg.Reputation != nil {
 			// The galaxy's reputation folds the cluster blocks each black
 			// hole finalizes; right after certifying a black hole, the

@@ -365,7 +365,10 @@ func (r *relay) announceAgain(ctx context.Context) {
 	if g := r.cluster; g != nil {
 		head, _ := g.Head()
 		final := r.Finalized(g.Cluster())
-		for h := head; h > final && h+announceAgain > head; h-- {
+		// The oldest first: the galaxy takes a cluster's checkpoints in
+		// order, so a refused one (its key's handover not final yet when
+		// it was first announced) holds back every later one.
+		for h := final + 1; h <= head && h <= final+announceAgain; h++ {
 			r.announceStored(ctx, g, h, false)
 		}
 	}

@@ -1,9 +1,12 @@
 package node_test
 
 import (
+	"os"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hashicorp/go-hclog"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -57,6 +60,13 @@ func startTiersWith(t *testing.T, tierMembers map[string][]string) *tiers {
 // startTiersPlaced starts the network with the lsh partitioner's config.
 func startTiersPlaced(t *testing.T, tierMembers map[string][]string, placement []byte) *tiers {
 	t.Helper()
+	return startTiersRotating(t, tierMembers, placement, 0)
+}
+
+// startTiersRotating starts the network with the clusters' delegates
+// rotating every `every` black holes (0: never).
+func startTiersRotating(t *testing.T, tierMembers map[string][]string, placement []byte, every uint64) *tiers {
+	t.Helper()
 	part, err := lsh.Factory{}.NewPartitioner(2, placement)
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +99,7 @@ func startTiersPlaced(t *testing.T, tierMembers map[string][]string, placement [
 		t.Fatal(err)
 	}
 	h.Mint = node.MintSchedule{Reward: 1000, Halving: 4, Until: 1000}
+	h.RotateEvery = every
 	h.Learner = node.LearnerOf(lsh.Factory{}, 2, placement)
 	tt := &tiers{h: h, nodes: map[string]*node.Node{}, owner: owner, done: make(chan error, 4), hub: memnet.NewHub()}
 	tt.genesis = ledger.Genesis{Seed: "tiers", Allocations: []ledger.Allocation{
@@ -110,6 +121,7 @@ func startTiersPlaced(t *testing.T, tierMembers map[string][]string, placement [
 				Cluster: c, Key: interfaces.DevKey(nm), DataDir: t.TempDir(), Genesis: tt.genesis,
 				Members: h.Clusters[0].Members, Consensus: honeybadger.Factory{}, ConsensusKeys: ks,
 				BatchSize: 40, Interval: 20 * time.Millisecond, SyncInterval: 200 * time.Millisecond,
+				Logger: testLogger(nm + "/" + gname),
 			}
 		}
 		cl := cfg("cluster/0", 0)
@@ -126,7 +138,7 @@ func startTiersPlaced(t *testing.T, tierMembers map[string][]string, placement [
 			}
 			gx.Reputation = node.NewReputation(rep)
 		}
-		n, err := node.OpenTiers(h, tr, nil, cl, gx)
+		n, err := node.OpenTiers(h, tr, testLogger(nm), cl, gx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -639,4 +651,12 @@ func (tt *tiers) payBob(t *testing.T, via string, amount uint64) (interfaces.Sta
 		t.Fatal(err)
 	}
 	return bob, tx
+}
+
+// testLogger logs to stderr when TIERS_LOG is set (debugging), else nowhere.
+func testLogger(name string) hclog.Logger {
+	if os.Getenv("TIERS_LOG") == "" {
+		return hclog.NewNullLogger()
+	}
+	return hclog.New(&hclog.LoggerOptions{Name: name, Level: hclog.Debug})
 }
