@@ -215,8 +215,8 @@ type Group struct {
 	// ended are the engines of the last membership epochs that ended
 	// (those this star was a member of, at most maxEnded), kept to
 	// certify their last blocks, by instance.
-	ended map[interfaces.InstanceID]endedSigner
-	watched     map[string]func() // consensus topics subscribed, by topic
+	ended   map[interfaces.InstanceID]endedSigner
+	watched map[string]func() // consensus topics subscribed, by topic
 }
 
 // ErrStopped is returned by calls made after the node stopped.
