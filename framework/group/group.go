@@ -403,11 +403,7 @@ func (retiredEngine) Epoch() uint64 { return 0 }
 
 // buildEras lays out cfg's membership epochs.
 func buildEras(cfg Config) ([]era, error) {
-	norm := func(ms []interfaces.StarID) []interfaces.StarID {
-		out := slices.Clone(ms)
-		slices.SortFunc(out, interfaces.CompareStars)
-		return slices.Compact(out)
-	}
+	norm := sortedStars
 	eras := []era{{start: cfg.StartEpoch, last: cfg.LastEpoch, members: norm(cfg.Members), keys: cfg.ConsensusKeys}}
 	for i, m := range cfg.Next {
 		prev := eras[len(eras)-1]

@@ -289,6 +289,7 @@ func (n *Group) submitKeyGen() {
 	}
 }
 
+// sortedStars returns ms sorted, without repeats.
 func sortedStars(ms []interfaces.StarID) []interfaces.StarID {
 	out := slices.Clone(ms)
 	slices.SortFunc(out, interfaces.CompareStars)

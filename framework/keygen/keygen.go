@@ -252,7 +252,7 @@ func New(s Session, gen interfaces.KeyGenerator, opened, window uint64) (*State,
 	if len(s.Members) == 0 || len(s.Members) > maxMembers {
 		return nil, fmt.Errorf("key generation: %d members, want 1 to %d", len(s.Members), maxMembers)
 	}
-	if !slices.IsSortedFunc(s.Members, interfaces.CompareStars) || len(slices.CompactFunc(slices.Clone(s.Members), func(a, b interfaces.StarID) bool { return a == b })) != len(s.Members) {
+	if !slices.IsSortedFunc(s.Members, interfaces.CompareStars) || len(slices.Compact(slices.Clone(s.Members))) != len(s.Members) {
 		return nil, errors.New("key generation: members are not sorted and distinct")
 	}
 	if 3*s.F()+1 > len(s.Members) {
