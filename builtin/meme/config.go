@@ -49,6 +49,9 @@ type Config struct {
 	// Temporal PageRank (Rozenshtein & Gionis 2016).
 	Alpha uint64 // probability a walk continues along the next edge; 1-Alpha restarts
 	Beta  uint64 // probability a walk waits at a node instead of taking a later edge
+	// StepGap is the fewest rounds between two walk steps a star sends:
+	// its payments in between add flow capacity but no walk mass.
+	StepGap uint64
 
 	// NetFlow capping (Otte et al. 2020).
 	FlowSaturation  uint64 // max-flow (in Interaction.Amount units) that earns full interaction credit
@@ -123,6 +126,7 @@ var configFields = []configField{
 	{name: "resources_half", kind: kindCount, def: "1000", doc: "committed resource units earning half the resources feature", u: func(c *Config) *uint64 { return &c.ResourcesHalf }},
 	{name: "alpha", kind: kindFraction, def: "0.85", doc: "Temporal PageRank: probability a walk continues (1-alpha restarts)", u: func(c *Config) *uint64 { return &c.Alpha }},
 	{name: "beta", kind: kindFraction, def: "0.5", doc: "Temporal PageRank: transition decay (probability a walk waits for a later edge)", u: func(c *Config) *uint64 { return &c.Beta }},
+	{name: "tpr_step_gap", kind: kindCount, def: "16", doc: "Temporal PageRank: fewest rounds between two walk steps one star sends (its payments in between add flow capacity only), so stuffing blocks with payments buys no walk mass", u: func(c *Config) *uint64 { return &c.StepGap }},
 	{name: "flow_saturation", kind: kindCount, def: "100", doc: "max-flow from the evaluators (amount units) that earns full interaction credit", u: func(c *Config) *uint64 { return &c.FlowSaturation }},
 	{name: "flow_interval", kind: kindCount, def: "8", doc: "rounds between max-flow recomputations", u: func(c *Config) *uint64 { return &c.FlowInterval }},
 	{name: "flow_max_phases", kind: kindCount, def: "64", doc: "Dinic phases per max-flow recomputation (work bound)", u: func(c *Config) *uint64 { return &c.FlowMaxPhases }},
@@ -310,12 +314,15 @@ func (c *Config) validate() error {
 	}{
 		{"fault_half", c.FaultHalf}, {"participation_half", c.ParticipationHalf}, {"uptime_half", c.UptimeHalf},
 		{"age_half", c.AgeHalf}, {"latency_ref_ms", c.LatencyRefMillis}, {"resources_half", c.ResourcesHalf},
-		{"flow_saturation", c.FlowSaturation}, {"evaluator_budget", c.EvaluatorBudget}, {"flow_interval", c.FlowInterval}, {"flow_max_phases", c.FlowMaxPhases},
+		{"tpr_step_gap", c.StepGap}, {"flow_saturation", c.FlowSaturation}, {"evaluator_budget", c.EvaluatorBudget}, {"flow_interval", c.FlowInterval}, {"flow_max_phases", c.FlowMaxPhases},
 		{"max_stars", c.MaxStars}, {"max_edges", c.MaxEdges}, {"max_interactions", c.MaxInteractions},
 	} {
 		if h.v == 0 {
 			return fmt.Errorf("%s must be positive", h.name)
 		}
+	}
+	if c.StepGap > 1<<20 {
+		return errors.New("tpr_step_gap must be at most 2^20 rounds")
 	}
 	if c.FlowSaturation > 1<<40 || c.EvaluatorBudget > 1<<20 {
 		return errors.New("flow_saturation must be at most 2^40 and evaluator_budget at most 2^20")

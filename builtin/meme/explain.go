@@ -76,7 +76,7 @@ func (r *Reputation) Explain(s interfaces.StarID) Explanation {
 		ex.Features = append(ex.Features, Feature{Name: x.name, Raw: x.raw, Unit: x.unit,
 			Normalized: interfaces.Score(f[i]), Weight: interfaces.Score(w[i]), Source: x.source})
 	}
-	ex.TPR = interfaces.Score(ratioQ(m.tprR, r.tprMax))
+	ex.TPR = interfaces.Score(ratioQ(m.tprR, r.tprNorm))
 	ex.FlowCredit = interfaces.Score(m.flow)
 	ex.AdmissionCredit = interfaces.Score(m.credit)
 	ex.FaultPenalty = interfaces.Score(r.faultPenalty(m))

@@ -52,6 +52,9 @@ type meme struct {
 	// idx is scratch space for recomputeFlow (the star's position in
 	// StarID order); it is not state and is not encoded.
 	idx int32
+	// stepped is the round in which the star last sent a Temporal
+	// PageRank walk step (0: never); see applyInteractions.
+	stepped uint64
 }
 
 // decayAll applies one round of decay to every decaying quantity. Each
@@ -184,9 +187,21 @@ func (r *Reputation) applyConsensus(meta interfaces.BlockMeta) {
 
 // applyInteractions folds a block's finalized transactions in, in the order
 // given (the block's order is the time order Temporal PageRank needs): each
-// is added to the aggregated interaction graph (capacity for the flow cap)
-// and streamed through Temporal PageRank. Self-interactions and zero ids
-// are ignored: a star cannot vouch for itself.
+// is added to the aggregated interaction graph (capacity for the flow cap),
+// and a sender's first one in the block is streamed through Temporal
+// PageRank when its previous walk step is at least StepGap rounds old.
+// Self-interactions and zero ids are ignored: a star cannot vouch for
+// itself.
+//
+// The step gap caps what a block, or a run of blocks, can add. Any star
+// can pay its own other stars as often as it likes, and a proposer can put
+// 20 000 such payments into the last block before a draw: without a cap,
+// every one is a walk step, and the attackers' walk mass, hence their
+// interaction feature, is theirs to choose. With it, a star sends at most
+// one step per StepGap rounds however much it pays, which is about what an
+// ordinary active star sends anyway; what it paid still counts in full as
+// flow capacity (vouching). The normalizer (refreshTPRNorm) keeps the
+// attackers from pushing everyone else's feature down.
 func (r *Reputation) applyInteractions(in []interfaces.Interaction) {
 	for _, x := range in {
 		if x.From == x.To || x.From.IsZero() || x.To.IsZero() {
@@ -204,6 +219,9 @@ func (r *Reputation) applyInteractions(in []interfaces.Interaction) {
 		e.amount = addSat(r.capacity(e, nil), x.Amount)
 		e.count++
 		e.last = r.round
-		tprStep(u, v, r.cfg.Alpha, r.cfg.Beta)
+		if u.stepped == 0 || r.round-u.stepped >= r.cfg.StepGap {
+			u.stepped = r.round
+			tprStep(u, v, r.cfg.Alpha, r.cfg.Beta)
+		}
 	}
 }

@@ -66,15 +66,8 @@ func (r *Reputation) evaluators() []interfaces.StarID {
 	for _, s := range r.cfg.Seeds {
 		set[s] = true
 	}
-	w := r.cfg.EvaluatorWindow
 	for s, m := range r.stars {
-		if m.lastMember == 0 || r.round-m.lastMember >= w {
-			continue
-		}
-		if m.lastFault != 0 && r.round-m.lastFault < w {
-			continue
-		}
-		if m.trust >= r.cfg.EvaluatorTrust {
+		if r.evaluatesByMembership(m) {
 			set[s] = true
 		}
 	}
@@ -84,6 +77,21 @@ func (r *Reputation) evaluators() []interfaces.StarID {
 	}
 	slices.SortFunc(out, interfaces.CompareStars)
 	return out
+}
+
+// evaluatesByMembership reports whether m's star is an evaluator by its
+// own record (rather than as a configured seed): a member within the last
+// EvaluatorWindow rounds, with no fault in that window and at least
+// EvaluatorTrust.
+func (r *Reputation) evaluatesByMembership(m *meme) bool {
+	w := r.cfg.EvaluatorWindow
+	if m.lastMember == 0 || r.round-m.lastMember >= w {
+		return false
+	}
+	if m.lastFault != 0 && r.round-m.lastFault < w {
+		return false
+	}
+	return m.trust >= r.cfg.EvaluatorTrust
 }
 
 // recomputeFlow refreshes every star's NetFlow credit and admission credit.

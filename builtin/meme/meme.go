@@ -67,15 +67,17 @@ type Reputation struct {
 	stars map[interfaces.StarID]*meme
 	edges map[edgeKey]*edge
 
-	// tprMax is the largest Temporal PageRank value, recomputed at the end
-	// of every Observe and after Restore; it normalizes TPR to [0, 1].
-	tprMax uint64
+	// tprNorm is the median Temporal PageRank value of the evaluators,
+	// recomputed at the end of every Observe and after Restore; r/tprNorm,
+	// capped at 1, is the TPR part of the interaction feature (tpr.go).
+	tprNorm     uint64
+	normScratch []uint64 // reused by refreshTPRNorm; not state
 }
 
 // New returns an empty instance using cfg, which must have come from
 // ParseConfig or DefaultConfig.
 func New(cfg Config) *Reputation {
-	cfg.Seeds = append([]interfaces.StarID(nil), cfg.Seeds...)
+	cfg.Seeds = sortedUnique(cfg.Seeds) // a copy; refreshTPRNorm searches it
 	cfg.BucketBounds = append([]uint64(nil), cfg.BucketBounds...)
 	cfg.BucketProbs = append([]uint64(nil), cfg.BucketProbs...)
 	e := interfaces.NewEncoder(512)
@@ -116,7 +118,7 @@ func (r *Reputation) Observe(o interfaces.Observation) error {
 	r.applyConsensus(o.Meta)
 	r.applyInteractions(o.Interactions)
 	r.evict()
-	r.refreshTPRMax()
+	r.refreshTPRNorm()
 	if r.round%r.cfg.FlowInterval == 0 {
 		r.recomputeFlow()
 	}

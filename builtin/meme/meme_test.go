@@ -418,7 +418,7 @@ func TestSnapshotRestoreRoundTripAndStrictness(t *testing.T) {
 	if err := r2.Restore(snap); err != nil {
 		t.Fatalf("Restore: %v", err)
 	}
-	if r2.tprMax != r.tprMax || r2.round != r.round {
+	if r2.tprNorm != r.tprNorm || r2.round != r.round {
 		t.Fatalf("restored derived state differs")
 	}
 	other := mustNew(t, `{"flow_interval": 3}`)

@@ -29,7 +29,7 @@ type normalized [8]uint64
 //	uptime        = seen / (seen + UptimeHalf)
 //	age           = c · a / (a + AgeHalf), a = lastMember − firstMember + 1
 //	resources     = resources / (resources + ResourcesHalf)
-//	interaction   = min(r / max r, flow credit)              (TPR capped by NetFlow)
+//	interaction   = min(r / r_e, 1, flow credit)             (TPR capped by NetFlow)
 //
 // The count-like features follow x/(x+h): diminishing returns, so piling
 // up one dimension buys less and less. The +1 in liveness (a prior of one
@@ -37,6 +37,8 @@ type normalized [8]uint64
 // decayed membership count, so an idle star's whole score decays towards
 // the newcomer's 0 rather than resting on a ratio of old events. Age is
 // tenure (first to latest membership), so it does not grow while idle.
+// r_e is the median r of the evaluators (refreshTPRNorm), which stuffing a
+// block with payments cannot move.
 func (r *Reputation) normalize(m *meme) normalized {
 	var f normalized
 	c := saturate(m.proposed, q)
@@ -52,7 +54,7 @@ func (r *Reputation) normalize(m *meme) normalized {
 		f[5] = mulQ(c, saturate(m.lastMember-m.firstMember+1, r.cfg.AgeHalf))
 	}
 	f[6] = saturate(m.resources, r.cfg.ResourcesHalf)
-	f[7] = minU(ratioQ(m.tprR, r.tprMax), m.flow)
+	f[7] = minU(ratioQ(m.tprR, r.tprNorm), m.flow)
 	return f
 }
 

@@ -9,14 +9,14 @@ import (
 )
 
 // snapshotVersion is the first byte of every snapshot.
-const snapshotVersion = 2
+const snapshotVersion = 3
 
 // memeFields is the number of uint64 fields in an encoded meme.
-const memeFields = 20
+const memeFields = 21
 
 // Snapshot serializes the full state canonically:
 //
-//	u8      version (2)
+//	u8      version (3)
 //	bytes   canonical config encoding (a snapshot restores only into an
 //	        instance with the same parameters)
 //	u64     round
@@ -25,7 +25,7 @@ const memeFields = 20
 //	uvarint edge count, then per edge in (from, to) order:
 //	        32-byte from, 32-byte to, u64 amount, count, last
 //
-// Derived values (the TPR maximum) are not stored; Restore recomputes them.
+// Derived values (the TPR normalizer) are not stored; Restore recomputes them.
 // Two instances with the same state produce the same bytes.
 func (r *Reputation) Snapshot() ([]byte, error) {
 	e := interfaces.NewEncoder(64 + len(r.cfgEnc) + len(r.stars)*(32+8*memeFields) + len(r.edges)*88)
@@ -57,7 +57,7 @@ func (m *meme) fields() [memeFields]*uint64 {
 	return [memeFields]*uint64{
 		&m.firstSeen, &m.lastSeen, &m.firstMember, &m.lastMember, &m.proposed, &m.included, &m.seen,
 		&m.latencyMicros, &m.latencySamples, &m.faults, &m.faultsTotal, &m.lastFault, &m.trust,
-		&m.resources, &m.txOut, &m.txIn, &m.tprR, &m.tprS, &m.flow, &m.credit,
+		&m.resources, &m.txOut, &m.txIn, &m.tprR, &m.tprS, &m.flow, &m.credit, &m.stepped,
 	}
 }
 
@@ -71,7 +71,7 @@ func (r *Reputation) Restore(snapshot []byte) error {
 		return fmt.Errorf("restore meme snapshot: %w", err)
 	}
 	r.round, r.stars, r.edges = n.round, n.stars, n.edges
-	r.refreshTPRMax()
+	r.refreshTPRNorm()
 	return nil
 }
 
@@ -162,6 +162,8 @@ func checkMeme(s interfaces.StarID, m *meme, round uint64) error {
 		return errors.New("member before first seen")
 	case m.lastFault > m.lastSeen || (m.lastFault == 0) != (m.faultsTotal == 0):
 		return fmt.Errorf("fault round %d with %d faults inconsistent", m.lastFault, m.faultsTotal)
+	case m.stepped > m.lastSeen:
+		return fmt.Errorf("walk step at round %d after last seen %d", m.stepped, m.lastSeen)
 	case m.trust > q || m.flow > q || m.credit > q:
 		return fmt.Errorf("trust %d, flow %d or credit %d above %d", m.trust, m.flow, m.credit, q)
 	}

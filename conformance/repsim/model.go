@@ -41,10 +41,27 @@ const (
 	// that gives attackers the most seats (what the raw block hash would
 	// allow; the threshold-signature beacon rules it out).
 	ScenarioGrinding Scenario = "grinding"
+	// ScenarioPatient: Byzantine stars behave perfectly throughout and
+	// only collect seats, as sleepers do before they defect. It is the
+	// baseline of the stuffing scenario.
+	ScenarioPatient Scenario = "patient"
+	// ScenarioStuffing: as patient, and a Byzantine proposer stuffs its
+	// block with StuffTransfers transfers among Byzantine stars, all to one
+	// of them, to inflate the Temporal PageRank values every star's
+	// interaction feature is compared with. Every block precedes a
+	// selection here, so it is always the last block before one. The world
+	// (stars, graph, beacons) is the patient scenario's, so the difference
+	// in seats is the stuffing's alone.
+	ScenarioStuffing Scenario = "stuffing"
+	// ScenarioChurn: as static, and SleepyShare of the genuine stars, honest
+	// and Byzantine alike, sleep and wake at random: an awake sleepy star
+	// falls asleep with probability SleepProb per round and a sleeping one
+	// wakes with WakeProb. A sleeping star is no candidate and pays nobody.
+	ScenarioChurn Scenario = "churn"
 )
 
 // AllScenarios lists every scenario in report order.
-var AllScenarios = []Scenario{ScenarioStatic, ScenarioSybil, ScenarioWhitewash, ScenarioOnOff, ScenarioCollusion, ScenarioSleeper, ScenarioGrinding}
+var AllScenarios = []Scenario{ScenarioStatic, ScenarioSybil, ScenarioWhitewash, ScenarioOnOff, ScenarioCollusion, ScenarioSleeper, ScenarioGrinding, ScenarioPatient, ScenarioStuffing, ScenarioChurn}
 
 // ParseScenario checks a scenario name.
 func ParseScenario(s string) (Scenario, error) {
@@ -129,6 +146,15 @@ const (
 	// uniform in [LatencyMin, LatencyMin+LatencySpread) milliseconds.
 	LatencyMin    = 50
 	LatencySpread = 350
+	// StuffTransfers is how many transfers a stuffing proposer adds to its
+	// block (the 20 000).
+	StuffTransfers = 20000
+	// SleepyShare, SleepProb and WakeProb shape the churn scenario: 30 %
+	// of the stars are sleepy, and one sleeps and wakes every 100 rounds on
+	// average, so about half of them are asleep at any time.
+	SleepyShare = 0.3
+	SleepProb   = 0.01
+	WakeProb    = 0.01
 )
 
 // Params configures a Run. Zero fields take the defaults noted.
@@ -240,6 +266,11 @@ type runResult struct {
 	newcomers       int      // honest newcomers eligible for the newcomer metric
 	newcomersPicked int      // of which picked within NewcomerWindow rounds
 	newcomersAgain  int      // of which picked twice within NewcomerWindow rounds
+	// Churn: honest sleepy stars' wakes after warm-up, how many of them
+	// led to a seat before the star slept again or the run ended, and the
+	// rounds from each such wake to that seat.
+	wakes, wakesPicked int
+	wakeDelays         []int
 }
 
 // star is one identity in the simulated world.
@@ -253,6 +284,10 @@ type star struct {
 	again  int // second round selected; 0 if never
 	stake  uint64
 	adj    []int32 // economy/ring/Sybil-region partners
+	// Churn: sleepy stars sleep and wake; woke is the round of the latest
+	// wake not yet followed by a seat (0: none pending).
+	sleepy, asleep bool
+	woke           int
 }
 
 // world is the state of one run.
@@ -326,7 +361,11 @@ func u64(v uint64) []byte {
 
 func newWorld(p *Params, c cell, seed uint64, sel selector) *world {
 	w := &world{p: p, c: c, seed: seed, sel: sel, byID: map[interfaces.StarID]int32{}, defect: defectRound(p.Rounds)}
-	w.label = append(append(append([]byte(c.scenario), byte(c.beta), 0, 0), u64(uint64(c.k))...), u64(seed)...)
+	world := c.scenario
+	if world == ScenarioStuffing {
+		world = ScenarioPatient // the same stars, graph and beacons
+	}
+	w.label = append(append(append([]byte(world), byte(c.beta), 0, 0), u64(uint64(c.k))...), u64(seed)...)
 	// The world depends on (scenario, β, k, seed) but not on the method, so
 	// the methods face the same stars, stakes and graph.
 	rng := rand.New(rand.NewPCG(seed, uint64(c.beta)<<32|uint64(c.k)))
@@ -346,6 +385,11 @@ func newWorld(p *Params, c cell, seed uint64, sel selector) *world {
 	if c.scenario == ScenarioCollusion {
 		for _, i := range w.byzGen {
 			w.link(rng, i, w.byzGen, CollusionDegree/2)
+		}
+	}
+	if c.scenario == ScenarioChurn {
+		for _, i := range w.genuine {
+			w.stars[i].sleepy = rng.Float64() < SleepyShare
 		}
 	}
 	if c.scenario == ScenarioSybil {
@@ -369,6 +413,8 @@ func (w *world) attacking(r int) bool {
 		return r%(OnOffBehave+OnOffAttack) >= OnOffBehave
 	case ScenarioSleeper:
 		return r >= w.defect
+	case ScenarioPatient, ScenarioStuffing:
+		return false
 	default:
 		return true
 	}
@@ -377,7 +423,9 @@ func (w *world) attacking(r int) bool {
 func (w *world) candidates() []interfaces.StarID {
 	out := make([]interfaces.StarID, 0, len(w.genuine)+len(w.sybils))
 	for _, i := range w.genuine {
-		out = append(out, w.stars[i].id)
+		if !w.stars[i].asleep {
+			out = append(out, w.stars[i].id)
+		}
 	}
 	for _, i := range w.sybils {
 		out = append(out, w.stars[i].id)
@@ -453,6 +501,9 @@ func (w *world) run() (*runResult, error) {
 			w.genuine = append(w.genuine, in)
 		}
 		rejoin = rejoin[:0]
+		if w.c.scenario == ScenarioChurn {
+			w.sleepAndWake(r, res)
+		}
 
 		cands := w.candidates()
 		seed, err := w.roundSeed(rng, r, cands, proposerByz)
@@ -472,7 +523,13 @@ func (w *world) run() (*runResult, error) {
 			res.captured++
 		}
 		for _, id := range committee {
-			switch s := w.stars[w.byID[id]]; {
+			s := w.stars[w.byID[id]]
+			if s.woke != 0 {
+				res.wakesPicked++
+				res.wakeDelays = append(res.wakeDelays, r-s.woke)
+				s.woke = 0
+			}
+			switch {
 			case s.picked == 0:
 				s.picked = r
 			case s.again == 0:
@@ -482,6 +539,9 @@ func (w *world) run() (*runResult, error) {
 		proposerByz = w.stars[w.byID[committee[rng.IntN(len(committee))]]].byz
 
 		obs, faulty := w.epoch(rng, r, committee)
+		if w.c.scenario == ScenarioStuffing && proposerByz {
+			obs.Interactions = append(obs.Interactions, w.stuff(r)...)
+		}
 		if w.c.scenario == ScenarioWhitewash {
 			rejoin = append(rejoin, faulty...)
 		}
@@ -502,6 +562,50 @@ func (w *world) run() (*runResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// sleepAndWake moves the churn scenario's sleepy stars between sleeping
+// and awake for round r, from a generator of its own so that the run's
+// other draws are not shifted by it. An honest
+// star's wake after warm-up is counted, and timed until its next seat.
+func (w *world) sleepAndWake(r int, res *runResult) {
+	rng := rand.New(rand.NewPCG(w.seed^0x5eed5eed, uint64(r)))
+	for _, i := range w.genuine {
+		s := w.stars[i]
+		if !s.sleepy {
+			continue
+		}
+		switch {
+		case s.asleep && rng.Float64() < WakeProb:
+			s.asleep = false
+			if !s.byz && r > w.p.Warmup {
+				s.woke = r
+				res.wakes++
+			}
+		case !s.asleep && rng.Float64() < SleepProb:
+			s.asleep = true
+			s.woke = 0 // slept again before being picked
+		}
+	}
+}
+
+// stuff returns a stuffing proposer's extra transfers for round r's block:
+// StuffTransfers payments of one unit from random Byzantine stars to the
+// first Byzantine star, which concentrates all the walk mass on it. They
+// come from a generator of their own, so that the run's other draws are
+// not shifted by them.
+func (w *world) stuff(r int) []interfaces.Interaction {
+	if len(w.byzGen) < 2 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(w.seed^0x57aff, uint64(r)))
+	to := w.stars[w.byzGen[0]].id
+	out := make([]interfaces.Interaction, 0, StuffTransfers)
+	for range StuffTransfers {
+		from := w.byzGen[1+rng.IntN(len(w.byzGen)-1)]
+		out = append(out, interfaces.Interaction{From: w.stars[from].id, To: to, Amount: 1})
+	}
+	return out
 }
 
 // epoch simulates the committee's epoch and returns the observation of the
@@ -569,7 +673,8 @@ func (w *world) epoch(rng *rand.Rand, r int, committee []interfaces.StarID) (int
 func (w *world) interactions(rng *rand.Rand) []interfaces.Interaction {
 	var out []interfaces.Interaction
 	pay := func(from, to int32, amount uint64) {
-		if from != to && w.stars[from].active && w.stars[to].active {
+		a, b := w.stars[from], w.stars[to]
+		if from != to && a.active && b.active && !a.asleep && !b.asleep {
 			out = append(out, interfaces.Interaction{From: w.stars[from].id, To: w.stars[to].id, Amount: amount})
 		}
 	}

@@ -63,6 +63,9 @@ const (
 	TargetSybilShare = 0.01
 	TargetNewcomer   = 0.95
 	TargetHalving    = 50
+	// TargetStuffingGain bounds what block stuffing may add to the
+	// attackers' seat share (the living-membership issue's 1 point).
+	TargetStuffingGain = 0.01
 )
 
 func pct(v float64) string {
@@ -92,15 +95,35 @@ func halving(r Row) string {
 	return fmt.Sprintf("%d", r.SleeperHalving)
 }
 
+func woken(r Row) string {
+	if r.Scenario != ScenarioChurn || r.Wakes == 0 {
+		return "–"
+	}
+	d := "–"
+	if r.WakeDelayMedian >= 0 {
+		d = fmt.Sprintf("%d", r.WakeDelayMedian)
+	}
+	return fmt.Sprintf("%s of %d (%s)", pct(r.WakePicked), r.Wakes, d)
+}
+
+// StuffingGain returns how much block stuffing raises the attackers' seat
+// share over the patient scenario (the same world without the stuffing)
+// at the same β and k, in seat-share units, and whether both were run.
+func (rep *Report) StuffingGain(beta, k int, m Method) (float64, bool) {
+	st, ok1 := rep.Find(ScenarioStuffing, beta, k, m)
+	base, ok2 := rep.Find(ScenarioPatient, beta, k, m)
+	return st.SeatShare - base.SeatShare, ok1 && ok2
+}
+
 // Markdown renders the table: one line per cell.
 func (rep *Report) Markdown() string {
 	var b strings.Builder
-	b.WriteString("| scenario | β | k | method | attacker seat share | capture p (k=100, hypergeometric) | rounds with ≥ k/3 attackers | Sybil seat share | newcomers picked ≤ 200 rounds | … picked twice | sleeper halving (rounds) |\n")
-	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	b.WriteString("| scenario | β | k | method | attacker seat share | capture p (k=100, hypergeometric) | rounds with ≥ k/3 attackers | Sybil seat share | newcomers picked ≤ 200 rounds | … picked twice | sleeper halving (rounds) | woken stars picked before sleeping (median rounds) |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range rep.Rows {
-		fmt.Fprintf(&b, "| %s | %d %% | %d | %s | %s | %s | %s | %s | %s (%d) | %s | %s |\n",
+		fmt.Fprintf(&b, "| %s | %d %% | %d | %s | %s | %s | %s | %s | %s (%d) | %s | %s | %s |\n",
 			r.Scenario, r.Byzantine, r.K, r.Method, pct(r.SeatShare), sci(r.Capture100), pct(r.CapturedRounds),
-			pct(r.SybilShare), pct(r.NewcomerPicked), r.Newcomers, pct(r.NewcomerAgain), halving(r))
+			pct(r.SybilShare), pct(r.NewcomerPicked), r.Newcomers, pct(r.NewcomerAgain), halving(r), woken(r))
 	}
 	return b.String()
 }
@@ -163,6 +186,10 @@ func (rep *Report) TargetsMarkdown() string {
 			v := worstNew.NewcomerPicked
 			fmt.Fprintf(&b, "| honest newcomer picked within 200 rounds ≥ 95 %% | %d | %s (%s) | %s |\n", k, pct(v), worstNew.Scenario,
 				verdict(v >= TargetNewcomer, fmt.Sprintf("%+.2f points", 100*(v-TargetNewcomer))))
+		}
+		if g, ok := rep.StuffingGain(25, k, MethodMeme); ok {
+			fmt.Fprintf(&b, "| block stuffing adds ≤ 1 point of seats over patient | %d | %+.2f points | %s |\n", k, 100*g,
+				verdict(g <= TargetStuffingGain, fmt.Sprintf("%+.2f points", 100*(g-TargetStuffingGain))))
 		}
 		if r, ok := rep.Find(ScenarioSleeper, 25, k, MethodMeme); ok {
 			h := r.SleeperHalving
@@ -227,9 +254,9 @@ const modelText = `### Model (package ` + "`conformance/repsim`" + `)
 * **Stars and stakes.** N genuine stars; the first ⌊β·N⌋ are Byzantine. Stakes are Pareto with shape α = 1.16 and scale x_m = 1 (P(stake > x) = x^−1.16 for x ≥ 1, the "80/20" shape), drawn alike for honest and Byzantine stars. Every 20 rounds a random honest star leaves and an honest newcomer joins (Pareto stake, 4 honest economy partners).
 * **Each round.** The seed is the round's beacon, sha256 of the run and the round (standing for the hash of the galaxy's threshold signature, which no proposer controls). Each method selects k delegates from all active stars. In the epoch, honest delegates contribute with latency uniform in 50–400 ms (1 % are not seen: crashes); Byzantine delegates, when attacking, withhold their contribution (not seen) or, with probability 0.3, equivocate, which leaves a provable fault. The decided set (` + "`Proposers`" + `) is the k − ⌊(k−1)/3⌋ earliest contributions, as HoneyBadger's ACS decides N − f. The resulting ` + "`interfaces.Observation`" + ` (Members, Proposers, Faults, LatencyMillis, Interactions) is fed to the reputation's ` + "`Observe`" + `; the baselines ignore it.
 * **Interactions.** Genuine stars form a sparse random economy graph (each links to 4 random stars on joining); 200 payments of 1–10 units per round run along it.
-* **Scenarios.** *static*: Byzantine delegates always attack. *sybil*: static plus 1000 Sybil identities (attackers too, minimum stake x_m each) that pay each other over a random graph of degree 8 (200 payments per round) and reach the honest region through 10 fixed honest→Sybil attack edges, each used with probability 0.1 per round. *whitewash*: static, and a Byzantine star that leaves a provable fault rejoins next round under a fresh identity (same stake, linked only to Byzantine stars). *on-off*: behave 150 rounds, attack 50, repeat. *collusion*: static plus a ring: each Byzantine star links to 8 more Byzantine stars and 300 payments of 10–100 units per round run among them. *sleeper*: behave perfectly, then attack for good from the defect round. *grinding*: static, but when the previous block's proposer (a random delegate of the previous committee) is Byzantine it tries 16 candidate block hashes as seed and keeps the one giving attackers the most seats — what a raw-block-hash seed would allow; with the beacon it cannot.
+* **Scenarios.** *static*: Byzantine delegates always attack. *sybil*: static plus 1000 Sybil identities (attackers too, minimum stake x_m each) that pay each other over a random graph of degree 8 (200 payments per round) and reach the honest region through 10 fixed honest→Sybil attack edges, each used with probability 0.1 per round. *whitewash*: static, and a Byzantine star that leaves a provable fault rejoins next round under a fresh identity (same stake, linked only to Byzantine stars). *on-off*: behave 150 rounds, attack 50, repeat. *collusion*: static plus a ring: each Byzantine star links to 8 more Byzantine stars and 300 payments of 10–100 units per round run among them. *sleeper*: behave perfectly, then attack for good from the defect round. *grinding*: static, but when the previous block's proposer (a random delegate of the previous committee) is Byzantine it tries 16 candidate block hashes as seed and keeps the one giving attackers the most seats — what a raw-block-hash seed would allow; with the beacon it cannot. *patient*: Byzantine stars behave perfectly throughout and only collect seats. *stuffing*: patient, and when the block's proposer (a random delegate of the committee) is Byzantine it adds 20 000 one-unit transfers from random Byzantine stars to one of them; every block precedes a draw here, and the world (stars, graph, beacons) is the patient scenario's, so the difference in seats is the stuffing's alone. *churn*: static, and 30 % of the genuine stars, honest and Byzantine alike, are sleepy: an awake one falls asleep with probability 0.01 per round and a sleeping one wakes with 0.01; a sleeping star is no candidate and pays nobody.
 * **Baselines.** *uniform*: k distinct candidates uniformly (sha256 counter-mode stream over the seed, partial Fisher–Yates). *stake-weighted*: k distinct candidates drawn one at a time with probability proportional to stake among those not yet drawn.
-* **Metrics** (after warm-up, pooled over seeds). Attacker seat share = attacker seats / all seats. Capture probability at k = 100 from a seat share s, with n = N and m = round(s·N): P(X ≥ ⌈k/3⌉) = Σ_{i=⌈k/3⌉}^{min(k,m)} C(m,i)·C(n−m,k−i) / C(n,k), summed in log space (math.Lgamma, log-sum-exp), so values far below 1e-8 are exact to float64 precision. Sybil seat share = Sybil seats / all seats. Newcomer metric = share of honest newcomers that joined after warm-up (and at least 200 rounds before the end) selected within 200 rounds of joining. Sleeper halving = rounds after the defect round until the attackers' seat share (mean over seeds, trailing 10-round mean) first falls to half its mean over the 200 rounds before defecting.
+* **Metrics** (after warm-up, pooled over seeds). Attacker seat share = attacker seats / all seats. Capture probability at k = 100 from a seat share s, with n = N and m = round(s·N): P(X ≥ ⌈k/3⌉) = Σ_{i=⌈k/3⌉}^{min(k,m)} C(m,i)·C(n−m,k−i) / C(n,k), summed in log space (math.Lgamma, log-sum-exp), so values far below 1e-8 are exact to float64 precision. Sybil seat share = Sybil seats / all seats. Newcomer metric = share of honest newcomers that joined after warm-up (and at least 200 rounds before the end) selected within 200 rounds of joining. Sleeper halving = rounds after the defect round until the attackers' seat share (mean over seeds, trailing 10-round mean) first falls to half its mean over the 200 rounds before defecting. Woken stars (churn) = the share of honest sleepy stars' wakes after warm-up that led to a seat before the star slept again, with the median rounds from the wake to that seat. Block-stuffing gain = stuffing seat share − patient seat share.
 `
 
 // versusIssue lists how the run differs from the grid the issue asks for,

@@ -336,3 +336,80 @@ func TestSectionStatesWhatWasRun(t *testing.T) {
 		}
 	}
 }
+
+// recorder is a uniform selector that records what it is shown.
+type recorder struct {
+	uniformSelector
+	cands   [][]interfaces.StarID
+	maxObs  int
+	stuffed int
+}
+
+func (r *recorder) Select(c []interfaces.StarID, k int, seed interfaces.Hash) ([]interfaces.StarID, error) {
+	r.cands = append(r.cands, slices.Clone(c))
+	return r.uniformSelector.Select(c, k, seed)
+}
+
+func (r *recorder) Observe(o interfaces.Observation) error {
+	r.maxObs = max(r.maxObs, len(o.Interactions))
+	if len(o.Interactions) >= StuffTransfers {
+		r.stuffed++
+	}
+	return nil
+}
+
+// TestStuffingIsThePatientWorldPlusStuffedBlocks: under a method that
+// ignores observations, the stuffing scenario selects exactly as the
+// patient one (the same world), and its Byzantine proposers' blocks carry
+// the stuffed transfers.
+func TestStuffingIsThePatientWorldPlusStuffedBlocks(t *testing.T) {
+	p := tinyParams().withDefaults()
+	run := func(sc Scenario) *recorder {
+		rec := &recorder{}
+		w := newWorld(&p, cell{sc, 25, 10, MethodUniform}, 1, rec)
+		if _, err := w.run(); err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	pat, st := run(ScenarioPatient), run(ScenarioStuffing)
+	if !slices.EqualFunc(pat.cands, st.cands, slices.Equal) {
+		t.Fatal("the stuffing scenario's candidates differ from the patient scenario's")
+	}
+	if pat.stuffed != 0 || st.stuffed == 0 || st.stuffed == p.Rounds {
+		t.Fatalf("stuffed blocks: patient %d, stuffing %d of %d", pat.stuffed, st.stuffed, p.Rounds)
+	}
+}
+
+// TestSleepingStarsAreNoCandidates: in the churn scenario a sleeping star
+// is never offered for selection, and wakes are counted.
+func TestSleepingStarsAreNoCandidates(t *testing.T) {
+	p := tinyParams().withDefaults()
+	rec := &recorder{}
+	w := newWorld(&p, cell{ScenarioChurn, 25, 10, MethodUniform}, 1, rec)
+	res := &runResult{}
+	sleepy := 0
+	for _, s := range w.stars {
+		if s.sleepy {
+			sleepy++
+		}
+	}
+	if sleepy < len(w.stars)/5 || sleepy > len(w.stars)*2/5 {
+		t.Fatalf("%d of %d stars are sleepy, want about 30 %%", sleepy, len(w.stars))
+	}
+	asleepSeen := false
+	for r := 1; r <= 300; r++ {
+		w.sleepAndWake(r, res)
+		for _, id := range w.candidates() {
+			if w.stars[w.byID[id]].asleep {
+				t.Fatalf("round %d: sleeping star %s is a candidate", r, id.Short())
+			}
+		}
+		for _, s := range w.stars {
+			asleepSeen = asleepSeen || s.asleep
+		}
+	}
+	if !asleepSeen || res.wakes == 0 {
+		t.Fatalf("in 300 rounds: a star asleep %v, %d wakes", asleepSeen, res.wakes)
+	}
+}

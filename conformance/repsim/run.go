@@ -3,6 +3,7 @@ package repsim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/constellation-chain/constellation/interfaces"
@@ -42,6 +43,13 @@ type Row struct {
 	// the trailing 10 rounds) first falls to half its mean over the 200
 	// rounds before; -1 if it never does; 0 outside the sleeper scenario.
 	SleeperHalving int
+	// Churn scenario: Wakes counts honest sleepy stars' wakes after
+	// warm-up; WakePicked is the share of them followed by a seat before
+	// the star slept again (NaN outside churn), and WakeDelayMedian the
+	// median rounds from such a wake to that seat (-1 if none).
+	Wakes           int
+	WakePicked      float64
+	WakeDelayMedian int
 	// Series is the attackers' seat share per round (index round-1),
 	// averaged over seeds.
 	Series []float64
@@ -159,9 +167,12 @@ func runOne(p *Params, c cell, seed uint64) (*runResult, error) {
 }
 
 func aggregate(p *Params, c cell, runs []*runResult, defect int) Row {
-	row := Row{Scenario: c.scenario, Byzantine: c.beta, K: c.k, Method: c.method, SybilShare: math.NaN(), NewcomerPicked: math.NaN(), NewcomerAgain: math.NaN()}
+	row := Row{Scenario: c.scenario, Byzantine: c.beta, K: c.k, Method: c.method, SybilShare: math.NaN(), NewcomerPicked: math.NaN(), NewcomerAgain: math.NaN(),
+		WakePicked: math.NaN(), WakeDelayMedian: -1}
 	row.Series = make([]float64, p.Rounds)
 	var byz, syb, captured, picked, again float64
+	var wakesPicked int
+	var delays []int
 	for _, r := range runs {
 		for i := range p.Rounds {
 			row.Series[i] += float64(r.byz[i]) / float64(c.k) / float64(len(runs))
@@ -174,6 +185,16 @@ func aggregate(p *Params, c cell, runs []*runResult, defect int) Row {
 		row.Newcomers += r.newcomers
 		picked += float64(r.newcomersPicked)
 		again += float64(r.newcomersAgain)
+		row.Wakes += r.wakes
+		wakesPicked += r.wakesPicked
+		delays = append(delays, r.wakeDelays...)
+	}
+	if row.Wakes > 0 {
+		row.WakePicked = float64(wakesPicked) / float64(row.Wakes)
+	}
+	if len(delays) > 0 {
+		slices.Sort(delays)
+		row.WakeDelayMedian = delays[(len(delays)-1)/2]
 	}
 	seats := float64(len(runs)) * float64(p.Rounds-p.Warmup) * float64(c.k)
 	row.SeatShare = byz / seats
