@@ -63,9 +63,11 @@ bench: build
 ifeq ($(BENCH_QUICK),1)
 	./$(BIN) bench consensus --quick --signatures
 	./$(BIN) bench network --duration 15s --warmup 4s
+	./$(BIN) bench rotation --duration 60s --warmup 8s
 else
 	./$(BIN) bench consensus --out docs/benchmarks.md --out-of-process --signatures
 	./$(BIN) bench network --out docs/benchmarks.md
+	./$(BIN) bench rotation --out docs/benchmarks.md
 endif
 
 ## proto: regenerate the plugin RPC code (needs Debian's protobuf-compiler)

@@ -69,7 +69,7 @@ Check a manifest of your own:
 			reputationCommand(),
 			beaconCommand(),
 			simCommand(),
-			withSubcommand(benchCommand(), benchNetworkCommand()),
+			withSubcommand(withSubcommand(benchCommand(), benchNetworkCommand()), benchRotationCommand()),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 		Before: func(c *cli.Context) error {

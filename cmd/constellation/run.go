@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -113,10 +114,26 @@ func (p *blockPrinter) show(g *group.Group, ev events.Event[node.BlockEvent], po
 	}
 }
 
+// print writes a block's line. A block that carries key-generation
+// messages of a delegate rotation ends in "keygen N"; the block that hands
+// the cluster over to its next delegates ends in "handover".
 func (p *blockPrinter) print(ev node.BlockEvent, pool int) {
 	h := ev.Block.Header
-	fmt.Fprintf(p.w, "block %6d  epoch %6d  txs %5d  dup %5d  rejected %3d  hash %s  %8.1f tx/s  pool %d\n",
-		h.Height, h.Epoch, len(ev.Block.Txs), ev.Duplicates, ev.Rejected, ev.Hash.Short(), p.rate(ev.At, len(ev.Block.Txs)), pool)
+	var extra strings.Builder
+	keygen := 0
+	for _, tx := range ev.Block.Txs {
+		if tx.Kind == interfaces.TxKeyGen {
+			keygen++
+		}
+	}
+	if keygen > 0 {
+		fmt.Fprintf(&extra, "  keygen %d", keygen)
+	}
+	if ev.Block.Meta.Handover != nil {
+		extra.WriteString("  handover")
+	}
+	fmt.Fprintf(p.w, "block %6d  epoch %6d  txs %5d  dup %5d  rejected %3d  hash %s  %8.1f tx/s  pool %d%s\n",
+		h.Height, h.Epoch, len(ev.Block.Txs), ev.Duplicates, ev.Rejected, ev.Hash.Short(), p.rate(ev.At, len(ev.Block.Txs)), pool, extra.String())
 }
 
 func nodeCommand() *cli.Command {

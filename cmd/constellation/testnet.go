@@ -314,8 +314,9 @@ func runLoad(ctx context.Context, log interface{ Warn(string, ...any) }, nodes [
 				return
 			}
 			for _, s := range stalled {
-				seq, last, _ := head(s)
-				g.Resync(s, seq, last)
+				if seq, last, err := head(s); err == nil {
+					g.Resync(s, seq, last)
+				}
 			}
 		}
 		tx, err := g.Next()
@@ -336,8 +337,9 @@ func runLoad(ctx context.Context, log interface{ Warn(string, ...any) }, nodes [
 			if errors.Is(err, pool.ErrStale) || errors.Is(err, pool.ErrConflict) {
 				// This account's view is behind the chain: continue from
 				// its committed head.
-				seq, last, _ := nodes[0].ChainHead(tx.Sender)
-				g.Resync(tx.Sender, seq, last)
+				if seq, last, err := keeper(tx.Sender).ChainHead(tx.Sender); err == nil {
+					g.Resync(tx.Sender, seq, last)
+				}
 				continue
 			}
 			log.Warn("transaction refused", "error", err)

@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"errors"
+	"slices"
 	"testing"
 
 	"github.com/constellation-chain/constellation/interfaces"
@@ -94,5 +96,31 @@ func TestCommunitiesKeepMostTransfersInside(t *testing.T) {
 	// 0.9 stay by choice, and 1/8 of the rest by chance.
 	if share := float64(inside) / float64(n); share < 0.88 || share > 0.94 {
 		t.Fatalf("%.3f of transfers stay in their community, want about 0.91", share)
+	}
+}
+
+// TestOneUnreadableAccountDoesNotHideTheStalledOnes: an account whose head
+// cannot be read (in migration between clusters) is skipped; the stalled
+// faucet is still reported.
+func TestOneUnreadableAccountDoesNotHideTheStalledOnes(t *testing.T) {
+	g := New(interfaces.DevKey("faucet"), 3, 1000, 1)
+	var faucet interfaces.StarID
+	for range 4 { // funds the three wallets, then one wallet pays
+		tx, _ := g.Next()
+		if faucet.IsZero() {
+			faucet = tx.Sender
+		}
+	}
+	lost := g.Accounts()[1]
+	head := func(s interfaces.StarID) (uint64, interfaces.Hash, error) {
+		if s == lost {
+			return 0, interfaces.Hash{}, errors.New("account in migration")
+		}
+		return 0, interfaces.Hash{}, nil
+	}
+	g.Stalled(head)
+	s, err := g.Stalled(head)
+	if err != nil || !slices.Contains(s, faucet) || slices.Contains(s, lost) {
+		t.Fatalf("stalled = %v, %v; want the faucet and not the unreadable account", s, err)
 	}
 }

@@ -13,9 +13,10 @@ const DefaultFilename = "default.hcl"
 //go:embed default.hcl
 var defaultSource []byte
 
-// Default returns the source of the embedded default manifest: a
-// four-node development network on 127.0.0.1 running the solo consensus,
-// which `make run` uses. The caller owns the returned slice.
+// Default returns the source of the embedded default manifest: an
+// eight-node development network on 127.0.0.1, two Star Clusters of four
+// HoneyBadger delegates under a galaxy of four of them, which `make run`
+// uses. The caller owns the returned slice.
 func Default() []byte { return append([]byte(nil), defaultSource...) }
 
 // ParseDefault parses the embedded default manifest. Its key_file paths are
