@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
@@ -365,9 +366,17 @@ func Open(cfg Config) (*Group, error) {
 			return nil, err
 		}
 	}
-	if n.wal, err = wal.Open(filepath.Join(cfg.DataDir, "wal")); err != nil {
+	walDir := filepath.Join(cfg.DataDir, "wal")
+	if _, err := os.Stat(walDir); head.Height > 0 && errors.Is(err, os.ErrNotExist) {
 		n.closeStorage()
-		return nil, err
+		return nil, fmt.Errorf("%w: %s is missing, but the chain beside it holds %d blocks: the log of what this node sent "+
+			"in the epochs still open is gone, and a node that forgets what it sent can contradict itself. "+
+			"If this star never took part in consensus from this directory (its chain was copied here), "+
+			"create the empty directory %s and start again", wal.ErrCorrupt, walDir, head.Height, walDir)
+	}
+	if n.wal, err = wal.Open(walDir); err != nil {
+		n.closeStorage()
+		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
 	}
 	// Replay the log into the current instance; if that commits the end
 	// of its membership epoch, start the next instance and replay the

@@ -2,6 +2,10 @@ package group
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,4 +111,53 @@ func TestDecisionLoggedButNotCommittedIsCommittedOnReopen(t *testing.T) {
 	if seq, _, _ := n.ChainHead(tx.Sender); seq != 1 {
 		t.Fatalf("replayed transaction not applied: seq %d", seq)
 	}
+}
+
+// TestMissingLogBesideACommittedChainIsRefused: a node whose wal directory
+// was deleted while its chain holds blocks does not start as if nothing
+// had been sent; an empty directory made on purpose lets it start.
+func TestMissingLogBesideACommittedChainIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	n, err := Open(testConfig(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := loadgen.New(interfaces.DevKey("faucet"), 2, 1000, 1)
+	for range 5 {
+		tx, _ := g.Next()
+		if err := n.Submit(tx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	for ctx.Err() == nil {
+		if h, _ := n.Head(); h > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	walDir := filepath.Join(dir, "wal")
+	if err := os.RemoveAll(walDir); err != nil {
+		t.Fatal(err)
+	}
+	if n2, err := Open(testConfig(dir)); err == nil || !errors.Is(err, wal.ErrCorrupt) || !strings.Contains(err.Error(), walDir) {
+		if n2 != nil {
+			n2.closeStorage()
+		}
+		t.Fatalf("Open without its log = %v, want ErrCorrupt naming %s", err, walDir)
+	}
+	if err := os.Mkdir(walDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	n3, err := Open(testConfig(dir))
+	if err != nil {
+		t.Fatalf("Open with an empty log made on purpose: %v", err)
+	}
+	n3.closeStorage()
 }

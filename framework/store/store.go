@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -124,7 +125,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		timeout = DefaultLockTimeout
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opts.NoSync})
+	db, err := openBolt(path, &bolt.Options{Timeout: timeout, NoSync: opts.NoSync})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open store: data directory %s is in use by another process (no lock on %s after %s)", dir, path, timeout)
 	}
@@ -132,11 +133,54 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s := &Store{dir: dir, db: db}
+	if err := s.checkSize(path); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.setup(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// openBolt opens the database, turning a panic or a memory fault inside
+// bbolt (it reads the meta and freelist pages of a damaged file through
+// its memory map) into ErrDamaged.
+func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			size := "unknown size"
+			if st, serr := os.Stat(path); serr == nil {
+				size = fmt.Sprintf("%d bytes", st.Size())
+			}
+			db, err = nil, fmt.Errorf("%w (%s; bbolt: %v): restore it from a backup or resync the node from its peers", ErrDamaged, size, r)
+		}
+	}()
+	return bolt.Open(path, 0o600, o)
+}
+
+// ErrDamaged reports a database file that bbolt cannot read.
+var ErrDamaged = errors.New("the database file is damaged")
+
+// checkSize refuses a file shorter than its own meta page says it is (a
+// copy cut short, a truncated disk image): every page past the end would
+// be a fault in the memory map at the first read.
+func (s *Store) checkSize(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
+	var want int64
+	if err := s.view(func(tx *bolt.Tx) error { want = tx.Size(); return nil }); err != nil {
+		return err
+	}
+	if st.Size() < want {
+		return fmt.Errorf("open store %s: the file is %d bytes, but its meta page says the database is %d bytes: "+
+			"it was cut short (a partial copy or a full disk?); restore it from a backup or resync the node from its peers", path, st.Size(), want)
+	}
+	return nil
 }
 
 func (s *Store) setup() error {
@@ -595,7 +639,13 @@ func (s *Store) decodeBlock(height uint64, compressed []byte) (*interfaces.Block
 // view runs fn in a read transaction. A panic inside bbolt (which it raises
 // on some kinds of file corruption) becomes an error instead of taking the
 // node down.
+//
+// Reads go through a memory map, so a damaged page reference can point
+// outside the file; SetPanicOnFault turns that fault (which would
+// otherwise end the process with a stack trace) into a panic recovered
+// here. bbolt rolls the transaction back on the way out.
 func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("read %s: database panicked, the file may be corrupt: %v", filepath.Join(s.dir, FileName), r)
@@ -608,6 +658,7 @@ func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
 // fn returns nil and rolled back otherwise, turning bbolt panics into
 // errors like view.
 func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("write %s: database panicked, the file may be corrupt: %v", filepath.Join(s.dir, FileName), r)

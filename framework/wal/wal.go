@@ -21,12 +21,13 @@
 //	data    the contribution or message bytes
 //
 // A torn record at the end of the last segment (a crash mid-append) is cut
-// off when the log is opened; a bad record anywhere else is corruption and
-// an error.
+// off when the log is opened; a bad record anywhere else, including one in
+// the last segment with good records after it, is corruption and an error.
 package wal
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -140,25 +141,55 @@ func Open(dir string) (*Log, error) {
 func (l *Log) path(n uint64) string { return filepath.Join(l.dir, fmt.Sprintf("%016d%s", n, ext)) }
 
 // validPrefix returns the length of the longest run of good records at the
-// start of the file (0 if it does not exist).
+// start of the file (0 if it does not exist). What follows it is a torn
+// tail (a crash mid-append) unless a good record follows somewhere after
+// it: appends only ever add at the end, so a bad record with good ones
+// after it was damaged where it lay, and cutting there would silently
+// drop entries that were durable. That is ErrCorrupt.
 func validPrefix(path string) (int64, error) {
-	f, err := os.Open(path)
+	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("open wal segment: %w", err)
+		return 0, fmt.Errorf("read wal segment: %w", err)
 	}
-	defer f.Close()
-	r := bufio.NewReader(f)
 	var off int64
 	for {
+		r := bufio.NewReader(bytes.NewReader(raw[off:]))
 		_, n, err := readEntry(r)
+		if errors.Is(err, io.EOF) {
+			return off, nil
+		}
 		if err != nil {
+			if at, ok := nextGoodRecord(raw, off+1); ok {
+				return 0, fmt.Errorf("%w: %s: bad record at offset %d (%v) with good records after it (the next at offset %d); "+
+					"a torn tail is never followed by good records, so this is damage, and the node cannot know what it sent: "+
+					"it refuses to start rather than risk contradicting itself", ErrCorrupt, path, off, err, at)
+			}
 			return off, nil
 		}
 		off += int64(n)
 	}
+}
+
+// nextGoodRecord returns the first offset at or after from where a whole
+// record with a matching checksum starts.
+func nextGoodRecord(raw []byte, from int64) (int64, bool) {
+	for at := from; at+headerLen+fixedLen <= int64(len(raw)); at++ {
+		n := int64(binary.BigEndian.Uint32(raw[at:]))
+		if n < fixedLen || n > fixedLen+MaxEntry || at+headerLen+n > int64(len(raw)) {
+			continue
+		}
+		body := raw[at+headerLen : at+headerLen+n]
+		if crc32.Checksum(body, crcTable) != binary.BigEndian.Uint32(raw[at+4:]) {
+			continue
+		}
+		if _, err := decodeBody(body); err == nil {
+			return at, true
+		}
+	}
+	return 0, false
 }
 
 // Append records e. It is buffered: call Sync before acting on the engine's

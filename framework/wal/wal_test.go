@@ -96,6 +96,59 @@ func TestCorruptionBeforeTheTailIsAnError(t *testing.T) {
 	}
 }
 
+// TestDamageInTheLastSegmentIsAnError: a flipped byte in the first of
+// many records of the newest segment (the outside report: the node cut the
+// segment there as a torn tail and replayed 128 entries instead of 190)
+// is refused, whichever byte of the record it hits, and the segment is
+// left as it was.
+func TestDamageInTheLastSegmentIsAnError(t *testing.T) {
+	for _, at := range []int{0, 3, 5, headerLen, headerLen + 9, headerLen + fixedLen + 1} {
+		t.Run(fmt.Sprint("byte ", at), func(t *testing.T) {
+			dir := t.TempDir()
+			l, _ := Open(dir)
+			for i := range 20 {
+				l.Append(Entry{Kind: KindStep, Epoch: uint64(i), Data: []byte(fmt.Sprint("message ", i))})
+			}
+			l.Close()
+			seg := filepath.Join(dir, fmt.Sprintf("%016d%s", 1, ext))
+			b, _ := os.ReadFile(seg)
+			b[at] ^= 0x40
+			os.WriteFile(seg, b, 0o600)
+			if _, err := Open(dir); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Open = %v, want ErrCorrupt", err)
+			}
+			if after, _ := os.ReadFile(seg); !bytes.Equal(after, b) {
+				t.Fatal("the damaged segment was changed")
+			}
+		})
+	}
+}
+
+// TestTornTailOfSeveralRecordsIsCut: a crash can leave the last flushed
+// chunk partly written, several records long; with nothing good after the
+// first bad one it is a torn tail, also when zeros fill the rest.
+func TestTornTailOfSeveralRecordsIsCut(t *testing.T) {
+	dir := t.TempDir()
+	l, _ := Open(dir)
+	for i := range 5 {
+		l.Append(Entry{Kind: KindStep, Data: []byte(fmt.Sprint("message ", i))})
+	}
+	l.Close()
+	seg := filepath.Join(dir, fmt.Sprintf("%016d%s", 1, ext))
+	b, _ := os.ReadFile(seg)
+	rec := len(b) / 5
+	b = append(b[:2*rec+7], make([]byte, 3*rec)...) // records 3–5 never reached the disk
+	os.WriteFile(seg, b, 0o600)
+	l, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if got := entries(t, l); len(got) != 2 {
+		t.Fatalf("replayed %d entries, want the 2 whole ones", len(got))
+	}
+}
+
 // TestPruneKeepsEverySegmentWithAnOpenEpoch: a message for a later epoch
 // received early (the engine runs ahead) keeps its segment alive until that
 // epoch is decided, however many blocks were committed meanwhile.
