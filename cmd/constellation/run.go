@@ -278,7 +278,7 @@ func serveAPI(ctx context.Context, addr string, n *node.Node, faults api.FaultSw
 	if err != nil {
 		return nil, fmt.Errorf("node API: listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: api.Handler(n, faults), ReadHeaderTimeout: 5 * time.Second}
+	srv := api.NewServer(api.Handler(n, faults), api.DefaultTimeouts)
 	go func() {
 		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 			log.Error("node API stopped", "error", err)

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/interfaces"
@@ -44,6 +45,25 @@ var ErrNotHere = errors.New("not kept here")
 // MaxBody bounds a request body.
 const MaxBody = 1 << 20
 
+// Timeouts bound how long a connection may take over each part of a
+// request.
+type Timeouts struct {
+	Header time.Duration // the request line and headers
+	Read   time.Duration // the whole request, body included
+	Write  time.Duration // the response
+	Idle   time.Duration // a keep-alive connection between requests
+}
+
+// DefaultTimeouts are the node API's: a whole request (a body is at most
+// MaxBody) must arrive within 15 s, so clients holding incomplete bodies
+// cannot pile up open connections.
+var DefaultTimeouts = Timeouts{Header: 5 * time.Second, Read: 15 * time.Second, Write: 30 * time.Second, Idle: 60 * time.Second}
+
+// NewServer returns the HTTP server of a handler with the given timeouts.
+func NewServer(h http.Handler, t Timeouts) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.Header, ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle}
+}
+
 // FaultSwitch cuts and heals transport links, for partition tests.
 type FaultSwitch interface {
 	SetPartitioned(peers []interfaces.StarID, cut bool) error
@@ -63,8 +83,13 @@ func Handler(b Backend, faults FaultSwitch) http.Handler {
 	if faults != nil {
 		mux.HandleFunc("POST /v1/debug/partition", func(w http.ResponseWriter, r *http.Request) {
 			var req PartitionRequest
-			if err := json.NewDecoder(io.LimitReader(r.Body, MaxBody)).Decode(&req); err != nil {
+			dec := json.NewDecoder(io.LimitReader(r.Body, MaxBody))
+			if err := dec.Decode(&req); err != nil {
 				writeError(w, http.StatusBadRequest, "body is not {\"peers\": [...], \"cut\": bool}: %v", err)
+				return
+			}
+			if err := trailing(dec); err != nil {
+				writeError(w, http.StatusBadRequest, "%v", err)
 				return
 			}
 			var peers []interfaces.StarID
@@ -279,6 +304,21 @@ func submit(b Backend, w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, SubmitResponse{ID: tx.ID().String()})
 }
 
+// trailing refuses anything but white space after a decoded JSON value:
+// a body with a second value or garbage after the first is malformed,
+// not a valid request with something ignored.
+func trailing(dec *json.Decoder) error {
+	var extra json.RawMessage
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return fmt.Errorf("body has bytes after the JSON object (at offset %d): %w", dec.InputOffset(), err)
+	default:
+		return fmt.Errorf("body has a second JSON value after the object (at offset %d)", dec.InputOffset()-int64(len(extra)))
+	}
+}
+
 // DecodeSubmit decodes a POST /v1/tx body.
 func DecodeSubmit(body []byte) (*interfaces.Transaction, error) {
 	var req SubmitRequest
@@ -286,6 +326,9 @@ func DecodeSubmit(body []byte) (*interfaces.Transaction, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		return nil, fmt.Errorf("body is not {\"tx\": \"<hex>\"}: %w", err)
+	}
+	if err := trailing(dec); err != nil {
+		return nil, err
 	}
 	raw, err := hex.DecodeString(req.Tx)
 	if err != nil {

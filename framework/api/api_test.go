@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/interfaces"
@@ -123,4 +125,49 @@ func FuzzDecodeSubmit(f *testing.F) {
 			t.Fatal("nil transaction without error")
 		}
 	})
+}
+
+// TestSubmitRefusesBytesAfterTheObject: a valid transaction followed by
+// garbage or a second value is a malformed body (the outside report: it
+// was accepted and committed).
+func TestSubmitRefusesBytesAfterTheObject(t *testing.T) {
+	tx, _ := interfaces.NewTransfer(interfaces.DevKey("a"), 1, interfaces.Hash{}, interfaces.DevStar("b"), 5)
+	good := fmt.Sprintf(`{"tx":"%x"}`, tx.Encode())
+	if _, err := DecodeSubmit([]byte(good + " \n\t")); err != nil {
+		t.Fatalf("trailing white space refused: %v", err)
+	}
+	for _, body := range []string{good + " GARBAGE", good + good, good + " {}", good + "]"} {
+		if _, err := DecodeSubmit([]byte(body)); err == nil {
+			t.Errorf("accepted %q", body[len(good):])
+		}
+	}
+}
+
+// TestIncompleteBodiesDoNotHoldConnections: a client that sends headers
+// and part of a body, then nothing, is disconnected once the read timeout
+// passes (the outside report: 300 such connections stayed open).
+func TestIncompleteBodiesDoNotHoldConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(http.NotFoundHandler(), Timeouts{Header: time.Second, Read: 300 * time.Millisecond, Write: time.Second, Idle: time.Second})
+	go srv.Serve(ln)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/tx HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"tx\":")
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a bound for the test, not a measurement
+	buf := make([]byte, 512)
+	for {
+		if _, err := conn.Read(buf); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("the server still held the connection after 10 s")
+			}
+			return // closed by the server
+		}
+	}
 }
