@@ -398,3 +398,117 @@ func TestBadGlobalFlagsAndCommandsAreRefused(t *testing.T) {
 		t.Fatalf("--log-level warn refused (exit %d)", code)
 	}
 }
+
+// TestTestnetSupervisesItsNodes: a node killed with SIGKILL is reported at
+// once and restarted, the network keeps running, and the testnet exits
+// non-zero saying so; when the supervisor itself is killed with SIGKILL,
+// its nodes stop too instead of running on as orphans.
+func TestTestnetSupervisesItsNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a testnet twice")
+	}
+	dir := t.TempDir()
+	path := singleNodeManifest(t, dir)
+	pidLine := regexp.MustCompile(`started \(pid (\d+),`)
+	start := func(data, duration string) (*exec.Cmd, *bufio.Scanner, *bytes.Buffer) {
+		cmd := exec.Command(binary, "--log-level", "warn", "testnet", "--manifest", path, "--data", filepath.Join(dir, data), "--rate", "0", "--duration", duration)
+		cmd.Dir = dir
+		var errOut bytes.Buffer
+		cmd.Stderr = &errOut
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, bufio.NewScanner(stdout), &errOut
+	}
+	// untilLine reads lines until one matches, returning its submatches.
+	untilLine := func(sc *bufio.Scanner, re *regexp.Regexp, seen *strings.Builder) []string {
+		for sc.Scan() {
+			seen.WriteString(sc.Text() + "\n")
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				return m
+			}
+		}
+		return nil
+	}
+
+	cmd, sc, errOut := start("a", "40s")
+	var seen strings.Builder
+	m := untilLine(sc, pidLine, &seen)
+	if m == nil {
+		t.Fatalf("no node started:\n%s%s", seen.String(), errOut)
+	}
+	pid, _ := strconv.Atoi(m[1])
+	blockLine := regexp.MustCompile(`^block\s+(\d+)`)
+	m = untilLine(sc, blockLine, &seen)
+	if m == nil {
+		t.Fatalf("no blocks:\n%s%s", seen.String(), errOut)
+	}
+	before, _ := strconv.Atoi(m[1])
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if untilLine(sc, regexp.MustCompile(`exited \(signal: killed\); restarting it`), &seen) == nil {
+		t.Fatalf("the killed node was not reported:\n%s%s", seen.String(), errOut)
+	}
+	// Blocks go on after the restart: the node reopens its chain and
+	// commits beyond where it was killed.
+	for {
+		m := untilLine(sc, blockLine, &seen)
+		if m == nil {
+			t.Fatalf("no block after the restart beyond height %d:\n%s%s", before, seen.String(), errOut)
+		}
+		if h, _ := strconv.Atoi(m[1]); h > before+1 {
+			break
+		}
+	}
+	cmd.Process.Signal(os.Interrupt) // Ctrl-C: stop now
+	for sc.Scan() {
+		seen.WriteString(sc.Text() + "\n")
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(errOut.String(), "did not ask for") {
+		t.Fatalf("testnet exit %v, want a failure naming the crash:\n%s%s", err, seen.String(), errOut)
+	}
+
+	cmd, sc, errOut = start("b", "60s")
+	seen.Reset()
+	if m = untilLine(sc, pidLine, &seen); m == nil {
+		t.Fatalf("no node started:\n%s%s", seen.String(), errOut)
+	}
+	pid, _ = strconv.Atoi(m[1])
+	if untilLine(sc, regexp.MustCompile(`^producing blocks`), &seen) == nil {
+		t.Fatalf("no blocks:\n%s%s", seen.String(), errOut)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	deadline := time.Now().Add(20 * time.Second)
+	for running(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("node %d still running 20 s after its supervisor was killed", pid)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// running reports whether a process exists and is not a zombie (an exited
+// orphan that nobody has reaped yet counts as stopped).
+func running(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// The state follows the command name in parentheses.
+	if i := strings.LastIndexByte(string(raw), ')'); i >= 0 && i+2 < len(raw) {
+		return raw[i+2] != 'Z'
+	}
+	return true
+}

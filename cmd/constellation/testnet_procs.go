@@ -26,13 +26,105 @@ import (
 type child struct {
 	name   string
 	node   *manifest.Node
-	cmd    *exec.Cmd
 	client *api.Client
 	log    *os.File
-	// exited is closed once the process has exited, with err its Wait
-	// error; any number of waiters may watch it.
-	exited chan struct{}
-	err    error
+	start  func() (*exec.Cmd, error) // starts the node's process afresh
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	// exited is closed once the current process has exited, with err its
+	// Wait error; any number of waiters may watch it. A restart replaces
+	// both.
+	exited   chan struct{}
+	err      error
+	crashes  int  // exits the supervisor did not ask for
+	stopping bool // the supervisor is stopping it: an exit is no crash
+}
+
+// maxRestarts bounds how often the supervisor restarts one node.
+const maxRestarts = 5
+
+// launch starts the child's process and watches it.
+func (ch *child) launch() error {
+	cmd, err := ch.start()
+	if err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	ch.mu.Lock()
+	ch.cmd, ch.exited, ch.err = cmd, done, nil
+	ch.mu.Unlock()
+	go func() {
+		err := cmd.Wait()
+		ch.mu.Lock()
+		ch.err = err
+		ch.mu.Unlock()
+		close(done)
+	}()
+	return nil
+}
+
+// current returns the current process, its exit channel and Wait error.
+func (ch *child) current() (*exec.Cmd, <-chan struct{}, error) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.cmd, ch.exited, ch.err
+}
+
+// supervise restarts the child whenever it exits without being asked to,
+// up to maxRestarts times, reporting each exit to out at once with the end
+// of its log. It returns when ctx ends or the child is given up on.
+func (ch *child) supervise(ctx context.Context, out io.Writer, outMu *sync.Mutex) {
+	for {
+		_, exited, _ := ch.current()
+		select {
+		case <-ctx.Done():
+			return
+		case <-exited:
+		}
+		// Ctrl-C reaches the whole process group: the nodes stop cleanly
+		// as the supervisor's own context ends. Give that a moment to show.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(300 * time.Millisecond):
+		}
+		ch.mu.Lock()
+		if ch.stopping {
+			ch.mu.Unlock()
+			return
+		}
+		if ch.cmd.ProcessState != nil && ch.cmd.ProcessState.Success() {
+			// A node exits 0 only when told to stop: someone signalled it.
+			ch.mu.Unlock()
+			outMu.Lock()
+			fmt.Fprintf(out, "  %-10s was stopped (by a signal from outside the testnet); not restarting it\n", ch.name)
+			outMu.Unlock()
+			return
+		}
+		ch.crashes++
+		n, cmd := ch.crashes, ch.cmd
+		ch.mu.Unlock()
+		outMu.Lock()
+		if n > maxRestarts {
+			fmt.Fprintf(out, "  %-10s exited (%s), %d times: not restarting it again; its log ends:\n%s", ch.name, exitText(cmd), n, tail(ch.log.Name(), 10))
+			outMu.Unlock()
+			return
+		}
+		fmt.Fprintf(out, "  %-10s exited (%s); restarting it (%d of %d); its log ends:\n%s", ch.name, exitText(cmd), n, maxRestarts, tail(ch.log.Name(), 10))
+		outMu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Duration(n) * time.Second):
+		}
+		if err := ch.launch(); err != nil {
+			outMu.Lock()
+			fmt.Fprintf(out, "  %-10s could not be restarted: %v\n", ch.name, err)
+			outMu.Unlock()
+			return
+		}
+	}
 }
 
 // runProcesses runs each cluster and galaxy node as `constellation node
@@ -65,17 +157,22 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 	var children []*child
 	stopAll := func() {
 		for _, ch := range children {
-			if ch.cmd.Process != nil {
-				ch.cmd.Process.Signal(syscall.SIGTERM)
+			ch.mu.Lock()
+			ch.stopping = true
+			cmd := ch.cmd
+			ch.mu.Unlock()
+			if cmd != nil && cmd.Process != nil {
+				cmd.Process.Signal(syscall.SIGTERM)
 			}
 		}
 		for _, ch := range children {
+			cmd, exited, _ := ch.current()
 			select {
-			case <-ch.exited:
+			case <-exited:
 			case <-time.After(15 * time.Second):
 				fmt.Fprintf(out, "  %-10s did not stop in 15s; killing it\n", ch.name)
-				ch.cmd.Process.Kill()
-				<-ch.exited
+				cmd.Process.Kill()
+				<-exited
 			}
 			ch.log.Close()
 		}
@@ -104,18 +201,22 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 		if c.Bool("dev") {
 			args = append(args, "--dev")
 		}
-		cmd := exec.Command(self, args...)
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		if err := cmd.Start(); err != nil {
-			logFile.Close()
-			return fmt.Errorf("start node %s: %w", mn.Name, err)
+		ch := &child{name: mn.Name, node: mn, client: api.NewClient(mn.API), log: logFile}
+		ch.start = func() (*exec.Cmd, error) {
+			cmd := exec.Command(self, args...)
+			cmd.Stdout, cmd.Stderr = logFile, logFile
+			dieWithParent(cmd) // no orphans when the supervisor is killed
+			if err := cmd.Start(); err != nil {
+				return nil, fmt.Errorf("start node %s: %w", mn.Name, err)
+			}
+			return cmd, nil
 		}
-		ch := &child{name: mn.Name, node: mn, cmd: cmd, client: api.NewClient(mn.API), log: logFile, exited: make(chan struct{})}
-		go func() {
-			ch.err = cmd.Wait()
-			close(ch.exited)
-		}()
+		if err := ch.launch(); err != nil {
+			logFile.Close()
+			return err
+		}
 		children = append(children, ch)
+		cmd, _, _ := ch.current()
 		fmt.Fprintf(out, "  %-10s started (pid %d, api %s, log %s)\n", mn.Name, cmd.Process.Pid, mn.API, logFile.Name())
 	}
 	if len(children) == 0 {
@@ -136,10 +237,12 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 				fmt.Fprintf(out, " height %d\n", st.Height)
 				break
 			}
+			_, exited, _ := ch.current()
 			select {
-			case <-ch.exited:
+			case <-exited:
+				_, _, werr := ch.current()
 				fmt.Fprintln(out)
-				return fmt.Errorf("node %s exited while starting (%v); its log:\n%s", ch.name, ch.err, tail(ch.log.Name(), 20))
+				return fmt.Errorf("node %s exited while starting (%v); its log:\n%s", ch.name, werr, tail(ch.log.Name(), 20))
 			case <-ctx.Done():
 				fmt.Fprintln(out)
 				return nil
@@ -155,6 +258,16 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
+	// From here on a node that exits is reported at once and restarted.
+	var outMu sync.Mutex
+	out = lockedWriter{w: out, mu: &outMu}
+	for _, ch := range children {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ch.supervise(runCtx, c.App.Writer, &outMu)
+		}()
+	}
 	if rate := c.Float64("rate"); rate > 0 {
 		faucet, err := devFaucet(m, c.String("faucet"))
 		if err != nil {
@@ -171,10 +284,20 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 		cancel()
 		wg.Wait()
 		stopAll()
+		crashes := 0
 		for _, ch := range children {
-			fmt.Fprintf(out, "  %-10s stopped (%s); log %s\n", ch.name, exitText(ch.cmd), ch.log.Name())
+			cmd, _, _ := ch.current()
+			note := ""
+			if ch.crashes > 0 {
+				note = fmt.Sprintf(", after %d unexpected exit(s)", ch.crashes)
+			}
+			fmt.Fprintf(out, "  %-10s stopped (%s%s); log %s\n", ch.name, exitText(cmd), note, ch.log.Name())
+			crashes += ch.crashes
 		}
 		children = nil
+		if err == nil && crashes > 0 {
+			err = fmt.Errorf("%d node exit(s) the supervisor did not ask for during the run (see above)", crashes)
+		}
 		return err
 	}
 	if m.HasGalaxy() {
@@ -195,9 +318,6 @@ loop:
 	for {
 		select {
 		case <-runCtx.Done():
-			break loop
-		case <-children[0].exited:
-			fmt.Fprintf(out, "node %s exited (%v); its log ends:\n%s", children[0].name, children[0].err, tail(children[0].log.Name(), 20))
 			break loop
 		case <-tick.C:
 		}
@@ -227,6 +347,18 @@ func exitText(cmd *exec.Cmd) string {
 		return "cleanly"
 	}
 	return cmd.ProcessState.String()
+}
+
+// lockedWriter serializes writes to w with the supervisor's reports.
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // printSummary prints a block fetched from a node API.
