@@ -71,10 +71,10 @@ func (ch *child) current() (*exec.Cmd, <-chan struct{}, error) {
 	return ch.cmd, ch.exited, ch.err
 }
 
-// supervise restarts the child whenever it exits without being asked to,
-// up to maxRestarts times, reporting each exit to out at once with the end
+// supervise restarts the child whenever it exits without being asked to
+// (unless restart is false), up to maxRestarts times, reporting each exit to out at once with the end
 // of its log. It returns when ctx ends or the child is given up on.
-func (ch *child) supervise(ctx context.Context, out io.Writer, outMu *sync.Mutex) {
+func (ch *child) supervise(ctx context.Context, out io.Writer, outMu *sync.Mutex, restart bool) {
 	for {
 		_, exited, _ := ch.current()
 		select {
@@ -106,6 +106,11 @@ func (ch *child) supervise(ctx context.Context, out io.Writer, outMu *sync.Mutex
 		n, cmd := ch.crashes, ch.cmd
 		ch.mu.Unlock()
 		outMu.Lock()
+		if !restart {
+			fmt.Fprintf(out, "  %-10s exited (%s); not restarting it (--no-restart); its log ends:\n%s", ch.name, exitText(cmd), tail(ch.log.Name(), 10))
+			outMu.Unlock()
+			return
+		}
 		if n > maxRestarts {
 			fmt.Fprintf(out, "  %-10s exited (%s), %d times: not restarting it again; its log ends:\n%s", ch.name, exitText(cmd), n, tail(ch.log.Name(), 10))
 			outMu.Unlock()
@@ -265,7 +270,7 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ch.supervise(runCtx, c.App.Writer, &outMu)
+			ch.supervise(runCtx, c.App.Writer, &outMu, !c.Bool("no-restart"))
 		}()
 	}
 	if rate := c.Float64("rate"); rate > 0 {

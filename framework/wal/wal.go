@@ -110,6 +110,13 @@ func Open(dir string) (*Log, error) {
 		l.seq = append(l.seq, n)
 	}
 	slices.Sort(l.seq)
+	for i := 1; i < len(l.seq); i++ {
+		// Segments are pruned oldest first, so numbers never skip.
+		if l.seq[i] != l.seq[i-1]+1 {
+			return nil, fmt.Errorf("%w: %s: segment %d is followed by %d: the segments between are missing, and with them inputs this node may have answered; "+
+				"the node refuses to start rather than risk contradicting itself", ErrCorrupt, dir, l.seq[i-1], l.seq[i])
+		}
+	}
 	if len(l.seq) == 0 {
 		l.seq = []uint64{1}
 	}

@@ -149,6 +149,24 @@ func TestTornTailOfSeveralRecordsIsCut(t *testing.T) {
 	}
 }
 
+// TestMissingSegmentIsAnError: a segment deleted from the middle of the
+// log is refused.
+func TestMissingSegmentIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	l, _ := Open(dir)
+	for i := range 3 {
+		l.Append(Entry{Kind: KindStep, Epoch: uint64(i), Data: []byte("m")})
+		l.Rotate()
+	}
+	l.Close()
+	if err := os.Remove(filepath.Join(dir, fmt.Sprintf("%016d%s", 2, ext))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Open = %v, want ErrCorrupt", err)
+	}
+}
+
 // TestPruneKeepsEverySegmentWithAnOpenEpoch: a message for a later epoch
 // received early (the engine runs ahead) keeps its segment alive until that
 // epoch is decided, however many blocks were committed meanwhile.
