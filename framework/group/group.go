@@ -188,6 +188,7 @@ type Group struct {
 
 	inbox     chan *interfaces.SignedMessage // verified by the transport handler
 	badSigned uint64                         // messages refused there (atomic)
+	dropped   uint64                         // messages dropped at a full inbox (atomic)
 	syncInbox chan interfaces.Envelope
 	certInbox chan *certMsg
 	cert      *certState
@@ -648,7 +649,12 @@ func (n *Group) watch(e era) error {
 		select {
 		case n.inbox <- m:
 		default:
-			n.log.Warn("consensus inbox full; dropping message", "from", env.From.Short())
+			// Logged at the 1st, 2nd, 4th, … drop with the count, not once
+			// per message: a peer back from a partition can send thousands
+			// in a second, and the log is no place to count them.
+			if c := atomic.AddUint64(&n.dropped, 1); c&(c-1) == 0 {
+				n.log.Warn("consensus inbox full; dropping messages (logged at 1, 2, 4, … drops)", "from", env.From.Short(), "dropped", c)
+			}
 		}
 	})
 	if err != nil {
@@ -1480,6 +1486,10 @@ func (n *Group) VerifyCertificate(height uint64, sig []byte) error {
 // Refused counts the consensus messages this group's transport handler
 // refused (undecodable, unsigned, for another instance or recipient).
 func (n *Group) Refused() uint64 { return atomic.LoadUint64(&n.badSigned) }
+
+// Dropped returns how many consensus messages were dropped because the
+// engine's inbox was full.
+func (n *Group) Dropped() uint64 { return atomic.LoadUint64(&n.dropped) }
 
 // Topic returns the transport topic of the instance's consensus messages.
 func (n *Group) Topic() string { return n.topic }
