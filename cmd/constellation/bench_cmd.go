@@ -148,7 +148,7 @@ func runBenchConsensus(c *cli.Context) error {
 	body := benchReport(c, plan, verify, rows, oopRows, oopLines, sigRows, sigLines, time.Since(started))
 	fmt.Fprint(c.App.Writer, body)
 	if out := c.String("out"); out != "" {
-		intro := "# Benchmarks\n\nNumbers measured by `constellation bench consensus` (package\nconformance/bench; the definition is in its package documentation and in\nissue 4). Regenerate the section below with:\n\n    go run ./cmd/constellation bench consensus --out docs/benchmarks.md --out-of-process\n"
+		intro := "# Benchmarks\n\nNumbers measured by `constellation bench consensus` (package\nconformance/bench; the definition is in its package documentation). Regenerate the section below with:\n\n    go run ./cmd/constellation bench consensus --out docs/benchmarks.md --out-of-process\n"
 		if err := bench.UpdateDoc(out, intro, body); err != nil {
 			return err
 		}
@@ -383,7 +383,7 @@ func benchReport(c *cli.Context, plan benchPlan, verify time.Duration, rows, oop
 		fmt.Fprintf(&b, "- Not run (pass --full): %s\n", strings.Join(plan.skipped, ", "))
 	}
 	fmt.Fprintf(&b, "- Total run time: %s; load average at the end: %s (other processes share these cores)\n\n", took.Round(time.Second), benchLoadAvg())
-	b.WriteString("Mode A compares with the issue's reference engine (ours as a percentage of theirs); modes B and C with the verification bound. " +
+	b.WriteString("Mode A compares with the reference Go HoneyBadger engine (ours as a percentage of theirs); modes B and C with the verification bound. " +
 		"Latency is from an epoch's first proposal until every honest member has decided (and verified) it; messages and bytes are all members' sends, a broadcast counting N−1; CPU is the process's (and the plugin child's) user+system time.\n\n")
 	b.WriteString(bench.Table(rows))
 	if len(oopRows) > 0 {

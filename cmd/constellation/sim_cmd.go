@@ -38,7 +38,8 @@ without --out it writes nothing.
    constellation sim reputation --out docs/reputation.md  # regenerate the committed report
 
 --byzantine is the β sweep run for the static scenario; the other scenarios
-run at --scenario-byzantine (default 25). The issue's full grid is
+run at --scenario-byzantine (default 25). The full grid, every scenario at
+every share, is
 
    constellation sim reputation --scenario-byzantine 10,20,25,33,45
 

@@ -137,8 +137,8 @@ const (
 	// OnOffBehave and OnOffAttack are the on-off attacker's phases.
 	OnOffBehave = 150
 	OnOffAttack = 50
-	// SleeperDefect is the round at which sleepers defect (the issue's
-	// 2000); runs shorter than 2·SleeperDefect defect at Rounds/2.
+	// SleeperDefect is the round at which sleepers defect; runs shorter
+	// than 2·SleeperDefect defect at Rounds/2.
 	SleeperDefect = 2000
 	// GrindCandidates is how many block hashes a grinding proposer tries.
 	GrindCandidates = 16
@@ -147,7 +147,7 @@ const (
 	LatencyMin    = 50
 	LatencySpread = 350
 	// StuffTransfers is how many transfers a stuffing proposer adds to its
-	// block (the 20 000).
+	// block (20 000, as in the attack first reported).
 	StuffTransfers = 20000
 	// SleepyShare, SleepProb and WakeProb shape the churn scenario: 30 %
 	// of the stars are sleepy, and one sleeps and wakes every 100 rounds on

@@ -56,7 +56,7 @@ func CaptureProbability(n int, share float64, k int) float64 {
 	return HypergeometricTail(n, min(max(m, 0), n), k, (k+2)/3)
 }
 
-// Targets at 25 % Byzantine from the issue.
+// Targets at 25 % Byzantine.
 const (
 	TargetSeatShare  = 0.125
 	TargetCapture    = 1e-8
@@ -64,7 +64,7 @@ const (
 	TargetNewcomer   = 0.95
 	TargetHalving    = 50
 	// TargetStuffingGain bounds what block stuffing may add to the
-	// attackers' seat share (the living-membership issue's 1 point).
+	// attackers' seat share: one point.
 	TargetStuffingGain = 0.01
 )
 
@@ -138,7 +138,7 @@ func (rep *Report) Find(sc Scenario, beta, k int, m Method) (Row, bool) {
 	return Row{}, false
 }
 
-// TargetsMarkdown checks Proof-of-Meme against the issue's targets at 25 %
+// TargetsMarkdown checks Proof-of-Meme against its targets at 25 %
 // Byzantine, for every committee size run, and says by how much each is
 // met or missed. Seat-share and capture targets are checked in every
 // scenario (the worst one decides); Sybil share in the Sybil scenario,
@@ -228,7 +228,7 @@ func (rep *Report) Section(command string, elapsed time.Duration, plots []string
 	fmt.Fprintf(&b, "Scenarios: %v. The static scenario sweeps β ∈ %v %%; the others run at β ∈ %v %%. ", p.Scenarios, p.Byzantine, p.ScenarioByzantine)
 	fmt.Fprintf(&b, "Sleepers defect at round %d. Methods: %v.\n\n", rep.Defect, p.Methods)
 	if d := rep.versusIssue(); d != "" {
-		b.WriteString("**Versus the issue's grid** (N = 2000, 10 000 rounds, 20 seeds, k ∈ {31, 100}, β ∈ {10, 20, 25, 33, 45} % for every scenario): " + d + "\n\n")
+		b.WriteString("**Versus the full grid** (N = 2000, 10 000 rounds, 20 seeds, k ∈ {31, 100}, β ∈ {10, 20, 25, 33, 45} % for every scenario): " + d + "\n\n")
 	}
 	b.WriteString(modelText)
 	b.WriteString("\n### Targets at β = 25 %\n\n")
@@ -259,7 +259,7 @@ const modelText = `### Model (package ` + "`conformance/repsim`" + `)
 * **Metrics** (after warm-up, pooled over seeds). Attacker seat share = attacker seats / all seats. Capture probability at k = 100 from a seat share s, with n = N and m = round(s·N): P(X ≥ ⌈k/3⌉) = Σ_{i=⌈k/3⌉}^{min(k,m)} C(m,i)·C(n−m,k−i) / C(n,k), summed in log space (math.Lgamma, log-sum-exp), so values far below 1e-8 are exact to float64 precision. Sybil seat share = Sybil seats / all seats. Newcomer metric = share of honest newcomers that joined after warm-up (and at least 200 rounds before the end) selected within 200 rounds of joining. Sleeper halving = rounds after the defect round until the attackers' seat share (mean over seeds, trailing 10-round mean) first falls to half its mean over the 200 rounds before defecting. Woken stars (churn) = the share of honest sleepy stars' wakes after warm-up that led to a seat before the star slept again, with the median rounds from the wake to that seat. Block-stuffing gain = stuffing seat share − patient seat share.
 `
 
-// versusIssue lists how the run differs from the grid the issue asks for,
+// versusIssue lists how the run differs from the full grid,
 // or "" if it ran all of it.
 func (rep *Report) versusIssue() string {
 	p := rep.Params

@@ -99,6 +99,10 @@ func Handler(b Backend, faults FaultSwitch) http.Handler {
 					writeError(w, http.StatusBadRequest, "%v", err)
 					return
 				}
+				if id == b.Self() {
+					writeError(w, http.StatusBadRequest, "peers: %s is this node; a node cannot be partitioned from itself", p)
+					return
+				}
 				peers = append(peers, id)
 			}
 			if err := faults.SetPartitioned(peers, req.Cut); err != nil {

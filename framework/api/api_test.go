@@ -171,3 +171,32 @@ func TestIncompleteBodiesDoNotHoldConnections(t *testing.T) {
 		}
 	}
 }
+
+type recordingSwitch struct{ calls int }
+
+func (r *recordingSwitch) SetPartitioned([]interfaces.StarID, bool) error { r.calls++; return nil }
+
+// TestNodeCannotPartitionItself: the debug partition endpoint refuses the
+// node's own id (the outside report: a node could cut itself off).
+func TestNodeCannotPartitionItself(t *testing.T) {
+	b := &fakeBackend{pool: pool.New(pool.Options{})}
+	sw := &recordingSwitch{}
+	srv := httptest.NewServer(Handler(b, sw))
+	defer srv.Close()
+	for body, want := range map[string]int{
+		fmt.Sprintf(`{"peers":[%q],"cut":true}`, b.Self()):                    http.StatusBadRequest,
+		fmt.Sprintf(`{"peers":[%q],"cut":true}`, interfaces.DevStar("other")): http.StatusOK,
+	} {
+		resp, err := http.Post(srv.URL+"/v1/debug/partition", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: status %d, want %d", body, resp.StatusCode, want)
+		}
+	}
+	if sw.calls != 1 {
+		t.Fatalf("switch called %d times, want once (for the other peer)", sw.calls)
+	}
+}

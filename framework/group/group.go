@@ -309,12 +309,12 @@ func Open(cfg Config) (*Group, error) {
 	if cfg.Rules != nil && popts.Certified == nil {
 		popts.Certified = cfg.Rules.CheckCertified
 	}
-	popts.Committed = func(s interfaces.StarID) uint64 {
-		seq, _, err := st.ChainHead(s)
+	popts.Head = func(s interfaces.StarID) (uint64, interfaces.Hash) {
+		seq, last, err := st.ChainHead(s)
 		if err != nil {
-			return 0
+			return 0, interfaces.Hash{}
 		}
-		return seq
+		return seq, last
 	}
 	n.pool = pool.New(popts)
 
@@ -802,7 +802,7 @@ func (n *Group) gossipTxs(ctx context.Context) {
 }
 
 func (n *Group) kickIfFull() {
-	if n.pool.Len() >= n.share() {
+	if n.pool.Includable() >= n.share() {
 		select {
 		case n.kick <- struct{}{}:
 		default:
@@ -1140,7 +1140,7 @@ func (n *Group) handle(ctx context.Context, out interfaces.Output) error {
 			}
 		}
 	}
-	if !n.proposed && !n.retired && n.pool.Len() >= n.share() {
+	if !n.proposed && !n.retired && n.pool.Includable() >= n.share() {
 		select {
 		case n.kick <- struct{}{}:
 		default:

@@ -22,6 +22,13 @@ var (
 	ErrConflict  = errors.New("another transaction with the same sender and sequence is in the pool")
 	ErrStale     = errors.New("sequence already committed")
 	ErrInvalid   = errors.New("invalid transaction")
+	// ErrWrongPrev: the transaction is the sender's next, but it does not
+	// chain from the sender's last committed one, so it can never be
+	// included.
+	ErrWrongPrev = errors.New("previous-transaction hash is not the sender's last committed transaction")
+	// ErrTooFarAhead: the sequence is more than MaxAhead past the sender's
+	// committed one.
+	ErrTooFarAhead = errors.New("sequence too far ahead of the sender's committed one")
 )
 
 // Options bound the pool.
@@ -32,8 +39,16 @@ type Options struct {
 	// alike, in arrival order.
 	Priority func(interfaces.StarID) int64
 	// Committed returns a sender's committed sequence number (0 for none).
-	// Nil means every sender starts at 0.
+	// Nil means every sender starts at 0. Head, if set, takes its place.
 	Committed func(interfaces.StarID) uint64
+	// Head returns a sender's committed sequence number and the id of its
+	// last committed transaction (zero for none). With it the pool refuses
+	// a sender's next transaction that does not chain from that id, and
+	// evicts one after each block (Committed) when it no longer does.
+	Head func(interfaces.StarID) (uint64, interfaces.Hash)
+	// MaxAhead bounds how far past its committed sequence a sender's
+	// transactions may run (the pending window); default 1024.
+	MaxAhead uint64
 	// Certified checks a transaction whose kind a group certificate
 	// authenticates (interfaces.TxKind.Certified) before it is admitted,
 	// so forged ones never reach a proposal; nil refuses every such
@@ -50,6 +65,10 @@ type sender struct {
 	id      interfaces.StarID
 	txs     map[uint64]entry // by sequence
 	arrival uint64           // order of the sender's first waiting tx
+	// base is the committed sequence when ready was last computed, and
+	// ready the run of consecutive sequences waiting after it: the
+	// sender's includable transactions.
+	base, ready uint64
 }
 
 // Pool is safe for concurrent use.
@@ -62,6 +81,8 @@ type Pool struct {
 	count   int
 	bytes   int
 	clock   uint64
+	// includable is the sum of every sender's ready run (Includable).
+	includable int
 }
 
 // New returns an empty pool.
@@ -71,6 +92,9 @@ func New(opts Options) *Pool {
 	}
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = 256 << 20
+	}
+	if opts.MaxAhead == 0 {
+		opts.MaxAhead = 1024
 	}
 	return &Pool{opts: opts, ids: map[interfaces.Hash]struct{}{}, senders: map[interfaces.StarID]*sender{}}
 }
@@ -104,12 +128,17 @@ func (p *Pool) Add(tx *interfaces.Transaction) error {
 			return fmt.Errorf("add transaction %s: %w: %w", id.Short(), ErrInvalid, err)
 		}
 	}
-	var committed uint64
-	if p.opts.Committed != nil {
-		committed = p.opts.Committed(tx.Chain())
-	}
+	committed, last, known := p.head(tx.Chain())
 	if tx.Seq <= committed {
 		return fmt.Errorf("add transaction %s: %w (sender %s is at %d)", id.Short(), ErrStale, tx.Sender.Short(), committed)
+	}
+	if tx.Seq > committed+p.opts.MaxAhead {
+		return fmt.Errorf("add transaction %s: %w (seq %d; sender %s is at %d, and the pool holds at most %d ahead)", id.Short(), ErrTooFarAhead, tx.Seq, tx.Sender.Short(), committed, p.opts.MaxAhead)
+	}
+	// Certified kinds chain by their own rules (a checkpoint names the
+	// previous header, a credit none); the ledger checks those.
+	if known && !tx.Kind.Certified() && tx.Seq == committed+1 && tx.Prev != last {
+		return fmt.Errorf("add transaction %s: %w (prev %s, the sender's last committed is %s)", id.Short(), ErrWrongPrev, tx.Prev.Short(), last.Short())
 	}
 	size := txSize(tx)
 
@@ -129,14 +158,59 @@ func (p *Pool) Add(tx *interfaces.Transaction) error {
 	}
 	if s == nil {
 		p.clock++
-		s = &sender{id: tx.Chain(), txs: map[uint64]entry{}, arrival: p.clock}
+		s = &sender{id: tx.Chain(), txs: map[uint64]entry{}, arrival: p.clock, base: committed}
 		p.senders[tx.Chain()] = s
 	}
 	s.txs[tx.Seq] = entry{tx: tx, id: id}
 	p.ids[id] = struct{}{}
 	p.count++
 	p.bytes += size
+	p.extend(s)
 	return nil
+}
+
+// extend grows s's ready run over the sequences now waiting after it.
+func (p *Pool) extend(s *sender) {
+	for {
+		if _, ok := s.txs[s.base+s.ready+1]; !ok {
+			return
+		}
+		s.ready++
+		p.includable++
+	}
+}
+
+// recount recomputes s's ready run from its committed sequence.
+func (p *Pool) recount(s *sender) {
+	p.includable -= int(s.ready)
+	s.ready = 0
+	s.base, _, _ = p.head(s.id)
+	p.extend(s)
+}
+
+// head returns a sender's committed sequence and last id, and whether the
+// id is known (Options.Head is set).
+func (p *Pool) head(s interfaces.StarID) (uint64, interfaces.Hash, bool) {
+	if p.opts.Head != nil {
+		seq, last := p.opts.Head(s)
+		return seq, last, true
+	}
+	if p.opts.Committed != nil {
+		return p.opts.Committed(s), interfaces.Hash{}, false
+	}
+	return 0, interfaces.Hash{}, false
+}
+
+// Includable returns how many waiting transactions a proposal could take
+// now: for each sender, the run of consecutive sequence numbers following
+// its committed one. Transactions behind a gap wait for it to fill and do
+// not count, so a pool of stuck transactions does not make a node propose
+// early. It is kept up to date as transactions arrive and blocks commit,
+// so asking costs nothing.
+func (p *Pool) Includable() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.includable
 }
 
 // Len returns how many transactions wait.
@@ -174,10 +248,8 @@ func (p *Pool) Reap(max int) []*interfaces.Transaction {
 	})
 	var out []*interfaces.Transaction
 	for _, s := range order {
-		var next uint64 = 1
-		if p.opts.Committed != nil {
-			next = p.opts.Committed(s.id) + 1
-		}
+		committed, _, _ := p.head(s.id)
+		next := committed + 1
 		for len(out) < max {
 			e, ok := s.txs[next]
 			if !ok {
@@ -204,21 +276,30 @@ func (p *Pool) Committed(block []*interfaces.Transaction) {
 		if s == nil {
 			continue
 		}
-		var committed uint64
-		if p.opts.Committed != nil {
-			committed = p.opts.Committed(tx.Chain())
-		}
+		committed, last, known := p.head(tx.Chain())
 		if committed < tx.Seq {
 			committed = tx.Seq
+			known = false // the store is behind this block: no recheck
 		}
 		for seq := range s.txs {
 			if seq <= committed {
 				p.dropLocked(s, seq)
 			}
 		}
+		// Recheck: a waiting next transaction that no longer chains from
+		// the committed one (another with its sequence was committed)
+		// can never be included, nor can what follows it.
+		if e, ok := s.txs[committed+1]; known && ok && !e.tx.Kind.Certified() && e.tx.Prev != last {
+			for seq := range s.txs {
+				p.dropLocked(s, seq)
+			}
+		}
+		p.recount(s)
 	}
 }
 
+// dropLocked removes one waiting transaction. The caller recounts the
+// sender (recount) once it has removed what it will.
 func (p *Pool) dropLocked(s *sender, seq uint64) {
 	e := s.txs[seq]
 	delete(s.txs, seq)
@@ -242,6 +323,7 @@ func (p *Pool) Drop(txs []*interfaces.Transaction) {
 		}
 		if e, ok := s.txs[tx.Seq]; ok && e.id == tx.ID() {
 			p.dropLocked(s, tx.Seq)
+			p.recount(s)
 		}
 	}
 }

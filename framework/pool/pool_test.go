@@ -154,3 +154,127 @@ func TestReapIsDeterministicAndAccountingHolds(t *testing.T) {
 		}
 	})
 }
+
+// chained returns n transfers from key chained by Prev from last.
+func chained(t interface {
+	Helper()
+	Fatal(...any)
+}, key ed25519.PrivateKey, from uint64, last interfaces.Hash, n int) []*interfaces.Transaction {
+	t.Helper()
+	var out []*interfaces.Transaction
+	for i := range n {
+		tx, err := interfaces.NewTransfer(key, from+uint64(i), last, interfaces.DevStar("sink"), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, tx)
+		last = tx.ID()
+	}
+	return out
+}
+
+type heads map[interfaces.StarID]struct {
+	seq  uint64
+	last interfaces.Hash
+}
+
+func (h heads) head(s interfaces.StarID) (uint64, interfaces.Hash) { return h[s].seq, h[s].last }
+
+// TestAdmissionChecksTheCommittedHead: the sender's next transaction must
+// chain from its last committed one, and none may run more than MaxAhead
+// past it; both refusals name the rule.
+func TestAdmissionChecksTheCommittedHead(t *testing.T) {
+	k := interfaces.DevKey("alice")
+	alice := interfaces.DevStar("alice")
+	h := heads{}
+	p := New(Options{Head: h.head, MaxAhead: 8})
+	txs := chained(t, k, 1, interfaces.Hash{}, 3)
+	wrong, _ := interfaces.NewTransfer(k, 1, interfaces.Hash{7}, interfaces.DevStar("sink"), 1)
+	if err := p.Add(wrong); !errors.Is(err, ErrWrongPrev) {
+		t.Fatalf("wrong prev: %v", err)
+	}
+	far := chained(t, k, 10, interfaces.Hash{9}, 1)[0]
+	if err := p.Add(far); !errors.Is(err, ErrTooFarAhead) {
+		t.Fatalf("seq 10 with a window of 8: %v", err)
+	}
+	for _, tx := range txs {
+		if err := p.Add(tx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.Includable() != 3 {
+		t.Fatalf("includable %d, want 3", p.Includable())
+	}
+	h[alice] = struct {
+		seq  uint64
+		last interfaces.Hash
+	}{1, txs[0].ID()}
+	p.Committed(txs[:1])
+	if p.Len() != 2 || p.Includable() != 2 {
+		t.Fatalf("after commit: len %d includable %d, want 2 and 2", p.Len(), p.Includable())
+	}
+}
+
+// TestRecheckEvictsWhatCanNoLongerBeIncluded: when another transaction
+// with the sender's next sequence is committed (it signed two), the
+// waiting one and everything chained after it can never be included and
+// are evicted at once, instead of holding the pool and proposals forever.
+func TestRecheckEvictsWhatCanNoLongerBeIncluded(t *testing.T) {
+	k := interfaces.DevKey("alice")
+	alice := interfaces.DevStar("alice")
+	h := heads{}
+	p := New(Options{Head: h.head})
+	mine := chained(t, k, 1, interfaces.Hash{}, 4)
+	for _, tx := range mine[1:] { // 2..4 wait behind 1
+		if err := p.Add(tx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.Includable() != 0 {
+		t.Fatalf("includable %d behind a gap, want 0", p.Includable())
+	}
+	other2, _ := interfaces.NewTransfer(k, 1, interfaces.Hash{}, interfaces.DevStar("elsewhere"), 2) // the same seq 1, another transfer
+	h[alice] = struct {
+		seq  uint64
+		last interfaces.Hash
+	}{1, other2.ID()}
+	p.Committed([]*interfaces.Transaction{other2})
+	if p.Len() != 0 || p.Includable() != 0 {
+		t.Fatalf("after a conflicting commit: len %d includable %d, want 0 and 0", p.Len(), p.Includable())
+	}
+}
+
+// TestIncludableMatchesReapProperty: whatever arrives in whatever order
+// and whatever commits, Includable equals what an unbounded Reap returns.
+func TestIncludableMatchesReapProperty(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		h := heads{}
+		p := New(Options{Head: h.head})
+		keys := []ed25519.PrivateKey{interfaces.DevKey("a"), interfaces.DevKey("b"), interfaces.DevKey("c")}
+		chains := make([][]*interfaces.Transaction, len(keys))
+		for i, k := range keys {
+			chains[i] = chained(rt, k, 1, interfaces.Hash{}, 6)
+		}
+		for range rapid.IntRange(1, 40).Draw(rt, "steps") {
+			i := rapid.IntRange(0, len(keys)-1).Draw(rt, "sender")
+			star := interfaces.DevStar([]string{"a", "b", "c"}[i])
+			if rapid.Bool().Draw(rt, "commit") {
+				seq := h[star].seq
+				if int(seq) < len(chains[i]) {
+					tx := chains[i][seq]
+					h[star] = struct {
+						seq  uint64
+						last interfaces.Hash
+					}{seq + 1, tx.ID()}
+					p.Committed([]*interfaces.Transaction{tx})
+				}
+			} else {
+				j := rapid.IntRange(0, len(chains[i])-1).Draw(rt, "seq")
+				p.Add(chains[i][j])
+			}
+			if got, want := p.Includable(), len(p.Reap(1<<20)); got != want {
+				rt.Fatalf("includable %d, reap %d", got, want)
+			}
+		}
+	})
+}
