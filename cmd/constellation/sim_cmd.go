@@ -28,8 +28,10 @@ func simCommand() *cli.Command {
 			Usage: "compare Proof-of-Meme with uniform and stake-weighted selection under attack",
 			Description: `Runs the reputation attack-resistance simulation (package conformance/repsim):
 N stars with Pareto stakes, a Byzantine share β, committees of k drawn every
-round from a beacon seed, seven attack scenarios (static, sybil, whitewash,
-on-off, collusion, sleeper, grinding). Prints the results table. With
+round from a beacon seed, ten scenarios (static, sybil, whitewash, on-off,
+collusion, sleeper, grinding, patient, stuffing: a patient attacker that
+stuffs the blocks it proposes with 20 000 transfers, and churn: 30 % of
+the stars sleep and wake). Prints the targets and the results table. With
 --out FILE it also replaces the "## Simulation results" section of FILE and
 writes one PNG plot per scenario beside it (img/reputation-SCENARIO.png);
 without --out it writes nothing.
