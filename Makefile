@@ -45,14 +45,14 @@ examples:
 ##   (non-failing) input; such a run is repeated once. A real failure writes
 ##   its input under testdata/fuzz and fails at once.
 fuzz-short:
-	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '/examples/' | sort); do \
+	@set -e; log=$$(mktemp -t constellation-fuzz.XXXXXX); trap 'rm -f "$$log"' EXIT; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '/examples/' | sort); do \
 	  dir=$$(dirname $$f); \
 	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do \
 	    echo "fuzz $$dir $$t ($(FUZZTIME))"; \
-	    if ! $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$dir >/tmp/constellation-fuzz.log 2>&1; then \
-	      if grep -q 'Failing input written' /tmp/constellation-fuzz.log; then cat /tmp/constellation-fuzz.log; exit 1; fi; \
+	    if ! $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$dir >"$$log" 2>&1; then \
+	      if grep -q 'Failing input written' "$$log"; then cat "$$log"; exit 1; fi; \
 	      echo "  (the fuzzer stopped while minimizing a new input, with no failure found; running again)"; \
-	      $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$dir >/tmp/constellation-fuzz.log 2>&1 || { cat /tmp/constellation-fuzz.log; exit 1; }; \
+	      $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$dir >"$$log" 2>&1 || { cat "$$log"; exit 1; }; \
 	    fi; \
 	  done; \
 	done

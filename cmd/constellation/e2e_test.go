@@ -512,3 +512,16 @@ func running(pid int) bool {
 	}
 	return true
 }
+
+// TestKeygenOutRefusesAMissingDirectory: `keygen --out` into a directory
+// that does not exist says so and creates nothing.
+func TestKeygenOutRefusesAMissingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	_, errOut, code := run(t, dir, "keygen", "--out", filepath.Join(dir, "nope", "x.key"))
+	if code == 0 || !strings.Contains(errOut, "does not exist") {
+		t.Fatalf("keygen into a missing directory: exit %d, %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nope")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the directory was created: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -59,6 +60,11 @@ beside the star keys. Groups whose shares all exist are left alone.
 				key, err := keys.Generate(nil)
 				if err != nil {
 					return err
+				}
+				if dir := filepath.Dir(c.String("out")); dir != "." {
+					if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+						return fmt.Errorf("--out %s: directory %s does not exist; create it first (mkdir -p %s)", c.String("out"), dir, dir)
+					}
 				}
 				if err := keys.Save(c.String("out"), key); err != nil {
 					return err

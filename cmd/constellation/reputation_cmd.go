@@ -46,7 +46,7 @@ check a star's score or a delegate draw.`,
 						fmt.Fprintln(c.App.Writer, m.Explain(star).String())
 						return nil
 					}
-					fmt.Fprintf(c.App.Writer, "%s score %d (of %d)\n", star, rep.Score(star), interfaces.ScoreOne)
+					fmt.Fprintf(c.App.Writer, "%s score %s\n", star, scoreText(rep.Score(star)))
 					return nil
 				},
 			},
@@ -108,7 +108,7 @@ sets. The manifest and genesis file default to a testnet's.
 					}
 					fmt.Fprintf(c.App.Writer, "after block %d, seed %s…: %d of %d candidates\n", height, hex.EncodeToString(seed[:4]), len(sel), len(cands))
 					for _, s := range sel {
-						fmt.Fprintf(c.App.Writer, "%s score %d\n", s, rep.Score(s))
+						fmt.Fprintf(c.App.Writer, "%s score %s\n", s, scoreText(rep.Score(s)))
 					}
 					return nil
 				},
@@ -258,8 +258,17 @@ func replayPublished(c *cli.Context) error {
 	for _, s := range beacon.Sets {
 		fmt.Fprintf(c.App.Writer, "cluster %d:\n", s.Cluster)
 		for _, m := range s.Members {
-			fmt.Fprintf(c.App.Writer, "  %s score %d\n", m, b.Reputation().Engine().Score(m))
+			fmt.Fprintf(c.App.Writer, "  %s score %s\n", m, scoreText(b.Reputation().Engine().Score(m)))
 		}
 	}
 	return nil
+}
+
+// scoreText writes a score as the decimal fraction it stands for, nine
+// digits as explain prints them (0.688203164, not 688203164).
+func scoreText(s interfaces.Score) string {
+	if s < 0 {
+		return "-" + scoreText(-s)
+	}
+	return fmt.Sprintf("%d.%09d", s/interfaces.ScoreOne, s%interfaces.ScoreOne)
 }

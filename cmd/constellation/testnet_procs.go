@@ -201,7 +201,11 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 		if err != nil {
 			return fmt.Errorf("open node log: %w", err)
 		}
-		args := []string{"--log-level", c.String("log-level"), "node", "run", "--manifest", manifestPath, "--node", mn.Name, "--data", nodeDir}
+		args := []string{"--log-level", c.String("log-level")}
+		if c.Bool("log-json") {
+			args = append(args, "--log-json")
+		}
+		args = append(args, "node", "run", "--manifest", manifestPath, "--node", mn.Name, "--data", nodeDir)
 		args = append(args, keyArgs(mn)...)
 		if c.Bool("dev") {
 			args = append(args, "--dev")
