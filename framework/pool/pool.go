@@ -182,9 +182,14 @@ func (p *Pool) extend(s *sender) {
 
 // recount recomputes s's ready run from its committed sequence.
 func (p *Pool) recount(s *sender) {
+	committed, _, _ := p.head(s.id)
+	p.recountFrom(s, committed)
+}
+
+// recountFrom recomputes s's ready run after committed.
+func (p *Pool) recountFrom(s *sender, committed uint64) {
 	p.includable -= int(s.ready)
-	s.ready = 0
-	s.base, _, _ = p.head(s.id)
+	s.ready, s.base = 0, committed
 	p.extend(s)
 }
 
@@ -271,14 +276,18 @@ func (p *Pool) Reap(max int) []*interfaces.Transaction {
 func (p *Pool) Committed(block []*interfaces.Transaction) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// Each sender once, at the highest sequence the block holds for it.
+	top := map[interfaces.StarID]uint64{}
 	for _, tx := range block {
-		s := p.senders[tx.Chain()]
-		if s == nil {
-			continue
+		if _, ok := p.senders[tx.Chain()]; ok {
+			top[tx.Chain()] = max(top[tx.Chain()], tx.Seq)
 		}
-		committed, last, known := p.head(tx.Chain())
-		if committed < tx.Seq {
-			committed = tx.Seq
+	}
+	for id, inBlock := range top {
+		s := p.senders[id]
+		committed, last, known := p.head(id)
+		if committed < inBlock {
+			committed = inBlock
 			known = false // the store is behind this block: no recheck
 		}
 		for seq := range s.txs {
@@ -294,7 +303,7 @@ func (p *Pool) Committed(block []*interfaces.Transaction) {
 				p.dropLocked(s, seq)
 			}
 		}
-		p.recount(s)
+		p.recountFrom(s, committed)
 	}
 }
 
