@@ -176,6 +176,11 @@ type BlockMeta struct {
 	// whoever trusts that key learns the next one from it (a chain of
 	// custody from the genesis key); checkpoints carry it to the galaxy.
 	Handover *Handover
+	// Candidacy lists, in block order, the membership transactions
+	// (TxMember) the block ordered: stars that stood for this cluster's
+	// seats or stood down. The ledger computes it; checkpoints carry it to
+	// the galaxy, which draws the next delegates from the stars standing.
+	Candidacy []Candidacy
 }
 
 // Handover is a group's next membership epoch (BlockMeta.Handover).
@@ -224,6 +229,7 @@ func (m *BlockMeta) Summary() BlockMeta {
 		h.Members, h.GroupKey = slices.Clone(h.Members), slices.Clone(h.GroupKey)
 		s.Handover = &h
 	}
+	s.Candidacy = slices.Clone(m.Candidacy)
 	return s
 }
 
@@ -238,8 +244,12 @@ func (m *BlockMeta) Encode() []byte {
 func (m *BlockMeta) EncodeTo(e *Encoder) {
 	// Version 1 has no edges, so metadata of blocks without transfers
 	// keeps its bytes; version 2 ends with the edges; version 3 with the
-	// edges (perhaps none) and a handover.
+	// edges (perhaps none) and a handover; version 4 with the edges, a
+	// handover flag and handover, and the candidacies (at least one).
+	v4 := len(m.Candidacy) > 0
 	switch {
+	case v4:
+		e.U8(4)
 	case m.Handover != nil:
 		e.U8(3)
 	case len(m.Edges) == 0:
@@ -260,12 +270,15 @@ func (m *BlockMeta) EncodeTo(e *Encoder) {
 	for _, l := range m.LatencyMillis {
 		e.U32(l)
 	}
-	if len(m.Edges) > 0 || m.Handover != nil {
+	if len(m.Edges) > 0 || m.Handover != nil || v4 {
 		e.Uvarint(uint64(len(m.Edges)))
 		for _, x := range m.Edges {
 			e.Fixed(x.From[:])
 			e.Fixed(x.To[:])
 		}
+	}
+	if v4 {
+		e.Bool(m.Handover != nil)
 	}
 	if h := m.Handover; h != nil {
 		e.U64(h.FirstEpoch)
@@ -275,6 +288,13 @@ func (m *BlockMeta) EncodeTo(e *Encoder) {
 		}
 		e.VarBytes(h.GroupKey)
 	}
+	if v4 {
+		e.Uvarint(uint64(len(m.Candidacy)))
+		for _, c := range m.Candidacy {
+			e.Fixed(c.Star[:])
+			e.U8(uint8(c.Action))
+		}
+	}
 }
 
 // maxMetaEntries bounds list lengths inside BlockMeta.
@@ -283,8 +303,8 @@ const maxMetaEntries = 1 << 16
 func decodeMetaFrom(d *Decoder) BlockMeta {
 	var m BlockMeta
 	v := d.U8()
-	if d.Err() == nil && (v < 1 || v > 3) {
-		d.Fail(fmt.Errorf("block meta version %d, want 1 to 3", v))
+	if d.Err() == nil && (v < 1 || v > 4) {
+		d.Fail(fmt.Errorf("block meta version %d, want 1 to 4", v))
 	}
 	stars := func() []StarID {
 		n := d.Len(maxMetaEntries)
@@ -323,7 +343,7 @@ func decodeMetaFrom(d *Decoder) BlockMeta {
 			m.Edges = append(m.Edges, x)
 		}
 	}
-	if v == 3 {
+	if v == 3 || (v == 4 && d.Bool()) {
 		h := &Handover{FirstEpoch: d.U64()}
 		h.Members = stars()
 		h.GroupKey = d.VarBytes(MaxGroupKey)
@@ -331,6 +351,21 @@ func decodeMetaFrom(d *Decoder) BlockMeta {
 			d.Fail(errors.New("block meta: a handover with no members, no key or unsorted members"))
 		}
 		m.Handover = h
+	}
+	if v == 4 {
+		k := d.Len(MaxCandidacy)
+		if d.Err() == nil && (k == 0 || k*(len(StarID{})+1) > d.Remaining()) {
+			d.Fail(fmt.Errorf("block meta lists %d candidacies in %d bytes", k, d.Remaining()))
+		}
+		for i := 0; i < k && d.Err() == nil; i++ {
+			var c Candidacy
+			d.Fixed(c.Star[:])
+			c.Action = MemberAction(d.U8())
+			if d.Err() == nil && c.Action != MemberJoin && c.Action != MemberLeave {
+				d.Fail(fmt.Errorf("block meta: candidacy action %d", uint8(c.Action)))
+			}
+			m.Candidacy = append(m.Candidacy, c)
+		}
 	}
 	return m
 }

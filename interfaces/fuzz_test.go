@@ -83,6 +83,21 @@ func FuzzDecodeTransferPayload(f *testing.F) {
 	})
 }
 
+func FuzzDecodeMemberPayload(f *testing.F) {
+	f.Add(interfaces.MemberPayload{Action: interfaces.MemberJoin, Cluster: 3}.Encode())
+	f.Add(interfaces.MemberPayload{Action: interfaces.MemberLeave, Cluster: 1}.Encode())
+	f.Add([]byte{1, 2, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		p, err := interfaces.DecodeMemberPayload(raw)
+		if err != nil {
+			return
+		}
+		if out := p.Encode(); !bytes.Equal(out, raw) {
+			t.Fatalf("not canonical:\n in  %x\n out %x", raw, out)
+		}
+	})
+}
+
 func FuzzDecodeBlock(f *testing.F) {
 	f.Add(sampleBlock(f).Encode())
 	empty := &interfaces.Block{Header: interfaces.BlockHeader{Height: 1}}
@@ -129,6 +144,10 @@ func FuzzDecodeBlockMeta(f *testing.F) {
 	m.Handover = &interfaces.Handover{FirstEpoch: 9, Members: []interfaces.StarID{interfaces.DevStar("a")}, GroupKey: []byte{1, 2}}
 	f.Add(m.Encode())
 	m.Edges = nil
+	f.Add(m.Encode())
+	m.Candidacy = []interfaces.Candidacy{{Star: interfaces.DevStar("c"), Action: interfaces.MemberJoin}}
+	f.Add(m.Encode())
+	m.Handover = nil
 	f.Add(m.Encode())
 	f.Add((&interfaces.BlockMeta{}).Encode())
 	f.Fuzz(func(t *testing.T, raw []byte) {

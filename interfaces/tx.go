@@ -52,6 +52,12 @@ const (
 	// key-generation chain (KeyGenStar), apart from its account's; it
 	// moves nothing.
 	TxKeyGen TxKind = 9
+	// TxMember makes its sender stand for a cluster's seats, or stand
+	// down (MemberPayload). Its sender is the star, its sequence and
+	// previous transaction those of the star's membership chain
+	// (MemberStar); only the ledger of the cluster it names orders it,
+	// and it moves nothing.
+	TxMember TxKind = 10
 )
 
 func (k TxKind) String() string {
@@ -74,12 +80,14 @@ func (k TxKind) String() string {
 		return "mint"
 	case TxKeyGen:
 		return "keygen"
+	case TxMember:
+		return "member"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
 // Valid reports whether k is a known kind.
-func (k TxKind) Valid() bool { return k >= TxTransfer && k <= TxKeyGen }
+func (k TxKind) Valid() bool { return k >= TxTransfer && k <= TxMember }
 
 // Certified reports whether transactions of kind k are authenticated by a
 // group's threshold signature in their payload instead of an ed25519
@@ -89,9 +97,13 @@ func (k TxKind) Certified() bool { return k >= TxCheckpoint && k <= TxMint }
 // Chain returns the star whose chain sequences t: its sender's, except
 // for a key-generation message, which is sequenced on the sender's
 // KeyGenStar for the message's session (the 32 bytes after the payload's
-// version byte), so that it never competes with the account's own
+// version byte), and a membership transaction on the sender's
+// MemberStar, so that neither competes with the account's own
 // transactions for a sequence number.
 func (t *Transaction) Chain() StarID {
+	if t.Kind == TxMember {
+		return MemberStar(t.Sender)
+	}
 	if t.Kind == TxKeyGen {
 		var session Hash
 		if len(t.Payload) > len(session) {

@@ -30,20 +30,21 @@ import (
 // (committed state plus the overlay), so a transaction pool can pre-check
 // transactions against the block being built.
 type Builder struct {
-	view     View
-	cluster  interfaces.ClusterID
-	parent   Parent
-	balances map[interfaces.StarID]uint64
-	heads    map[interfaces.StarID]Head
-	inBlock  map[interfaces.Hash]struct{}
-	txs      []*interfaces.Transaction
-	ids      []interfaces.Hash
-	txBytes  int // encoded size of txs
-	finished bool
-	rules    *Rules
-	receipts map[interfaces.ClusterID]*interfaces.ReceiptBatch
-	edges    []sampled // this block's transfers, for the metadata's sample
-	claimed  uint64    // beacons this chain has applied, once receipts exist
+	view      View
+	cluster   interfaces.ClusterID
+	parent    Parent
+	balances  map[interfaces.StarID]uint64
+	heads     map[interfaces.StarID]Head
+	inBlock   map[interfaces.Hash]struct{}
+	txs       []*interfaces.Transaction
+	ids       []interfaces.Hash
+	txBytes   int // encoded size of txs
+	finished  bool
+	rules     *Rules
+	receipts  map[interfaces.ClusterID]*interfaces.ReceiptBatch
+	edges     []sampled              // this block's transfers, for the metadata's sample
+	candidacy []interfaces.Candidacy // this block's membership transactions, for the metadata
+	claimed   uint64                 // beacons this chain has applied, once receipts exist
 }
 
 // MaxBlockTxBytes bounds the encoded size of a block's transactions
@@ -170,6 +171,9 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 			return fmt.Errorf("%s: %w: %v", where(), ErrMalformed, err)
 		}
 	}
+	if sh.member != nil && len(b.candidacy) >= interfaces.MaxCandidacy {
+		return fmt.Errorf("%s: %w: it holds %d candidacies already", where(), ErrBlockFull, len(b.candidacy))
+	}
 	chain := tx.Chain()
 	seq, last, err := b.ChainHead(chain)
 	if err != nil {
@@ -266,6 +270,9 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 	if transfer != nil && b.sampling() {
 		b.edges = append(b.edges, sampled{id: id, edge: interfaces.Edge{From: tx.Sender, To: transfer.To}})
 	}
+	if sh.member != nil {
+		b.candidacy = append(b.candidacy, interfaces.Candidacy{Star: tx.Sender, Action: sh.member.Action})
+	}
 	b.heads[chain] = Head{Star: chain, Seq: tx.Seq, Last: newLast}
 	b.inBlock[id] = struct{}{}
 	b.txs = append(b.txs, tx)
@@ -302,6 +309,7 @@ type shape struct {
 	minted     []interfaces.Receipt // the claimed beacon's mint
 	moves      []interfaces.Move    // the claimed beacon's moves
 	keygen     bool                 // a key-generation message (Rules.KeyGen checks it)
+	member     *interfaces.MemberPayload
 }
 
 // checkShape runs the checks that need no state: kind, payload, sequence
@@ -413,6 +421,15 @@ func checkShape(tx *interfaces.Transaction) (shape, error) {
 			return none, errors.New("key-generation message names a counterparty")
 		}
 		return shape{keygen: true}, nil
+	case interfaces.TxMember:
+		p, err := interfaces.DecodeMemberPayload(tx.Payload)
+		if err != nil {
+			return none, err
+		}
+		if !tx.Counterparty.IsZero() {
+			return none, errors.New("membership transaction names a counterparty")
+		}
+		return shape{member: &p}, nil
 	}
 	return none, fmt.Errorf("unknown kind %s", tx.Kind)
 }
@@ -426,6 +443,14 @@ func (b *Builder) checkCluster(tx *interfaces.Transaction, sh shape) error {
 		// wherever its account lives.
 		if b.rules == nil || b.rules.KeyGen == nil {
 			return fmt.Errorf("%w: this chain orders no key generation", ErrWrongCluster)
+		}
+		return nil
+	}
+	if sh.member != nil {
+		// A star stands for the cluster whose chain orders its candidacy:
+		// it keeps that chain, so it can deal and take its seat if drawn.
+		if b.cluster == interfaces.GalaxyCluster || sh.member.Cluster != b.cluster {
+			return fmt.Errorf("%w: a candidacy for cluster %d goes to cluster %d's chain", ErrWrongCluster, sh.member.Cluster, sh.member.Cluster)
 		}
 		return nil
 	}
@@ -533,6 +558,8 @@ func (b *Builder) Finish(epoch uint64, timestamp int64, meta interfaces.BlockMet
 	if b.sampling() {
 		meta.Edges = b.sample()
 	}
+	// So are the candidacies.
+	meta.Candidacy = b.candidacy
 	// A handover is the chain's to name, never a proposer's.
 	meta.Handover = nil
 	if b.rules != nil && b.rules.Handover != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -486,5 +487,78 @@ func TestKeyGenMessagesHaveTheirOwnChain(t *testing.T) {
 	}
 	if heads[interfaces.KeyGenStar(w.Stars[0], interfaces.Hash{})] != 2 || heads[w.Stars[0]] != 1 || admitted != 3 {
 		t.Fatalf("heads %v, admitted %d", heads, admitted)
+	}
+}
+
+// A candidacy is sequenced on its star's MemberStar, apart from the
+// account; only the chain of the cluster it names orders it, the galaxy
+// never; and the block's metadata lists the block's candidacies in order,
+// whatever the proposer put there.
+func TestCandidaciesHaveTheirOwnChainAndReachTheMetadata(t *testing.T) {
+	w := ledgertest.NewWorld("member", 2, 10)
+	st := mustState(t, w.Genesis)
+	member := func(seq uint64, prev interfaces.Hash, a interfaces.MemberAction, c interfaces.ClusterID) *interfaces.Transaction {
+		tx, err := interfaces.NewMemberTx(w.Keys[0], seq, prev, interfaces.MemberPayload{Action: a, Cluster: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	join := member(1, interfaces.Hash{}, interfaces.MemberJoin, 0)
+	if err := ledger.NewBuilder(st, interfaces.GalaxyCluster, st.Parent()).Apply(join); !errors.Is(err, ledger.ErrWrongCluster) {
+		t.Fatalf("the galaxy took a candidacy: %v", err)
+	}
+	if err := ledger.NewBuilder(st, 1, st.Parent()).Apply(join); !errors.Is(err, ledger.ErrWrongCluster) {
+		t.Fatalf("cluster 1 took a candidacy for cluster 0: %v", err)
+	}
+	bad := member(1, interfaces.Hash{}, interfaces.MemberJoin, 0)
+	bad.Payload = []byte{1, 3, 0, 0, 0, 0}
+	if err := bad.Sign(w.Keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	bl := ledger.NewBuilder(st, 0, st.Parent())
+	if err := bl.Apply(bad); !errors.Is(err, ledger.ErrMalformed) {
+		t.Fatalf("an unknown action: %v, want ErrMalformed", err)
+	}
+	if err := bl.Apply(join); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := w.Transfer(bl, 0, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Seq != 1 {
+		t.Fatalf("the account's next sequence is %d after a candidacy, want 1", tr.Seq)
+	}
+	if err := bl.Apply(tr); err != nil {
+		t.Fatal(err)
+	}
+	if err := bl.Apply(member(1, interfaces.Hash{}, interfaces.MemberLeave, 0)); !errors.Is(err, ledger.ErrDoubleSpend) {
+		t.Fatalf("a second candidacy at the same sequence: %v, want ErrDoubleSpend", err)
+	}
+	leave := member(2, join.ID(), interfaces.MemberLeave, 0)
+	if err := bl.Apply(leave); err != nil {
+		t.Fatal(err)
+	}
+	forged := []interfaces.Candidacy{{Star: w.Stars[1], Action: interfaces.MemberJoin}}
+	blk, ch := bl.Finish(1, 1, interfaces.BlockMeta{Candidacy: forged})
+	want := []interfaces.Candidacy{{Star: w.Stars[0], Action: interfaces.MemberJoin}, {Star: w.Stars[0], Action: interfaces.MemberLeave}}
+	if !slices.Equal(blk.Meta.Candidacy, want) {
+		t.Fatalf("metadata lists %v, want %v", blk.Meta.Candidacy, want)
+	}
+	heads := map[interfaces.StarID]uint64{}
+	for _, h := range ch.Heads {
+		heads[h.Star] = h.Seq
+	}
+	if heads[interfaces.MemberStar(w.Stars[0])] != 2 || heads[w.Stars[0]] != 1 {
+		t.Fatalf("heads %v", heads)
+	}
+	// The metadata survives its encoding, and the summary a checkpoint carries.
+	m, err := interfaces.DecodeBlockMeta(blk.Meta.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := blk.Meta.Summary(); !slices.Equal(m.Candidacy, want) || !slices.Equal(sum.Candidacy, want) {
+		t.Fatalf("decoded %v, summary %v", m.Candidacy, sum.Candidacy)
 	}
 }

@@ -39,14 +39,17 @@ type Beaconer struct {
 	candidates []interfaces.StarID
 	// placer publishes account moves (nil under hash placement).
 	placer *placer
+	// reg is who stands for each cluster's seats.
+	reg *registry
 }
 
 // NewBeaconer returns the beaconer of a hierarchy whose galaxy reputation
 // is rep; it makes rep fold, for each black hole, the cluster blocks it
 // finalizes.
 func NewBeaconer(h *Hierarchy, rep *group.Reputation) *Beaconer {
-	b := &Beaconer{h: h, rep: rep.Expanding(FinalizedBlocks), placer: newPlacer(h)}
+	b := &Beaconer{h: h, rep: rep.Expanding(FinalizedBlocks), placer: newPlacer(h), reg: newRegistry(h)}
 	rep.Also(h.ObserveHandovers) // rotating clusters' keys, for their later checkpoints
+	rep.Also(b.reg.observe)
 	if b.placer != nil {
 		rep.Also(b.placer.observe)
 	}
@@ -56,6 +59,18 @@ func NewBeaconer(h *Hierarchy, rep *group.Reputation) *Beaconer {
 	slices.SortFunc(b.candidates, interfaces.CompareStars)
 	b.candidates = slices.Compact(b.candidates)
 	return b
+}
+
+// Candidates returns the stars standing for cluster c's seats as of the
+// last black hole folded, sorted.
+func (b *Beaconer) Candidates(c interfaces.ClusterID) []interfaces.StarID {
+	return b.reg.candidates(c)
+}
+
+// Standing returns the cluster star s stands for as of the last black hole
+// folded, if any.
+func (b *Beaconer) Standing(s interfaces.StarID) (interfaces.ClusterID, bool) {
+	return b.reg.standing(s)
 }
 
 // Reputation returns the galaxy reputation the beaconer reads.
@@ -82,19 +97,21 @@ func FinalizedBlocks(bh *interfaces.Block) []*interfaces.Block {
 func Beacon(sig []byte) interfaces.Hash { return interfaces.DomainSum(BeaconDomain, sig) }
 
 // Draw returns each cluster's next delegate set for the certificate sig of
-// a black hole, from the reputation state as of that black hole: for each
-// cluster, as many delegates as it has now, drawn from its own candidates
-// (the stars that keep its chain: its genesis delegates, for now), seeded
-// by the beacon and the cluster. A candidate keeps its cluster's chain, so
-// it can deal its key share and take its seat when drawn.
+// a black hole, from the state as of that black hole: for each cluster,
+// its seats (as many as its genesis delegates, or all its candidates when
+// fewer stand) drawn by the reputation from the stars standing for it
+// (Candidates), seeded by the beacon and the cluster. A candidate keeps
+// its cluster's chain, so it can deal its key share and take its seat
+// when drawn.
 func (b *Beaconer) Draw(sig []byte) ([]interfaces.DelegateSet, error) {
 	beacon := Beacon(sig)
 	var out []interfaces.DelegateSet
-	for c, g := range b.h.Clusters {
+	for c := range b.h.Clusters {
 		var cb [4]byte
 		binary.BigEndian.PutUint32(cb[:], uint32(c))
 		seed := interfaces.DomainSum("constellation/delegates/v1", beacon[:], cb[:])
-		set, err := b.rep.Select(slices.Clone(g.Members), len(g.Members), seed)
+		cands := b.reg.candidates(interfaces.ClusterID(c))
+		set, err := b.rep.Select(cands, min(b.h.Seats(interfaces.ClusterID(c)), len(cands)), seed)
 		if err != nil {
 			return nil, fmt.Errorf("draw for cluster %d: %w", c, err)
 		}

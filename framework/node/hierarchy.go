@@ -265,6 +265,10 @@ func (h *Hierarchy) Rules(c interfaces.ClusterID) *ledger.Rules {
 	return &ledger.Rules{Owner: h.Owner, VerifyCredit: h.VerifyCredit, VerifyMint: h.VerifyMint, Pseudo: h.pseudo}
 }
 
+// Seats returns how many delegates cluster c draws at each rotation: as
+// many as its genesis delegates.
+func (h *Hierarchy) Seats(c interfaces.ClusterID) int { return len(h.Clusters[c].Members) }
+
 // VerifyMint checks a mint claim's proof that a certified black hole holds
 // its beacon.
 func (h *Hierarchy) VerifyMint(c *interfaces.MintClaim) error {

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/constellation-chain/constellation/framework/api"
 	"github.com/constellation-chain/constellation/framework/group"
@@ -130,6 +131,11 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 		}
 	}
 	r.cluster, r.galaxy = n.cluster, n.galaxy
+	if cluster != nil && !slices.Contains(h.Clusters[cluster.Cluster].Members, n.cluster.Self()) {
+		// Keeping the chain without a genesis seat: a candidate, which
+		// stands once it has caught up.
+		r.stand = cluster.Key
+	}
 	galaxyG = n.galaxy
 	return n, nil
 }
@@ -205,9 +211,10 @@ func (n *Node) Owner(star interfaces.StarID) interfaces.ClusterID {
 	return n.h.Owner(star)
 }
 
-// Submit routes a transaction to the cluster that owns its sender: into
-// this node's pool when it is a delegate of that cluster, else onto the
-// cluster's gossip topic after its signatures verify.
+// Submit routes a transaction to the cluster that owns its sender (a
+// candidacy to the cluster it names): into this node's pool when it keeps
+// that cluster's chain, else onto the cluster's gossip topic after its
+// signatures verify.
 func (n *Node) Submit(tx *interfaces.Transaction) error {
 	if n.h == nil {
 		return n.Group.Submit(tx)
@@ -218,14 +225,28 @@ func (n *Node) Submit(tx *interfaces.Transaction) error {
 	if tx.Kind.Certified() {
 		return fmt.Errorf("submit: %w: %s transactions are made by the nodes themselves", pool.ErrInvalid, tx.Kind)
 	}
-	if g, err := n.local(tx.Sender); err == nil {
-		return g.Submit(tx)
+	var dst interfaces.ClusterID
+	if tx.Kind == interfaces.TxMember {
+		// A candidacy goes to the chain of the cluster it names.
+		p, err := interfaces.DecodeMemberPayload(tx.Payload)
+		if err != nil {
+			return fmt.Errorf("submit: %w: %w", pool.ErrInvalid, err)
+		}
+		if n.cluster != nil && n.cluster.Cluster() == p.Cluster {
+			return n.cluster.Submit(tx)
+		}
+		dst = p.Cluster
+	} else {
+		if g, err := n.local(tx.Sender); err == nil {
+			return g.Submit(tx)
+		}
+		dst = n.Owner(tx.Sender)
 	}
 	if err := tx.VerifySignatures(); err != nil {
 		return fmt.Errorf("submit: %w: %w", pool.ErrInvalid, err)
 	}
 	batch := interfaces.TxBatch{Txs: []*interfaces.Transaction{tx}}
-	return n.tr.Publish(context.Background(), interfaces.TxTopic(n.Owner(tx.Sender)), batch.Encode())
+	return n.tr.Publish(context.Background(), interfaces.TxTopic(dst), batch.Encode())
 }
 
 // Balance returns an account's committed balance in its cluster's chain.

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"sync"
 	"time"
@@ -56,7 +57,10 @@ type relay struct {
 	tr      interfaces.Transport
 	log     hclog.Logger
 	cluster *group.Group // nil when this node is no cluster's delegate
-	galaxy  *group.Group // nil when it is not a galaxy member
+	// stand, for a node that keeps a cluster's chain without being one of
+	// its genesis delegates, signs its candidacy (nil otherwise).
+	stand  ed25519.PrivateKey
+	galaxy *group.Group // nil when it is not a galaxy member
 
 	checkpoints chan *interfaces.CheckpointAnnounce
 	blackHoles  chan *interfaces.BlackHoleAnnounce
@@ -215,11 +219,50 @@ func (r *relay) run(ctx context.Context) error {
 			r.answer(ctx, w)
 		case <-tick.C:
 			r.answered = 0
+			r.standIfReady()
 			r.announceAgain(ctx)
 			r.askForMissed(ctx)
 			r.prune()
 		}
 	}
+}
+
+// standIfReady submits this node's candidacy for its cluster's seats once
+// it has caught up: it heard of a black hole, and its cluster chain holds
+// every checkpoint of the cluster that black holes finalized. It stands
+// once: when its membership chain in the cluster is empty (a star that
+// left stays out until it joins again by hand).
+func (r *relay) standIfReady() {
+	if r.stand == nil || r.cluster == nil {
+		return
+	}
+	c := r.cluster.Cluster()
+	r.mu.Lock()
+	heard, final := r.lastBH, r.finalized[c]
+	r.mu.Unlock()
+	head, _ := r.cluster.Head()
+	if heard == 0 || head < final {
+		return
+	}
+	self := r.cluster.Self()
+	seq, _, err := r.cluster.ChainHead(interfaces.MemberStar(self))
+	if err != nil || seq > 0 {
+		if seq > 0 {
+			r.stand = nil // its candidacy is in the chain
+			r.log.Info("candidacy committed; this star stands for its cluster's seats", "cluster", c)
+		}
+		return
+	}
+	tx, err := interfaces.NewMemberTx(r.stand, 1, interfaces.ZeroHash, interfaces.MemberPayload{Action: interfaces.MemberJoin, Cluster: c})
+	if err != nil {
+		r.log.Error("sign candidacy", "error", err)
+		return
+	}
+	if err := r.cluster.Submit(tx); err != nil && !expected(err) {
+		r.log.Warn("candidacy not pooled", "error", err)
+		return
+	}
+	r.log.Debug("candidacy submitted", "cluster", c, "height", head, "finalized", final)
 }
 
 func (r *relay) announceCheckpoint(ctx context.Context, b *interfaces.Block, cert []byte) *interfaces.CheckpointAnnounce {

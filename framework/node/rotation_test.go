@@ -1,8 +1,11 @@
 package node_test
 
 import (
+	"slices"
 	"testing"
+	"time"
 
+	"github.com/constellation-chain/constellation/framework/ledger"
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
@@ -57,4 +60,86 @@ func finalizedOf(tt *tiers, n string) (uint64, uint64) {
 		c = 1
 	}
 	return tt.nodes["a"].Finalized(c)
+}
+
+// TestACandidateJoinsAndIsDrawn starts the two-cluster network rotating
+// every 2 black holes with e, a star with no genesis seat, keeping cluster
+// 0's chain. Once it has caught up, e stands for cluster 0's seats: its
+// candidacy is in cluster 0's chain, the checkpoint carries it to the
+// galaxy, and the galaxy's registry lists it. Delegate a then pays e, so
+// e earns the admission credit of the newcomer quota; a later rotation
+// draws it, e deals and takes its seat, and cluster 0's blocks carry its
+// contributions. Supply is conserved throughout.
+func TestACandidateJoinsAndIsDrawn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs key generations in a hierarchy")
+	}
+	a := interfaces.DevStar("a")
+	tt := startTiersOpts(t, tiersOpts{
+		members:    tierMembers,
+		every:      2,
+		candidates: map[string]interfaces.ClusterID{"e": 0},
+		alloc:      []ledger.Allocation{{Star: a, Amount: 100}},
+	})
+	e := interfaces.DevStar("e")
+	c0 := tt.nodes["a"].ClusterGroup()
+	// The candidacy, in cluster 0's chain and metadata.
+	waitFor(t, "e's candidacy committed in cluster 0", func() bool {
+		seq, _, err := c0.ChainHead(interfaces.MemberStar(e))
+		return err == nil && seq == 1
+	})
+	var joinedAt uint64
+	head, _ := c0.Head()
+	for h := uint64(1); h <= head && joinedAt == 0; h++ {
+		b, err := c0.Block(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(b.Meta.Candidacy, interfaces.Candidacy{Star: e, Action: interfaces.MemberJoin}) {
+			joinedAt = h
+		}
+	}
+	if joinedAt == 0 {
+		t.Fatal("e's candidacy is in its membership chain but in no block's metadata")
+	}
+	// The galaxy's registry, on both galaxy members.
+	waitFor(t, "the galaxy lists e as a candidate of cluster 0", func() bool {
+		for _, n := range []string{"a", "b"} {
+			if !slices.Contains(tt.nodes[n].Beaconer().Candidates(0), e) {
+				return false
+			}
+		}
+		return true
+	})
+	if got := tt.nodes["a"].Beaconer().Candidates(1); slices.Contains(got, e) {
+		t.Fatal("e stands for cluster 1 too")
+	}
+	// Vouching: a pays e, one noO at a time, through a's own node.
+	var prev interfaces.Hash
+	for seq := uint64(1); seq <= 20; seq++ {
+		tx, err := interfaces.NewTransfer(interfaces.DevKey("a"), seq, prev, e, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev = tx.ID()
+		if err := tt.nodes["a"].Submit(tx); err != nil {
+			t.Fatalf("a's transfer %d: %v", seq, err)
+		}
+	}
+	// Drawn, then seated: a handover names e, and e proposes.
+	eg := tt.nodes["e"].ClusterGroup()
+	waitFor2(t, 3*time.Minute, "e drawn, handed over to and proposing in cluster 0", func() bool {
+		h, _ := eg.Head()
+		for i := joinedAt; i <= h; i++ {
+			b, err := eg.Block(i)
+			if err != nil {
+				return false
+			}
+			if slices.Contains(b.Meta.Proposers, e) {
+				return true
+			}
+		}
+		return false
+	})
+	checkSupply(t, tt)
 }

@@ -67,6 +67,23 @@ func startTiersPlaced(t *testing.T, tierMembers map[string][]string, placement [
 // rotating every `every` black holes (0: never).
 func startTiersRotating(t *testing.T, tierMembers map[string][]string, placement []byte, every uint64) *tiers {
 	t.Helper()
+	return startTiersOpts(t, tiersOpts{members: tierMembers, placement: placement, every: every})
+}
+
+// tiersOpts describes a test hierarchy: its genesis groups, the lsh
+// config, the rotation period, and candidates (nodes that keep a
+// cluster's chain with no genesis seat) with the cluster each keeps.
+type tiersOpts struct {
+	members    map[string][]string
+	placement  []byte
+	every      uint64
+	candidates map[string]interfaces.ClusterID
+	alloc      []ledger.Allocation // besides alice's and bob's
+}
+
+func startTiersOpts(t *testing.T, o tiersOpts) *tiers {
+	t.Helper()
+	tierMembers, placement, every := o.members, o.placement, o.every
 	part, err := lsh.Factory{}.NewPartitioner(2, placement)
 	if err != nil {
 		t.Fatal(err)
@@ -101,19 +118,28 @@ func startTiersRotating(t *testing.T, tierMembers map[string][]string, placement
 	h.Mint = node.MintSchedule{Reward: 1000, Halving: 4, Until: 1000}
 	h.RotateEvery = every
 	h.Learner = node.LearnerOf(lsh.Factory{}, 2, placement)
-	tt := &tiers{h: h, nodes: map[string]*node.Node{}, owner: owner, done: make(chan error, 4), hub: memnet.NewHub()}
+	tt := &tiers{h: h, nodes: map[string]*node.Node{}, owner: owner, done: make(chan error, 8), hub: memnet.NewHub()}
 	tt.genesis = ledger.Genesis{Seed: "tiers", Allocations: []ledger.Allocation{
 		{Star: interfaces.DevStar(devIn(owner, "alice", 0)), Amount: 1000},
 		{Star: interfaces.DevStar(devIn(owner, "bob", 1)), Amount: 500},
 	}}
+	tt.genesis.Allocations = append(tt.genesis.Allocations, o.alloc...)
 	hub := tt.hub
-	for _, nm := range []string{"a", "b", "c", "d"} {
+	names := []string{"a", "b", "c", "d"}
+	for nm := range o.candidates {
+		names = append(names, nm)
+	}
+	slices.Sort(names[4:])
+	for _, nm := range names {
 		tr, err := hub.Join(interfaces.DevStar(nm), 4096)
 		if err != nil {
 			t.Fatal(err)
 		}
 		cfg := func(gname string, c interfaces.ClusterID) *node.Config {
 			ks, ok := shares[gname][nm]
+			if cc, cand := o.candidates[nm]; cand && gname == interfaces.ClusterGroup(cc) {
+				ok = true // keeps the chain with no genesis share
+			}
 			if !ok {
 				return nil
 			}
@@ -163,7 +189,13 @@ func startTiersRotating(t *testing.T, tierMembers map[string][]string, placement
 // waitFor polls cond for up to 60 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	waitFor2(t, 60*time.Second, what, cond)
+}
+
+// waitFor2 polls cond for up to limit.
+func waitFor2(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
