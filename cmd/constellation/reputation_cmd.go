@@ -256,9 +256,15 @@ func replayPublished(c *cli.Context) error {
 	fmt.Fprintf(c.App.Writer, "black hole %d: beacon %s (the galaxy's signature on black hole %d verifies); the state as of black hole %d draws what black hole %d published:\n",
 		beacon.Height+1, node.Beacon(beacon.Signature).Short(), beacon.Height, beacon.Height, beacon.Height+1)
 	for _, s := range beacon.Sets {
-		fmt.Fprintf(c.App.Writer, "cluster %d:\n", s.Cluster)
+		cands := b.Candidates(s.Cluster)
+		fmt.Fprintf(c.App.Writer, "cluster %d: %d of %d candidates drawn\n", s.Cluster, len(s.Members), len(cands))
 		for _, m := range s.Members {
 			fmt.Fprintf(c.App.Writer, "  %s score %s\n", m, scoreText(b.Reputation().Engine().Score(m)))
+		}
+		for _, m := range cands {
+			if !slices.Contains(s.Members, m) {
+				fmt.Fprintf(c.App.Writer, "  %s score %s (candidate, not drawn)\n", m, scoreText(b.Reputation().Engine().Score(m)))
+			}
 		}
 	}
 	return nil

@@ -131,7 +131,7 @@ func dealTiers(c *cli.Context, m *manifest.Manifest, set *catalog.Set, base stri
 	written := map[string]bool{}
 	for i := range m.Nodes {
 		mn := &m.Nodes[i]
-		if !mn.HasRole(manifest.RoleCluster) && !mn.HasRole(manifest.RoleGalaxy) {
+		if !runsGroup(mn) {
 			continue
 		}
 		path := node.GenesisFilePath(mn, base)
@@ -189,7 +189,7 @@ func ownerOf(m *manifest.Manifest, set *catalog.Set) (func(interfaces.StarID) in
 
 // runsGroup reports whether a manifest node runs any consensus group.
 func runsGroup(mn *manifest.Node) bool {
-	return mn.HasRole(manifest.RoleCluster) || mn.HasRole(manifest.RoleGalaxy)
+	return mn.KeepsCluster() || mn.HasRole(manifest.RoleGalaxy)
 }
 
 var _ = os.Stdout

@@ -225,6 +225,11 @@ func parseStar(text string, dev bool, r hcl.Range) (interfaces.StarID, *hcl.Diag
 
 func (m *Manifest) buildNodes(nodes []*rawNode, anchor hcl.Range) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	type candidate struct {
+		n  int // index in m.Nodes
+		at hcl.Range
+	}
+	var candidates []candidate
 	if len(nodes) == 0 {
 		diags = append(diags, errDiag(anchor, "No nodes",
 			`A manifest declares at least one node. Add e.g.
@@ -424,13 +429,34 @@ node "star-1" {
 				}
 			}
 		}
-		if clusterRange != nil && !n.HasRole(RoleCluster) {
+		switch {
+		case n.HasRole(RoleCluster) && n.HasRole(RoleCandidate):
+			diags = append(diags, errDiag(rn.Roles.Expr.Range(), "Delegate and candidate",
+				`A delegate (role "cluster") holds a genesis seat and stands for it already; "candidate" is for a node with no genesis seat. Keep one of the two.`))
+		case clusterRange != nil && !n.KeepsCluster():
 			diags = append(diags, errDiag(*clusterRange, "cluster without the cluster role",
-				`cluster names the Star Cluster this node is a delegate of; give it the role too: roles = ["star", "cluster"].`))
+				`cluster names the Star Cluster this node is a delegate of (or a candidate for); give it the role too: roles = ["star", "cluster"].`))
+		case clusterRange == nil && n.HasRole(RoleCandidate):
+			diags = append(diags, errDiag(rn.Roles.Expr.Range(), "Candidate without a cluster",
+				`A candidate keeps one Star Cluster's chain and stands for its seats; name it: cluster = 0.`))
+		}
+		if n.HasRole(RoleCandidate) {
+			candidates = append(candidates, candidate{n: len(m.Nodes), at: rn.Roles.Expr.Range()})
 		}
 		m.Nodes = append(m.Nodes, n)
 	}
 	diags = append(diags, m.checkTiers(anchor)...)
+	for _, c := range candidates {
+		n := &m.Nodes[c.n]
+		switch k := m.Clusters(); {
+		case m.Network.Genesis.Rotation.Every == 0:
+			diags = append(diags, errDiag(c.at, "Candidate without rotation",
+				`Candidates take seats only when delegates rotate; without a rotation block in the genesis nothing would ever draw this node. Add genesis { rotation { every = 16 } } or drop the role.`))
+		case int(n.Cluster) >= k:
+			diags = append(diags, errDiag(c.at, "Candidate for a cluster without delegates",
+				fmt.Sprintf("Node %q stands for cluster %d, but the delegates form clusters 0 to %d. A cluster starts with genesis delegates (role \"cluster\").", n.Name, n.Cluster, k-1)))
+		}
+	}
 	return diags
 }
 

@@ -26,10 +26,18 @@ const (
 	RoleStar    = "star"    // holds a key, sends transactions, keeps the ledger
 	RoleCluster = "cluster" // a delegate of its Star Cluster (the node's `cluster`)
 	RoleGalaxy  = "galaxy"  // a member of the galaxy, which orders checkpoints into black holes
+	// RoleCandidate keeps its Star Cluster's chain (the node's `cluster`)
+	// with no genesis seat or key share, and stands for the cluster's
+	// seats once it has caught up; a rotation may draw it.
+	RoleCandidate = "candidate"
 )
 
 // Roles lists the known node roles in a fixed order.
-var Roles = []string{RoleStar, RoleCluster, RoleGalaxy}
+var Roles = []string{RoleStar, RoleCluster, RoleGalaxy, RoleCandidate}
+
+// KeepsCluster reports whether the node keeps its cluster's chain: a
+// delegate or a candidate.
+func (n *Node) KeepsCluster() bool { return n.HasRole(RoleCluster) || n.HasRole(RoleCandidate) }
 
 // MaxClusters bounds the number of Star Clusters of one network.
 const MaxClusters = 1024

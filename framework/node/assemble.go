@@ -285,7 +285,7 @@ func assembleTiers(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions,
 	if hp.BlockIntervalMS != nil {
 		base.Interval = time.Duration(*hp.BlockIntervalMS) * time.Millisecond
 	}
-	if l := set.One(interfaces.KindReputation); l != nil && mn.HasRole(manifest.RoleCluster) {
+	if l := set.One(interfaces.KindReputation); l != nil && mn.KeepsCluster() {
 		rep, err := l.Plugin.(interfaces.ReputationFactory).NewReputation(l.Params)
 		if err != nil {
 			return nil, fmt.Errorf("start reputation %s: %w", l.Info.Name, err)
@@ -311,6 +311,14 @@ func assembleTiers(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions,
 		}
 		c := base
 		c.Cluster, c.Members, c.ConsensusKeys, c.DataDir = mn.Cluster, h.Clusters[mn.Cluster].Members, ks, opts.DataDir
+		clusterCfg = &c
+	}
+	if mn.HasRole(manifest.RoleCandidate) {
+		// No genesis seat and no share: the node follows the cluster's
+		// chain from its genesis delegates, stands once caught up, and
+		// takes a seat, with keys it generates, when a rotation draws it.
+		c := base
+		c.Cluster, c.Members, c.DataDir = mn.Cluster, h.Clusters[mn.Cluster].Members, opts.DataDir
 		clusterCfg = &c
 	}
 	if mn.HasRole(manifest.RoleGalaxy) {

@@ -1,7 +1,9 @@
 package node
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/constellation-chain/constellation/framework/keys"
@@ -122,8 +124,12 @@ func (h *Hierarchy) ObserveHandovers(bh *interfaces.Block) error {
 		if h.handed == nil {
 			h.handed = map[interfaces.ClusterID][]handedKey{}
 		}
-		if ks := h.handed[c]; len(ks) == 0 || ks[len(ks)-1].from < k.from {
-			h.handed[c] = append(ks, k)
+		// Sorted by height, each once: a node without the galaxy learns
+		// handovers from black holes in the order gossip brings them.
+		ks := h.handed[c]
+		i, found := slices.BinarySearchFunc(ks, k.from, func(x handedKey, from uint64) int { return cmp.Compare(x.from, from) })
+		if !found {
+			h.handed[c] = slices.Insert(ks, i, k)
 		}
 		h.handedMu.Unlock()
 	}

@@ -130,7 +130,20 @@ func (r *relay) subscribe() ([]func(), error) {
 				return
 			}
 			if err := r.h.VerifyCheckpoint(&a.Checkpoint); err != nil {
-				r.log.Warn("checkpoint announcement refused", "from", e.From.Short(), "cluster", a.Checkpoint.Header.Cluster, "height", a.Checkpoint.Header.Height, "error", err)
+				// Right after a cluster's handover its new checkpoints are
+				// signed under a key this node learns only once a black
+				// hole finalizes the handover; they are announced again
+				// and taken then. Refusals at heights already final are
+				// what deserves a warning.
+				hdr := a.Checkpoint.Header
+				r.mu.Lock()
+				final := r.finalized[hdr.Cluster]
+				r.mu.Unlock()
+				lvl := hclog.Warn
+				if hdr.Height > final {
+					lvl = hclog.Debug
+				}
+				r.log.Log(lvl, "checkpoint announcement refused", "from", e.From.Short(), "cluster", hdr.Cluster, "height", hdr.Height, "finalized", final, "error", err)
 				return
 			}
 			select {
@@ -322,6 +335,15 @@ func (r *relay) takeBlackHole(a *interfaces.BlackHoleAnnounce) {
 		r.bhFloor++
 	}
 	blk := a.Block()
+	if r.galaxy == nil {
+		// A node without the galaxy's chain learns the clusters' handed-over
+		// keys from certified black holes, to check their checkpoints. (A
+		// galaxy member learns them from its own chain only, in order: its
+		// ledger's verdicts must follow the chain.)
+		if err := r.h.ObserveHandovers(blk); err != nil {
+			r.log.Debug("handovers of black hole", "height", a.Header.Height, "error", err)
+		}
+	}
 	for i, tx := range a.Txs {
 		if tx.Kind == interfaces.TxBeacon && r.cluster != nil {
 			r.claimMint(blk, i, a.Certificate)
