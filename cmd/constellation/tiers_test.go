@@ -248,3 +248,46 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 		}
 	}
 }
+
+// TestACandidateNodeStandsFromTheCLI runs the default network with
+// rotation and a ninth node, star-9, with the candidate role for cluster
+// 0: no genesis seat, no key share. It follows cluster 0's chain, stands
+// once caught up, and the galaxy's registry lists it: `reputation replay`
+// shows five candidates for cluster 0's four seats.
+func TestACandidateNodeStandsFromTheCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a nine-process testnet")
+	}
+	dir := t.TempDir()
+	src, errOut, code := run(t, dir, "manifest", "default")
+	if code != 0 {
+		t.Fatalf("manifest default: %s", errOut)
+	}
+	src = strings.Replace(src, "  genesis {\n", "  genesis {\n    rotation {\n      every = 4\n    }\n", 1)
+	src += `
+node "star-9" {
+  key_file  = "keys/star-9.key"
+  listen    = "/ip4/127.0.0.1/tcp/7009"
+  api       = "127.0.0.1:8009"
+  bootstrap = ["/ip4/127.0.0.1/tcp/7001", "/ip4/127.0.0.1/tcp/7002"]
+  roles     = ["star", "candidate"]
+  cluster   = 0
+}
+`
+	path := filepath.Join(dir, "net.hcl")
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	out, errOut, code := run(t, dir, "--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--blocks", "20", "--duration", "150s", "--rate", "100")
+	if code != 0 {
+		t.Fatalf("testnet exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, dir, "reputation", "replay", "--galaxy", filepath.Join(data, "star-1"), "--manifest", path, "--genesis", filepath.Join(dir, "keys", "genesis.json"))
+	if code != 0 {
+		t.Fatalf("reputation replay exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "cluster 0: 4 of 5 candidates drawn") || !strings.Contains(out, "cluster 1: 4 of 4 candidates drawn") {
+		t.Fatalf("the galaxy does not list star-9 as cluster 0's fifth candidate:\n%s", out)
+	}
+}
