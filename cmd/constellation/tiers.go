@@ -198,6 +198,7 @@ var _ = os.Stdout
 // offline: the hierarchy and the manifest's reputation engine.
 type offlineTiers struct {
 	h   *node.Hierarchy
+	gen interfaces.KeyGenerator // the consensus engine's key generation, nil if it has none
 	rep func() (*node.Reputation, error) // a fresh engine; nil without a reputation plugin
 }
 
@@ -205,7 +206,10 @@ type offlineTiers struct {
 // from genesis: for the galaxy, with a beaconer whose reputation advances
 // as the replay goes.
 func (o *offlineTiers) rules(c interfaces.ClusterID) (*ledger.Rules, error) {
-	r := o.h.Rules(c)
+	r, err := o.h.ReplayRules(c, o.gen)
+	if err != nil {
+		return nil, err
+	}
 	if c != interfaces.GalaxyCluster || o.rep == nil {
 		return r, nil
 	}
@@ -263,6 +267,7 @@ func hierarchyOf(c *cli.Context, manifestPath, genesisPath, dataDir string) (*of
 		h.Learner = node.LearnerOf(pl.Plugin.(interfaces.PartitionerFactory), m.Clusters(), pl.Params)
 	}
 	o := &offlineTiers{h: h}
+	o.gen, _ = set.One(interfaces.KindConsensus).Plugin.(interfaces.KeyGenerator)
 	if l := set.One(interfaces.KindReputation); l != nil {
 		o.rep = func() (*node.Reputation, error) {
 			rep, err := l.Plugin.(interfaces.ReputationFactory).NewReputation(l.Params)

@@ -253,7 +253,8 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 // rotation and a ninth node, star-9, with the candidate role for cluster
 // 0: no genesis seat, no key share. It follows cluster 0's chain, stands
 // once caught up, and the galaxy's registry lists it: `reputation replay`
-// shows five candidates for cluster 0's four seats.
+// shows five candidates for cluster 0's four seats. Afterwards `chain
+// verify` replays the rotating chains offline.
 func TestACandidateNodeStandsFromTheCLI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a nine-process testnet")
@@ -289,5 +290,14 @@ node "star-9" {
 	}
 	if !strings.Contains(out, "cluster 0: 4 of 5 candidates drawn") || !strings.Contains(out, "cluster 1: 4 of 4 candidates drawn") {
 		t.Fatalf("the galaxy does not list star-9 as cluster 0's fifth candidate:\n%s", out)
+	}
+	// Offline, every chain replays, key generations and handovers
+	// included: the candidate's follower chain, a delegate's of each
+	// cluster and a galaxy member's.
+	for _, n := range []string{"star-9", "star-1", "star-5"} {
+		out, errOut, code = run(t, dir, "chain", "verify", "--manifest", path, "--genesis", filepath.Join(dir, "keys", "genesis.json"), filepath.Join(data, n))
+		if code != 0 {
+			t.Fatalf("chain verify %s exit %d\n%s\n%s", n, code, out, errOut)
+		}
 	}
 }

@@ -290,7 +290,7 @@ func Open(cfg Config) (*Group, error) {
 		events:    events.New[BlockEvent](),
 	}
 	if cfg.Rotation != nil {
-		if n.rot, err = newRotator(*cfg.Rotation); err != nil {
+		if n.rot, err = newRotator(*cfg.Rotation, cfg.Genesis.Seed, cfg.Name); err != nil {
 			st.Close()
 			return nil, err
 		}

@@ -47,24 +47,26 @@ type Rotation struct {
 	Rand io.Reader
 }
 
-// rotator is a group's rotation state.
-type rotator struct {
-	cfg     Rotation
-	round   uint64
-	session *keygen.State
+// Fold is a rotation's schedule as a function of the chain alone: the key
+// generation open, the one completed whose handover the next block
+// carries, and the round. Every node that folds the same blocks holds the
+// same Fold; a group's rotator adds what this member submitted, and an
+// offline replay (chain verify) uses a Fold by itself for the ledger's
+// rules (KeyGen, Handover).
+type Fold struct {
+	cfg            Rotation
+	network, group string
+	round          uint64
+	session        *keygen.State
 	// completed is the key generation whose handover the next block
 	// carries (pending), once the session completed.
 	completed *keygen.State
 	pending   *interfaces.Handover
-	// what this member submitted in the open session, so it deals and
-	// answers once; the tail of its key-generation chain it submitted.
-	dealt    bool
-	answered map[int]bool
-	seq      uint64
-	last     interfaces.Hash
 }
 
-func newRotator(cfg Rotation) (*rotator, error) {
+// NewFold returns the fold of group's rotation in network (the genesis
+// seed), before its first block.
+func NewFold(cfg Rotation, network, group string) (*Fold, error) {
 	switch {
 	case cfg.Draw == nil:
 		return nil, errors.New("rotation: no draw of the next members")
@@ -74,17 +76,138 @@ func newRotator(cfg Rotation) (*rotator, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
-	return &rotator{cfg: cfg}, nil
+	return &Fold{cfg: cfg, network: network, group: group}, nil
 }
 
-// admitKeyGen is the ledger's rule for a TxKeyGen transaction (Rules.KeyGen):
-// it must belong to the key generation open as of the block being built.
-func (n *Group) admitKeyGen(tx *interfaces.Transaction) error {
-	if n.rot == nil || n.rot.session == nil {
+// AdmitKeyGen is the ledger's rule for a TxKeyGen transaction
+// (Rules.KeyGen): it must belong to the key generation open as of the
+// block being built.
+func (f *Fold) AdmitKeyGen(tx *interfaces.Transaction) error {
+	if f.session == nil {
 		return errors.New("no key generation is open")
 	}
-	_, err := n.rot.session.Admit(tx.Sender, tx.Payload)
+	_, err := f.session.Admit(tx.Sender, tx.Payload)
 	return err
+}
+
+// Handover is the ledger's rule (Rules.Handover): the block of epoch
+// epoch after a key generation completed names the next membership epoch.
+func (f *Fold) Handover(epoch uint64) *interfaces.Handover {
+	if f.pending == nil {
+		return nil
+	}
+	h := *f.pending
+	h.FirstEpoch = epoch + 1
+	return &h
+}
+
+// Observe folds committed block b (Rules.Replayed, for an offline replay).
+func (f *Fold) Observe(b *interfaces.Block) error {
+	_, err := f.step(b, nil)
+	return err
+}
+
+// folded is what one block did to the fold.
+type folded struct {
+	handedOver *keygen.State // the key generation whose handover b carries
+	completed  *keygen.State // the key generation b completed
+	failed     bool          // b ended a key generation that failed (and opened it again)
+	opened     bool          // b opened a key generation
+}
+
+// step folds committed block b; applied, when set, is told of each
+// key-generation message b delivers.
+func (f *Fold) step(b *interfaces.Block, applied func(tx *interfaces.Transaction, m keygen.Message, what string)) (folded, error) {
+	var out folded
+	h := b.Header.Height
+	if b.Meta.Handover != nil {
+		if f.completed == nil {
+			return out, fmt.Errorf("block %d carries a handover no key generation completed", h)
+		}
+		out.handedOver = f.completed
+		f.completed, f.pending = nil, nil
+	}
+	if st := f.session; st != nil {
+		for _, tx := range b.Txs {
+			if tx.Kind != interfaces.TxKeyGen {
+				continue
+			}
+			m, err := st.Admit(tx.Sender, tx.Payload)
+			if err != nil {
+				continue // the ledger admitted it, so this cannot happen
+			}
+			what := st.Apply(tx.Sender, m, h)
+			if applied != nil {
+				applied(tx, m, what)
+			}
+		}
+		st.EndBlock(h)
+		switch {
+		case st.Done():
+			f.completed = st
+			f.pending = &interfaces.Handover{Members: st.Session().Members, GroupKey: st.GroupKey()}
+			f.session = nil
+			out.completed = st
+		case st.Failed():
+			out.failed = true
+			if err := f.open(b, st.Session().Members); err != nil {
+				return out, err
+			}
+			out.opened = true
+		}
+	}
+	if f.session == nil {
+		members, err := f.cfg.Draw(b)
+		if err != nil {
+			return out, fmt.Errorf("rotation after block %d: draw: %w", h, err)
+		}
+		if members != nil {
+			if err := f.open(b, members); err != nil {
+				return out, err
+			}
+			out.opened = true
+		}
+	}
+	return out, nil
+}
+
+// open opens the next round's key generation among members after b.
+func (f *Fold) open(b *interfaces.Block, members []interfaces.StarID) error {
+	f.round++
+	s := keygen.Session{Network: f.network, Group: f.group, Round: f.round, Members: sortedStars(members)}
+	st, err := keygen.New(s, f.cfg.Generator, b.Header.Height, f.cfg.Window)
+	if err != nil {
+		return fmt.Errorf("rotation %d after block %d: %w", f.round, b.Header.Height, err)
+	}
+	f.session = st
+	return nil
+}
+
+// rotator is a group's rotation state: the chain's fold, and what this
+// member submitted in the open session, so it deals and answers once (the
+// tail of its key-generation chain it submitted).
+type rotator struct {
+	*Fold
+	dealt    bool
+	answered map[int]bool
+	seq      uint64
+	last     interfaces.Hash
+}
+
+func newRotator(cfg Rotation, network, group string) (*rotator, error) {
+	f, err := NewFold(cfg, network, group)
+	if err != nil {
+		return nil, err
+	}
+	return &rotator{Fold: f}, nil
+}
+
+// admitKeyGen is the ledger's rule for a TxKeyGen transaction (Rules.KeyGen).
+func (n *Group) admitKeyGen(tx *interfaces.Transaction) error {
+	if n.rot == nil {
+		return errors.New("no key generation is open")
+	}
+	return n.rot.AdmitKeyGen(tx)
 }
 
 // rotate folds committed block b into the rotation: its key-generation
@@ -96,53 +219,32 @@ func (n *Group) rotate(b *interfaces.Block) error {
 		return nil
 	}
 	h := b.Header.Height
-	if b.Meta.Handover != nil {
-		if r.completed == nil {
-			return fmt.Errorf("block %d carries a handover no key generation completed", h)
+	var logged func(*interfaces.Transaction, keygen.Message, string)
+	if !n.replaying {
+		logged = func(tx *interfaces.Transaction, m keygen.Message, what string) {
+			n.log.Debug("key generation", "round", r.round, "height", h, "from", tx.Sender.Short(), "kind", m.Kind, "dealer", m.Dealer, "result", what)
 		}
-		if err := n.schedule(b, r.completed); err != nil {
+	}
+	failedRound := r.round
+	out, err := r.step(b, logged)
+	if out.handedOver != nil {
+		if err := n.schedule(b, out.handedOver); err != nil {
 			return err
 		}
-		r.completed, r.pending = nil, nil
 	}
-	if st := r.session; st != nil {
-		for _, tx := range b.Txs {
-			if tx.Kind != interfaces.TxKeyGen {
-				continue
-			}
-			m, err := st.Admit(tx.Sender, tx.Payload)
-			if err != nil {
-				continue // the ledger admitted it, so this cannot happen
-			}
-			what := st.Apply(tx.Sender, m, h)
-			if !n.replaying {
-				n.log.Debug("key generation", "round", r.round, "height", h, "from", tx.Sender.Short(), "kind", m.Kind, "dealer", m.Dealer, "result", what)
-			}
-		}
-		st.EndBlock(h)
-		switch {
-		case st.Done():
-			r.completed = st
-			r.pending = &interfaces.Handover{Members: st.Session().Members, GroupKey: st.GroupKey()}
-			r.session = nil
-			n.anticipate(b, st)
-		case st.Failed():
-			n.log.Warn("key generation failed: too few dealings qualified by the deadline; trying again", "round", r.round, "height", h)
-			if err := n.openSession(b, st.Session().Members); err != nil {
-				return err
-			}
-		}
+	if err != nil {
+		return err
 	}
-	if r.session == nil {
-		members, err := r.cfg.Draw(b)
-		if err != nil {
-			return fmt.Errorf("rotation after block %d: draw: %w", h, err)
-		}
-		if members != nil {
-			if err := n.openSession(b, members); err != nil {
-				return err
-			}
-		}
+	if out.completed != nil {
+		n.anticipate(b, out.completed)
+	}
+	if out.failed {
+		n.log.Warn("key generation failed: too few dealings qualified by the deadline; trying again", "round", failedRound, "height", h)
+	}
+	if out.opened {
+		s := r.session.Session()
+		r.dealt, r.answered, r.seq, r.last = false, map[int]bool{}, 0, interfaces.Hash{}
+		n.log.Info("key generation opened", "group", n.cfg.Name, "round", r.round, "height", h, "members", len(s.Members), "member", s.Index(n.self) >= 0, "deadline", r.session.Deadline())
 	}
 	return nil
 }
@@ -167,29 +269,12 @@ func (n *Group) anticipate(b *interfaces.Block, st *keygen.State) {
 	n.expect = &e
 }
 
-// handover is the ledger's rule (Rules.Handover): the block of epoch
-// epoch after a key generation completed names the next membership epoch.
+// handover is the ledger's rule (Rules.Handover).
 func (n *Group) handover(epoch uint64) *interfaces.Handover {
-	if n.rot == nil || n.rot.pending == nil {
+	if n.rot == nil {
 		return nil
 	}
-	h := *n.rot.pending
-	h.FirstEpoch = epoch + 1
-	return &h
-}
-
-// openSession opens the next round's key generation among members.
-func (n *Group) openSession(b *interfaces.Block, members []interfaces.StarID) error {
-	r := n.rot
-	r.round++
-	s := keygen.Session{Network: n.cfg.Genesis.Seed, Group: n.cfg.Name, Round: r.round, Members: sortedStars(members)}
-	st, err := keygen.New(s, r.cfg.Generator, b.Header.Height, r.cfg.Window)
-	if err != nil {
-		return fmt.Errorf("rotation %d after block %d: %w", r.round, b.Header.Height, err)
-	}
-	r.session, r.dealt, r.answered, r.seq, r.last = st, false, map[int]bool{}, 0, interfaces.Hash{}
-	n.log.Info("key generation opened", "group", n.cfg.Name, "round", r.round, "height", b.Header.Height, "members", len(s.Members), "member", s.Index(n.self) >= 0, "deadline", st.Deadline())
-	return nil
+	return n.rot.Handover(epoch)
 }
 
 // schedule makes the completed key generation's members the next

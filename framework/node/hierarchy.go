@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/constellation-chain/constellation/framework/group"
 	"github.com/constellation-chain/constellation/framework/keys"
 	"github.com/constellation-chain/constellation/framework/ledger"
 	"github.com/constellation-chain/constellation/interfaces"
@@ -269,6 +270,36 @@ func (h *Hierarchy) Rules(c interfaces.ClusterID) *ledger.Rules {
 		return &ledger.Rules{Owner: h.Owner, VerifyCheckpoint: h.VerifyCheckpoint}
 	}
 	return &ledger.Rules{Owner: h.Owner, VerifyCredit: h.VerifyCredit, VerifyMint: h.VerifyMint, Pseudo: h.pseudo}
+}
+
+// ReplayRules returns the rules that re-validate chain c offline from its
+// genesis (chain verify): Rules, and for a rotating cluster the rotation's
+// fold, advanced after each block, for its key-generation messages and
+// handovers. gen is the consensus engine's key generation (needed only
+// with rotation).
+func (h *Hierarchy) ReplayRules(c interfaces.ClusterID, gen interfaces.KeyGenerator) (*ledger.Rules, error) {
+	r := h.Rules(c)
+	if c == interfaces.GalaxyCluster || h.RotateEvery == 0 {
+		return r, nil
+	}
+	if gen == nil {
+		return nil, fmt.Errorf("cluster %d rotates, and the consensus engine cannot replay key generations", c)
+	}
+	f, err := group.NewFold(group.Rotation{Draw: h.RotationDraw(c), Generator: gen}, h.Seed, interfaces.ClusterGroup(c))
+	if err != nil {
+		return nil, err
+	}
+	r.KeyGen, r.Handover = f.AdmitKeyGen, f.Handover
+	prev := r.Replayed
+	r.Replayed = func(b *interfaces.Block) error {
+		if prev != nil {
+			if err := prev(b); err != nil {
+				return err
+			}
+		}
+		return f.Observe(b)
+	}
+	return r, nil
 }
 
 // Seats returns how many delegates cluster c draws at each rotation: as
