@@ -68,6 +68,7 @@ Check a manifest of your own:
 			conformanceCommand(),
 			reputationCommand(),
 			beaconCommand(),
+			memberCommand(),
 			simCommand(),
 			withSubcommand(withSubcommand(benchCommand(), benchNetworkCommand()), benchRotationCommand()),
 		},

@@ -198,7 +198,7 @@ var _ = os.Stdout
 // offline: the hierarchy and the manifest's reputation engine.
 type offlineTiers struct {
 	h   *node.Hierarchy
-	gen interfaces.KeyGenerator // the consensus engine's key generation, nil if it has none
+	gen interfaces.KeyGenerator          // the consensus engine's key generation, nil if it has none
 	rep func() (*node.Reputation, error) // a fresh engine; nil without a reputation plugin
 }
 

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/constellation-chain/constellation/builtin/honeybadger"
 	"github.com/constellation-chain/constellation/builtin/lsh"
@@ -299,5 +302,44 @@ node "star-9" {
 		if code != 0 {
 			t.Fatalf("chain verify %s exit %d\n%s\n%s", n, code, out, errOut)
 		}
+	}
+
+	// The network resumes; star-9 stands down by hand, and the galaxy
+	// drops it from cluster 0's candidates.
+	tn := exec.Command(binary, "--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--duration", "40s", "--rate", "50")
+	tn.Dir = dir
+	var tnOut bytes.Buffer
+	tn.Stdout, tn.Stderr = &tnOut, &tnOut
+	if err := tn.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer tn.Process.Kill()
+	member := func(verb string) (string, int) {
+		out, errOut, code := run(t, dir, "member", verb, "--manifest", path, "--node", "star-9", "--wait", "30s")
+		return out + errOut, code
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, code := member("status")
+		if code == 0 && strings.Contains(out, "stands for cluster 0's seats; membership chain at 1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("member status never answered that star-9 stands:\n%s", out)
+		}
+		time.Sleep(time.Second)
+	}
+	if out, code := member("leave"); code != 0 || !strings.Contains(out, "does not stand for cluster 0's seats; membership chain at 2") {
+		t.Fatalf("member leave exit %d:\n%s", code, out)
+	}
+	if out, code := member("leave"); code == 0 || !strings.Contains(out, "nothing to do") {
+		t.Fatalf("a second leave exit %d, want a refusal:\n%s", code, out)
+	}
+	if err := tn.Wait(); err != nil {
+		t.Fatalf("testnet: %v\n%s", err, tnOut.String())
+	}
+	out, errOut, code = run(t, dir, "reputation", "replay", "--galaxy", filepath.Join(data, "star-1"), "--manifest", path, "--genesis", filepath.Join(dir, "keys", "genesis.json"))
+	if code != 0 || !strings.Contains(out, "cluster 0: 4 of 4 candidates drawn") {
+		t.Fatalf("after the leave, reputation replay exit %d:\n%s\n%s", code, out, errOut)
 	}
 }

@@ -38,6 +38,27 @@ type Tiered interface {
 	Tiers() (TierStatus, bool)
 }
 
+// Candidacies is implemented by a Backend that keeps a Star Cluster's
+// chain in a hierarchical network.
+type Candidacies interface {
+	// Candidacy reports star's candidacy for this node's cluster as the
+	// cluster's chain records it (ErrNotHere when the node keeps no
+	// cluster's chain).
+	Candidacy(star interfaces.StarID) (Candidacy, error)
+}
+
+// Candidacy is GET /v1/candidacy/{star}: whether the star stands for the
+// seats of the node's cluster, and the head of its membership chain there
+// (what its next TxMember follows).
+type Candidacy struct {
+	Star     string `json:"star"`
+	Cluster  int    `json:"cluster"`
+	Standing bool   `json:"standing"` // a genesis delegate, or its last candidacy here is a join
+	Genesis  bool   `json:"genesis"`  // a genesis delegate of the cluster
+	Seq      uint64 `json:"seq"`
+	Last     string `json:"last"`
+}
+
 // ErrNotHere is returned (wrapped) by a Backend asked about an account
 // another cluster owns; the API answers 421 Misdirected Request.
 var ErrNotHere = errors.New("not kept here")
@@ -139,6 +160,27 @@ func Handler(b Backend, faults FaultSwitch) http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, BlockSummaryOf(blk))
+	})
+	mux.HandleFunc("GET /v1/candidacy/{star}", func(w http.ResponseWriter, r *http.Request) {
+		star, err := interfaces.ParseStarID(r.PathValue("star"))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		cb, ok := b.(Candidacies)
+		if !ok {
+			writeError(w, http.StatusNotFound, "this node keeps no Star Cluster's chain of a hierarchical network")
+			return
+		}
+		c, err := cb.Candidacy(star)
+		switch {
+		case errors.Is(err, ErrNotHere):
+			writeError(w, http.StatusMisdirectedRequest, "%v", err)
+		case err != nil:
+			writeError(w, http.StatusInternalServerError, "read candidacy: %v", err)
+		default:
+			writeJSON(w, http.StatusOK, c)
+		}
 	})
 	mux.HandleFunc("GET /v1/accounts/{star}", func(w http.ResponseWriter, r *http.Request) {
 		star, err := interfaces.ParseStarID(r.PathValue("star"))

@@ -200,3 +200,40 @@ func TestNodeCannotPartitionItself(t *testing.T) {
 		t.Fatalf("switch called %d times, want once (for the other peer)", sw.calls)
 	}
 }
+
+// candidateBackend keeps a cluster's chain: it answers candidacies.
+type candidateBackend struct{ *fakeBackend }
+
+func (candidateBackend) Candidacy(s interfaces.StarID) (Candidacy, error) {
+	if s == interfaces.DevStar("elsewhere") {
+		return Candidacy{}, fmt.Errorf("%w: no cluster here", ErrNotHere)
+	}
+	return Candidacy{Star: s.String(), Cluster: 1, Standing: true, Seq: 2, Last: interfaces.Hash{2}.String()}, nil
+}
+
+// GET /v1/candidacy/{star}: answered by a node that keeps a cluster's
+// chain, 421 when the backend says it keeps none, 404 from a backend that
+// cannot answer at all, 400 for a bad star.
+func TestCandidacyReads(t *testing.T) {
+	c, _ := newServer(t)
+	ctx := context.Background()
+	var apiErr *Error
+	if _, err := c.Candidacy(ctx, interfaces.DevStar("x")); !errors.As(err, &apiErr) || apiErr.Status != 404 {
+		t.Fatalf("a backend without candidacies: %v", err)
+	}
+	srv := httptest.NewServer(Handler(candidateBackend{&fakeBackend{pool: pool.New(pool.Options{})}}, nil))
+	t.Cleanup(srv.Close)
+	c = &Client{Base: srv.URL, HTTP: srv.Client()}
+	got, err := c.Candidacy(ctx, interfaces.DevStar("x"))
+	if err != nil || got.Cluster != 1 || !got.Standing || got.Seq != 2 {
+		t.Fatalf("candidacy %+v %v", got, err)
+	}
+	if _, err := c.Candidacy(ctx, interfaces.DevStar("elsewhere")); !errors.As(err, &apiErr) || apiErr.Status != 421 {
+		t.Fatalf("a node without the cluster: %v", err)
+	}
+	resp, _ := c.HTTP.Get(c.Base + "/v1/candidacy/nothex")
+	if resp.StatusCode != 400 {
+		t.Fatalf("bad star: %d", resp.StatusCode)
+	}
+	resp.Body.Close()
+}

@@ -86,6 +86,13 @@ func (c *Client) Account(ctx context.Context, star interfaces.StarID) (Account, 
 	return a, err
 }
 
+// Candidacy returns a star's candidacy for the node's cluster.
+func (c *Client) Candidacy(ctx context.Context, star interfaces.StarID) (Candidacy, error) {
+	var out Candidacy
+	err := c.do(ctx, http.MethodGet, "/v1/candidacy/"+star.String(), nil, &out)
+	return out, err
+}
+
 // Block returns the summary of the block at height.
 func (c *Client) Block(ctx context.Context, height uint64) (BlockSummary, error) {
 	var b BlockSummary

@@ -249,6 +249,41 @@ func (n *Node) Submit(tx *interfaces.Transaction) error {
 	return n.tr.Publish(context.Background(), interfaces.TxTopic(dst), batch.Encode())
 }
 
+// Candidacy implements api.Candidacies.
+func (n *Node) Candidacy(s interfaces.StarID) (api.Candidacy, error) {
+	if n.h == nil || n.cluster == nil {
+		return api.Candidacy{}, fmt.Errorf("%w: this node keeps no Star Cluster's chain", api.ErrNotHere)
+	}
+	c := n.cluster.Cluster()
+	seq, last, err := n.cluster.ChainHead(interfaces.MemberStar(s))
+	if err != nil {
+		return api.Candidacy{}, err
+	}
+	genesis := slices.Contains(n.h.Clusters[c].Members, s)
+	out := api.Candidacy{Star: s.String(), Cluster: int(c), Genesis: genesis, Standing: genesis, Seq: seq, Last: last.String()}
+	if seq == 0 {
+		return out, nil
+	}
+	h, ok, err := n.cluster.Store().TxHeight(last)
+	if err != nil || !ok {
+		return out, fmt.Errorf("membership chain of %s ends in transaction %s, which the chain does not hold (%v)", s.Short(), last.Short(), err)
+	}
+	b, err := n.cluster.Block(h)
+	if err != nil {
+		return out, err
+	}
+	for _, tx := range b.Txs {
+		if tx.Kind == interfaces.TxMember && tx.ID() == last {
+			p, err := interfaces.DecodeMemberPayload(tx.Payload)
+			if err != nil {
+				return out, err
+			}
+			out.Standing = p.Action == interfaces.MemberJoin
+		}
+	}
+	return out, nil
+}
+
 // Balance returns an account's committed balance in its cluster's chain.
 func (n *Node) Balance(s interfaces.StarID) (uint64, error) {
 	g, err := n.local(s)
