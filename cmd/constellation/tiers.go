@@ -263,6 +263,7 @@ func hierarchyOf(c *cli.Context, manifestPath, genesisPath, dataDir string) (*of
 	}
 	h.Mint = node.MintOf(m)
 	h.RotateEvery = m.Network.Genesis.Rotation.Every
+	h.SeatCount = int(m.Network.Genesis.Rotation.Seats)
 	if pl := set.One(interfaces.KindPartitioner); pl != nil {
 		h.Learner = node.LearnerOf(pl.Plugin.(interfaces.PartitionerFactory), m.Clusters(), pl.Params)
 	}

@@ -142,6 +142,15 @@ func (m *Manifest) buildGenesis(rg *rawGenesis) hcl.Diagnostics {
 			diags = append(diags, d...)
 			g.Rotation.Every = v
 		}
+		if rr.Seats != nil {
+			v, d := uintValue(rr.Seats.Expr, "seats", "delegates each cluster draws at a rotation, e.g. seats = 4.")
+			diags = append(diags, d...)
+			if !d.HasErrors() && v > MaxSeats {
+				diags = append(diags, errDiag(rr.Seats.Expr.Range(), "Too many seats",
+					fmt.Sprintf("seats = %d; a cluster draws at most %d delegates.", v, MaxSeats)))
+			}
+			g.Rotation.Seats = v
+		}
 	}
 
 	seen := map[interfaces.StarID]hcl.Range{}

@@ -99,8 +99,15 @@ type Genesis struct {
 // whose members generate their keys without a dealer. It needs a galaxy.
 type Rotation struct {
 	Every uint64
+	// Seats is how many delegates each cluster draws at a rotation (all
+	// its candidates when fewer stand); 0: as many as its genesis
+	// delegates.
+	Seats uint64
 	Range hcl.Range
 }
+
+// MaxSeats bounds a rotation block's seats.
+const MaxSeats = 256
 
 // DefaultRotationEvery is a rotation block's `every` when it names none.
 const DefaultRotationEvery = 16

@@ -129,6 +129,8 @@ func TestEveryMistakeIsReportedAtItsLine(t *testing.T) {
 		{"delegate and candidate", strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"cluster\", \"candidate\"] #!\n  listen   =", 1), "Delegate and candidate", "Keep one"},
 		{"candidate without a cluster", strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"candidate\"] #!\n  listen   =", 1), "Candidate without a cluster", "cluster = 0"},
 		{"candidate without rotation", strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"candidate\"] #!\n  cluster = 0\n  listen   =", 1), "Candidate without rotation", "rotation"},
+		{"rotation seats 0", strings.Replace(tBase, "  genesis {", "  genesis {\n    rotation {\n      seats = 0 #!\n    }", 1), "", "seats"},
+		{"rotation seats too many", strings.Replace(tBase, "  genesis {", "  genesis {\n    rotation {\n      seats = 1000 #!\n    }", 1), "Too many seats", "at most 256"},
 		{"rotation every 0", strings.Replace(tBase, "  genesis {", "  genesis {\n    rotation {\n      every = 0 #!\n    }", 1), "", "every"},
 		{"mint without until", strings.Replace(tBase, "  genesis {", "  genesis {\n    mint { #!\n      reward = 1\n      halving = 1\n    }", 1), "Missing until", "until = 100000"},
 		{"clusters without a galaxy", strings.Replace(strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"cluster\"]\n  cluster = 1\n  listen   =", 1), `node "n1" {`, `node "n1" { #!`, 1), "Clusters without a galaxy", `"galaxy" role`},

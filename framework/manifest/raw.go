@@ -33,6 +33,7 @@ type rawGenesis struct {
 
 type rawRotation struct {
 	Every    *hcl.Attribute `hcl:"every,optional"`
+	Seats    *hcl.Attribute `hcl:"seats,optional"`
 	DefRange hcl.Range      `hcl:",def_range"`
 }
 

@@ -31,6 +31,9 @@ type Hierarchy struct {
 	// published for it at each RotateEvery-th black hole's beacon, with
 	// keys its new delegates generate (the manifest's rotation block).
 	RotateEvery uint64
+	// SeatCount is how many delegates each cluster draws (0: as many as
+	// its genesis delegates; the rotation block's seats).
+	SeatCount int
 	// Learner, when set, makes a fresh placement learner of the
 	// partitioner's, which each galaxy beaconer runs to move accounts by
 	// locality (see placement.go).
@@ -302,9 +305,14 @@ func (h *Hierarchy) ReplayRules(c interfaces.ClusterID, gen interfaces.KeyGenera
 	return r, nil
 }
 
-// Seats returns how many delegates cluster c draws at each rotation: as
-// many as its genesis delegates.
-func (h *Hierarchy) Seats(c interfaces.ClusterID) int { return len(h.Clusters[c].Members) }
+// Seats returns how many delegates cluster c draws at each rotation: the
+// genesis rotation block's seats, or as many as its genesis delegates.
+func (h *Hierarchy) Seats(c interfaces.ClusterID) int {
+	if h.SeatCount > 0 {
+		return h.SeatCount
+	}
+	return len(h.Clusters[c].Members)
+}
 
 // VerifyMint checks a mint claim's proof that a certified black hole holds
 // its beacon.

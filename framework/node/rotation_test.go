@@ -143,3 +143,42 @@ func TestACandidateJoinsAndIsDrawn(t *testing.T) {
 	})
 	checkSupply(t, tt)
 }
+
+// TestSeatsGrowAClusterWithItsCandidates: with three seats per cluster,
+// cluster 0 (two genesis delegates and the candidate e) grows to all three
+// at a rotation, with no vouching needed, and e proposes; cluster 1, with
+// two candidates, keeps drawing both.
+func TestSeatsGrowAClusterWithItsCandidates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs key generations in a hierarchy")
+	}
+	tt := startTiersOpts(t, tiersOpts{members: tierMembers, every: 2, seats: 3, candidates: map[string]interfaces.ClusterID{"e": 0}})
+	e := interfaces.DevStar("e")
+	handovers := func(n string) [][]interfaces.StarID {
+		g := tt.nodes[n].ClusterGroup()
+		head, _ := g.Head()
+		var out [][]interfaces.StarID
+		for h := uint64(1); h <= head; h++ {
+			if b, err := g.Block(h); err == nil && b.Meta.Handover != nil {
+				out = append(out, b.Meta.Handover.Members)
+			}
+		}
+		return out
+	}
+	eg := tt.nodes["e"].ClusterGroup()
+	waitFor2(t, 2*time.Minute, "cluster 0 handed over to three members, e among them, and e proposing", func() bool {
+		hs := handovers("e")
+		if len(hs) == 0 || len(hs[len(hs)-1]) != 3 || !slices.Contains(hs[len(hs)-1], e) {
+			return false
+		}
+		h, _ := eg.Head()
+		b, err := eg.Block(h)
+		return err == nil && slices.Contains(b.Meta.Proposers, e)
+	})
+	for _, hs := range handovers("b") {
+		if len(hs) != 2 {
+			t.Fatalf("cluster 1 handed over to %d members; it has two candidates", len(hs))
+		}
+	}
+	checkSupply(t, tt)
+}

@@ -79,6 +79,7 @@ type tiersOpts struct {
 	every      uint64
 	candidates map[string]interfaces.ClusterID
 	alloc      []ledger.Allocation // besides alice's and bob's
+	seats      int                 // Hierarchy.SeatCount
 }
 
 func startTiersOpts(t *testing.T, o tiersOpts) *tiers {
@@ -117,6 +118,7 @@ func startTiersOpts(t *testing.T, o tiersOpts) *tiers {
 	}
 	h.Mint = node.MintSchedule{Reward: 1000, Halving: 4, Until: 1000}
 	h.RotateEvery = every
+	h.SeatCount = o.seats
 	h.Learner = node.LearnerOf(lsh.Factory{}, 2, placement)
 	tt := &tiers{h: h, nodes: map[string]*node.Node{}, owner: owner, done: make(chan error, 8), hub: memnet.NewHub()}
 	tt.genesis = ledger.Genesis{Seed: "tiers", Allocations: []ledger.Allocation{
