@@ -24,6 +24,9 @@ type Summary struct {
 func Summarize(results []Result) Summary {
 	var s Summary
 	for _, r := range results {
+		if r.Group {
+			continue
+		}
 		switch r.Status {
 		case Pass:
 			s.Passed++
@@ -34,6 +37,18 @@ func Summarize(results []Result) Summary {
 		}
 	}
 	return s
+}
+
+// Cases returns the results that are cases of their own, without the
+// groups (Result.Group).
+func Cases(results []Result) []Result {
+	out := make([]Result, 0, len(results))
+	for _, r := range results {
+		if !r.Group {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // String is the table's last line: "N passed, N failed, N skipped".
@@ -51,6 +66,9 @@ func WriteTable(w io.Writer, results []Result) error {
 	}
 	var b strings.Builder
 	for _, r := range results {
+		if r.Group {
+			continue
+		}
 		fmt.Fprintf(&b, "%-4s  %-*s  %s\n", strings.ToUpper(statusWord(r.Status)), width, r.Name, formatDuration(r.Duration))
 		if r.Status == Pass {
 			continue
@@ -129,9 +147,10 @@ func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 // WriteJUnit writes results as one JUnit testsuite named suiteName. A
 // failed case carries a <failure> whose message is its first message and
 // whose text is all of them; a skipped case carries <skipped> with the
-// reason. Characters XML cannot carry are replaced, so the output is always
+// reason. Groups are left out. Characters XML cannot carry are replaced, so the output is always
 // well formed.
 func WriteJUnit(w io.Writer, suiteName string, results []Result) error {
+	results = Cases(results)
 	sum := Summarize(results)
 	suite := junitSuite{Name: suiteName, Tests: len(results), Failures: sum.Failed, Skipped: sum.Skipped}
 	var total time.Duration
@@ -176,8 +195,9 @@ type jsonResult struct {
 }
 
 // WriteJSON writes {"summary": {...}, "results": [{name, status, messages,
-// duration_ns}...]}, results in the order given.
+// duration_ns}...]}, results in the order given, groups left out.
 func WriteJSON(w io.Writer, results []Result) error {
+	results = Cases(results)
 	rep := jsonReport{Summary: Summarize(results), Results: make([]jsonResult, 0, len(results))}
 	for _, r := range results {
 		msgs := r.Messages

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +164,39 @@ func TestDurationsAreReadable(t *testing.T) {
 		if got := formatDuration(d); got != want {
 			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// The runner reports each case as it finishes, leaves out the groups that
+// only hold sub-cases (in progress, counts and tables, but not a group
+// that failed by itself), and orders numbers in names numerically.
+func TestRunnerStreamsCasesAndCountsOnlyCases(t *testing.T) {
+	var streamed []string
+	r := &Runner{Progress: func(res Result) { streamed = append(streamed, res.Name) }}
+	r.Run("k", func(tb TB) {
+		for _, n := range []int{10, 4, 7} {
+			tb.Run(fmt.Sprintf("N=%d", n), func(tb TB) {
+				if n == 7 {
+					tb.Errorf("seven fails")
+				}
+			})
+		}
+		tb.Run("own", func(tb TB) {
+			tb.Run("inner", func(TB) {})
+			tb.Errorf("the group fails by itself")
+		})
+	})
+	if want := []string{"k/N=10", "k/N=4", "k/N=7", "k/own/inner", "k/own"}; !slices.Equal(streamed, want) {
+		t.Fatalf("streamed %v, want %v", streamed, want)
+	}
+	var names []string
+	for _, res := range Cases(r.Results()) {
+		names = append(names, res.Name)
+	}
+	if want := []string{"k/N=4", "k/N=7", "k/N=10", "k/own", "k/own/inner"}; !slices.Equal(names, want) {
+		t.Fatalf("cases %v, want %v", names, want)
+	}
+	if s := Summarize(r.Results()); s.Passed != 3 || s.Failed != 2 || s.Skipped != 0 {
+		t.Fatalf("summary %v, want 3 passed, 2 failed", s)
 	}
 }

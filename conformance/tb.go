@@ -51,11 +51,18 @@ type Result struct {
 	Status   Status
 	Messages []string // errors, or the skip reason
 	Duration time.Duration
+	// Group marks a case that only grouped sub-cases (it ran some and
+	// reported nothing of its own): its status is theirs, and counts and
+	// tables leave it out.
+	Group bool
 }
 
 // Runner runs suites outside `go test` and records a Result per case.
 type Runner struct {
 	ShortMode bool
+	// Progress, when set, is told of each case as it finishes (groups
+	// excluded), so a long run shows where it is.
+	Progress func(Result)
 
 	mu      sync.Mutex
 	results []Result
@@ -66,8 +73,41 @@ func (r *Runner) Results() []Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := append([]Result(nil), r.results...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.SliceStable(out, func(i, j int) bool { return naturalLess(out[i].Name, out[j].Name) })
 	return out
+}
+
+// naturalLess orders names with their runs of digits compared as numbers,
+// so that N=4 comes before N=10.
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+// digits returns the length of s's leading run of ASCII digits.
+func digits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 // Failed reports whether any case failed.
@@ -108,9 +148,14 @@ func (r *Runner) run(name string, f func(TB)) bool {
 	case c.skipped:
 		st = Skip
 	}
+	res := Result{Name: name, Status: st, Messages: c.msgs, Duration: time.Since(start), Group: c.hasSub && len(c.msgs) == 0}
 	r.mu.Lock()
-	r.results = append(r.results, Result{Name: name, Status: st, Messages: c.msgs, Duration: time.Since(start)})
+	r.results = append(r.results, res)
+	progress := r.Progress
 	r.mu.Unlock()
+	if progress != nil && !res.Group {
+		progress(res)
+	}
 	return !c.failed
 }
 
@@ -121,6 +166,7 @@ type runnerTB struct {
 	skipped bool
 	msgs    []string
 	subFail bool
+	hasSub  bool
 }
 
 func (c *runnerTB) Helper() {}
@@ -146,6 +192,7 @@ func (c *runnerTB) Skipf(format string, args ...any) {
 func (c *runnerTB) Failed() bool { return c.failed || c.subFail }
 
 func (c *runnerTB) Run(name string, f func(TB)) bool {
+	c.hasSub = true
 	ok := c.r.run(c.name+"/"+name, f)
 	if !ok {
 		c.subFail = true

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -107,8 +108,13 @@ func runConformance(c *cli.Context) error {
 
 	info := subject.Info()
 	fmt.Fprintf(c.App.ErrWriter, "checking %s: %s/%s %s, capabilities %v\n", label, info.Kind, info.Name, info.Version, info.SortedCapabilities())
-	r := &conformance.Runner{ShortMode: c.Bool("short")}
 	start := time.Now()
+	var done int
+	r := &conformance.Runner{ShortMode: c.Bool("short"), Progress: func(res conformance.Result) {
+		// Each case as it finishes, on stderr: the table comes at the end.
+		done++
+		fmt.Fprintf(c.App.ErrWriter, "%4d  %-4s  %s  (%s; %s in all)\n", done, strings.ToUpper(string(res.Status)), res.Name, res.Duration.Round(time.Millisecond), time.Since(start).Round(time.Second))
+	}}
 	var suiteErr error
 	r.Run(string(info.Kind), func(t conformance.TB) {
 		if err := conformance.Suite(t, subject); err != nil {
