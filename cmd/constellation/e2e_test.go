@@ -525,3 +525,29 @@ func TestKeygenOutRefusesAMissingDirectory(t *testing.T) {
 		t.Fatalf("the directory was created: %v", err)
 	}
 }
+
+// TestStarsAreTakenByIdDevNameOrNodeName: where a command wants a star it
+// takes a full id, dev:NAME or a node of the manifest; anything else is
+// refused naming the three forms and the manifest's nodes.
+func TestStarsAreTakenByIdDevNameOrNodeName(t *testing.T) {
+	dir := t.TempDir()
+	path := singleNodeManifest(t, dir)
+	if _, errOut, code := run(t, dir, "reputation", "explain", "--manifest", path, "--data", filepath.Join(dir, "none"), "760d1c09"); code == 0 ||
+		!strings.Contains(errOut, "is not a star") || !strings.Contains(errOut, "star-1") || !strings.Contains(errOut, "first 8 hex digits") {
+		t.Fatalf("a short id: exit %d\n%s", code, errOut)
+	}
+	// The node name and dev: name resolve; what fails then is the missing
+	// data directory, not the star.
+	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, dir, "keygen", "--out", filepath.Join(dir, "keys", "star-1.key")); code != 0 {
+		t.Fatalf("keygen: %s", errOut)
+	}
+	for _, s := range []string{"star-1", "dev:faucet", interfaces.DevStar("x").String()} {
+		_, errOut, code := run(t, dir, "reputation", "explain", "--manifest", path, "--data", filepath.Join(dir, "none"), s)
+		if code == 0 || !strings.Contains(errOut, "no chain store") {
+			t.Fatalf("%s: exit %d, want the missing data directory named\n%s", s, code, errOut)
+		}
+	}
+}

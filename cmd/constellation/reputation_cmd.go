@@ -3,9 +3,12 @@ package main
 import (
 	"encoding/hex"
 	"fmt"
+	"github.com/constellation-chain/constellation/framework/keys"
+	"github.com/constellation-chain/constellation/framework/manifest"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -31,11 +34,18 @@ check a star's score or a delegate draw.`,
 				Name:      "explain",
 				Usage:     "print a star's features, score and selection bucket",
 				ArgsUsage: "STAR",
-				Flags:     common,
+				Description: `STAR is a full id (ed25519:<64 hex digits>), a development name (dev:faucet)
+or a node of the manifest (star-1). Flags go before STAR:
+
+   constellation reputation explain --data data/testnet/star-1 star-3`,
+				Flags: common,
 				Action: func(c *cli.Context) error {
-					star, err := interfaces.ParseStarID(c.Args().First())
+					if c.NArg() != 1 {
+						return fmt.Errorf("reputation explain takes one STAR (ed25519:<64 hex>, dev:NAME or a node name), got %d arguments", c.NArg())
+					}
+					star, err := starArg(c, c.Args().First())
 					if err != nil {
-						return fmt.Errorf("reputation explain STAR: %w", err)
+						return fmt.Errorf("reputation explain: %w", err)
 					}
 					rep, height, err := rebuildReputation(c)
 					if err != nil {
@@ -53,7 +63,7 @@ check a star's score or a delegate draw.`,
 			{
 				Name:  "replay",
 				Usage: "recompute a delegate draw: k of the candidates, seeded by a beacon",
-				Description: `Candidates default to the manifest's cluster nodes; --candidate adds others.
+				Description: `Candidates default to the manifest's cluster nodes; --candidate names them instead.
 The seed is the beacon: the hash of the group's threshold BLS signature on
 the previous black hole. Give the signed black hole, the signature and the
 group key (--black-hole, --beacon-signature, --group-key) and replay checks
@@ -73,7 +83,7 @@ sets. The manifest and genesis file default to a testnet's.
 				Flags: append(append(common,
 					&cli.IntFlag{Name: "k", Usage: "delegates to draw", Value: 4},
 					&cli.StringFlag{Name: "seed", Usage: "the beacon itself (64 hex digits), instead of the signature flags"},
-					&cli.StringSliceFlag{Name: "candidate", Usage: "a candidate star (repeat)"},
+					&cli.StringSliceFlag{Name: "candidate", Usage: "a candidate STAR: an id, dev:NAME or a node name (repeat; replaces the manifest's cluster nodes)"},
 					&cli.StringFlag{Name: "galaxy", Usage: "recompute the delegate sets the black holes in this galaxy member's data DIR published"},
 					&cli.Uint64Flag{Name: "at", Usage: "with --galaxy: the black hole whose beacon to replay (default: the newest published)"},
 					&cli.StringFlag{Name: "genesis", Usage: "with --galaxy: the network's genesis FILE (default: DIR/../keys/genesis.json)"},
@@ -154,26 +164,73 @@ func rebuildReputation(c *cli.Context) (interfaces.Reputation, uint64, error) {
 	return rep, h, nil
 }
 
+// manifestKeys loads the command's manifest and the directory its key
+// files are relative to (for the embedded manifest, beside the data
+// directory, as testnet lays them out).
+func manifestKeys(c *cli.Context) (*manifest.Manifest, string, error) {
+	m, base, err := loadManifest(c, c.String("manifest"), "")
+	if err != nil {
+		return nil, "", err
+	}
+	if base == "" {
+		base = m.Dir
+	}
+	if c.String("manifest") == "" {
+		base = parentDir(c.String("data"))
+	}
+	return m, base, nil
+}
+
+// starArg reads a star given on the command line: a full id
+// (ed25519:<64 hex>), a development name (dev:faucet), or the name of a
+// node of the command's manifest (star-1), whose key file says its star.
+func starArg(c *cli.Context, text string) (interfaces.StarID, error) {
+	if name, ok := strings.CutPrefix(text, "dev:"); ok && name != "" {
+		return interfaces.DevStar(name), nil
+	}
+	if strings.HasPrefix(text, "ed25519:") {
+		return interfaces.ParseStarID(text)
+	}
+	m, base, err := manifestKeys(c)
+	if err != nil {
+		return interfaces.StarID{}, err
+	}
+	mn, ok := m.Node(text)
+	if !ok {
+		hint := ""
+		if len(text) == 8 {
+			hint = " Logs print the first 8 hex digits of an id; give the whole id (a node's GET /v1/status shows its own)."
+		}
+		return interfaces.StarID{}, fmt.Errorf("%q is not a star: give ed25519:<64 hex digits>, dev:NAME, or a node of %s (%s).%s", text, m.Filename, strings.Join(nodeNames(m), ", "), hint)
+	}
+	key, err := node.LoadKey(mn, base, false)
+	if err != nil {
+		return interfaces.StarID{}, err
+	}
+	return keys.Star(key), nil
+}
+
+func nodeNames(m *manifest.Manifest) []string {
+	var out []string
+	for i := range m.Nodes {
+		out = append(out, m.Nodes[i].Name)
+	}
+	return out
+}
+
 func replayCandidates(c *cli.Context) ([]interfaces.StarID, error) {
 	var out []interfaces.StarID
 	for _, s := range c.StringSlice("candidate") {
-		id, err := interfaces.ParseStarID(s)
+		id, err := starArg(c, s)
 		if err != nil {
 			return nil, fmt.Errorf("--candidate: %w", err)
 		}
 		out = append(out, id)
 	}
 	if len(out) == 0 {
-		m, base, err := loadManifest(c, c.String("manifest"), "")
+		m, base, err := manifestKeys(c)
 		if err != nil {
 			return nil, err
-		}
-		if base == "" {
-			base = m.Dir
-		}
-		// Key files of the embedded manifest live beside the data directory.
-		if c.String("manifest") == "" {
-			base = parentDir(c.String("data"))
 		}
 		if out, err = node.ClusterMembers(m, base, false); err != nil {
 			return nil, err
