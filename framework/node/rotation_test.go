@@ -182,3 +182,38 @@ func TestSeatsGrowAClusterWithItsCandidates(t *testing.T) {
 	}
 	checkSupply(t, tt)
 }
+
+// TestAKilledDelegateIsReplacedAtTheNextRotation: cluster 0 has four
+// delegates (a, c, f, g) and the candidate e, four seats, rotating every 2
+// black holes. g is killed. The cluster goes on with three, the galaxy's
+// reputation sees g stop contributing, and a later rotation seats e in
+// g's place: the handover's members are a, c, e and f.
+func TestAKilledDelegateIsReplacedAtTheNextRotation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs key generations in a hierarchy")
+	}
+	members := map[string][]string{"cluster/0": {"a", "c", "f", "g"}, "cluster/1": {"b", "d"}, "galaxy": {"a", "b"}}
+	tt := startTiersOpts(t, tiersOpts{members: members, every: 2, candidates: map[string]interfaces.ClusterID{"e": 0}})
+	e, g := interfaces.DevStar("e"), interfaces.DevStar("g")
+	waitFor(t, "the galaxy lists e as a candidate of cluster 0", func() bool {
+		return slices.Contains(tt.nodes["a"].Beaconer().Candidates(0), e)
+	})
+	tt.stop["g"]()
+	c0 := tt.nodes["a"].ClusterGroup()
+	var killedAt uint64
+	killedAt, _ = c0.Head()
+	waitFor2(t, 3*time.Minute, "a handover after the kill that seats e and not g", func() bool {
+		head, _ := c0.Head()
+		for h := killedAt; h <= head; h++ {
+			b, err := c0.Block(h)
+			if err != nil || b.Meta.Handover == nil {
+				continue
+			}
+			if ms := b.Meta.Handover.Members; slices.Contains(ms, e) && !slices.Contains(ms, g) && len(ms) == 4 {
+				return true
+			}
+		}
+		return false
+	})
+	checkSupply(t, tt)
+}

@@ -33,6 +33,7 @@ type tiers struct {
 	genesis ledger.Genesis
 	owner   func(interfaces.StarID) interfaces.ClusterID
 	cancel  context.CancelFunc
+	stop    map[string]context.CancelFunc // stops one node
 	done    chan error
 	hub     *memnet.Hub
 }
@@ -120,18 +121,22 @@ func startTiersOpts(t *testing.T, o tiersOpts) *tiers {
 	h.RotateEvery = every
 	h.SeatCount = o.seats
 	h.Learner = node.LearnerOf(lsh.Factory{}, 2, placement)
-	tt := &tiers{h: h, nodes: map[string]*node.Node{}, owner: owner, done: make(chan error, 8), hub: memnet.NewHub()}
+	tt := &tiers{h: h, nodes: map[string]*node.Node{}, owner: owner, done: make(chan error, 16), hub: memnet.NewHub()}
 	tt.genesis = ledger.Genesis{Seed: "tiers", Allocations: []ledger.Allocation{
 		{Star: interfaces.DevStar(devIn(owner, "alice", 0)), Amount: 1000},
 		{Star: interfaces.DevStar(devIn(owner, "bob", 1)), Amount: 500},
 	}}
 	tt.genesis.Allocations = append(tt.genesis.Allocations, o.alloc...)
 	hub := tt.hub
-	names := []string{"a", "b", "c", "d"}
+	var names []string
+	for _, ms := range tierMembers {
+		names = append(names, ms...)
+	}
 	for nm := range o.candidates {
 		names = append(names, nm)
 	}
-	slices.Sort(names[4:])
+	slices.Sort(names)
+	names = slices.Compact(names)
 	for _, nm := range names {
 		tr, err := hub.Join(interfaces.DevStar(nm), 4096)
 		if err != nil {
@@ -174,8 +179,11 @@ func startTiersOpts(t *testing.T, o tiersOpts) *tiers {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	tt.cancel = cancel
-	for _, n := range tt.nodes {
-		go func() { tt.done <- n.Run(ctx) }()
+	tt.stop = map[string]context.CancelFunc{}
+	for nm, n := range tt.nodes {
+		nctx, stop := context.WithCancel(ctx)
+		tt.stop[nm] = stop
+		go func() { tt.done <- n.Run(nctx) }()
 	}
 	t.Cleanup(func() {
 		cancel()
