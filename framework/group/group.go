@@ -33,6 +33,7 @@ import (
 	"github.com/constellation-chain/constellation/framework/ledger"
 	"github.com/constellation-chain/constellation/framework/outbox"
 	"github.com/constellation-chain/constellation/framework/pool"
+	"github.com/constellation-chain/constellation/framework/sigcache"
 	"github.com/constellation-chain/constellation/framework/store"
 	"github.com/constellation-chain/constellation/framework/wal"
 	"github.com/constellation-chain/constellation/interfaces"
@@ -309,6 +310,17 @@ func Open(cfg Config) (*Group, error) {
 	if cfg.Rules != nil && popts.Certified == nil {
 		popts.Certified = cfg.Rules.CheckCertified
 	}
+	// One signature check per transaction and node: the pool verifies each
+	// arrival once, and the ledger trusts its verdicts.
+	sigs := sigcache.New(0)
+	rules := ledger.Rules{}
+	if cfg.Rules != nil {
+		rules = *cfg.Rules
+	}
+	rules.Signatures = sigs
+	n.cfg.Rules = &rules
+	cfg.Rules = n.cfg.Rules
+	popts.Signatures = sigs
 	popts.Head = func(s interfaces.StarID) (uint64, interfaces.Hash) {
 		seq, last, err := st.ChainHead(s)
 		if err != nil {

@@ -157,13 +157,16 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 		if err := b.checkCertified(sh); err != nil {
 			return fmt.Errorf("%s: %w: %v", where(), ErrBadSignature, err)
 		}
-	} else {
+	} else if b.rules == nil || !b.rules.Signatures.Has(id, tx) {
 		msg := tx.SigningBytes()
 		if !ed25519.Verify(tx.Sender.PublicKey(), msg, tx.Sig[:]) {
 			return fmt.Errorf("%s: %w: sender signature does not verify", where(), ErrBadSignature)
 		}
 		if len(tx.CounterSig) > 0 && !ed25519.Verify(tx.Counterparty.PublicKey(), msg, tx.CounterSig) {
 			return fmt.Errorf("%s: %w: counterparty %s signature does not verify", where(), ErrBadSignature, tx.Counterparty.Short())
+		}
+		if b.rules != nil {
+			b.rules.Signatures.Add(id, tx)
 		}
 	}
 	if sh.keygen {

@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"bytes"
 	"errors"
+	"github.com/constellation-chain/constellation/framework/sigcache"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -400,7 +401,15 @@ func TestCommitRefusesInconsistentBlocks(t *testing.T) {
 	}
 }
 
+// BenchmarkBuilderApply applies pre-signed transfers, verifying every
+// signature (cold: no cache) or trusting the signature cache the pool
+// filled (pooled: each transaction verified once, in the pool).
 func BenchmarkBuilderApply(b *testing.B) {
+	b.Run("cold", func(b *testing.B) { benchApply(b, false) })
+	b.Run("pooled", func(b *testing.B) { benchApply(b, true) })
+}
+
+func benchApply(b *testing.B, pooled bool) {
 	w := ledgertest.NewWorld("bench", 64, 1<<40)
 	st := mustState(b, w.Genesis)
 	// Pre-sign a chain of transfers; each iteration applies one.
@@ -418,16 +427,57 @@ func BenchmarkBuilderApply(b *testing.B) {
 		prevs[from] = tx.ID()
 		txs = append(txs, tx)
 	}
+	var rules *ledger.Rules
+	if pooled {
+		rules = &ledger.Rules{Signatures: sigcache.New(0)}
+		for _, tx := range txs {
+			rules.Signatures.Add(tx.ID(), tx)
+		}
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	var bl *ledger.Builder
 	for i := 0; i < b.N; i++ {
 		if i%perBlock == 0 {
-			bl = ledger.NewBuilder(st, 0, st.Parent())
+			bl = ledger.NewBuilder(st, 0, st.Parent()).WithRules(rules)
 		}
 		if err := bl.Apply(txs[i%perBlock]); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The ledger trusts the pool's verdict only for the exact bytes that
+// verified: a copy of a cached transfer with another signature is verified,
+// and refused; a transfer the cache does not hold is verified.
+func TestSignatureCacheTrustsOnlyTheBytesThatVerified(t *testing.T) {
+	w := ledgertest.NewWorld("sigcache", 2, 10)
+	st := mustState(t, w.Genesis)
+	rules := &ledger.Rules{Signatures: sigcache.New(4)}
+	tx, err := w.Transfer(st, 0, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rules.Signatures.Verify(tx.ID(), tx); err != nil {
+		t.Fatal(err)
+	}
+	forged := *tx
+	forged.Sig[0] ^= 1
+	bl := ledger.NewBuilder(st, 0, st.Parent()).WithRules(rules)
+	if err := bl.Apply(&forged); !errors.Is(err, ledger.ErrBadSignature) {
+		t.Fatalf("a cached body under another signature: %v, want ErrBadSignature", err)
+	}
+	if err := bl.Apply(tx); err != nil {
+		t.Fatal(err)
+	}
+	// A bounded cache forgets the oldest; the ledger then verifies again.
+	for i := range 4 {
+		other := *tx
+		other.Seq = uint64(10 + i)
+		rules.Signatures.Add(other.ID(), &other)
+	}
+	if rules.Signatures.Has(tx.ID(), tx) {
+		t.Fatal("a cache of 4 still holds the first of 5 entries")
 	}
 }
 

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"github.com/constellation-chain/constellation/framework/sigcache"
 
 	"github.com/constellation-chain/constellation/interfaces"
 )
@@ -41,6 +42,11 @@ type Rules struct {
 	// Handover, when set, returns the membership handover the block of
 	// epoch epoch being built must carry (BlockMeta.Handover), or nil.
 	Handover func(epoch uint64) *interfaces.Handover
+	// Signatures, when set, holds the transactions whose signatures this
+	// node verified already (its pool's): Apply trusts a hit instead of
+	// verifying again, and records what it verifies. A hit is the exact
+	// bytes that verified, so the verdict is the same either way.
+	Signatures *sigcache.Cache
 	// Replayed, when set, is called after each block an offline replay
 	// (store.VerifyWith) re-validated, before the next: state a rule reads
 	// besides the ledger's (the galaxy's reputation) advances there.

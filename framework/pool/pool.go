@@ -12,6 +12,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/constellation-chain/constellation/framework/sigcache"
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
@@ -54,6 +55,10 @@ type Options struct {
 	// so forged ones never reach a proposal; nil refuses every such
 	// transaction.
 	Certified func(*interfaces.Transaction) error
+	// Signatures, when set, remembers the transactions whose signatures
+	// verified, so a copy that arrives again is not verified again and the
+	// ledger can trust the pool's check (nil verifies every arrival).
+	Signatures *sigcache.Cache
 }
 
 type entry struct {
@@ -117,7 +122,7 @@ func (p *Pool) Add(tx *interfaces.Transaction) error {
 	if len(tx.Payload) > interfaces.MaxTxPayload {
 		return fmt.Errorf("add transaction %s: %w: payload of %d bytes exceeds %d", id.Short(), ErrInvalid, len(tx.Payload), interfaces.MaxTxPayload)
 	}
-	if err := tx.VerifySignatures(); err != nil {
+	if err := p.opts.Signatures.Verify(id, tx); err != nil {
 		return fmt.Errorf("add transaction %s: %w: %w", id.Short(), ErrInvalid, err)
 	}
 	if tx.Kind.Certified() {
