@@ -37,8 +37,8 @@ func txCount(b []byte) int {
 }
 
 // clusterHost prices a delegate's work on each decision: every
-// transaction's signature checked TxVerifies times (pool admission and the
-// ledger) and applied, and the checkpoint threshold-signed (one share, one
+// transaction's signature checked TxVerifies times (pool admission, which
+// the ledger trusts) and applied, and the checkpoint threshold-signed (one share, one
 // combine of f+1).
 type clusterHost struct {
 	p   *Params
