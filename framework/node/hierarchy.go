@@ -275,6 +275,12 @@ func (h *Hierarchy) Rules(c interfaces.ClusterID) *ledger.Rules {
 	return &ledger.Rules{Owner: h.Owner, VerifyCredit: h.VerifyCredit, VerifyMint: h.VerifyMint, Pseudo: h.pseudo}
 }
 
+// rotation is cluster c's rotation with the engine's key generation gen:
+// what its group runs live and what an offline replay folds.
+func (h *Hierarchy) rotation(c interfaces.ClusterID, gen interfaces.KeyGenerator) group.Rotation {
+	return group.Rotation{Draw: h.RotationDraw(c), Generator: gen}
+}
+
 // ReplayRules returns the rules that re-validate chain c offline from its
 // genesis (chain verify): Rules, and for a rotating cluster the rotation's
 // fold, advanced after each block, for its key-generation messages and
@@ -288,7 +294,7 @@ func (h *Hierarchy) ReplayRules(c interfaces.ClusterID, gen interfaces.KeyGenera
 	if gen == nil {
 		return nil, fmt.Errorf("cluster %d rotates, and the consensus engine cannot replay key generations", c)
 	}
-	f, err := group.NewFold(group.Rotation{Draw: h.RotationDraw(c), Generator: gen}, h.Seed, interfaces.ClusterGroup(c))
+	f, err := group.NewFold(h.rotation(c, gen), h.Seed, interfaces.ClusterGroup(c))
 	if err != nil {
 		return nil, err
 	}

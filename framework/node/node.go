@@ -94,7 +94,8 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 			if !ok {
 				return nil, fmt.Errorf("consensus %s cannot generate keys without a dealer, which rotating delegates need; remove the genesis rotation block", cfg.Consensus.Info().Name)
 			}
-			cfg.Rotation = &group.Rotation{Draw: h.RotationDraw(cfg.Cluster), Generator: kg}
+			rot := h.rotation(cfg.Cluster, kg)
+			cfg.Rotation = &rot
 		}
 		if cfg.Cluster == interfaces.GalaxyCluster && cfg.Reputation != nil {
 			// The galaxy's reputation folds the cluster blocks each black
