@@ -78,8 +78,17 @@ type summaryEvent struct {
 	txs int
 }
 
-// rate records a block and returns the tx/s over the last ten blocks.
+// rateGap is a pause between blocks (a restart, a stall) after which the
+// moving rate starts again instead of averaging over it.
+const rateGap = 5 * time.Second
+
+// rate records a block made at at (its agreed timestamp, so blocks read
+// back in a burst count at the pace the chain made them) and returns the
+// tx/s over the last ten blocks since the last pause.
 func (p *blockPrinter) rate(at time.Time, txs int) float64 {
+	if n := len(p.window); n > 0 && (at.Before(p.window[n-1].at) || at.Sub(p.window[n-1].at) > rateGap) {
+		p.window = p.window[:0]
+	}
 	p.window = append(p.window, summaryEvent{at: at, txs: txs})
 	if len(p.window) > 10 {
 		p.window = p.window[1:]
@@ -133,7 +142,7 @@ func (p *blockPrinter) print(ev node.BlockEvent, pool int) {
 		extra.WriteString("  handover")
 	}
 	fmt.Fprintf(p.w, "block %6d  epoch %6d  txs %5d  dup %5d  rejected %3d  hash %s  %8.1f tx/s  pool %d%s\n",
-		h.Height, h.Epoch, len(ev.Block.Txs), ev.Duplicates, ev.Rejected, ev.Hash.Short(), p.rate(ev.At, len(ev.Block.Txs)), pool, extra.String())
+		h.Height, h.Epoch, len(ev.Block.Txs), ev.Duplicates, ev.Rejected, ev.Hash.Short(), p.rate(time.UnixMilli(h.Timestamp), len(ev.Block.Txs)), pool, extra.String())
 }
 
 func nodeCommand() *cli.Command {
