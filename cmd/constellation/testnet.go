@@ -26,18 +26,27 @@ func testnetCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "testnet",
 		Usage: "run a local network with a load generator (what `make run` does)",
-		Description: `Starts every cluster node of the manifest (by default the embedded default
-manifest) on this machine, feeds them signed transfers from development
-wallets funded by the genesis faucet, and prints one line per committed
-block: height, epoch, transactions, rejected ones, hash prefix, tx/s and pool
-size. Ctrl-C stops every node cleanly; run it again and the network resumes
-from the data directory.
+		Description: `Starts every node of the manifest that keeps a chain (by default the
+embedded default manifest) on this machine, feeds them signed transfers from development
+wallets funded by the genesis faucet, and shows progress:
+
+ * a network with a galaxy (the default) prints one line a second: each
+   cluster's height, its highest finalized checkpoint and tx/s, then the
+   black holes, the share of cross-cluster transfers and the receipts in
+   flight (docs/hierarchy.md);
+ * a single cluster prints one line per committed block: height, epoch,
+   transactions, then duplicates and rejected ones (in process) or
+   proposers (processes), hash prefix, tx/s (by the blocks' timestamps)
+   and pool size.
+
+Ctrl-C stops every node cleanly; run it again and the network resumes from
+the data directory.
 
    constellation testnet                      # embedded default manifest
    constellation testnet --rate 2000          # more load
-   constellation testnet --blocks 20          # stop after 20 blocks
+   constellation testnet --blocks 20          # stop after 20 new black holes (blocks, for a single cluster)
    constellation testnet --manifest my.hcl --data data/my-net
-   constellation testnet --solo                 # a one-node dev chain (solo engine), data in data/dev
+   constellation testnet --solo               # a one-node dev chain (solo engine), data in data/dev
 
 Each node is its own process (constellation node run) talking over the
 manifest's transport on loopback, with its log in DATA/NODE/node.log; the
@@ -51,7 +60,7 @@ nodes inside this process over an in-memory transport instead.`,
 			&cli.IntFlag{Name: "wallets", Usage: "development wallets the load generator pays between", Value: 64},
 			&cli.IntFlag{Name: "communities", Usage: "groups of wallets that mostly pay each other (wallet i is in group i mod N; 9 in 10 transfers stay in the group), what locality placement learns from; 1 for uniform traffic", Value: 8},
 			&cli.StringFlag{Name: "faucet", Usage: "genesis allocation the load generator spends, as dev:NAME", Value: "dev:faucet"},
-			&cli.IntFlag{Name: "blocks", Usage: "stop after this many new blocks (0: run until Ctrl-C)"},
+			&cli.IntFlag{Name: "blocks", Usage: "stop after this many new black holes, or blocks for a network of one cluster (0: run until Ctrl-C)"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this long (0: run until Ctrl-C)"},
 			&cli.BoolFlag{Name: "in-process", Usage: "run every node in this process over an in-memory transport"},
 			&cli.BoolFlag{Name: "no-restart", Usage: "report a node that dies but do not restart it (for tests that want it to stay down)"},
