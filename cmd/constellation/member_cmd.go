@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -88,7 +89,7 @@ func memberAction(c *cli.Context, action interfaces.MemberAction) error {
 	}
 	if cur.Standing == (action == interfaces.MemberJoin) {
 		printCandidacy(w, mn.Name, cur)
-		return fmt.Errorf("nothing to do: %s %s cluster %d", mn.Name, map[bool]string{true: "stands for", false: "does not stand for"}[cur.Standing], cur.Cluster)
+		return fmt.Errorf("nothing to do: %s %s cluster %d", mn.Name, standingWords(cur.Standing), cur.Cluster)
 	}
 	tx, err := memberTx(key, cur, action)
 	if err != nil {
@@ -127,11 +128,15 @@ func memberTx(key ed25519.PrivateKey, cur api.Candidacy, action interfaces.Membe
 	return interfaces.NewMemberTx(key, cur.Seq+1, prev, interfaces.MemberPayload{Action: action, Cluster: interfaces.ClusterID(cur.Cluster)})
 }
 
-func printCandidacy(w interface{ Write([]byte) (int, error) }, name string, c api.Candidacy) {
-	state := "does not stand for"
-	if c.Standing {
-		state = "stands for"
+func standingWords(standing bool) string {
+	if standing {
+		return "stands for"
 	}
+	return "does not stand for"
+}
+
+func printCandidacy(w io.Writer, name string, c api.Candidacy) {
+	state := standingWords(c.Standing)
 	origin := ""
 	if c.Genesis {
 		origin = " (a genesis delegate)"
