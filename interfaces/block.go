@@ -181,7 +181,26 @@ type BlockMeta struct {
 	// seats or stood down. The ledger computes it; checkpoints carry it to
 	// the galaxy, which draws the next delegates from the stars standing.
 	Candidacy []Candidacy
+	// Founded, in the block after a key generation for a new cluster
+	// completed (a cluster a beacon opened, whose first delegates generate
+	// their keys through the chain of the cluster it split from), names
+	// that cluster's first members and group key, sorted by cluster. The
+	// parent's delegates certify this block, so whoever trusts the
+	// parent's key learns the new cluster's from it; checkpoints carry it
+	// to the galaxy.
+	Founded []Founding
 }
+
+// Founding is a new cluster's first membership (BlockMeta.Founded): its
+// first epoch is its chain's epoch 0.
+type Founding struct {
+	Cluster  ClusterID
+	Members  []StarID // sorted
+	GroupKey []byte
+}
+
+// MaxFounded bounds BlockMeta.Founded.
+const MaxFounded = 64
 
 // Handover is a group's next membership epoch (BlockMeta.Handover).
 type Handover struct {
@@ -230,6 +249,12 @@ func (m *BlockMeta) Summary() BlockMeta {
 		s.Handover = &h
 	}
 	s.Candidacy = slices.Clone(m.Candidacy)
+	if m.Founded != nil {
+		s.Founded = make([]Founding, len(m.Founded))
+		for i, f := range m.Founded {
+			s.Founded[i] = Founding{Cluster: f.Cluster, Members: slices.Clone(f.Members), GroupKey: slices.Clone(f.GroupKey)}
+		}
+	}
 	return s
 }
 
@@ -245,9 +270,14 @@ func (m *BlockMeta) EncodeTo(e *Encoder) {
 	// Version 1 has no edges, so metadata of blocks without transfers
 	// keeps its bytes; version 2 ends with the edges; version 3 with the
 	// edges (perhaps none) and a handover; version 4 with the edges, a
-	// handover flag and handover, and the candidacies (at least one).
-	v4 := len(m.Candidacy) > 0
+	// handover flag and handover, and the candidacies (at least one);
+	// version 5 with the edges, the handover flag and handover, the
+	// candidacies (perhaps none) and the foundings (at least one).
+	v5 := len(m.Founded) > 0
+	v4 := len(m.Candidacy) > 0 || v5
 	switch {
+	case v5:
+		e.U8(5)
 	case v4:
 		e.U8(4)
 	case m.Handover != nil:
@@ -295,6 +325,17 @@ func (m *BlockMeta) EncodeTo(e *Encoder) {
 			e.U8(uint8(c.Action))
 		}
 	}
+	if v5 {
+		e.Uvarint(uint64(len(m.Founded)))
+		for _, f := range m.Founded {
+			e.U32(uint32(f.Cluster))
+			e.Uvarint(uint64(len(f.Members)))
+			for _, s := range f.Members {
+				e.Fixed(s[:])
+			}
+			e.VarBytes(f.GroupKey)
+		}
+	}
 }
 
 // maxMetaEntries bounds list lengths inside BlockMeta.
@@ -303,8 +344,8 @@ const maxMetaEntries = 1 << 16
 func decodeMetaFrom(d *Decoder) BlockMeta {
 	var m BlockMeta
 	v := d.U8()
-	if d.Err() == nil && (v < 1 || v > 4) {
-		d.Fail(fmt.Errorf("block meta version %d, want 1 to 4", v))
+	if d.Err() == nil && (v < 1 || v > 5) {
+		d.Fail(fmt.Errorf("block meta version %d, want 1 to 5", v))
 	}
 	stars := func() []StarID {
 		n := d.Len(maxMetaEntries)
@@ -343,7 +384,7 @@ func decodeMetaFrom(d *Decoder) BlockMeta {
 			m.Edges = append(m.Edges, x)
 		}
 	}
-	if v == 3 || (v == 4 && d.Bool()) {
+	if v == 3 || (v >= 4 && d.Bool()) {
 		h := &Handover{FirstEpoch: d.U64()}
 		h.Members = stars()
 		h.GroupKey = d.VarBytes(MaxGroupKey)
@@ -352,9 +393,9 @@ func decodeMetaFrom(d *Decoder) BlockMeta {
 		}
 		m.Handover = h
 	}
-	if v == 4 {
+	if v >= 4 {
 		k := d.Len(MaxCandidacy)
-		if d.Err() == nil && (k == 0 || k*(len(StarID{})+1) > d.Remaining()) {
+		if d.Err() == nil && ((k == 0 && v == 4) || k*(len(StarID{})+1) > d.Remaining()) {
 			d.Fail(fmt.Errorf("block meta lists %d candidacies in %d bytes", k, d.Remaining()))
 		}
 		for i := 0; i < k && d.Err() == nil; i++ {
@@ -365,6 +406,24 @@ func decodeMetaFrom(d *Decoder) BlockMeta {
 				d.Fail(fmt.Errorf("block meta: candidacy action %d", uint8(c.Action)))
 			}
 			m.Candidacy = append(m.Candidacy, c)
+		}
+	}
+	if v == 5 {
+		k := d.Len(MaxFounded)
+		if d.Err() == nil && k == 0 {
+			d.Fail(errors.New("block meta: version 5 founds no cluster"))
+		}
+		for i := 0; i < k && d.Err() == nil; i++ {
+			f := Founding{Cluster: ClusterID(d.U32())}
+			f.Members = stars()
+			f.GroupKey = d.VarBytes(MaxGroupKey)
+			if d.Err() == nil && (len(f.Members) == 0 || len(f.GroupKey) == 0 || !slices.IsSortedFunc(f.Members, CompareStars)) {
+				d.Fail(errors.New("block meta: a founding with no members, no key or unsorted members"))
+			}
+			if d.Err() == nil && i > 0 && m.Founded[i-1].Cluster >= f.Cluster {
+				d.Fail(errors.New("block meta: foundings not sorted by cluster"))
+			}
+			m.Founded = append(m.Founded, f)
 		}
 	}
 	return m

@@ -149,6 +149,10 @@ func FuzzDecodeBlockMeta(f *testing.F) {
 	f.Add(m.Encode())
 	m.Handover = nil
 	f.Add(m.Encode())
+	m.Founded = []interfaces.Founding{{Cluster: 2, Members: []interfaces.StarID{interfaces.DevStar("d")}, GroupKey: []byte{3}}}
+	f.Add(m.Encode())
+	m.Candidacy = nil
+	f.Add(m.Encode())
 	f.Add((&interfaces.BlockMeta{}).Encode())
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := interfaces.DecodeBlockMeta(raw)

@@ -342,7 +342,27 @@ type BeaconPayload struct {
 	// with this beacon (at most MaxMoves, each account once). Every
 	// cluster applies them when it claims the beacon.
 	Moves []Move
+	// Opens are the clusters this beacon opens (a rotation beacon, when a
+	// cluster's candidates exceed the genesis bound): each new cluster,
+	// the cluster it splits from and the candidates that leave for it. Sets
+	// then holds a set for each new cluster too, so len(Sets) is the
+	// number of clusters from this beacon on.
+	Opens []Opening
 }
+
+// Opening is a cluster a beacon opens: Cluster, the next cluster id,
+// splits from Parent, and Stars (sorted) stand for it from then on
+// instead of for Parent.
+type Opening struct {
+	Parent, Cluster ClusterID
+	Stars           []StarID
+}
+
+// MaxClusters bounds the clusters of a network, genesis and opened.
+const MaxClusters = 1 << 12
+
+// MaxOpens bounds the clusters one beacon opens.
+const MaxOpens = 64
 
 // Move is a published account migration: Star's owner becomes cluster To.
 type Move struct {
@@ -375,22 +395,42 @@ func (p *BeaconPayload) Encode() []byte {
 		e.Fixed(m.To[:])
 		e.U64(m.Amount)
 	}
-	if len(p.Moves) > 0 {
+	// Version 1 ends with the moves, present only when there are any (so
+	// beacons of networks that never migrate keep their bytes); version 2,
+	// a beacon that opens clusters, with the moves (perhaps none) and the
+	// openings (at least one).
+	if len(p.Moves) > 0 || len(p.Opens) > 0 {
 		e.Uvarint(uint64(len(p.Moves)))
 		for _, m := range p.Moves {
 			e.Fixed(m.Star[:])
 			e.U32(uint32(m.To))
 		}
 	}
-	return e.Bytes()
+	if len(p.Opens) > 0 {
+		e.Uvarint(uint64(len(p.Opens)))
+		for _, o := range p.Opens {
+			e.U32(uint32(o.Parent))
+			e.U32(uint32(o.Cluster))
+			e.Uvarint(uint64(len(o.Stars)))
+			for _, s := range o.Stars {
+				e.Fixed(s[:])
+			}
+		}
+	}
+	b := e.Bytes()
+	if len(p.Opens) > 0 {
+		b[0] = 2
+	}
+	return b
 }
 
 // DecodeBeaconPayload decodes a TxBeacon payload.
 func DecodeBeaconPayload(b []byte) (BeaconPayload, error) {
 	d := NewDecoder(b)
 	var p BeaconPayload
-	if v := d.U8(); d.Err() == nil && v != 1 {
-		d.Fail(fmt.Errorf("beacon version %d, want 1", v))
+	v := d.U8()
+	if d.Err() == nil && v != 1 && v != 2 {
+		d.Fail(fmt.Errorf("beacon version %d, want 1 or 2", v))
 	}
 	p.Height = d.U64()
 	p.Signature = d.VarBytes(MaxCertificate)
@@ -418,11 +458,10 @@ func DecodeBeaconPayload(b []byte) (BeaconPayload, error) {
 		r.Amount = d.U64()
 		p.Mint = append(p.Mint, r)
 	}
-	if d.Err() == nil && d.Remaining() > 0 {
-		// The moves, present only when there are any (so beacons of
-		// networks that never migrate keep their bytes).
+	if d.Err() == nil && (d.Remaining() > 0 || v == 2) {
+		// The moves: in version 1 present only when there are any.
 		k := d.Len(MaxMoves)
-		if d.Err() == nil && (k == 0 || k*36 > d.Remaining()) {
+		if d.Err() == nil && ((k == 0 && v == 1) || k*36 > d.Remaining()) {
 			d.Fail(fmt.Errorf("beacon lists %d moves in %d bytes", k, d.Remaining()))
 		}
 		for i := 0; i < k && d.Err() == nil; i++ {
@@ -430,6 +469,25 @@ func DecodeBeaconPayload(b []byte) (BeaconPayload, error) {
 			d.Fixed(m.Star[:])
 			m.To = ClusterID(d.U32())
 			p.Moves = append(p.Moves, m)
+		}
+	}
+	if d.Err() == nil && v == 2 {
+		k := d.Len(MaxOpens)
+		if d.Err() == nil && k == 0 {
+			d.Fail(errors.New("a version 2 beacon opens no cluster"))
+		}
+		for i := 0; i < k && d.Err() == nil; i++ {
+			o := Opening{Parent: ClusterID(d.U32()), Cluster: ClusterID(d.U32())}
+			n := d.Len(maxDelegates)
+			if d.Err() == nil && n*len(StarID{}) > d.Remaining() {
+				d.Fail(ErrTruncated)
+			}
+			for j := 0; j < n && d.Err() == nil; j++ {
+				var s StarID
+				d.Fixed(s[:])
+				o.Stars = append(o.Stars, s)
+			}
+			p.Opens = append(p.Opens, o)
 		}
 	}
 	if err := d.Finish(); err != nil {

@@ -123,7 +123,12 @@ func FuzzDecodeBeaconPayload(f *testing.F) {
 	withMoves := p
 	withMoves.Mint = []interfaces.Receipt{{To: interfaces.DevStar("m"), Amount: 5}}
 	withMoves.Moves = []interfaces.Move{{Star: interfaces.DevStar("x"), To: 1}, {Star: interfaces.DevStar("y"), To: 0}}
-	roundTrip(f, [][]byte{p.Encode(), withMoves.Encode()}, interfaces.DecodeBeaconPayload, func(p interfaces.BeaconPayload) []byte { return p.Encode() })
+	opens := p
+	opens.Sets = append(opens.Sets, interfaces.DelegateSet{Cluster: 2, Members: []interfaces.StarID{interfaces.DevStar("d")}})
+	opens.Opens = []interfaces.Opening{{Parent: 0, Cluster: 2, Stars: []interfaces.StarID{interfaces.DevStar("d"), interfaces.DevStar("e")}}}
+	opensMoves := opens
+	opensMoves.Moves = withMoves.Moves
+	roundTrip(f, [][]byte{p.Encode(), withMoves.Encode(), opens.Encode(), opensMoves.Encode()}, interfaces.DecodeBeaconPayload, func(p interfaces.BeaconPayload) []byte { return p.Encode() })
 }
 
 func FuzzDecodeMintClaim(f *testing.F) {

@@ -299,7 +299,7 @@ func Open(cfg Config) (*Group, error) {
 		if cfg.Rules != nil {
 			rules = *cfg.Rules
 		}
-		rules.KeyGen, rules.Handover = n.admitKeyGen, n.handover
+		rules.KeyGen, rules.Handover, rules.Founded = n.admitKeyGen, n.handover, n.founded
 		n.cfg.Rules = &rules
 		cfg.Rules = n.cfg.Rules
 	}

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -40,6 +41,18 @@ type Rotation struct {
 	// generation is open. It must be deterministic: a function of the
 	// chain up to b.
 	Draw func(b *interfaces.Block) ([]interfaces.StarID, error)
+	// Spawn, when set, returns the new clusters block b founds beside this
+	// group, or nil: the first members of each generate its first keys
+	// through this group's chain, in a key generation of their own (group
+	// ClusterGroup of the new cluster), and the block after the one that
+	// completes it names them and their group key (BlockMeta.Founded).
+	// It is asked after every committed block and must be deterministic.
+	Spawn func(b *interfaces.Block) ([]Spawn, error)
+	// Founded, when set, is told of each founding a committed block
+	// carries (live, and when the chain is replayed at start), with this
+	// member's key material of the new cluster, or nil when it is not one
+	// of its first members or cannot assemble its keys.
+	Founded func(f interfaces.Founding, keys []byte)
 	// Generator is the consensus engine's dealer-free key generation.
 	Generator interfaces.KeyGenerator
 	// Rand supplies this member's dealing randomness (crypto/rand when
@@ -47,12 +60,19 @@ type Rotation struct {
 	Rand io.Reader
 }
 
+// Spawn is a new cluster whose first keys a group's chain orders.
+type Spawn struct {
+	Cluster interfaces.ClusterID
+	Members []interfaces.StarID
+}
+
 // Fold is a rotation's schedule as a function of the chain alone: the key
 // generation open, the one completed whose handover the next block
-// carries, and the round. Every node that folds the same blocks holds the
-// same Fold; a group's rotator adds what this member submitted, and an
-// offline replay (chain verify) uses a Fold by itself for the ledger's
-// rules (KeyGen, Handover).
+// carries, the round, and the key generations of new clusters this chain
+// orders. Every node that folds the same blocks holds the same Fold; a
+// group's rotator adds what this member submitted, and an offline replay
+// (chain verify) uses a Fold by itself for the ledger's rules (KeyGen,
+// Handover, Founded).
 type Fold struct {
 	cfg            Rotation
 	network, group string
@@ -62,6 +82,17 @@ type Fold struct {
 	// carries (pending), once the session completed.
 	completed *keygen.State
 	pending   *interfaces.Handover
+	// spawns are the open key generations of new clusters, and founded
+	// those completed, which the next block names; both by cluster.
+	spawns  []*spawning
+	founded []*spawning
+}
+
+// spawning is one new cluster's key generation.
+type spawning struct {
+	cluster interfaces.ClusterID
+	round   uint64
+	st      *keygen.State
 }
 
 // NewFold returns the fold of group's rotation in network (the genesis
@@ -79,14 +110,42 @@ func NewFold(cfg Rotation, network, group string) (*Fold, error) {
 	return &Fold{cfg: cfg, network: network, group: group}, nil
 }
 
-// AdmitKeyGen is the ledger's rule for a TxKeyGen transaction
-// (Rules.KeyGen): it must belong to the key generation open as of the
-// block being built.
-func (f *Fold) AdmitKeyGen(tx *interfaces.Transaction) error {
-	if f.session == nil {
-		return errors.New("no key generation is open")
+// open returns the key generations open: the group's own, then the new
+// clusters'.
+func (f *Fold) open() []*keygen.State {
+	var out []*keygen.State
+	if f.session != nil {
+		out = append(out, f.session)
 	}
-	_, err := f.session.Admit(tx.Sender, tx.Payload)
+	for _, sp := range f.spawns {
+		out = append(out, sp.st)
+	}
+	return out
+}
+
+// find returns the open key generation of session id, or nil.
+func (f *Fold) find(id interfaces.Hash) *keygen.State {
+	for _, st := range f.open() {
+		if st.Session().ID() == id {
+			return st
+		}
+	}
+	return nil
+}
+
+// AdmitKeyGen is the ledger's rule for a TxKeyGen transaction
+// (Rules.KeyGen): it must belong to a key generation open as of the block
+// being built.
+func (f *Fold) AdmitKeyGen(tx *interfaces.Transaction) error {
+	m, err := keygen.Decode(tx.Payload)
+	if err != nil {
+		return err
+	}
+	st := f.find(m.Session)
+	if st == nil {
+		return fmt.Errorf("no key generation %s is open", m.Session.Short())
+	}
+	_, err = st.Admit(tx.Sender, tx.Payload)
 	return err
 }
 
@@ -101,6 +160,17 @@ func (f *Fold) Handover(epoch uint64) *interfaces.Handover {
 	return &h
 }
 
+// Founded is the ledger's rule (Rules.Founded): the block after new
+// clusters' key generations completed names their first members and keys.
+func (f *Fold) Founded() []interfaces.Founding {
+	var out []interfaces.Founding
+	for _, sp := range f.founded {
+		s := sp.st.Session()
+		out = append(out, interfaces.Founding{Cluster: sp.cluster, Members: slices.Clone(s.Members), GroupKey: slices.Clone(sp.st.GroupKey())})
+	}
+	return out
+}
+
 // Observe folds committed block b (Rules.Replayed, for an offline replay).
 func (f *Fold) Observe(b *interfaces.Block) error {
 	_, err := f.step(b, nil)
@@ -113,6 +183,8 @@ type folded struct {
 	completed  *keygen.State // the key generation b completed
 	failed     bool          // b ended a key generation that failed (and opened it again)
 	opened     bool          // b opened a key generation
+	founded    []*spawning   // the new clusters' key generations whose founding b carries
+	spawned    []*spawning   // the new clusters' key generations b opened or opened again
 }
 
 // step folds committed block b; applied, when set, is told of each
@@ -127,20 +199,35 @@ func (f *Fold) step(b *interfaces.Block, applied func(tx *interfaces.Transaction
 		out.handedOver = f.completed
 		f.completed, f.pending = nil, nil
 	}
-	if st := f.session; st != nil {
+	if len(b.Meta.Founded) > 0 {
+		if len(b.Meta.Founded) != len(f.founded) {
+			return out, fmt.Errorf("block %d founds %d clusters, %d key generations completed", h, len(b.Meta.Founded), len(f.founded))
+		}
+		out.founded, f.founded = f.founded, nil
+	}
+	if open := f.open(); len(open) > 0 {
 		for _, tx := range b.Txs {
 			if tx.Kind != interfaces.TxKeyGen {
 				continue
 			}
-			m, err := st.Admit(tx.Sender, tx.Payload)
+			m, err := keygen.Decode(tx.Payload)
 			if err != nil {
 				continue // the ledger admitted it, so this cannot happen
+			}
+			st := f.find(m.Session)
+			if st == nil {
+				continue // likewise
+			}
+			if _, err := st.Admit(tx.Sender, tx.Payload); err != nil {
+				continue
 			}
 			what := st.Apply(tx.Sender, m, h)
 			if applied != nil {
 				applied(tx, m, what)
 			}
 		}
+	}
+	if st := f.session; st != nil {
 		st.EndBlock(h)
 		switch {
 		case st.Done():
@@ -150,29 +237,64 @@ func (f *Fold) step(b *interfaces.Block, applied func(tx *interfaces.Transaction
 			out.completed = st
 		case st.Failed():
 			out.failed = true
-			if err := f.open(b, st.Session().Members); err != nil {
+			if err := f.openRound(b, st.Session().Members); err != nil {
 				return out, err
 			}
 			out.opened = true
 		}
 	}
+	var still []*spawning
+	for _, sp := range f.spawns {
+		sp.st.EndBlock(h)
+		switch {
+		case sp.st.Done():
+			f.founded = append(f.founded, sp)
+		case sp.st.Failed():
+			again, err := f.spawn(b, sp.cluster, sp.round+1, sp.st.Session().Members)
+			if err != nil {
+				return out, err
+			}
+			still = append(still, again)
+			out.spawned = append(out.spawned, again)
+		default:
+			still = append(still, sp)
+		}
+	}
+	f.spawns = still
 	if f.session == nil {
 		members, err := f.cfg.Draw(b)
 		if err != nil {
 			return out, fmt.Errorf("rotation after block %d: draw: %w", h, err)
 		}
 		if members != nil {
-			if err := f.open(b, members); err != nil {
+			if err := f.openRound(b, members); err != nil {
 				return out, err
 			}
 			out.opened = true
 		}
 	}
+	if f.cfg.Spawn != nil {
+		spawns, err := f.cfg.Spawn(b)
+		if err != nil {
+			return out, fmt.Errorf("rotation after block %d: new clusters: %w", h, err)
+		}
+		for _, s := range spawns {
+			sp, err := f.spawn(b, s.Cluster, 1, s.Members)
+			if err != nil {
+				return out, err
+			}
+			f.spawns = append(f.spawns, sp)
+			out.spawned = append(out.spawned, sp)
+		}
+		byCluster := func(x, y *spawning) int { return cmp.Compare(x.cluster, y.cluster) }
+		slices.SortFunc(f.spawns, byCluster)
+		slices.SortFunc(f.founded, byCluster)
+	}
 	return out, nil
 }
 
-// open opens the next round's key generation among members after b.
-func (f *Fold) open(b *interfaces.Block, members []interfaces.StarID) error {
+// openRound opens the next round's key generation among members after b.
+func (f *Fold) openRound(b *interfaces.Block, members []interfaces.StarID) error {
 	f.round++
 	s := keygen.Session{Network: f.network, Group: f.group, Round: f.round, Members: sortedStars(members)}
 	st, err := keygen.New(s, f.cfg.Generator, b.Header.Height, f.cfg.Window)
@@ -183,11 +305,27 @@ func (f *Fold) open(b *interfaces.Block, members []interfaces.StarID) error {
 	return nil
 }
 
+// spawn opens round round of new cluster c's key generation among members
+// after b.
+func (f *Fold) spawn(b *interfaces.Block, c interfaces.ClusterID, round uint64, members []interfaces.StarID) (*spawning, error) {
+	s := keygen.Session{Network: f.network, Group: interfaces.ClusterGroup(c), Round: round, Members: sortedStars(members)}
+	st, err := keygen.New(s, f.cfg.Generator, b.Header.Height, f.cfg.Window)
+	if err != nil {
+		return nil, fmt.Errorf("key generation of new cluster %d after block %d: %w", c, b.Header.Height, err)
+	}
+	return &spawning{cluster: c, round: round, st: st}, nil
+}
+
 // rotator is a group's rotation state: the chain's fold, and what this
-// member submitted in the open session, so it deals and answers once (the
-// tail of its key-generation chain it submitted).
+// member submitted in each open key generation, so it deals and answers
+// once (the tail of the key-generation chain it submitted).
 type rotator struct {
 	*Fold
+	mine map[interfaces.Hash]*submitted // by session
+}
+
+// submitted is what a member submitted in one key generation.
+type submitted struct {
 	dealt    bool
 	answered map[int]bool
 	seq      uint64
@@ -199,7 +337,7 @@ func newRotator(cfg Rotation, network, group string) (*rotator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rotator{Fold: f}, nil
+	return &rotator{Fold: f, mine: map[interfaces.Hash]*submitted{}}, nil
 }
 
 // admitKeyGen is the ledger's rule for a TxKeyGen transaction (Rules.KeyGen).
@@ -208,6 +346,14 @@ func (n *Group) admitKeyGen(tx *interfaces.Transaction) error {
 		return errors.New("no key generation is open")
 	}
 	return n.rot.AdmitKeyGen(tx)
+}
+
+// founded is the ledger's rule (Rules.Founded).
+func (n *Group) founded() []interfaces.Founding {
+	if n.rot == nil {
+		return nil
+	}
+	return n.rot.Founded()
 }
 
 // rotate folds committed block b into the rotation: its key-generation
@@ -222,7 +368,7 @@ func (n *Group) rotate(b *interfaces.Block) error {
 	var logged func(*interfaces.Transaction, keygen.Message, string)
 	if !n.replaying {
 		logged = func(tx *interfaces.Transaction, m keygen.Message, what string) {
-			n.log.Debug("key generation", "round", r.round, "height", h, "from", tx.Sender.Short(), "kind", m.Kind, "dealer", m.Dealer, "result", what)
+			n.log.Debug("key generation", "session", m.Session.Short(), "height", h, "from", tx.Sender.Short(), "kind", m.Kind, "dealer", m.Dealer, "result", what)
 		}
 	}
 	failedRound := r.round
@@ -231,6 +377,9 @@ func (n *Group) rotate(b *interfaces.Block) error {
 		if err := n.schedule(b, out.handedOver); err != nil {
 			return err
 		}
+	}
+	for _, sp := range out.founded {
+		n.found(b, sp)
 	}
 	if err != nil {
 		return err
@@ -243,10 +392,39 @@ func (n *Group) rotate(b *interfaces.Block) error {
 	}
 	if out.opened {
 		s := r.session.Session()
-		r.dealt, r.answered, r.seq, r.last = false, map[int]bool{}, 0, interfaces.Hash{}
 		n.log.Info("key generation opened", "group", n.cfg.Name, "round", r.round, "height", h, "members", len(s.Members), "member", s.Index(n.self) >= 0, "deadline", r.session.Deadline())
 	}
+	for _, sp := range out.spawned {
+		s := sp.st.Session()
+		n.log.Info("key generation of a new cluster opened", "group", n.cfg.Name, "cluster", sp.cluster, "round", sp.round, "height", h, "members", len(s.Members), "member", s.Index(n.self) >= 0, "deadline", sp.st.Deadline())
+	}
+	// Forget what this member submitted in key generations that ended.
+	for id := range r.mine {
+		if r.find(id) == nil {
+			delete(r.mine, id)
+		}
+	}
 	return nil
+}
+
+// found tells the configuration of a new cluster's founding that block b
+// carries, with this member's key material of it.
+func (n *Group) found(b *interfaces.Block, sp *spawning) {
+	s := sp.st.Session()
+	f := interfaces.Founding{Cluster: sp.cluster, Members: slices.Clone(s.Members), GroupKey: slices.Clone(sp.st.GroupKey())}
+	var keys []byte
+	if me := s.Index(n.self); me >= 0 {
+		k, err := sp.st.Keys(me, n.cfg.Key)
+		if err != nil {
+			n.log.Error("new cluster's key generation complete, but this member cannot assemble its keys", "cluster", sp.cluster, "error", err)
+		} else {
+			keys = k
+		}
+	}
+	n.log.Info("new cluster founded", "group", n.cfg.Name, "cluster", sp.cluster, "height", b.Header.Height, "members", len(f.Members), "member", keys != nil)
+	if n.rot.cfg.Founded != nil {
+		n.rot.cfg.Founded(f, keys)
+	}
 }
 
 // anticipate subscribes a member of the next membership epoch to its
@@ -306,31 +484,45 @@ func (n *Group) schedule(b *interfaces.Block, st *keygen.State) error {
 	return nil
 }
 
-// keyGenTxs returns this member's messages for the open key generation
-// that it has not submitted yet: its dealing, then an answer to each
-// dealing delivered.
+// keyGenTxs returns this member's messages for the open key generations
+// that it has not submitted yet: in each, its dealing, then an answer to
+// each dealing delivered.
 func (n *Group) keyGenTxs() []*interfaces.Transaction {
 	r := n.rot
-	if r == nil || r.session == nil {
+	if r == nil {
 		return nil
 	}
-	st := r.session
+	var out []*interfaces.Transaction
+	for _, st := range r.open() {
+		out = append(out, n.keyGenTxsOf(st)...)
+	}
+	return out
+}
+
+func (n *Group) keyGenTxsOf(st *keygen.State) []*interfaces.Transaction {
+	r := n.rot
 	me := st.Session().Index(n.self)
 	if me < 0 {
 		return nil
 	}
+	id := st.Session().ID()
+	sub := r.mine[id]
+	if sub == nil {
+		sub = &submitted{answered: map[int]bool{}}
+		r.mine[id] = sub
+	}
 	var msgs []keygen.Message
-	if !r.dealt && !st.Delivered(me) {
+	if !sub.dealt && !st.Delivered(me) {
 		m, err := st.DealMessage(me, n.cfg.Key, r.cfg.Rand)
 		if err != nil {
 			n.log.Error("key generation: deal", "error", err)
 		} else {
 			msgs = append(msgs, m)
 		}
-		r.dealt = true
+		sub.dealt = true
 	}
 	for j := range st.Session().Members {
-		if r.answered[j] || st.Answered(me, j) {
+		if sub.answered[j] || st.Answered(me, j) {
 			continue
 		}
 		if _, _, ok := st.Dealing(j); !ok {
@@ -341,7 +533,7 @@ func (n *Group) keyGenTxs() []*interfaces.Transaction {
 			n.log.Error("key generation: answer", "dealer", j, "error", err)
 			continue
 		}
-		r.answered[j] = true
+		sub.answered[j] = true
 		msgs = append(msgs, m)
 	}
 	if len(msgs) == 0 {
@@ -349,17 +541,17 @@ func (n *Group) keyGenTxs() []*interfaces.Transaction {
 	}
 	// Chain them after what this member's key-generation chain holds, or
 	// after what it submitted already if that is further.
-	if seq, last, err := n.store.ChainHead(interfaces.KeyGenStar(n.self, st.Session().ID())); err == nil && seq >= r.seq {
-		r.seq, r.last = seq, last
+	if seq, last, err := n.store.ChainHead(interfaces.KeyGenStar(n.self, id)); err == nil && seq >= sub.seq {
+		sub.seq, sub.last = seq, last
 	}
 	var out []*interfaces.Transaction
 	for _, m := range msgs {
-		tx, err := keygen.Tx(n.cfg.Key, r.seq+1, r.last, m)
+		tx, err := keygen.Tx(n.cfg.Key, sub.seq+1, sub.last, m)
 		if err != nil {
 			n.log.Error("key generation: sign", "error", err)
 			break
 		}
-		r.seq, r.last = tx.Seq, tx.ID()
+		sub.seq, sub.last = tx.Seq, tx.ID()
 		out = append(out, tx)
 	}
 	return out

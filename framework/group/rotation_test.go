@@ -3,11 +3,13 @@ package group
 import (
 	"bytes"
 	"context"
+	"maps"
 	"math/rand/v2"
 	"os"
 
 	"github.com/hashicorp/go-hclog"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +23,13 @@ import (
 // drawn (the star left out moves down the sorted list each rotation), and
 // their keys come from the key generation their own chain orders.
 func rotatingCluster(t *testing.T, every uint64) *cluster {
+	t.Helper()
+	return rotatingClusterWith(t, every, nil)
+}
+
+// rotatingClusterWith is rotatingCluster with node i's rotation changed
+// by also.
+func rotatingClusterWith(t *testing.T, every uint64, also func(i int, r *Rotation)) *cluster {
 	t.Helper()
 	names := []string{"a", "b", "c", "d", "e"}
 	c := &cluster{names: names, hub: memnet.NewHub()}
@@ -63,6 +72,9 @@ func rotatingCluster(t *testing.T, every uint64) *cluster {
 			cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: c.names[i], Level: hclog.Debug})
 		}
 		cfg.Rotation = &Rotation{Window: 40, Draw: draw, Generator: honeybadger.Factory{}, Rand: rand.NewChaCha8([32]byte{byte(i), 1})}
+		if also != nil {
+			also(i, cfg.Rotation)
+		}
 	}
 	for i := range names {
 		c.nodes = append(c.nodes, c.open(t, i))
@@ -212,5 +224,113 @@ func TestDelegatesRotateWithKeysTheyGenerated(t *testing.T) {
 	// None applied twice: the faucet's chain holds each sequence once.
 	if seq, _, _ := a.ChainHead(interfaces.DevStar("faucet")); seq != transfers {
 		t.Fatalf("the faucet's chain is at %d after %d transfers", seq, transfers)
+	}
+}
+
+// TestAGroupFoundsAClusterThroughItsChain: at block 5 the group's chain
+// opens the key generation of a new cluster's first members (b, c, d and
+// the follower e), which runs beside the group's own rotations. The block
+// after it completes names the new cluster's members and group key
+// (BlockMeta.Founded), the same on every node; each first member holds key
+// material under that key, the other node none; and a restart replays the
+// same founding from the chain.
+func TestAGroupFoundsAClusterThroughItsChain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two key generations at once")
+	}
+	const every, newCluster = 8, interfaces.ClusterID(7)
+	type told struct {
+		f    interfaces.Founding
+		keys []byte
+	}
+	var mu sync.Mutex
+	founded := map[int][]told{}
+	var first []interfaces.StarID
+	for _, nm := range []string{"b", "c", "d", "e"} {
+		first = append(first, interfaces.DevStar(nm))
+	}
+	slices.SortFunc(first, interfaces.CompareStars)
+	c := rotatingClusterWith(t, every, func(i int, r *Rotation) {
+		r.Spawn = func(b *interfaces.Block) ([]Spawn, error) {
+			if b.Header.Height != 5 {
+				return nil, nil
+			}
+			return []Spawn{{Cluster: newCluster, Members: first}}, nil
+		}
+		r.Founded = func(f interfaces.Founding, keys []byte) {
+			mu.Lock()
+			founded[i] = append(founded[i], told{f, keys})
+			mu.Unlock()
+		}
+	})
+	defer c.closeAll()
+	c.runUntil(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range c.nodes {
+			if len(founded[i]) == 0 {
+				return false
+			}
+		}
+		for _, n := range c.nodes {
+			if k, _ := n.Membership(); k < 1 {
+				return false
+			}
+		}
+		return true
+	}, nil)
+	// Run closed the stores; reopening replays the chains, whose
+	// foundings must be what the running nodes were told.
+	mu.Lock()
+	live := maps.Clone(founded)
+	clear(founded)
+	mu.Unlock()
+	c.reopen(t)
+	top := c.requireNoFork(t)
+	var carried *interfaces.Founding
+	for h := uint64(1); h <= top; h++ {
+		b, _ := c.nodes[0].Block(h)
+		for _, f := range b.Meta.Founded {
+			if carried != nil {
+				t.Fatalf("block %d founds cluster %d again", h, f.Cluster)
+			}
+			carried = &f
+		}
+	}
+	if carried == nil || carried.Cluster != newCluster || !slices.Equal(carried.Members, first) {
+		t.Fatalf("the chain founds %+v, want cluster %d with b, c, d and e", carried, newCluster)
+	}
+	gen := honeybadger.Factory{}
+	for i := range c.nodes {
+		got := live[i]
+		if len(got) != 1 || got[0].f.Cluster != newCluster || !bytes.Equal(got[0].f.GroupKey, carried.GroupKey) {
+			t.Fatalf("%s was told of %d foundings, or another key", c.names[i], len(got))
+		}
+		member := slices.Contains(first, c.stars[i])
+		if member != (got[0].keys != nil) {
+			t.Fatalf("%s (a first member: %v) holds key material: %v", c.names[i], member, got[0].keys != nil)
+		}
+		if member {
+			if gk, err := gen.GroupKey(got[0].keys); err != nil || !bytes.Equal(gk, carried.GroupKey) {
+				t.Fatalf("%s's key material is not under the founded group key (%v)", c.names[i], err)
+			}
+		}
+	}
+	// The new cluster's key is not the group's: no membership epoch of
+	// the group runs under it.
+	for _, e := range c.nodes[1].eras {
+		if e.keys == nil {
+			continue
+		}
+		if gk, _ := gen.GroupKey(e.keys); bytes.Equal(gk, carried.GroupKey) {
+			t.Fatal("the founded cluster's key is one of the group's own")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range c.nodes {
+		if len(founded[i]) != 1 || !bytes.Equal(founded[i][0].f.GroupKey, carried.GroupKey) {
+			t.Fatalf("after a restart %s replays %d foundings", c.names[i], len(founded[i]))
+		}
 	}
 }

@@ -568,6 +568,10 @@ func (b *Builder) Finish(epoch uint64, timestamp int64, meta interfaces.BlockMet
 	if b.rules != nil && b.rules.Handover != nil {
 		meta.Handover = b.rules.Handover(epoch)
 	}
+	meta.Founded = nil
+	if b.rules != nil && b.rules.Founded != nil {
+		meta.Founded = b.rules.Founded()
+	}
 	for dst, r := range b.receipts {
 		acct := interfaces.OutboxStar(dst)
 		b.heads[acct] = Head{Star: acct, Seq: r.Seq, Last: r.Hash()}

@@ -42,10 +42,16 @@ type Rules struct {
 	// Handover, when set, returns the membership handover the block of
 	// epoch epoch being built must carry (BlockMeta.Handover), or nil.
 	Handover func(epoch uint64) *interfaces.Handover
+	// Founded, when set, returns the new clusters' first memberships the
+	// block being built must carry (BlockMeta.Founded), or nil.
+	Founded func() []interfaces.Founding
 	// Signatures, when set, holds the transactions whose signatures this
 	// node verified already (its pool's): Apply trusts a hit instead of
-	// verifying again, and records what it verifies. A hit is the exact
-	// bytes that verified, so the verdict is the same either way.
+	// verifying again, and records what it verifies, as does
+	// Builder.Preverify, which verifies a block's misses in batches. A hit
+	// is the exact bytes that verified under the one transaction
+	// signature rule (interfaces/txsig.go), so the verdict is the same
+	// either way.
 	Signatures *sigcache.Cache
 	// Replayed, when set, is called after each block an offline replay
 	// (store.VerifyWith) re-validated, before the next: state a rule reads

@@ -96,34 +96,44 @@ func FinalizedBlocks(bh *interfaces.Block) []*interfaces.Block {
 // Beacon returns the selection beacon of a certificate.
 func Beacon(sig []byte) interfaces.Hash { return interfaces.DomainSum(BeaconDomain, sig) }
 
-// Draw returns each cluster's next delegate set for the certificate sig of
-// a black hole, from the state as of that black hole: for each cluster,
-// its seats (as many as its genesis delegates, or all its candidates when
-// fewer stand) drawn by the reputation from the stars standing for it
-// (Candidates), seeded by the beacon and the cluster. A candidate keeps
-// its cluster's chain, so it can deal its key share and take its seat
-// when drawn.
-func (b *Beaconer) Draw(sig []byte) ([]interfaces.DelegateSet, error) {
+// Draw returns what the beacon of black hole height, whose certificate is
+// sig, publishes from the state as of that black hole: the clusters it
+// opens (a rotation beacon, when a cluster's candidates exceed
+// Hierarchy.SplitAbove; registry.splits), and each cluster's next
+// delegate set: its seats (Seats, or all its candidates when fewer
+// stand) drawn by the reputation from the stars standing for it
+// (Candidates, after the openings), seeded by the beacon and the cluster.
+// A candidate keeps its cluster's chain, so it can deal its key share and
+// take its seat when drawn.
+func (b *Beaconer) Draw(height uint64, sig []byte) ([]interfaces.DelegateSet, []interfaces.Opening, error) {
 	beacon := Beacon(sig)
+	var opens []interfaces.Opening
+	if b.h.RotateEvery > 0 && height%b.h.RotateEvery == 0 {
+		opens = b.reg.splits(beacon, b.h.SplitAbove)
+	}
 	var out []interfaces.DelegateSet
-	for c := range b.h.Clusters {
+	for c := range b.reg.count() + len(opens) {
 		var cb [4]byte
 		binary.BigEndian.PutUint32(cb[:], uint32(c))
 		seed := interfaces.DomainSum("constellation/delegates/v1", beacon[:], cb[:])
-		cands := b.reg.candidates(interfaces.ClusterID(c))
+		cands := b.reg.candidatesAfter(interfaces.ClusterID(c), opens)
 		set, err := b.rep.Select(cands, min(b.h.Seats(interfaces.ClusterID(c)), len(cands)), seed)
 		if err != nil {
-			return nil, fmt.Errorf("draw for cluster %d: %w", c, err)
+			return nil, nil, fmt.Errorf("draw for cluster %d: %w", c, err)
 		}
 		slices.SortFunc(set, interfaces.CompareStars)
 		out = append(out, interfaces.DelegateSet{Cluster: interfaces.ClusterID(c), Members: set})
 	}
-	return out, nil
+	return out, opens, nil
 }
 
+// Clusters returns how many clusters there are as of the last black hole
+// folded.
+func (b *Beaconer) Clusters() int { return b.reg.count() }
+
 // Verify is the galaxy ledger's rule for a beacon in the block after
-// parent: it carries the galaxy's certificate of parent, and the sets the
-// state as of parent draws with it.
+// parent: it carries the galaxy's certificate of parent, and the sets and
+// openings the state as of parent draws with it.
 func (b *Beaconer) Verify(parent ledger.Parent, p *interfaces.BeaconPayload) error {
 	if p.Height != parent.Height {
 		return fmt.Errorf("beacon of black hole %d after black hole %d", p.Height, parent.Height)
@@ -131,9 +141,12 @@ func (b *Beaconer) Verify(parent ledger.Parent, p *interfaces.BeaconPayload) err
 	if err := b.h.VerifyBlackHoleHash(parent.Hash, p.Signature); err != nil {
 		return fmt.Errorf("beacon of black hole %d: %w", p.Height, err)
 	}
-	want, err := b.Draw(p.Signature)
+	want, opens, err := b.Draw(p.Height, p.Signature)
 	if err != nil {
 		return err
+	}
+	if !sameOpens(opens, p.Opens) {
+		return fmt.Errorf("beacon of black hole %d opens %d clusters, the state opens %d others", p.Height, len(p.Opens), len(opens))
 	}
 	if !sameSets(want, p.Sets) {
 		return fmt.Errorf("beacon of black hole %d publishes delegate sets the state does not draw", p.Height)
@@ -248,6 +261,12 @@ func isqrt(v uint64) uint64 {
 	}
 }
 
+func sameOpens(a, b []interfaces.Opening) bool {
+	return slices.EqualFunc(a, b, func(x, y interfaces.Opening) bool {
+		return x.Parent == y.Parent && x.Cluster == y.Cluster && slices.Equal(x.Stars, y.Stars)
+	})
+}
+
 func sameSets(a, b []interfaces.DelegateSet) bool {
 	return slices.EqualFunc(a, b, func(x, y interfaces.DelegateSet) bool {
 		return x.Cluster == y.Cluster && slices.Equal(x.Members, y.Members)
@@ -261,7 +280,7 @@ func (b *Beaconer) beaconTx(g *group.Group, bh *interfaces.Block, sig []byte) *i
 	if head, _ := g.Head(); head != bh.Header.Height {
 		return nil
 	}
-	sets, err := b.Draw(sig)
+	sets, opens, err := b.Draw(bh.Header.Height, sig)
 	if err != nil {
 		return nil
 	}
@@ -273,5 +292,5 @@ func (b *Beaconer) beaconTx(g *group.Group, bh *interfaces.Block, sig []byte) *i
 	if err != nil {
 		return nil
 	}
-	return interfaces.BeaconTx(seq+1, interfaces.BeaconPayload{Height: bh.Header.Height, Signature: sig, Sets: sets, Mint: b.Mint(bh.Header.Height), Moves: moves})
+	return interfaces.BeaconTx(seq+1, interfaces.BeaconPayload{Height: bh.Header.Height, Signature: sig, Sets: sets, Mint: b.Mint(bh.Header.Height), Moves: moves, Opens: opens})
 }

@@ -34,6 +34,10 @@ type Hierarchy struct {
 	// SeatCount is how many delegates each cluster draws (0: as many as
 	// its genesis delegates; the rotation block's seats).
 	SeatCount int
+	// SplitAbove, when not 0, is how many candidates a cluster may hold:
+	// a rotation beacon opens a new cluster for each cluster with more,
+	// and splits its candidates (Beaconer.Draw).
+	SplitAbove int
 	// Learner, when set, makes a fresh placement learner of the
 	// partitioner's, which each galaxy beaconer runs to move accounts by
 	// locality (see placement.go).
@@ -47,6 +51,10 @@ type Hierarchy struct {
 	// in height order per cluster.
 	handedMu sync.Mutex
 	handed   map[interfaces.ClusterID][]handedKey
+	// founded are the first keys of the clusters opened after genesis,
+	// learned from the foundings their parents' finalized checkpoints
+	// carry (see ObserveHandovers).
+	founded map[interfaces.ClusterID]GroupKey
 
 	// verified remembers group signatures that verified, so that the
 	// same certificate, announced by every delegate, pooled and then
@@ -109,13 +117,16 @@ type handedKey struct {
 // deterministic function of the galaxy's chain.
 func (h *Hierarchy) ObserveHandovers(bh *interfaces.Block) error {
 	for _, b := range FinalizedBlocks(bh) {
+		c := b.Header.Cluster
+		if h.ClusterKey(c, b.Header.Height) == nil {
+			continue // the ledger admitted it, so this cannot happen
+		}
+		for _, f := range b.Meta.Founded {
+			h.found(f)
+		}
 		ho := b.Meta.Handover
 		if ho == nil {
 			continue
-		}
-		c := b.Header.Cluster
-		if int(c) >= len(h.Clusters) {
-			continue // the ledger admitted it, so this cannot happen
 		}
 		name := interfaces.ClusterGroup(c)
 		k := handedKey{from: b.Header.Height + 1, key: GroupKey{
@@ -138,6 +149,25 @@ func (h *Hierarchy) ObserveHandovers(bh *interfaces.Block) error {
 		h.handedMu.Unlock()
 	}
 	return nil
+}
+
+// found learns a new cluster's first key from its founding: the key of its
+// chain's epoch 0 instance. The first founding of a cluster counts (a
+// beacon opens each cluster id once, from one parent).
+func (h *Hierarchy) found(f interfaces.Founding) {
+	if int(f.Cluster) < len(h.Clusters) || f.Cluster == interfaces.GalaxyCluster {
+		return
+	}
+	name := interfaces.ClusterGroup(f.Cluster)
+	h.handedMu.Lock()
+	defer h.handedMu.Unlock()
+	if _, ok := h.founded[f.Cluster]; ok {
+		return
+	}
+	if h.founded == nil {
+		h.founded = map[interfaces.ClusterID]GroupKey{}
+	}
+	h.founded[f.Cluster] = GroupKey{Name: name, Members: slices.Clone(f.Members), Instance: interfaces.NewInstanceID(h.Seed, name, 0, f.Members), Key: slices.Clone(f.GroupKey)}
 }
 
 // RotationDraw is cluster c's rotation rule (group.Rotation.Draw): a
@@ -169,8 +199,45 @@ func (h *Hierarchy) RotationDraw(c interfaces.ClusterID) func(b *interfaces.Bloc
 	}
 }
 
+// SpawnDraw is cluster c's rule for the clusters it founds
+// (group.Rotation.Spawn): a block of c's chain that claims a beacon
+// opening clusters split from c starts, for each, the key generation of
+// its first delegates (the set that beacon published for it) through c's
+// chain. They stood for c until the split, so they follow c's chain.
+func (h *Hierarchy) SpawnDraw(c interfaces.ClusterID) func(b *interfaces.Block) ([]group.Spawn, error) {
+	return func(b *interfaces.Block) ([]group.Spawn, error) {
+		var out []group.Spawn
+		for _, tx := range b.Txs {
+			if tx.Kind != interfaces.TxMint {
+				continue
+			}
+			claim, err := interfaces.DecodeMintClaim(tx.Payload)
+			if err != nil || claim.Beacon.Checkpoint == nil {
+				continue // the ledger admitted it, so this cannot happen
+			}
+			p, err := interfaces.DecodeBeaconPayload(claim.Beacon.Checkpoint.Payload)
+			if err != nil {
+				continue
+			}
+			for _, o := range p.Opens {
+				if o.Parent != c {
+					continue
+				}
+				for _, s := range p.Sets {
+					if s.Cluster == o.Cluster && len(s.Members) > 0 {
+						out = append(out, group.Spawn{Cluster: o.Cluster, Members: s.Members})
+					}
+				}
+			}
+		}
+		return out, nil
+	}
+}
+
 // ClusterKey returns cluster c's group key for its block at height: the
-// genesis key, or the last one handed over before height.
+// genesis key (or, for a cluster opened later, its founding key), or the
+// last one handed over before height; nil for a cluster this node knows
+// no key of.
 func (h *Hierarchy) ClusterKey(c interfaces.ClusterID, height uint64) *GroupKey {
 	h.handedMu.Lock()
 	defer h.handedMu.Unlock()
@@ -181,7 +248,13 @@ func (h *Hierarchy) ClusterKey(c interfaces.ClusterID, height uint64) *GroupKey 
 			return &k
 		}
 	}
-	return &h.Clusters[c]
+	if int(c) < len(h.Clusters) {
+		return &h.Clusters[c]
+	}
+	if k, ok := h.founded[c]; ok {
+		return &k
+	}
+	return nil
 }
 
 // GroupKey is one group's public identity.
@@ -226,11 +299,12 @@ func HierarchyFrom(g *keys.GenesisFile, k int, v interfaces.GroupVerifier, owner
 }
 
 // pseudo reports whether s is one of the accounts that stand for a
-// cluster (ClusterStar, OutboxStar): each chain keeps its own.
+// cluster (ClusterStar, OutboxStar) of any cluster the network may hold:
+// each chain keeps its own.
 func (h *Hierarchy) pseudo(s interfaces.StarID) bool {
 	h.once.Do(func() {
 		h.pseudos = map[interfaces.StarID]bool{interfaces.ClusterStar(interfaces.GalaxyCluster): true}
-		for c := range h.Clusters {
+		for c := range interfaces.MaxClusters {
 			h.pseudos[interfaces.ClusterStar(interfaces.ClusterID(c))] = true
 			h.pseudos[interfaces.OutboxStar(interfaces.ClusterID(c))] = true
 		}
@@ -241,10 +315,11 @@ func (h *Hierarchy) pseudo(s interfaces.StarID) bool {
 // VerifyCheckpoint checks a cluster's certificate of its checkpoint.
 func (h *Hierarchy) VerifyCheckpoint(cp *interfaces.CheckpointPayload) error {
 	c := cp.Header.Cluster
-	if int(c) >= len(h.Clusters) {
-		return fmt.Errorf("checkpoint of cluster %d, the network has %d", c, len(h.Clusters))
+	k := h.ClusterKey(c, cp.Header.Height)
+	if k == nil {
+		return fmt.Errorf("checkpoint of cluster %d, which the network has not founded", c)
 	}
-	return h.verifyGroup(h.ClusterKey(c, cp.Header.Height), cp.Header.Hash(), cp.Certificate)
+	return h.verifyGroup(k, cp.Header.Hash(), cp.Certificate)
 }
 
 // VerifyBlackHole checks the galaxy's certificate of a black hole.
@@ -260,8 +335,13 @@ func (h *Hierarchy) VerifyBlackHoleHash(bh interfaces.Hash, cert []byte) error {
 
 // VerifyCredit checks a credit's receipt and finality proofs.
 func (h *Hierarchy) VerifyCredit(c *interfaces.CreditPayload) error {
-	if int(c.Batch.Src) >= len(h.Clusters) {
-		return fmt.Errorf("credit from cluster %d, the network has %d", c.Batch.Src, len(h.Clusters))
+	// Whether the source cluster exists is the galaxy's to say: it
+	// finalizes only checkpoints of clusters it founded, so a certified
+	// black hole's proof is enough (and this node's knowledge of the
+	// foundings, which depends on what it heard, must not decide a
+	// cluster's chain).
+	if c.Batch.Src == interfaces.GalaxyCluster {
+		return fmt.Errorf("credit from the galaxy's chain")
 	}
 	return c.Verify(h.Galaxy.Instance, h.Galaxy.Key, h.cached())
 }
@@ -278,7 +358,7 @@ func (h *Hierarchy) Rules(c interfaces.ClusterID) *ledger.Rules {
 // rotation is cluster c's rotation with the engine's key generation gen:
 // what its group runs live and what an offline replay folds.
 func (h *Hierarchy) rotation(c interfaces.ClusterID, gen interfaces.KeyGenerator) group.Rotation {
-	return group.Rotation{Draw: h.RotationDraw(c), Generator: gen}
+	return group.Rotation{Draw: h.RotationDraw(c), Spawn: h.SpawnDraw(c), Generator: gen}
 }
 
 // ReplayRules returns the rules that re-validate chain c offline from its
@@ -298,7 +378,7 @@ func (h *Hierarchy) ReplayRules(c interfaces.ClusterID, gen interfaces.KeyGenera
 	if err != nil {
 		return nil, err
 	}
-	r.KeyGen, r.Handover = f.AdmitKeyGen, f.Handover
+	r.KeyGen, r.Handover, r.Founded = f.AdmitKeyGen, f.Handover, f.Founded
 	prev := r.Replayed
 	r.Replayed = func(b *interfaces.Block) error {
 		if prev != nil {
@@ -316,6 +396,9 @@ func (h *Hierarchy) ReplayRules(c interfaces.ClusterID, gen interfaces.KeyGenera
 func (h *Hierarchy) Seats(c interfaces.ClusterID) int {
 	if h.SeatCount > 0 {
 		return h.SeatCount
+	}
+	if int(c) >= len(h.Clusters) {
+		c = 0 // an opened cluster seats as many as the first
 	}
 	return len(h.Clusters[c].Members)
 }

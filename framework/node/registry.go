@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sync"
@@ -18,24 +19,34 @@ import (
 // of the galaxy's chain, folded with every black hole on the reputation's
 // paths (live, after a restart, in chain verify and reputation replay),
 // so every member draws from the same candidates.
+//
+// It also knows how many clusters there are: the genesis clusters and
+// those the beacons opened (Opening), each splitting candidates from its
+// parent, and each cluster's seated delegates (its genesis delegates,
+// then the set each rotation beacon published for it), which a split
+// leaves with the parent.
 type registry struct {
 	mu       sync.Mutex
 	clusters int
 	of       map[interfaces.StarID]interfaces.ClusterID
+	seated   map[interfaces.ClusterID][]interfaces.StarID
+	every    uint64 // the rotation period (0: no rotation)
 	height   uint64 // the last black hole folded
 }
 
 func newRegistry(h *Hierarchy) *registry {
-	r := &registry{clusters: len(h.Clusters), of: map[interfaces.StarID]interfaces.ClusterID{}}
+	r := &registry{clusters: len(h.Clusters), of: map[interfaces.StarID]interfaces.ClusterID{}, seated: map[interfaces.ClusterID][]interfaces.StarID{}, every: h.RotateEvery}
 	for c, g := range h.Clusters {
 		for _, s := range g.Members {
 			r.of[s] = interfaces.ClusterID(c)
 		}
+		r.seated[interfaces.ClusterID(c)] = slices.Clone(g.Members)
 	}
 	return r
 }
 
-// observe folds the candidacies of the cluster blocks black hole bh
+// observe folds black hole bh: the clusters its beacon opens, the sets a
+// rotation beacon seats, then the candidacies of the cluster blocks it
 // finalizes, in its order.
 func (r *registry) observe(bh *interfaces.Block) error {
 	r.mu.Lock()
@@ -44,6 +55,30 @@ func (r *registry) observe(bh *interfaces.Block) error {
 		return fmt.Errorf("candidates: black hole %d after %d", bh.Header.Height, r.height)
 	}
 	r.height = bh.Header.Height
+	for _, tx := range bh.Txs {
+		if tx.Kind != interfaces.TxBeacon {
+			continue
+		}
+		p, err := interfaces.DecodeBeaconPayload(tx.Payload)
+		if err != nil {
+			return fmt.Errorf("candidates: black hole %d: %w", bh.Header.Height, err)
+		}
+		for _, o := range p.Opens {
+			if int(o.Cluster) != r.clusters || int(o.Parent) >= r.clusters {
+				// The ledger checked the beacon against this registry.
+				return fmt.Errorf("candidates: black hole %d opens cluster %d from %d, and there are %d", bh.Header.Height, o.Cluster, o.Parent, r.clusters)
+			}
+			r.clusters++
+			for _, s := range o.Stars {
+				r.of[s] = o.Cluster
+			}
+		}
+		if r.every > 0 && p.Height%r.every == 0 {
+			for _, set := range p.Sets {
+				r.seated[set.Cluster] = slices.Clone(set.Members)
+			}
+		}
+	}
 	for _, b := range FinalizedBlocks(bh) {
 		c := b.Header.Cluster
 		if int(c) >= r.clusters {
@@ -77,6 +112,10 @@ func (r *registry) countLocked(c interfaces.ClusterID) int {
 func (r *registry) candidates(c interfaces.ClusterID) []interfaces.StarID {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.candidatesLocked(c)
+}
+
+func (r *registry) candidatesLocked(c interfaces.ClusterID) []interfaces.StarID {
 	var out []interfaces.StarID
 	for s, x := range r.of {
 		if x == c {
@@ -84,6 +123,73 @@ func (r *registry) candidates(c interfaces.ClusterID) []interfaces.StarID {
 		}
 	}
 	slices.SortFunc(out, interfaces.CompareStars)
+	return out
+}
+
+// count returns how many clusters there are.
+func (r *registry) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.clusters
+}
+
+// splits returns the clusters a rotation beacon opens when each cluster
+// may hold at most above candidates: in cluster order, every cluster with
+// more opens the next cluster id and gives it half its candidates (rounded
+// down), taken from those not seated there, in the order of their hash
+// under the beacon (which nobody knew when they stood). The parent keeps
+// its seated delegates, so it runs on while the new cluster starts.
+func (r *registry) splits(beacon interfaces.Hash, above int) []interfaces.Opening {
+	if above <= 0 {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []interfaces.Opening
+	for c := range r.clusters {
+		cands := r.candidatesLocked(interfaces.ClusterID(c))
+		if len(cands) <= above || len(out) == interfaces.MaxOpens || r.clusters+len(out) >= interfaces.MaxClusters {
+			continue
+		}
+		seated := r.seated[interfaces.ClusterID(c)]
+		var free []interfaces.StarID
+		for _, s := range cands {
+			if !slices.Contains(seated, s) {
+				free = append(free, s)
+			}
+		}
+		order := func(s interfaces.StarID) interfaces.Hash {
+			return interfaces.DomainSum("constellation/split/v1", beacon[:], s[:])
+		}
+		slices.SortFunc(free, func(a, b interfaces.StarID) int {
+			ha, hb := order(a), order(b)
+			return bytes.Compare(ha[:], hb[:])
+		})
+		stars := slices.Clone(free[:min(len(cands)/2, len(free))])
+		if len(stars) == 0 {
+			continue
+		}
+		slices.SortFunc(stars, interfaces.CompareStars)
+		out = append(out, interfaces.Opening{Parent: interfaces.ClusterID(c), Cluster: interfaces.ClusterID(r.clusters + len(out)), Stars: stars})
+	}
+	return out
+}
+
+// candidatesAfter returns the stars standing for cluster c once opens
+// took effect, sorted.
+func (r *registry) candidatesAfter(c interfaces.ClusterID, opens []interfaces.Opening) []interfaces.StarID {
+	out := r.candidates(c)
+	for _, o := range opens {
+		switch c {
+		case o.Cluster:
+			return slices.Clone(o.Stars)
+		case o.Parent:
+			out = slices.DeleteFunc(out, func(s interfaces.StarID) bool {
+				_, found := slices.BinarySearchFunc(o.Stars, s, interfaces.CompareStars)
+				return found
+			})
+		}
+	}
 	return out
 }
 

@@ -77,3 +77,81 @@ func TestRegistryFollowsFinalizedCandidacies(t *testing.T) {
 		t.Fatal("a black hole out of order was folded")
 	}
 }
+
+// A cluster with more candidates than the bound splits at a rotation
+// beacon: half its candidates, none of its seated delegates, leave for the
+// next cluster id, chosen by the beacon; folding the beacon that publishes
+// the opening makes it so, and the new cluster then follows its own
+// candidacies. A beacon that names another cluster id is refused.
+func TestASplitOpensTheNextClusterWithHalfTheUnseated(t *testing.T) {
+	s := interfaces.DevStar
+	h := &Hierarchy{RotateEvery: 2, Clusters: []GroupKey{{Members: []interfaces.StarID{s("a"), s("b")}}}}
+	r := newRegistry(h)
+	var joins []interfaces.Candidacy
+	for _, n := range []string{"c", "d", "e", "f", "g", "h"} {
+		joins = append(joins, interfaces.Candidacy{Star: s(n), Action: interfaces.MemberJoin})
+	}
+	if err := r.observe(blackHoleOf(1, 0, joins...)); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.splits(interfaces.Hash{1}, 8); got != nil {
+		t.Fatalf("8 candidates within a bound of 8 split: %v", got)
+	}
+	opens := r.splits(interfaces.Hash{1}, 5)
+	if len(opens) != 1 || opens[0].Parent != 0 || opens[0].Cluster != 1 || len(opens[0].Stars) != 4 {
+		t.Fatalf("8 candidates over a bound of 5 open %v, want 4 stars of cluster 0 in cluster 1", opens)
+	}
+	for _, seated := range []interfaces.StarID{s("a"), s("b")} {
+		if slices.Contains(opens[0].Stars, seated) {
+			t.Fatalf("seated delegate %s leaves its cluster", seated.Short())
+		}
+	}
+	differs := false
+	for i := byte(2); i < 12 && !differs; i++ {
+		differs = !slices.Equal(r.splits(interfaces.Hash{i}, 5)[0].Stars, opens[0].Stars)
+	}
+	if !differs {
+		t.Fatal("ten beacons split the candidates the same way")
+	}
+	after0 := r.candidatesAfter(0, opens)
+	if len(after0) != 4 || slices.ContainsFunc(after0, func(x interfaces.StarID) bool { return slices.Contains(opens[0].Stars, x) }) {
+		t.Fatalf("cluster 0 keeps %v after the split of %v", after0, opens[0].Stars)
+	}
+
+	beacon := func(height uint64, p interfaces.BeaconPayload) *interfaces.Block {
+		bh := blackHoleOf(height, 0)
+		bh.Txs = append(bh.Txs, interfaces.BeaconTx(height, p))
+		return bh
+	}
+	bad := interfaces.BeaconPayload{Height: 2, Opens: []interfaces.Opening{{Parent: 0, Cluster: 2, Stars: opens[0].Stars}}}
+	if err := newRegistryAt(t, h, joins).observe(beacon(2, bad)); err == nil {
+		t.Fatal("a beacon opening cluster 2 of 1 was folded")
+	}
+	ok := interfaces.BeaconPayload{Height: 2, Opens: opens, Sets: []interfaces.DelegateSet{{Cluster: 0, Members: after0[:2]}, {Cluster: 1, Members: opens[0].Stars[:2]}}}
+	if err := r.observe(beacon(2, ok)); err != nil {
+		t.Fatal(err)
+	}
+	if r.count() != 2 || !slices.Equal(r.candidates(0), after0) || !slices.Equal(r.candidates(1), opens[0].Stars) {
+		t.Fatalf("after the opening: %d clusters, %v and %v", r.count(), r.candidates(0), r.candidates(1))
+	}
+	if !slices.Equal(r.seated[1], opens[0].Stars[:2]) {
+		t.Fatalf("cluster 1 seats %v, the rotation beacon published %v", r.seated[1], opens[0].Stars[:2])
+	}
+	if err := r.observe(blackHoleOf(3, 1, interfaces.Candidacy{Star: s("z"), Action: interfaces.MemberJoin})); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := r.standing(s("z")); !ok || c != 1 {
+		t.Fatalf("a join ordered by the new cluster stands for %d (%v)", c, ok)
+	}
+}
+
+// newRegistryAt is a registry of h that folded black hole 1 with joins in
+// cluster 0.
+func newRegistryAt(t *testing.T, h *Hierarchy, joins []interfaces.Candidacy) *registry {
+	t.Helper()
+	r := newRegistry(h)
+	if err := r.observe(blackHoleOf(1, 0, joins...)); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

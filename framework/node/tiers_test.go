@@ -519,7 +519,7 @@ func TestBlackHolesPublishTheDelegateSetsTheirBeaconDraws(t *testing.T) {
 			if err := tt.h.VerifyBlackHole(&prev.Header, p.Signature); err != nil {
 				t.Fatalf("beacon in black hole %d: %v", i, err)
 			}
-			want, err := b.Draw(p.Signature)
+			want, _, err := b.Draw(p.Height, p.Signature)
 			if err != nil {
 				t.Fatal(err)
 			}
