@@ -220,30 +220,21 @@ func (t *Transaction) CounterSign(key ed25519.PrivateKey) error {
 var ErrBadSignature = errors.New("bad signature")
 
 // VerifySignatures checks the sender's signature and, when a counterparty is
-// named and has signed, its signature. It does not check chain order or
+// named and has signed, its signature, under the transaction signature
+// rule (ZIP-215; see txsig.go). VerifyTransactions gives the same verdict
+// for many transactions at once. It does not check chain order or
 // balances; the ledger does that.
 func (t *Transaction) VerifySignatures() error {
-	if t.Kind.Certified() {
-		// Authenticated by the certificates in the payload, which only the
-		// ledger, knowing the groups' keys, can check.
-		if t.Sig != ([ed25519.SignatureSize]byte{}) || len(t.CounterSig) != 0 || !t.Counterparty.IsZero() {
-			return fmt.Errorf("%s transaction carries a signature or a counterparty", t.Kind)
-		}
-		return nil
+	if done, err := t.preVerify(); done {
+		return err
 	}
 	msg := t.SigningBytes()
-	if !ed25519.Verify(t.Sender.PublicKey(), msg, t.Sig[:]) {
-		return fmt.Errorf("sender %s: %w", t.Sender.Short(), ErrBadSignature)
+	if !VerifyTxSignature(t.Sender, msg, t.Sig[:]) {
+		return t.sigVerdict(false, false)
 	}
-	if len(t.CounterSig) > 0 {
-		if t.Counterparty.IsZero() {
-			return errors.New("counter-signature present but no counterparty named")
-		}
-		if !ed25519.Verify(t.Counterparty.PublicKey(), msg, t.CounterSig) {
-			return fmt.Errorf("counterparty %s: %w", t.Counterparty.Short(), ErrBadSignature)
-		}
-	}
-	return nil
+	counterOK := len(t.CounterSig) > 0 && !t.Counterparty.IsZero() &&
+		VerifyTxSignature(t.Counterparty, msg, t.CounterSig)
+	return t.sigVerdict(true, counterOK)
 }
 
 // TransferPayload is the payload of a TxTransfer.

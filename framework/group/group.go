@@ -775,9 +775,9 @@ func (n *Group) receiveTxs(e interfaces.Envelope) {
 		n.log.Debug("malformed transaction gossip", "from", e.From.Short(), "error", err)
 		return
 	}
-	for _, tx := range batch.Txs {
-		n.pool.Add(tx) // duplicates and stale ones are expected; nothing to do
-	}
+	// One batch verification for the gossiped batch; duplicates and stale
+	// ones are expected, nothing to do about them.
+	n.pool.AddBatch(batch.Txs)
 	n.kickIfFull()
 }
 

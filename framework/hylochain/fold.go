@@ -111,6 +111,9 @@ func Fold(inst Instance, view ledger.View, parent Parent, d interfaces.Decision)
 	ts := max(median(stamps), parent.Timestamp)
 
 	b := ledger.NewBuilder(view, inst.Cluster, parent.Ref).WithRules(inst.Rules)
+	// What the pool never saw (other proposers' transactions that gossip
+	// did not bring first) is verified here in batches, not one by one.
+	b.Preverify(txs)
 	// A transaction that arrives before its sender's previous one (they
 	// came in different contributions) gets one more try after the first
 	// pass.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/constellation-chain/constellation/framework/sigcache"
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
@@ -45,6 +46,7 @@ type Builder struct {
 	edges     []sampled              // this block's transfers, for the metadata's sample
 	candidacy []interfaces.Candidacy // this block's membership transactions, for the metadata
 	claimed   uint64                 // beacons this chain has applied, once receipts exist
+	verified  *sigcache.Cache        // what Preverify verified, without Rules.Signatures
 }
 
 // MaxBlockTxBytes bounds the encoded size of a block's transactions
@@ -63,6 +65,60 @@ func NewBuilder(view View, cluster interfaces.ClusterID, parent Parent) *Builder
 		heads:    make(map[interfaces.StarID]Head),
 		inBlock:  make(map[interfaces.Hash]struct{}),
 	}
+}
+
+// Preverify verifies, in batches (interfaces.VerifyTransactions, in
+// parallel over GOMAXPROCS), the signatures of the transactions among txs
+// that Apply would verify one by one: those not authenticated by a
+// certificate and not in the signature cache (Rules.Signatures). Call it
+// with a block's transactions before applying them; it is optional.
+//
+// It changes no verdict. What verified is recorded, in Rules.Signatures
+// or, without one, in a cache of the builder's own, and Apply trusts it
+// as it trusts a cache hit: the exact bytes (id and both signatures) that
+// verified under the same rule. What did not verify is verified again by
+// Apply, alone, and refused there in its turn, after the checks that come
+// before the signatures, with the error Apply always gives.
+func (b *Builder) Preverify(txs []*interfaces.Transaction) {
+	cache := b.signatures()
+	ids := make([]interfaces.Hash, 0, len(txs))
+	miss := make([]*interfaces.Transaction, 0, len(txs))
+	for _, tx := range txs {
+		if tx == nil || tx.Kind.Certified() {
+			continue
+		}
+		id := tx.ID()
+		if cache.Has(id, tx) {
+			continue
+		}
+		ids, miss = append(ids, id), append(miss, tx)
+	}
+	if len(miss) == 0 {
+		return
+	}
+	if cache == nil {
+		b.verified = sigcache.New(max(len(miss), 1024))
+		cache = b.verified
+	}
+	cache.VerifyBatch(ids, miss)
+}
+
+// signatures returns the cache Preverify records into: the rules' when
+// they have one, else the builder's own (nil before the first Preverify).
+func (b *Builder) signatures() *sigcache.Cache {
+	if b.rules != nil && b.rules.Signatures != nil {
+		return b.rules.Signatures
+	}
+	return b.verified
+}
+
+// signatureTrusted reports whether tx's signatures verified before, on
+// this node (Rules.Signatures) or in this builder's Preverify.
+func (b *Builder) signatureTrusted(id interfaces.Hash, tx *interfaces.Transaction) bool {
+	if b.rules != nil && b.rules.Signatures.Has(id, tx) {
+		return true
+	}
+	return b.verified.Has(id, tx)
 }
 
 // WithRules makes the builder apply a hierarchical network's rules (see
@@ -157,12 +213,14 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 		if err := b.checkCertified(sh); err != nil {
 			return fmt.Errorf("%s: %w: %v", where(), ErrBadSignature, err)
 		}
-	} else if b.rules == nil || !b.rules.Signatures.Has(id, tx) {
+	} else if !b.signatureTrusted(id, tx) {
+		// The transaction signature rule (ZIP-215, interfaces/txsig.go),
+		// the same one Preverify's batches and the pool apply.
 		msg := tx.SigningBytes()
-		if !ed25519.Verify(tx.Sender.PublicKey(), msg, tx.Sig[:]) {
+		if !interfaces.VerifyTxSignature(tx.Sender, msg, tx.Sig[:]) {
 			return fmt.Errorf("%s: %w: sender signature does not verify", where(), ErrBadSignature)
 		}
-		if len(tx.CounterSig) > 0 && !ed25519.Verify(tx.Counterparty.PublicKey(), msg, tx.CounterSig) {
+		if len(tx.CounterSig) > 0 && !interfaces.VerifyTxSignature(tx.Counterparty, msg, tx.CounterSig) {
 			return fmt.Errorf("%s: %w: counterparty %s signature does not verify", where(), ErrBadSignature, tx.Counterparty.Short())
 		}
 		if b.rules != nil {

@@ -276,6 +276,9 @@ func VerifyBlockWith(view View, parent Parent, b *interfaces.Block, rules *Rules
 		return nil, fmt.Errorf("verify block %d: %w", h, err)
 	}
 	bl := NewBuilder(view, b.Header.Cluster, parent).WithRules(rules)
+	// The transactions this node never had in its pool are verified here,
+	// in batches, before they are applied in order.
+	bl.Preverify(b.Txs)
 	for i, tx := range b.Txs {
 		if err := bl.Apply(tx); err != nil {
 			return nil, fmt.Errorf("verify block %d: transaction %d: %w", h, i, err)

@@ -16,7 +16,7 @@ import (
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
-// Errors returned by Add. Each is wrapped with the transaction it concerns.
+// Errors returned by Add and AddBatch. Each is wrapped with the transaction it concerns.
 var (
 	ErrFull      = errors.New("transaction pool is full")
 	ErrDuplicate = errors.New("transaction already in the pool")
@@ -109,22 +109,71 @@ func txSize(t *interfaces.Transaction) int { return 170 + len(t.Payload) + len(t
 // Add checks tx without state (kind, payload size, signatures) and queues it.
 // The signature check runs outside the lock so many callers verify at once.
 func (p *Pool) Add(tx *interfaces.Transaction) error {
-	if tx == nil {
-		return fmt.Errorf("add transaction: %w: nil", ErrInvalid)
-	}
-	id := tx.ID()
-	if !tx.Kind.Valid() {
-		return fmt.Errorf("add transaction %s: %w: unknown kind %d", id.Short(), ErrInvalid, tx.Kind)
-	}
-	if tx.Seq == 0 {
-		return fmt.Errorf("add transaction %s: %w: sequence numbers start at 1", id.Short(), ErrInvalid)
-	}
-	if len(tx.Payload) > interfaces.MaxTxPayload {
-		return fmt.Errorf("add transaction %s: %w: payload of %d bytes exceeds %d", id.Short(), ErrInvalid, len(tx.Payload), interfaces.MaxTxPayload)
+	id, err := checkStateless(tx)
+	if err != nil {
+		return err
 	}
 	if err := p.opts.Signatures.Verify(id, tx); err != nil {
 		return fmt.Errorf("add transaction %s: %w: %w", id.Short(), ErrInvalid, err)
 	}
+	return p.admit(tx, id)
+}
+
+// AddBatch is Add for many transactions, such as a gossiped batch:
+// errs[i] is what Add(txs[i]) would return (same checks, same errors),
+// but the signatures of every transaction that passes the stateless
+// checks are verified together in batches (sigcache.VerifyBatch), which
+// costs less per signature than verifying them one by one. The
+// transactions are then queued in the order given, so a sender's
+// consecutive transactions in one batch are admitted as Add would admit
+// them one after another. Safe for concurrent use.
+func (p *Pool) AddBatch(txs []*interfaces.Transaction) []error {
+	errs := make([]error, len(txs))
+	ids := make([]interfaces.Hash, 0, len(txs))
+	checked := make([]*interfaces.Transaction, 0, len(txs))
+	at := make([]int, 0, len(txs))
+	for i, tx := range txs {
+		id, err := checkStateless(tx)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		ids, checked, at = append(ids, id), append(checked, tx), append(at, i)
+	}
+	sigErrs := p.opts.Signatures.VerifyBatch(ids, checked)
+	for j, tx := range checked {
+		i, id := at[j], ids[j]
+		if err := sigErrs[j]; err != nil {
+			errs[i] = fmt.Errorf("add transaction %s: %w: %w", id.Short(), ErrInvalid, err)
+			continue
+		}
+		errs[i] = p.admit(tx, id)
+	}
+	return errs
+}
+
+// checkStateless runs the checks of Add that need neither state nor
+// signatures, and returns tx's id.
+func checkStateless(tx *interfaces.Transaction) (interfaces.Hash, error) {
+	if tx == nil {
+		return interfaces.Hash{}, fmt.Errorf("add transaction: %w: nil", ErrInvalid)
+	}
+	id := tx.ID()
+	if !tx.Kind.Valid() {
+		return id, fmt.Errorf("add transaction %s: %w: unknown kind %d", id.Short(), ErrInvalid, tx.Kind)
+	}
+	if tx.Seq == 0 {
+		return id, fmt.Errorf("add transaction %s: %w: sequence numbers start at 1", id.Short(), ErrInvalid)
+	}
+	if len(tx.Payload) > interfaces.MaxTxPayload {
+		return id, fmt.Errorf("add transaction %s: %w: payload of %d bytes exceeds %d", id.Short(), ErrInvalid, len(tx.Payload), interfaces.MaxTxPayload)
+	}
+	return id, nil
+}
+
+// admit runs the checks of Add that follow the signatures' (certificates,
+// then the sender's chain and the pool's bounds) and queues tx.
+func (p *Pool) admit(tx *interfaces.Transaction, id interfaces.Hash) error {
 	if tx.Kind.Certified() {
 		if p.opts.Certified == nil {
 			return fmt.Errorf("add transaction %s: %w: this chain takes no %s transactions", id.Short(), ErrInvalid, tx.Kind)

@@ -9,6 +9,11 @@
 // bytes that verified are trusted: the same body with another signature
 // is a miss. A hit therefore gives the verdict a verification would, and
 // the ledger's result is the same with or without the cache.
+//
+// Verify checks one transaction, VerifyBatch many at once in batches
+// (interfaces.VerifyTransactions); both apply the one transaction
+// signature rule (ZIP-215, interfaces/txsig.go), so the verdict does not
+// depend on the path.
 package sigcache
 
 import (
@@ -87,4 +92,36 @@ func (c *Cache) Verify(id interfaces.Hash, tx *interfaces.Transaction) error {
 	}
 	c.Add(id, tx)
 	return nil
+}
+
+// VerifyBatch is Verify for many transactions at once: errs[i] is what
+// Verify(ids[i], txs[i]) would return. Hits are trusted; the misses are
+// verified together in batches (interfaces.VerifyTransactions), and the
+// ones that verify are recorded. ids[i] must be txs[i].ID(); ids and txs
+// have the same length. A nil Cache verifies every transaction. It is
+// safe for concurrent use.
+func (c *Cache) VerifyBatch(ids []interfaces.Hash, txs []*interfaces.Transaction) []error {
+	errs := make([]error, len(txs))
+	var (
+		miss    []*interfaces.Transaction
+		missIdx []int
+	)
+	for i, tx := range txs {
+		if tx != nil && c.Has(ids[i], tx) {
+			continue
+		}
+		miss = append(miss, tx)
+		missIdx = append(missIdx, i)
+	}
+	if len(miss) == 0 {
+		return errs
+	}
+	for j, err := range interfaces.VerifyTransactions(miss) {
+		i := missIdx[j]
+		errs[i] = err
+		if err == nil {
+			c.Add(ids[i], txs[i])
+		}
+	}
+	return errs
 }
