@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -232,53 +233,71 @@ func runNode(c *cli.Context) error {
 			return err
 		}
 	}
-	n, err := node.Assemble(m, set, node.AssembleOptions{
-		ConsensusKeys: shareKeys,
-		GalaxyKeys:    galaxyKeys,
-		GenesisFile:   c.String("genesis"),
-		NodeName:      mn.Name,
-		DataDir:       dataDir,
-		KeyBase:       base,
-		CreateKeys:    create,
-		Transport:     tr,
-		Logger:        log,
-		Misbehave:     misbehaviour(c, log),
-	})
-	if err != nil {
-		return err
-	}
 	ctx, stop := signalContext(c.Context)
 	defer stop()
-	if mn.API != "" {
-		var faults api.FaultSwitch
-		if c.Bool("fault-injection") {
-			fs, ok := tr.(api.FaultSwitch)
-			if !ok {
-				return fmt.Errorf("--fault-injection: the transport has no fault switch")
-			}
-			faults = fs
-			log.Warn("fault injection enabled: the API can cut this node's links")
+	var faults api.FaultSwitch
+	if c.Bool("fault-injection") {
+		fs, ok := tr.(api.FaultSwitch)
+		if !ok {
+			return fmt.Errorf("--fault-injection: the transport has no fault switch")
 		}
-		srv, err := serveAPI(ctx, mn.API, n, faults, log)
+		faults = fs
+		log.Warn("fault injection enabled: the API can cut this node's links")
+	}
+	for {
+		n, err := node.Assemble(m, set, node.AssembleOptions{
+			ConsensusKeys: shareKeys,
+			GalaxyKeys:    galaxyKeys,
+			GenesisFile:   c.String("genesis"),
+			NodeName:      mn.Name,
+			DataDir:       dataDir,
+			KeyBase:       base,
+			CreateKeys:    create,
+			Transport:     tr,
+			Logger:        log,
+			Misbehave:     misbehaviour(c, log),
+		})
+		if err != nil {
+			return err
+		}
+		err = serveAndRun(ctx, c, n, mn.API, faults, log)
+		if mv := (*node.MovedError)(nil); errors.As(err, &mv) {
+			// A beacon split this star's cluster and the old chain founded
+			// the new one: open the node again, on the new cluster's chain.
+			fmt.Fprintf(c.App.Writer, "this star moved to the new cluster %d; reopening the node on its chain\n", mv.Cluster)
+			shareKeys = nil // the old cluster's share; the new one's is in the data directory
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		h, hash := n.Head()
+		fmt.Fprintf(c.App.Writer, "stopped cleanly at height %d (%s); data in %s\n", h, hash.Short(), dataDir)
+		return nil
+	}
+}
+
+// serveAndRun serves the node's API (when addr is set) and prints its
+// blocks while it runs, until ctx ends or the node stops.
+func serveAndRun(ctx context.Context, c *cli.Context, n *node.Node, addr string, faults api.FaultSwitch, log hclog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if addr != "" {
+		srv, err := serveAPI(ctx, addr, n, faults, log)
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
 	}
-	events, cancel := n.Subscribe(256)
-	defer cancel()
+	events, unsubscribe := n.Subscribe(256)
+	defer unsubscribe()
 	p := &blockPrinter{w: c.App.Writer}
 	go func() {
 		for ev := range events {
 			p.show(n.Group, ev, n.PoolLen())
 		}
 	}()
-	if err := n.Run(ctx); err != nil {
-		return err
-	}
-	h, hash := n.Head()
-	fmt.Fprintf(c.App.Writer, "stopped cleanly at height %d (%s); data in %s\n", h, hash.Short(), dataDir)
-	return nil
+	return n.Run(ctx)
 }
 
 // serveAPI serves the node API on addr until ctx ends.

@@ -49,10 +49,11 @@ type Rotation struct {
 	// It is asked after every committed block and must be deterministic.
 	Spawn func(b *interfaces.Block) ([]Spawn, error)
 	// Founded, when set, is told of each founding a committed block
-	// carries (live, and when the chain is replayed at start), with this
-	// member's key material of the new cluster, or nil when it is not one
-	// of its first members or cannot assemble its keys.
-	Founded func(f interfaces.Founding, keys []byte)
+	// carries (live, and when the chain is replayed at start), with the
+	// stars that stand for the new cluster (Spawn.Stars) and this member's
+	// key material of it, or nil when it is not one of its first members
+	// or cannot assemble its keys.
+	Founded func(f interfaces.Founding, stars []interfaces.StarID, keys []byte)
 	// Generator is the consensus engine's dealer-free key generation.
 	Generator interfaces.KeyGenerator
 	// Rand supplies this member's dealing randomness (crypto/rand when
@@ -63,7 +64,8 @@ type Rotation struct {
 // Spawn is a new cluster whose first keys a group's chain orders.
 type Spawn struct {
 	Cluster interfaces.ClusterID
-	Members []interfaces.StarID
+	Members []interfaces.StarID // its first members, who generate its keys
+	Stars   []interfaces.StarID // every star that stands for it, members included
 }
 
 // Fold is a rotation's schedule as a function of the chain alone: the key
@@ -91,6 +93,7 @@ type Fold struct {
 // spawning is one new cluster's key generation.
 type spawning struct {
 	cluster interfaces.ClusterID
+	stars   []interfaces.StarID
 	round   uint64
 	st      *keygen.State
 }
@@ -250,7 +253,7 @@ func (f *Fold) step(b *interfaces.Block, applied func(tx *interfaces.Transaction
 		case sp.st.Done():
 			f.founded = append(f.founded, sp)
 		case sp.st.Failed():
-			again, err := f.spawn(b, sp.cluster, sp.round+1, sp.st.Session().Members)
+			again, err := f.spawn(b, Spawn{Cluster: sp.cluster, Members: sp.st.Session().Members, Stars: sp.stars}, sp.round+1)
 			if err != nil {
 				return out, err
 			}
@@ -279,7 +282,7 @@ func (f *Fold) step(b *interfaces.Block, applied func(tx *interfaces.Transaction
 			return out, fmt.Errorf("rotation after block %d: new clusters: %w", h, err)
 		}
 		for _, s := range spawns {
-			sp, err := f.spawn(b, s.Cluster, 1, s.Members)
+			sp, err := f.spawn(b, s, 1)
 			if err != nil {
 				return out, err
 			}
@@ -305,15 +308,15 @@ func (f *Fold) openRound(b *interfaces.Block, members []interfaces.StarID) error
 	return nil
 }
 
-// spawn opens round round of new cluster c's key generation among members
-// after b.
-func (f *Fold) spawn(b *interfaces.Block, c interfaces.ClusterID, round uint64, members []interfaces.StarID) (*spawning, error) {
-	s := keygen.Session{Network: f.network, Group: interfaces.ClusterGroup(c), Round: round, Members: sortedStars(members)}
+// spawn opens round round of new cluster sp's key generation among its
+// members after b.
+func (f *Fold) spawn(b *interfaces.Block, sp Spawn, round uint64) (*spawning, error) {
+	s := keygen.Session{Network: f.network, Group: interfaces.ClusterGroup(sp.Cluster), Round: round, Members: sortedStars(sp.Members)}
 	st, err := keygen.New(s, f.cfg.Generator, b.Header.Height, f.cfg.Window)
 	if err != nil {
-		return nil, fmt.Errorf("key generation of new cluster %d after block %d: %w", c, b.Header.Height, err)
+		return nil, fmt.Errorf("key generation of new cluster %d after block %d: %w", sp.Cluster, b.Header.Height, err)
 	}
-	return &spawning{cluster: c, round: round, st: st}, nil
+	return &spawning{cluster: sp.Cluster, stars: sortedStars(append(slices.Clone(sp.Stars), sp.Members...)), round: round, st: st}, nil
 }
 
 // rotator is a group's rotation state: the chain's fold, and what this
@@ -423,7 +426,7 @@ func (n *Group) found(b *interfaces.Block, sp *spawning) {
 	}
 	n.log.Info("new cluster founded", "group", n.cfg.Name, "cluster", sp.cluster, "height", b.Header.Height, "members", len(f.Members), "member", keys != nil)
 	if n.rot.cfg.Founded != nil {
-		n.rot.cfg.Founded(f, keys)
+		n.rot.cfg.Founded(f, slices.Clone(sp.stars), keys)
 	}
 }
 

@@ -257,7 +257,7 @@ func TestAGroupFoundsAClusterThroughItsChain(t *testing.T) {
 			}
 			return []Spawn{{Cluster: newCluster, Members: first}}, nil
 		}
-		r.Founded = func(f interfaces.Founding, keys []byte) {
+		r.Founded = func(f interfaces.Founding, _ []interfaces.StarID, keys []byte) {
 			mu.Lock()
 			founded[i] = append(founded[i], told{f, keys})
 			mu.Unlock()

@@ -322,6 +322,17 @@ func assembleTiers(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions,
 		c.Cluster, c.Members, c.DataDir = mn.Cluster, h.Clusters[mn.Cluster].Members, opts.DataDir
 		clusterCfg = &c
 	}
+	if clusterCfg != nil {
+		// A star a beacon split off to a new cluster keeps that one's
+		// chain, in its own directory (founding.go).
+		moved, err := FollowMoves(clusterCfg, h, !mn.HasRole(manifest.RoleGalaxy))
+		if err != nil {
+			return nil, fmt.Errorf("node %q: %w", mn.Name, err)
+		}
+		if moved && opts.Logger != nil {
+			opts.Logger.Info("this star moved to a new cluster; keeping its chain", "cluster", clusterCfg.Cluster, "data", clusterCfg.DataDir, "first_member", clusterCfg.ConsensusKeys != nil)
+		}
+	}
 	if mn.HasRole(manifest.RoleGalaxy) {
 		ks, err := load(opts.GalaxyKeys, "galaxy")
 		if err != nil {

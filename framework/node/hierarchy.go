@@ -151,6 +151,14 @@ func (h *Hierarchy) ObserveHandovers(bh *interfaces.Block) error {
 	return nil
 }
 
+// Known returns how many clusters this node knows a key of: the genesis
+// clusters and those founded since, as far as it has heard.
+func (h *Hierarchy) Known() int {
+	h.handedMu.Lock()
+	defer h.handedMu.Unlock()
+	return len(h.Clusters) + len(h.founded)
+}
+
 // found learns a new cluster's first key from its founding: the key of its
 // chain's epoch 0 instance. The first founding of a cluster counts (a
 // beacon opens each cluster id once, from one parent).
@@ -189,6 +197,9 @@ func (h *Hierarchy) RotationDraw(c interfaces.ClusterID) func(b *interfaces.Bloc
 			if err != nil || h.RotateEvery == 0 || p.Height%h.RotateEvery != 0 {
 				continue
 			}
+			if slices.ContainsFunc(p.Opens, func(o interfaces.Opening) bool { return o.Cluster == c }) {
+				continue // the beacon that opens c: its first members generate their keys in the parent's chain
+			}
 			for _, s := range p.Sets {
 				if s.Cluster == c {
 					members = s.Members
@@ -225,7 +236,7 @@ func (h *Hierarchy) SpawnDraw(c interfaces.ClusterID) func(b *interfaces.Block) 
 				}
 				for _, s := range p.Sets {
 					if s.Cluster == o.Cluster && len(s.Members) > 0 {
-						out = append(out, group.Spawn{Cluster: o.Cluster, Members: s.Members})
+						out = append(out, group.Spawn{Cluster: o.Cluster, Members: s.Members, Stars: o.Stars})
 					}
 				}
 			}

@@ -13,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/constellation-chain/constellation/framework/api"
 	"github.com/constellation-chain/constellation/framework/group"
+	"github.com/constellation-chain/constellation/framework/keys"
 	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/interfaces"
 	"github.com/hashicorp/go-hclog"
@@ -52,6 +54,36 @@ type Node struct {
 	// beaconer draws the delegate sets black holes publish (a galaxy
 	// member with a reputation engine only).
 	beaconer *Beaconer
+	// mover records this node's move to a new cluster its cluster's chain
+	// founds, nil when its cluster does not rotate.
+	mover *mover
+}
+
+// mover is a cluster group's Rotation.Founded hook: when the chain founds
+// a cluster this star stands for, it records the move (saveFounding) and
+// tells Run to stop with a MovedError.
+type mover struct {
+	self    interfaces.StarID
+	dataDir string
+	log     hclog.Logger
+	once    sync.Once
+	moved   chan interfaces.ClusterID // receives the cluster once
+}
+
+func (m *mover) founded(f interfaces.Founding, stars []interfaces.StarID, keys []byte) {
+	if !slices.Contains(stars, m.self) {
+		return
+	}
+	if err := saveFounding(movedDir(m.dataDir, f.Cluster), f, keys); err != nil {
+		// It stays a follower of the old cluster's chain; a restart
+		// replays the founding and tries again.
+		m.log.Error("record the move to a new cluster", "cluster", f.Cluster, "error", err)
+		return
+	}
+	m.once.Do(func() {
+		m.log.Info("this star stands for a new cluster; moving to its chain", "cluster", f.Cluster, "first_member", keys != nil, "members", len(f.Members))
+		m.moved <- f.Cluster
+	})
 }
 
 // Beaconer returns the galaxy member's beaconer, nil if none.
@@ -78,6 +110,7 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 		beaconer *Beaconer
 		galaxyG  *group.Group // set once the groups are open
 	)
+	var mv *mover
 	for _, c := range []*Config{cluster, galaxy} {
 		if c == nil {
 			continue
@@ -95,6 +128,8 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 				return nil, fmt.Errorf("consensus %s cannot generate keys without a dealer, which rotating delegates need; remove the genesis rotation block", cfg.Consensus.Info().Name)
 			}
 			rot := h.rotation(cfg.Cluster, kg)
+			mv = &mover{self: keys.Star(cfg.Key), dataDir: cfg.DataDir, log: log, moved: make(chan interfaces.ClusterID, 1)}
+			rot.Founded = mv.founded
 			cfg.Rotation = &rot
 		}
 		if cfg.Cluster == interfaces.GalaxyCluster && cfg.Reputation != nil {
@@ -122,7 +157,7 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 	if err != nil {
 		return nil, err
 	}
-	n.beaconer = beaconer
+	n.beaconer, n.mover = beaconer, mv
 	n.h, n.relay, n.tr = h, r, tr
 	for _, g := range n.Groups() {
 		if g.Cluster() == interfaces.GalaxyCluster {
@@ -132,7 +167,7 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 		}
 	}
 	r.cluster, r.galaxy = n.cluster, n.galaxy
-	if cluster != nil && !slices.Contains(h.Clusters[cluster.Cluster].Members, n.cluster.Self()) {
+	if cluster != nil && int(cluster.Cluster) < len(h.Clusters) && !slices.Contains(h.Clusters[cluster.Cluster].Members, n.cluster.Self()) {
 		// Keeping the chain without a genesis seat: a candidate, which
 		// stands once it has caught up.
 		r.stand = cluster.Key
@@ -172,7 +207,10 @@ func (n *Node) Tiers() (api.TierStatus, bool) {
 	if n.h == nil {
 		return api.TierStatus{}, false
 	}
-	ts := api.TierStatus{Cluster: -1, Clusters: len(n.h.Clusters), BlackHoles: n.relay.BlackHoles()}
+	ts := api.TierStatus{Cluster: -1, Clusters: n.h.Known(), BlackHoles: n.relay.BlackHoles()}
+	if n.beaconer != nil {
+		ts.Clusters = max(ts.Clusters, n.beaconer.Clusters())
+	}
 	if n.cluster != nil {
 		ts.Cluster = int(n.cluster.Cluster())
 		ts.Finalized = n.relay.Finalized(n.cluster.Cluster())
@@ -260,7 +298,7 @@ func (n *Node) Candidacy(s interfaces.StarID) (api.Candidacy, error) {
 	if err != nil {
 		return api.Candidacy{}, err
 	}
-	genesis := slices.Contains(n.h.Clusters[c].Members, s)
+	genesis := int(c) < len(n.h.Clusters) && slices.Contains(n.h.Clusters[c].Members, s)
 	out := api.Candidacy{Star: s.String(), Cluster: int(c), Genesis: genesis, Standing: genesis, Seq: seq, Last: last.String()}
 	if seq == 0 {
 		return out, nil
@@ -365,6 +403,19 @@ func (n *Node) Run(ctx context.Context) error {
 			errs <- err
 		}()
 	}
+	moved := make(chan error, 1)
+	if n.mover != nil {
+		stopped := make(chan struct{})
+		defer close(stopped)
+		go func() {
+			select {
+			case c := <-n.mover.moved:
+				moved <- &MovedError{Cluster: c}
+				cancel()
+			case <-stopped:
+			}
+		}()
+	}
 	var all []error
 	waits := len(groups)
 	if n.relay != nil {
@@ -373,6 +424,13 @@ func (n *Node) Run(ctx context.Context) error {
 	for range waits {
 		if err := <-errs; err != nil {
 			all = append(all, err)
+		}
+	}
+	if len(all) == 0 {
+		select {
+		case err := <-moved:
+			return err
+		default:
 		}
 	}
 	return errors.Join(all...)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +30,8 @@ import (
 // memnet.
 type tiers struct {
 	h       *node.Hierarchy
-	nodes   map[string]*node.Node
+	nodes   map[string]*node.Node // read through node() in a test whose stars move
+	mu      sync.Mutex            // guards nodes once the network runs
 	genesis ledger.Genesis
 	owner   func(interfaces.StarID) interfaces.ClusterID
 	cancel  context.CancelFunc
@@ -81,6 +83,15 @@ type tiersOpts struct {
 	candidates map[string]interfaces.ClusterID
 	alloc      []ledger.Allocation // besides alice's and bob's
 	seats      int                 // Hierarchy.SeatCount
+	split      int                 // Hierarchy.SplitAbove
+}
+
+// node returns the running node named nm (a star that moved to a new
+// cluster runs as a new node).
+func (tt *tiers) node(nm string) *node.Node {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	return tt.nodes[nm]
 }
 
 func startTiersOpts(t *testing.T, o tiersOpts) *tiers {
@@ -120,6 +131,7 @@ func startTiersOpts(t *testing.T, o tiersOpts) *tiers {
 	h.Mint = node.MintSchedule{Reward: 1000, Halving: 4, Until: 1000}
 	h.RotateEvery = every
 	h.SeatCount = o.seats
+	h.SplitAbove = o.split
 	h.Learner = node.LearnerOf(lsh.Factory{}, 2, placement)
 	tt := &tiers{h: h, nodes: map[string]*node.Node{}, owner: owner, done: make(chan error, 16), hub: memnet.NewHub()}
 	tt.genesis = ledger.Genesis{Seed: "tiers", Allocations: []ledger.Allocation{
@@ -137,11 +149,13 @@ func startTiersOpts(t *testing.T, o tiersOpts) *tiers {
 	}
 	slices.Sort(names)
 	names = slices.Compact(names)
+	opens := map[string]func() (*node.Node, error){}
 	for _, nm := range names {
 		tr, err := hub.Join(interfaces.DevStar(nm), 4096)
 		if err != nil {
 			t.Fatal(err)
 		}
+		dirs := map[string]string{}
 		cfg := func(gname string, c interfaces.ClusterID) *node.Config {
 			ks, ok := shares[gname][nm]
 			if cc, cand := o.candidates[nm]; cand && gname == interfaces.ClusterGroup(cc) {
@@ -150,32 +164,43 @@ func startTiersOpts(t *testing.T, o tiersOpts) *tiers {
 			if !ok {
 				return nil
 			}
+			if dirs[gname] == "" {
+				dirs[gname] = t.TempDir()
+			}
 			return &node.Config{
-				Cluster: c, Key: interfaces.DevKey(nm), DataDir: t.TempDir(), Genesis: tt.genesis,
+				Cluster: c, Key: interfaces.DevKey(nm), DataDir: dirs[gname], Genesis: tt.genesis,
 				Members: h.Clusters[0].Members, Consensus: honeybadger.Factory{}, ConsensusKeys: ks,
 				BatchSize: 40, Interval: 20 * time.Millisecond, SyncInterval: 200 * time.Millisecond,
 				Logger: testLogger(nm + "/" + gname),
 			}
 		}
-		cl := cfg("cluster/0", 0)
-		if cl == nil {
-			cl = cfg("cluster/1", 1)
-			cl.Members = h.Clusters[1].Members
-		}
-		gx := cfg("galaxy", interfaces.GalaxyCluster)
-		if gx != nil {
-			gx.Members = h.Galaxy.Members
-			rep, err := meme.Factory{}.NewReputation(nil)
-			if err != nil {
-				t.Fatal(err)
+		// open opens the node, on the cluster it moved to if it did.
+		open := func() (*node.Node, error) {
+			cl := cfg("cluster/0", 0)
+			if cl == nil {
+				cl = cfg("cluster/1", 1)
+				cl.Members = h.Clusters[1].Members
 			}
-			gx.Reputation = node.NewReputation(rep)
+			gx := cfg("galaxy", interfaces.GalaxyCluster)
+			if gx != nil {
+				gx.Members = h.Galaxy.Members
+				rep, err := meme.Factory{}.NewReputation(nil)
+				if err != nil {
+					return nil, err
+				}
+				gx.Reputation = node.NewReputation(rep)
+			}
+			if _, err := node.FollowMoves(cl, h, gx == nil); err != nil {
+				return nil, err
+			}
+			return node.OpenTiers(h, tr, testLogger(nm), cl, gx)
 		}
-		n, err := node.OpenTiers(h, tr, testLogger(nm), cl, gx)
+		n, err := open()
 		if err != nil {
 			t.Fatal(err)
 		}
 		tt.nodes[nm] = n
+		opens[nm] = open
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	tt.cancel = cancel
@@ -183,7 +208,23 @@ func startTiersOpts(t *testing.T, o tiersOpts) *tiers {
 	for nm, n := range tt.nodes {
 		nctx, stop := context.WithCancel(ctx)
 		tt.stop[nm] = stop
-		go func() { tt.done <- n.Run(nctx) }()
+		go func() {
+			for {
+				err := n.Run(nctx)
+				var mv *node.MovedError
+				if !errors.As(err, &mv) {
+					tt.done <- err
+					return
+				}
+				if n, err = opens[nm](); err != nil {
+					tt.done <- fmt.Errorf("%s: reopen on cluster %d: %w", nm, mv.Cluster, err)
+					return
+				}
+				tt.mu.Lock()
+				tt.nodes[nm] = n
+				tt.mu.Unlock()
+			}
+		}()
 	}
 	t.Cleanup(func() {
 		cancel()
