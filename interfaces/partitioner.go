@@ -21,6 +21,17 @@ type PartitionerFactory interface {
 	NewPartitioner(clusters int, params []byte) (Partitioner, error)
 }
 
+// ClusterResizer is what a PlacementLearner offers when it can place
+// accounts in clusters opened after genesis: the galaxy tells it the new
+// number of clusters when it folds a beacon that opens clusters
+// (BeaconPayload.Opens), before the next relabelling, so that relabelling
+// hands the new clusters their share of the accounts (as moves, migrated
+// like any other). A learner without it keeps placing in the genesis
+// clusters, and a new cluster owns only what later moves give it.
+type ClusterResizer interface {
+	SetClusters(k int)
+}
+
 // PlacementLearner is what a partitioner that learns locality offers the
 // galaxy (see Partitioner's optional Learner method). The galaxy feeds it
 // the edge samples (BlockMeta.Edges) of the cluster blocks each black hole

@@ -95,6 +95,18 @@ func (l *Locality) Placed(fn func(interfaces.StarID, interfaces.ClusterID)) {
 // Clusters returns the cluster count.
 func (l *Locality) Clusters() int { return l.clusters }
 
+var _ interfaces.ClusterResizer = (*Locality)(nil)
+
+// SetClusters makes the learner place in k clusters from the next
+// relabelling on. Rendezvous hashing moves a community only to a cluster
+// that was added (when k grows), so opening a cluster takes about 1/k of
+// the communities from each existing one and moves nothing else.
+func (l *Locality) SetClusters(k int) {
+	if k > 0 {
+		l.clusters = k
+	}
+}
+
 // Learn counts a finalized block's transfers.
 func (l *Locality) Learn(b *interfaces.Block) error {
 	for _, tx := range b.Txs {

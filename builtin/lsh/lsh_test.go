@@ -2,6 +2,7 @@ package lsh
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"testing"
 
@@ -65,5 +66,43 @@ func TestConfigIsRefused(t *testing.T) {
 	}
 	if _, err := (Factory{}).NewPartitioner(0, nil); err == nil {
 		t.Fatal("zero clusters accepted")
+	}
+}
+
+// TestOpeningAClusterMovesCommunitiesOnlyIntoIt: forty two-account
+// communities placed in two clusters; told of a third, the learner moves
+// some communities into it at the next relabelling under the same key, and
+// none between the first two.
+func TestOpeningAClusterMovesCommunitiesOnlyIntoIt(t *testing.T) {
+	l := NewLocality(2, 5)
+	var stars []interfaces.StarID
+	for i := range 40 {
+		a, b := interfaces.DevStar(fmt.Sprintf("x%d", i)), interfaces.DevStar(fmt.Sprintf("y%d", i))
+		for range 3 {
+			l.LearnEdges([]interfaces.Edge{{From: a, To: b}})
+		}
+		stars = append(stars, a, b)
+	}
+	key := interfaces.Hash{9}
+	l.Relabel(key)
+	before := map[interfaces.StarID]interfaces.ClusterID{}
+	l.Placed(func(s interfaces.StarID, c interfaces.ClusterID) { before[s] = c })
+	if len(before) != len(stars) {
+		t.Fatalf("%d of %d accounts placed", len(before), len(stars))
+	}
+	l.SetClusters(3)
+	l.Relabel(key)
+	moved := 0
+	l.Placed(func(s interfaces.StarID, c interfaces.ClusterID) {
+		switch {
+		case c == before[s]:
+		case c == 2:
+			moved++
+		default:
+			t.Fatalf("%s moved from cluster %d to %d, not to the new one", s.Short(), before[s], c)
+		}
+	})
+	if moved == 0 || moved == len(stars) {
+		t.Fatalf("%d of %d accounts moved to the new cluster", moved, len(stars))
 	}
 }

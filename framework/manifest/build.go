@@ -151,6 +151,20 @@ func (m *Manifest) buildGenesis(rg *rawGenesis) hcl.Diagnostics {
 			}
 			g.Rotation.Seats = v
 		}
+		if rr.MaxCands != nil {
+			v, d := uintValue(rr.MaxCands.Expr, "max_candidates", "candidates a cluster may hold before it splits, e.g. max_candidates = 8.")
+			diags = append(diags, d...)
+			switch {
+			case d.HasErrors():
+			case rr.Seats == nil:
+				diags = append(diags, errDiag(rr.MaxCands.Expr.Range(), "Split without seats",
+					"max_candidates splits a cluster into two that each draw `seats` delegates; name them: seats = 4."))
+			case v < 2*g.Rotation.Seats:
+				diags = append(diags, errDiag(rr.MaxCands.Expr.Range(), "Bound below two clusters' seats",
+					fmt.Sprintf("max_candidates = %d, and a split leaves both clusters enough candidates for their %d seats only from %d on.", v, g.Rotation.Seats, 2*g.Rotation.Seats)))
+			}
+			g.Rotation.MaxCandidates = v
+		}
 	}
 
 	seen := map[interfaces.StarID]hcl.Range{}

@@ -103,7 +103,12 @@ type Rotation struct {
 	// its candidates when fewer stand); 0: as many as its genesis
 	// delegates.
 	Seats uint64
-	Range hcl.Range
+	// MaxCandidates, when not 0, is how many candidates a cluster may
+	// hold: at a rotation each cluster with more splits, and a new
+	// cluster opens with half of them (docs/hierarchy.md). At least twice
+	// Seats.
+	MaxCandidates uint64
+	Range         hcl.Range
 }
 
 // MaxSeats bounds a rotation block's seats.

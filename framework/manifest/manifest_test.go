@@ -131,6 +131,8 @@ func TestEveryMistakeIsReportedAtItsLine(t *testing.T) {
 		{"candidate without rotation", strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"candidate\"] #!\n  cluster = 0\n  listen   =", 1), "Candidate without rotation", "rotation"},
 		{"rotation seats 0", strings.Replace(tBase, "  genesis {", "  genesis {\n    rotation {\n      seats = 0 #!\n    }", 1), "", "seats"},
 		{"rotation seats too many", strings.Replace(tBase, "  genesis {", "  genesis {\n    rotation {\n      seats = 1000 #!\n    }", 1), "Too many seats", "at most 256"},
+		{"split without seats", strings.Replace(tBase, "  genesis {", "  genesis {\n    rotation {\n      max_candidates = 8 #!\n    }", 1), "Split without seats", "seats = 4"},
+		{"split bound below two clusters' seats", strings.Replace(tBase, "  genesis {", "  genesis {\n    rotation {\n      seats = 4\n      max_candidates = 7 #!\n    }", 1), "Bound below two clusters' seats", "from 8 on"},
 		{"rotation every 0", strings.Replace(tBase, "  genesis {", "  genesis {\n    rotation {\n      every = 0 #!\n    }", 1), "", "every"},
 		{"mint without until", strings.Replace(tBase, "  genesis {", "  genesis {\n    mint { #!\n      reward = 1\n      halving = 1\n    }", 1), "Missing until", "until = 100000"},
 		{"clusters without a galaxy", strings.Replace(strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"cluster\"]\n  cluster = 1\n  listen   =", 1), `node "n1" {`, `node "n1" { #!`, 1), "Clusters without a galaxy", `"galaxy" role`},

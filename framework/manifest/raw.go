@@ -34,6 +34,7 @@ type rawGenesis struct {
 type rawRotation struct {
 	Every    *hcl.Attribute `hcl:"every,optional"`
 	Seats    *hcl.Attribute `hcl:"seats,optional"`
+	MaxCands *hcl.Attribute `hcl:"max_candidates,optional"`
 	DefRange hcl.Range      `hcl:",def_range"`
 }
 

@@ -262,6 +262,7 @@ func assembleTiers(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions,
 	h.Mint = MintOf(m)
 	h.RotateEvery = m.Network.Genesis.Rotation.Every
 	h.SeatCount = int(m.Network.Genesis.Rotation.Seats)
+	h.SplitAbove = int(m.Network.Genesis.Rotation.MaxCandidates)
 	h.Learner = LearnerOf(pl.Plugin.(interfaces.PartitionerFactory), k, pl.Params)
 	for c := range k {
 		if err := sameMembers(m, opts, h.Clusters[c], interfaces.ClusterID(c), gpath); err != nil {

@@ -35,6 +35,9 @@ type placer struct {
 	keyed   bool
 	beacon  interfaces.Hash // the newest beacon a black hole holds
 	height  uint64          // the last black hole observed
+	// clusters counts the clusters, genesis and opened, for a learner
+	// that can place in opened ones (interfaces.ClusterResizer).
+	clusters int
 }
 
 func newPlacer(h *Hierarchy) *placer {
@@ -45,7 +48,7 @@ func newPlacer(h *Hierarchy) *placer {
 	if l == nil {
 		return nil
 	}
-	return &placer{learner: l, base: h.Owner, seed: h.Seed, owner: map[interfaces.StarID]interfaces.ClusterID{}, beacon: interfaces.DomainSum("constellation/placement-key/v1", []byte(h.Seed))}
+	return &placer{clusters: len(h.Clusters), learner: l, base: h.Owner, seed: h.Seed, owner: map[interfaces.StarID]interfaces.ClusterID{}, beacon: interfaces.DomainSum("constellation/placement-key/v1", []byte(h.Seed))}
 }
 
 func (p *placer) ownerOf(s interfaces.StarID) interfaces.ClusterID {
@@ -80,6 +83,12 @@ func (p *placer) observe(bh *interfaces.Block) error {
 			p.owner[m.Star] = m.To
 		}
 		p.queue = p.queue[len(bp.Moves):]
+		if len(bp.Opens) > 0 {
+			p.clusters += len(bp.Opens)
+			if rz, ok := p.learner.(interfaces.ClusterResizer); ok {
+				rz.SetClusters(p.clusters)
+			}
+		}
 	}
 	for _, b := range FinalizedBlocks(bh) {
 		p.learner.LearnEdges(b.Meta.Edges)
