@@ -83,20 +83,35 @@ func Load(path string) (ed25519.PrivateKey, error) {
 }
 
 // Save writes key to path with mode 0600, creating parent directories. It
-// refuses to overwrite an existing file.
+// refuses to overwrite an existing file. The file appears whole or not at
+// all (written aside, then linked into place), so a process that reads it
+// while another creates it never sees it half written.
 func Save(path string, key ed25519.PrivateKey) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create key directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("write key file: %w", err)
 	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
 	if _, err := f.Write(Encode(key)); err != nil {
 		f.Close()
 		return fmt.Errorf("write key file %s: %w", path, err)
 	}
-	return f.Close()
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write key file %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write key file %s: %w", path, err)
+	}
+	if err := os.Link(tmp, path); err != nil {
+		return fmt.Errorf("write key file: %w", err)
+	}
+	return nil
 }
 
 // LoadOrCreate loads path, or generates and saves a new key there when the
@@ -115,6 +130,11 @@ func LoadOrCreate(path string) (ed25519.PrivateKey, bool, error) {
 		return nil, false, err
 	}
 	if err := Save(path, key); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			// Another process made it first: that key is the node's.
+			key, err := Load(path)
+			return key, false, err
+		}
 		return nil, false, err
 	}
 	return key, true, nil

@@ -1,8 +1,11 @@
 package keys
 
 import (
+	"crypto/ed25519"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -31,6 +34,34 @@ func TestDecodeRejectsMismatchedIdentity(t *testing.T) {
 	for _, bad := range []string{"", "{", `{"type":"rsa"}`, `{"type":"ed25519","seed":"zz"}`} {
 		if _, err := Decode([]byte(bad)); err == nil {
 			t.Fatalf("accepted %q", bad)
+		}
+	}
+}
+
+// TestConcurrentCreatorsAgreeOnOneKey: processes that start together and
+// each create a missing key file (a testnet's nodes) all end up with the
+// same key, and none reads a file half written.
+func TestConcurrentCreatorsAgreeOnOneKey(t *testing.T) {
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("k%d", round), "star.key")
+		var wg sync.WaitGroup
+		got := make([]ed25519.PrivateKey, 8)
+		errs := make([]error, 8)
+		for i := range got {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i], _, errs[i] = LoadOrCreate(path)
+			}()
+		}
+		wg.Wait()
+		for i := range got {
+			if errs[i] != nil {
+				t.Fatalf("creator %d: %v", i, errs[i])
+			}
+			if !got[i].Equal(got[0]) {
+				t.Fatalf("creator %d holds another key", i)
+			}
 		}
 	}
 }
