@@ -261,9 +261,7 @@ func hierarchyOf(c *cli.Context, manifestPath, genesisPath, dataDir string) (*of
 		set.Close()
 		return nil, nil, err
 	}
-	h.Mint = node.MintOf(m)
-	h.RotateEvery = m.Network.Genesis.Rotation.Every
-	h.SeatCount = int(m.Network.Genesis.Rotation.Seats)
+	h.Genesis(m)
 	if pl := set.One(interfaces.KindPartitioner); pl != nil {
 		h.Learner = node.LearnerOf(pl.Plugin.(interfaces.PartitionerFactory), m.Clusters(), pl.Params)
 	}

@@ -259,10 +259,7 @@ func assembleTiers(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", gpath, err)
 	}
-	h.Mint = MintOf(m)
-	h.RotateEvery = m.Network.Genesis.Rotation.Every
-	h.SeatCount = int(m.Network.Genesis.Rotation.Seats)
-	h.SplitAbove = int(m.Network.Genesis.Rotation.MaxCandidates)
+	h.Genesis(m)
 	h.Learner = LearnerOf(pl.Plugin.(interfaces.PartitionerFactory), k, pl.Params)
 	for c := range k {
 		if err := sameMembers(m, opts, h.Clusters[c], interfaces.ClusterID(c), gpath); err != nil {
@@ -357,6 +354,18 @@ func assembleTiers(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions,
 		galaxyCfg = &g
 	}
 	return OpenTiers(h, opts.Transport, opts.Logger, clusterCfg, galaxyCfg)
+}
+
+// Genesis sets what the manifest's genesis block decides of the hierarchy:
+// the mint schedule and the rotation (period, seats, split bound). Every
+// path that builds a hierarchy (a node, and the offline replays) uses it,
+// so they apply the same rules.
+func (h *Hierarchy) Genesis(m *manifest.Manifest) {
+	h.Mint = MintOf(m)
+	r := m.Network.Genesis.Rotation
+	h.RotateEvery = r.Every
+	h.SeatCount = int(r.Seats)
+	h.SplitAbove = int(r.MaxCandidates)
 }
 
 // MintOf returns the manifest's mint schedule.
