@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// splitManifest is a network of one cluster (star-1 to star-4, also the
+// galaxy) and six candidate nodes (star-5 to star-10) for it, rotating
+// every 4 black holes with four seats and a bound of eight candidates.
+func splitManifest() string {
+	var b strings.Builder
+	b.WriteString(`network "devnet" {
+  genesis {
+    seed      = "split-devnet"
+    timestamp = 1767225600000
+    allocation {
+      star   = "dev:faucet"
+      amount = 1000000000000
+    }
+    rotation {
+      every          = 4
+      seats          = 4
+      max_candidates = 8
+    }
+  }
+}
+`)
+	for i := 1; i <= 10; i++ {
+		var boot []string
+		for j := 1; j <= 4; j++ {
+			if j != i {
+				boot = append(boot, fmt.Sprintf(`"/ip4/127.0.0.1/tcp/%d"`, 7200+j))
+			}
+		}
+		roles := `["star", "cluster", "galaxy"]`
+		if i > 4 {
+			roles = `["star", "candidate"]`
+		}
+		fmt.Fprintf(&b, `node "star-%d" {
+  key_file  = "keys/star-%d.key"
+  listen    = "/ip4/127.0.0.1/tcp/%d"
+  api       = "127.0.0.1:%d"
+  bootstrap = [%s]
+  roles     = %s
+  cluster   = 0
+}
+`, i, i, 7200+i, 8200+i, strings.Join(boot, ", "), roles)
+	}
+	b.WriteString(`plugin "consensus" "honeybadger" {
+  source = "builtin"
+  config {
+    batch_size        = 2000
+    block_interval_ms = 200
+  }
+}
+plugin "partitioner" "lsh" {
+  source = "builtin"
+  config {
+    placement     = "locality"
+    relabel_every = 8
+  }
+}
+plugin "reputation" "meme" {
+  source = "builtin"
+}
+plugin "transport" "gossip" {
+  source = "builtin"
+}
+`)
+	return b.String()
+}
+
+// TestAClusterOpensFromTheCLI runs splitManifest's ten processes. The six
+// candidates stand, cluster 0 then has ten candidates for a bound of
+// eight, and a rotation beacon opens cluster 1 with five of them; cluster
+// 0's chain generates cluster 1's first keys, the five nodes move to its
+// chain by themselves (node run reopens them), and the galaxy draws for
+// both clusters. Afterwards every chain replays offline: a moved node's
+// new chain and old one, and the galaxy's (whose beacons opened the
+// cluster).
+func TestAClusterOpensFromTheCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a ten-process testnet")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "net.hcl")
+	if err := os.WriteFile(path, []byte(splitManifest()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := run(t, dir, "manifest", "validate", path); code != 0 {
+		t.Fatalf("manifest validate exit %d\n%s\n%s", code, out, errOut)
+	}
+	data := filepath.Join(dir, "data")
+	genesis := filepath.Join(dir, "keys", "genesis.json")
+	out, errOut, code := run(t, dir, "--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--blocks", "45", "--duration", "200s", "--rate", "100")
+	if code != 0 {
+		t.Fatalf("testnet exit %d\n%s\n%s", code, out, errOut)
+	}
+	var moved []string
+	for i := 5; i <= 10; i++ {
+		n := fmt.Sprintf("star-%d", i)
+		if _, err := os.Stat(filepath.Join(data, n, "cluster-1", "founding.json")); err == nil {
+			moved = append(moved, n)
+		}
+	}
+	if len(moved) != 5 {
+		t.Fatalf("%d candidate nodes moved to cluster 1 (%v), want 5 of 6\n%s", len(moved), moved, out)
+	}
+	out, errOut, code = run(t, dir, "reputation", "replay", "--galaxy", filepath.Join(data, "star-1"), "--manifest", path, "--genesis", genesis)
+	if code != 0 {
+		t.Fatalf("reputation replay exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "cluster 0: 4 of 5 candidates drawn") || !strings.Contains(out, "cluster 1: 4 of 5 candidates drawn") {
+		t.Fatalf("the galaxy does not draw for two clusters of five candidates each:\n%s", out)
+	}
+	for _, d := range []string{filepath.Join(moved[0], "cluster-1"), moved[0], "star-1"} {
+		out, errOut, code = run(t, dir, "chain", "verify", "--manifest", path, "--genesis", genesis, filepath.Join(data, d))
+		if code != 0 {
+			t.Fatalf("chain verify %s exit %d\n%s\n%s", d, code, out, errOut)
+		}
+	}
+}
