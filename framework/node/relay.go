@@ -453,12 +453,21 @@ func (r *relay) askForMissed(ctx context.Context) {
 		return
 	}
 	last := r.BlackHoles()
-	if last > wantWindow && r.bhFloor < last-wantWindow {
-		r.bhFloor = last - wantWindow // older ones are given up
-		for h := range r.seenBH {
-			if h <= r.bhFloor {
-				delete(r.seenBH, h)
-			}
+	if last > wantWindow {
+		// Black holes older than the window are given up, except those
+		// this cluster still needs for the beacons it has not claimed (a
+		// cluster opened late claims every beacon from the first): a
+		// black hole holds only beacons of lower black holes, so those at
+		// or below the claimed count are done with.
+		give := last - wantWindow
+		if claimed, _, err := r.cluster.ChainHead(interfaces.ClusterStar(interfaces.GalaxyCluster)); err == nil {
+			give = min(give, claimed)
+		}
+		r.bhFloor = max(r.bhFloor, give)
+	}
+	for h := range r.seenBH {
+		if h <= r.bhFloor {
+			delete(r.seenBH, h)
 		}
 	}
 	asked := 0
