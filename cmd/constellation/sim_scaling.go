@@ -59,6 +59,7 @@ FILE is replaced and the plot written to img/scaling.png beside it:
 			&cli.IntFlag{Name: "cluster-runs", Value: 4, Usage: "distinct cluster runs the configurations draw their clusters from"},
 			&cli.StringFlag{Name: "clusters", Value: "1,2,4,5,8,16", Usage: "configurations by cluster count, comma-separated"},
 			&cli.StringFlag{Name: "populations", Value: "200:2000:200,2400:4000:400", Usage: "configurations by population: a list, FROM:TO:STEP ranges allowed"},
+			&cli.StringFlag{Name: "growth", Value: "100:2000:100", Usage: "the population growth: one cluster grows through these populations, opening clusters by the split rule (a cluster over 2 × cluster size candidates splits at a rotation); the galaxy is simulated over each cluster count it reaches"},
 			&cli.StringFlag{Name: "flat", Value: "16,32,48,64", Usage: "flat cluster sizes simulated"},
 			&cli.IntFlag{Name: "flat-epochs", Value: 3, Usage: "epochs per flat cluster run"},
 			&cli.DurationFlag{Name: "latency-min", Value: 20 * time.Millisecond, Usage: "lowest one-way latency between two nodes"},
@@ -148,6 +149,9 @@ func runSimScaling(c *cli.Context) error {
 	if p.FlatSizes, err = parseSizes("flat", c.String("flat")); err != nil {
 		return err
 	}
+	if p.Growth, err = parseSizes("growth", c.String("growth")); err != nil {
+		return err
+	}
 	if p.Link.LatencyMin < 0 || p.Link.LatencyMax < p.Link.LatencyMin {
 		return fmt.Errorf("--latency-min %v and --latency-max %v: want 0 ≤ min ≤ max", p.Link.LatencyMin, p.Link.LatencyMax)
 	}
@@ -175,7 +179,7 @@ func runSimScaling(c *cli.Context) error {
 	if c.Bool("quick") {
 		p.ClusterSize, p.GalaxySize, p.TxPerNode = 4, 4, 20
 		p.Epochs, p.Warmup, p.ClusterRuns, p.FlatEpochs = 5, 2, 2, 3
-		p.Clusters, p.Populations, p.FlatSizes = []int{1, 2}, []int{12, 24}, []int{4, 7}
+		p.Clusters, p.Populations, p.FlatSizes, p.Growth = []int{1, 2}, []int{12, 24}, []int{4, 7}, []int{8, 16, 24}
 	}
 	start := time.Now()
 	p.Progress = func(line string) {

@@ -59,6 +59,13 @@ type Params struct {
 	// then 2400 to 4000 in steps of 400: the galaxy's knee); both are
 	// run.
 	Clusters, Populations []int
+	// Growth lists the populations of the growth experiment (100 to 2000
+	// in steps of 100): the network starts as one cluster and opens
+	// clusters by the split rule (Grow) as it grows; the galaxy is run over
+	// each number of clusters it reaches. SplitAbove is the candidates a
+	// cluster may hold (2×ClusterSize).
+	Growth     []int
+	SplitAbove int
 	// FlatSizes are the flat clusters simulated (16, 32, 48, 64), each for
 	// FlatEpochs epochs (3), the first FlatWarmup (1) left out. A size
 	// equal to ClusterSize reuses the cluster runs.
@@ -116,6 +123,12 @@ func (p *Params) defaults() error {
 	if p.FlatSizes == nil {
 		p.FlatSizes = []int{16, 32, 48, 64}
 	}
+	if p.Growth == nil {
+		for i := 1; i <= 20; i++ {
+			p.Growth = append(p.Growth, 100*i)
+		}
+	}
+	def(&p.SplitAbove, 2*p.ClusterSize)
 	switch {
 	case p.CheckpointSize < cpRecord:
 		return fmt.Errorf("scalesim: checkpoint size %d is below the %d bytes a record needs", p.CheckpointSize, cpRecord)
@@ -244,6 +257,8 @@ type Report struct {
 	Galaxies []*GalaxyRun // by K
 	Flat     []FlatRun    // simulated sizes
 	Fit      Fit
+	// Growth is the population growth, step by step (Params.Growth).
+	Growth []GrowthStep
 	// Wall is the experiment's duration.
 	Wall time.Duration
 }
@@ -343,6 +358,17 @@ func Run(p Params) (*Report, error) {
 					configs[i].asked = pop
 				}
 			}
+		}
+	}
+	growth, err := Grow(p.Growth, p.GalaxySize, p.SplitAbove)
+	if err != nil {
+		return nil, err
+	}
+	rep.Growth = growth
+	for _, s := range growth {
+		if !seen[s.Clusters] {
+			seen[s.Clusters] = true
+			configs = append(configs, config{s.Clusters, 0})
 		}
 	}
 	sort.Slice(configs, func(a, b int) bool { return configs[a].k < configs[b].k })

@@ -254,6 +254,7 @@ func (r *Report) Section(command, plot, cpuSource string) string {
 	if plot != "" {
 		fmt.Fprintf(&b, "![aggregate throughput against population](%s)\n\n", plot)
 	}
+	r.growthSection(&b)
 
 	// Flat.
 	f := r.Fit

@@ -203,3 +203,36 @@ func TestBadParamsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestGrowthOpensClustersByTheSplitRule: from one cluster, the split rule
+// keeps every cluster between half the bound and the bound, and the
+// number of clusters only grows; a population within the bound stays one
+// cluster.
+func TestGrowthOpensClustersByTheSplitRule(t *testing.T) {
+	var pops []int
+	for i := 1; i <= 20; i++ {
+		pops = append(pops, 100*i)
+	}
+	steps, err := Grow(pops, 16, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := 0
+	for _, s := range steps {
+		if s.Largest > 32 || s.Smallest < 16 || s.Clusters < prev || s.Candidates != s.Population-16 {
+			t.Fatalf("population %d: %+v", s.Population, s)
+		}
+		prev = s.Clusters
+		t.Logf("%+v", s)
+	}
+	if steps[len(steps)-1].Clusters < 1984/32 {
+		t.Fatalf("2000 stars in %d clusters", steps[len(steps)-1].Clusters)
+	}
+	one, _ := Grow([]int{40}, 16, 32)
+	if one[0].Clusters != 1 || one[0].Rotations != 0 {
+		t.Fatalf("24 candidates within a bound of 32: %+v", one[0])
+	}
+	if _, err := Grow([]int{100, 50}, 16, 32); err == nil {
+		t.Fatal("a shrinking population was taken")
+	}
+}
