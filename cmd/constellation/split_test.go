@@ -6,6 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/constellation-chain/constellation/builtin/honeybadger"
+	"github.com/constellation-chain/constellation/builtin/lsh"
+	"github.com/constellation-chain/constellation/framework/keys"
+	"github.com/constellation-chain/constellation/framework/manifest"
+	"github.com/constellation-chain/constellation/framework/node"
+	"github.com/constellation-chain/constellation/framework/store"
 )
 
 // splitManifest is a network of one cluster (star-1 to star-4, also the
@@ -116,6 +123,42 @@ func TestAClusterOpensFromTheCLI(t *testing.T) {
 	}
 	if !strings.Contains(out, "cluster 0: 4 of 5 candidates drawn") || !strings.Contains(out, "cluster 1: 4 of 5 candidates drawn") {
 		t.Fatalf("the galaxy does not draw for two clusters of five candidates each:\n%s", out)
+	}
+	// No noO lost or made: at every black hole, across both clusters.
+	m, diags := manifest.Parse("net.hcl", []byte(splitManifest()))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	gf, err := keys.LoadGenesisFile(genesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := lsh.Factory{}.NewPartitioner(1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := node.HierarchyFrom(gf, 1, honeybadger.Factory{}, node.CachedOwner(part))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Genesis(m)
+	stores := map[string]*store.Store{}
+	for _, p := range []string{filepath.Join("star-1", "galaxy"), "star-1", filepath.Join(moved[0], "cluster-1")} {
+		st, err := store.Open(filepath.Join(data, p, "chain"), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores[p] = st
+	}
+	galaxy := stores[filepath.Join("star-1", "galaxy")]
+	bhHead, _, _ := galaxy.Head()
+	fin := checkSupplyAtEveryBlackHole(t, m, h, galaxy, []*store.Store{stores["star-1"], stores[filepath.Join(moved[0], "cluster-1")]}, bhHead)
+	if fin.replayed[1] == 0 {
+		t.Fatalf("no black hole of %d finalizes a checkpoint of cluster 1", bhHead)
+	}
+	t.Logf("finalized: cluster 0 to %d, cluster 1 to %d; %d cross-cluster receipts, %d credits, %d account moves", fin.replayed[0], fin.replayed[1], fin.crossTxs, fin.credits, fin.moves)
+	for _, st := range stores {
+		st.Close()
 	}
 	for _, d := range []string{filepath.Join(moved[0], "cluster-1"), moved[0], "star-1"} {
 		out, errOut, code = run(t, dir, "chain", "verify", "--manifest", path, "--genesis", genesis, filepath.Join(data, d))

@@ -97,100 +97,12 @@ func TestDefaultTestnetRunsTwoClustersAndAGalaxy(t *testing.T) {
 	_ = bhHash
 
 	// Supply at every black hole.
-	var total uint64
-	for _, a := range m.Network.Genesis.Allocations {
-		total += a.Amount
+	fin := checkSupplyAtEveryBlackHole(t, m, h, galaxy, clusters, bhHead)
+	if fin.crossTxs == 0 || fin.credits == 0 || fin.beacons == 0 || fin.moves == 0 {
+		t.Fatalf("%d cross-cluster transfers, %d credits, %d beacons and %d account moves were finalized; want all four", fin.crossTxs, fin.credits, fin.beacons, fin.moves)
 	}
-	g := node.GenesisOf(m)
-	states := make([]*ledger.MemState, 2)
-	for c := range 2 {
-		if states[c], err = ledger.NewMemState(h.GenesisOfCluster(g, interfaces.ClusterID(c))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	issued := map[[3]uint64]uint64{} // (src, dst, seq) -> amount
-	credited := map[[3]uint64]bool{} // (src, dst, seq)
-	replayed := make([]uint64, 2)
-	var crossTxs, credits, beacons, moves int
-	byseq := map[uint64]interfaces.BeaconPayload{} // beacons by sequence
-	claimed := make([]uint64, 2)                   // mint claims each cluster committed
-	for n := uint64(1); n <= bhHead; n++ {
-		bh, err := galaxy.Block(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tx := range bh.Txs {
-			if tx.Kind == interfaces.TxBeacon {
-				beacons++
-				p, err := interfaces.DecodeBeaconPayload(tx.Payload)
-				if err != nil {
-					t.Fatal(err)
-				}
-				byseq[tx.Seq] = p
-				for _, m := range p.Mint {
-					total += m.Amount
-				}
-				continue
-			}
-			cp, err := interfaces.DecodeCheckpointPayload(tx.Payload)
-			if err != nil {
-				t.Fatalf("black hole %d: %v", n, err)
-			}
-			c := cp.Header.Cluster
-			for replayed[c] < cp.Header.Height {
-				replayed[c]++
-				b, err := clusters[c].Block(replayed[c])
-				if err != nil {
-					t.Fatalf("cluster %d block %d: %v", c, replayed[c], err)
-				}
-				if err := ledger.ReplayBlockWith(states[c], b, h.Rules(c)); err != nil {
-					t.Fatalf("replay cluster %d: %v", c, err)
-				}
-				for _, r := range b.Receipts {
-					sum, _ := r.Total()
-					issued[[3]uint64{uint64(r.Src), uint64(r.Dst), r.Seq}] = sum
-					for _, x := range r.Receipts {
-						if x.Kind == interfaces.ReceiptMove {
-							moves++
-						} else {
-							crossTxs++
-						}
-					}
-				}
-				for _, t2 := range b.Txs {
-					if t2.Kind == interfaces.TxMint {
-						claimed[c] = max(claimed[c], t2.Seq)
-					}
-					if t2.Kind == interfaces.TxCredit {
-						cr, _ := interfaces.DecodeCreditPayload(t2.Payload)
-						credited[[3]uint64{uint64(cr.Batch.Src), uint64(cr.Batch.Dst), cr.Batch.Seq}] = true
-						credits++
-					}
-				}
-			}
-		}
-		supply := states[0].Snapshot().Supply() + states[1].Snapshot().Supply()
-		for k, v := range issued {
-			if !credited[k] {
-				supply += v
-			}
-		}
-		// Minted and not yet claimed by the recipient's cluster.
-		for seq, p := range byseq {
-			for _, m := range p.Mint {
-				if c := h.Owner(m.To); seq > claimed[c] {
-					supply += m.Amount
-				}
-			}
-		}
-		if supply != total {
-			t.Fatalf("at black hole %d the clusters hold %d noOs (receipts and mints in flight included); genesis and the beacons so far made %d", n, supply, total)
-		}
-	}
-	if crossTxs == 0 || credits == 0 || beacons == 0 || moves == 0 {
-		t.Fatalf("%d cross-cluster transfers, %d credits, %d beacons and %d account moves were finalized; want all four", crossTxs, credits, beacons, moves)
-	}
-	t.Logf("finalized: %d cross-cluster receipts, %d credits, %d beacons, %d account moves", crossTxs, credits, beacons, moves)
+	t.Logf("finalized: %d cross-cluster receipts, %d credits, %d beacons, %d account moves", fin.crossTxs, fin.credits, fin.beacons, fin.moves)
+	replayed := fin.replayed
 
 	// A proof of a transfer in a finalized checkpoint of cluster 1.
 	var txid string
@@ -342,4 +254,131 @@ node "star-9" {
 	if code != 0 || !strings.Contains(out, "cluster 0: 4 of 4 candidates drawn") {
 		t.Fatalf("after the leave, reputation replay exit %d:\n%s\n%s", code, out, errOut)
 	}
+}
+
+// finalizedCounts is what checkSupplyAtEveryBlackHole saw finalized.
+type finalizedCounts struct {
+	crossTxs, credits, beacons, moves int
+	replayed                         []uint64 // each cluster's blocks the black holes finalized
+}
+
+// checkSupplyAtEveryBlackHole replays, black hole by black hole up to
+// bhHead, the cluster blocks each finalizes (clusters[c] is cluster c's
+// chain, from a node that keeps it), and checks at each one that the
+// clusters' balances, plus the receipts debited and not yet credited and
+// the mints not yet claimed, sum to the genesis supply plus what the
+// beacons so far minted.
+func checkSupplyAtEveryBlackHole(t *testing.T, m *manifest.Manifest, h *node.Hierarchy, galaxy *store.Store, clusters []*store.Store, bhHead uint64) finalizedCounts {
+	t.Helper()
+	rules := make([]*ledger.Rules, len(clusters))
+	for c := range clusters {
+		var err error
+		if rules[c], err = h.ReplayRules(interfaces.ClusterID(c), honeybadger.Factory{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var total uint64
+	for _, a := range m.Network.Genesis.Allocations {
+		total += a.Amount
+	}
+	g := node.GenesisOf(m)
+	k := len(clusters)
+	states := make([]*ledger.MemState, k)
+	for c := range k {
+		var err error
+		if states[c], err = ledger.NewMemState(h.GenesisOfCluster(g, interfaces.ClusterID(c))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	issued := map[[3]uint64]uint64{} // (src, dst, seq) -> amount
+	credited := map[[3]uint64]bool{} // (src, dst, seq)
+	out := finalizedCounts{replayed: make([]uint64, k)}
+	replayed := out.replayed
+	byseq := map[uint64]interfaces.BeaconPayload{} // beacons by sequence
+	claimed := make([]uint64, k)                   // mint claims each cluster committed
+	for n := uint64(1); n <= bhHead; n++ {
+		bh, err := galaxy.Block(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tx := range bh.Txs {
+			if tx.Kind == interfaces.TxBeacon {
+				out.beacons++
+				p, err := interfaces.DecodeBeaconPayload(tx.Payload)
+				if err != nil {
+					t.Fatal(err)
+				}
+				byseq[tx.Seq] = p
+				for _, m := range p.Mint {
+					total += m.Amount
+				}
+				continue
+			}
+			cp, err := interfaces.DecodeCheckpointPayload(tx.Payload)
+			if err != nil {
+				t.Fatalf("black hole %d: %v", n, err)
+			}
+			c := cp.Header.Cluster
+			if int(c) >= k {
+				t.Fatalf("black hole %d finalizes a checkpoint of cluster %d; the test holds %d clusters' chains", n, c, k)
+			}
+			for replayed[c] < cp.Header.Height {
+				replayed[c]++
+				b, err := clusters[c].Block(replayed[c])
+				if err != nil {
+					t.Fatalf("cluster %d block %d: %v", c, replayed[c], err)
+				}
+				if err := ledger.ReplayBlockWith(states[c], b, rules[c]); err != nil {
+					t.Fatalf("replay cluster %d: %v", c, err)
+				}
+				if rules[c].Replayed != nil {
+					if err := rules[c].Replayed(b); err != nil {
+						t.Fatalf("replay cluster %d: %v", c, err)
+					}
+				}
+				for _, r := range b.Receipts {
+					sum, _ := r.Total()
+					issued[[3]uint64{uint64(r.Src), uint64(r.Dst), r.Seq}] = sum
+					for _, x := range r.Receipts {
+						if x.Kind == interfaces.ReceiptMove {
+							out.moves++
+						} else {
+							out.crossTxs++
+						}
+					}
+				}
+				for _, t2 := range b.Txs {
+					if t2.Kind == interfaces.TxMint {
+						claimed[c] = max(claimed[c], t2.Seq)
+					}
+					if t2.Kind == interfaces.TxCredit {
+						cr, _ := interfaces.DecodeCreditPayload(t2.Payload)
+						credited[[3]uint64{uint64(cr.Batch.Src), uint64(cr.Batch.Dst), cr.Batch.Seq}] = true
+						out.credits++
+					}
+				}
+			}
+		}
+		var supply uint64
+		for c := range k {
+			supply += states[c].Snapshot().Supply()
+		}
+		for key, v := range issued {
+			if !credited[key] {
+				supply += v
+			}
+		}
+		// Minted and not yet claimed by the recipient's cluster.
+		for seq, p := range byseq {
+			for _, m := range p.Mint {
+				if c := h.Owner(m.To); seq > claimed[c] {
+					supply += m.Amount
+				}
+			}
+		}
+		if supply != total {
+			t.Fatalf("at black hole %d the clusters hold %d noOs (receipts and mints in flight included); genesis and the beacons so far made %d", n, supply, total)
+		}
+	}
+	return out
 }
