@@ -259,7 +259,7 @@ node "star-9" {
 // finalizedCounts is what checkSupplyAtEveryBlackHole saw finalized.
 type finalizedCounts struct {
 	crossTxs, credits, beacons, moves int
-	replayed                         []uint64 // each cluster's blocks the black holes finalized
+	replayed                          []uint64 // each cluster's blocks the black holes finalized
 }
 
 // checkSupplyAtEveryBlackHole replays, black hole by black hole up to
