@@ -320,24 +320,4 @@ func serveAPI(ctx context.Context, addr string, n *node.Node, faults api.FaultSw
 	return srv, nil
 }
 
-// keepRate paces a loop to rate iterations per second.
-type keepRate struct {
-	start time.Time
-	rate  float64
-	done  int
-}
-
-func (k *keepRate) wait(ctx context.Context) bool {
-	k.done++
-	due := k.start.Add(time.Duration(float64(k.done) / k.rate * float64(time.Second)))
-	if d := time.Until(due); d > 0 {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(d):
-		}
-	}
-	return ctx.Err() == nil
-}
-
 var _ = interfaces.APIVersion

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,7 +19,6 @@ import (
 	"github.com/constellation-chain/constellation/framework/loadgen"
 	"github.com/constellation-chain/constellation/framework/manifest"
 	"github.com/constellation-chain/constellation/framework/node"
-	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
@@ -39,11 +39,20 @@ wallets funded by the genesis faucet, and shows progress:
    proposers (processes), hash prefix, tx/s (by the blocks' timestamps)
    and pool size.
 
+With load, the galaxy's lines end in the load generator's offered,
+accepted and committed tx/s over the second, and the run ends with its
+account of the whole run: what it offered (--rate is what it tries to),
+what the nodes accepted, what the chain committed, and which of the three
+held the rate down. It submits in batches (--batch) through keep-alive
+connections, with as many batches in flight as the rate needs (up to
+--in-flight).
+
 Ctrl-C stops every node cleanly; run it again and the network resumes from
 the data directory.
 
    constellation testnet                      # embedded default manifest
    constellation testnet --rate 2000          # more load
+   constellation testnet --rate 5000 --duration 60s    # find what limits the network
    constellation testnet --blocks 20          # stop after 20 new black holes (blocks, for a single cluster)
    constellation testnet --manifest my.hcl --data data/my-net
    constellation testnet --solo               # a one-node dev chain (solo engine), data in data/dev
@@ -56,7 +65,9 @@ nodes inside this process over an in-memory transport instead.`,
 			&cli.BoolFlag{Name: "dev", Usage: "allow external plugin binaries without a sha256 in the manifest (development only)"},
 			&cli.StringFlag{Name: "manifest", Aliases: []string{"m"}, Usage: "manifest FILE (default: the embedded default manifest)"},
 			&cli.StringFlag{Name: "data", Aliases: []string{"d"}, Usage: "data directory (keys and one chain per node)", Value: "data/testnet"},
-			&cli.Float64Flag{Name: "rate", Usage: "transactions per second the load generator submits (0 disables it)", Value: 500},
+			&cli.Float64Flag{Name: "rate", Usage: "transactions per second the load generator offers (0 disables it)", Value: 500},
+			&cli.IntFlag{Name: "batch", Usage: "most transactions the load generator sends in one submission (POST /v1/txs; at most 1024); at low rates batches are smaller, one every 20 ms", Value: 256},
+			&cli.IntFlag{Name: "in-flight", Usage: "most submissions the load generator has in flight at once; it starts as many as the rate needs, up to this", Value: 64},
 			&cli.IntFlag{Name: "wallets", Usage: "development wallets the load generator pays between", Value: 64},
 			&cli.IntFlag{Name: "communities", Usage: "groups of wallets that mostly pay each other (wallet i is in group i mod N; 9 in 10 transfers stay in the group), what locality placement learns from; 1 for uniform traffic", Value: 8},
 			&cli.StringFlag{Name: "faucet", Usage: "genesis allocation the load generator spends, as dev:NAME", Value: "dev:faucet"},
@@ -83,6 +94,11 @@ func runTestnet(c *cli.Context) error {
 	}
 	if k := c.Int("communities"); k < 1 || k > c.Int("wallets") {
 		return cli.Exit(fmt.Sprintf("--communities %d: want 1 to --wallets (%d)", k, c.Int("wallets")), 2)
+	}
+	if rate := c.Float64("rate"); rate > 0 {
+		if _, err := loadOptions(c, rate); err != nil {
+			return cli.Exit(err.Error(), 2)
+		}
 	}
 	dataDir := c.String("data")
 	m, base, err := loadManifest(c, c.String("manifest"), dataDir)
@@ -192,6 +208,7 @@ func runTestnet(c *cli.Context) error {
 		}(n)
 	}
 
+	var meter *loadMeter
 	if rate := c.Float64("rate"); rate > 0 {
 		faucet, err := devFaucet(m, c.String("faucet"))
 		if err != nil {
@@ -199,10 +216,11 @@ func runTestnet(c *cli.Context) error {
 			wg.Wait()
 			return err
 		}
+		meter = &loadMeter{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runLoad(runCtx, log, nodes, nodeFor(nodes, owner), faucet, c.Int("wallets"), c.Int("communities"), rate)
+			runLoad(runCtx, c, log, out, nodes, nodeFor(nodes, owner), faucet, rate, meter)
 		}()
 	}
 	// finish stops every node and reports how each stopped.
@@ -221,7 +239,7 @@ func runTestnet(c *cli.Context) error {
 		return err
 	}
 	if m.HasGalaxy() {
-		return finish(showTiers(runCtx, out, inProcessTiers(nodes), m.Clusters(), uint64(c.Int("blocks")), cancelRun))
+		return finish(showTiers(runCtx, out, inProcessTiers(nodes), m.Clusters(), uint64(c.Int("blocks")), cancelRun, meter))
 	}
 
 	events, cancelSub := nodes[0].Subscribe(1024)
@@ -301,63 +319,52 @@ func devFaucet(m *manifest.Manifest, text string) ([]byte, error) {
 	return nil, fmt.Errorf("--faucet %q has no genesis allocation in %s", text, m.Filename)
 }
 
-// runLoad submits generated transfers round-robin to the nodes at rate.
-func runLoad(ctx context.Context, log interface{ Warn(string, ...any) }, nodes []*node.Node, keeper func(interfaces.StarID) *node.Node, faucet []byte, wallets, communities int, rate float64) {
-	g := loadgen.New(faucet, wallets, 1_000_000_000, uint64(time.Now().UnixNano())).WithCommunities(communities, 0.9)
+// runLoad offers generated transfers to in-process nodes at rate, in
+// batches, each to a node that keeps its sender's account, and prints
+// what was offered, accepted and committed when ctx ends.
+func runLoad(ctx context.Context, c *cli.Context, log interface {
+	Warn(string, ...any)
+	Debug(string, ...any)
+}, out io.Writer, nodes []*node.Node, keeper func(interfaces.StarID) *node.Node, faucet []byte, rate float64, meter *loadMeter) {
+	opt, err := loadOptions(c, rate)
+	if err != nil {
+		log.Warn("load generator not started", "error", err)
+		return
+	}
+	g := loadgen.New(faucet, c.Int("wallets"), 1_000_000_000, uint64(time.Now().UnixNano())).WithCommunities(c.Int("communities"), 0.9)
 	head := func(s interfaces.StarID) (uint64, interfaces.Hash, error) { return keeper(s).ChainHead(s) }
 	balance := func(s interfaces.StarID) (uint64, error) { return keeper(s).Balance(s) }
 	if err := g.Sync(head, balance); err != nil {
 		log.Warn("load generator cannot read the chain", "error", err)
 		return
 	}
-	pace := &keepRate{start: time.Now(), rate: rate}
-	check := time.Now()
-	for i := 0; ctx.Err() == nil; i++ {
-		if time.Since(check) > 3*time.Second {
-			// Accounts whose pending transactions were lost (a node
-			// restarted with them in its pool) continue from their
-			// committed head.
-			check = time.Now()
-			stalled, err := g.Stalled(head)
-			if err != nil {
-				log.Warn("load generator", "error", err)
-				return
-			}
-			for _, s := range stalled {
-				if seq, last, err := head(s); err == nil {
-					g.Resync(s, seq, last)
-				}
+	// A sender's transactions go to one node (chosen by the sender) of
+	// the cluster that keeps its account, or of all nodes in a network of
+	// one cluster.
+	var ds []int
+	opt.Route = func(tx *interfaces.Transaction) int {
+		k := keeper(tx.Sender)
+		ds = ds[:0]
+		for i, n := range nodes {
+			if kg, ng := k.ClusterGroup(), n.ClusterGroup(); kg == nil || (ng != nil && ng.Cluster() == kg.Cluster()) {
+				ds = append(ds, i)
 			}
 		}
-		tx, err := g.Next()
-		if err != nil {
-			log.Warn("load generator", "error", err)
-			return
+		if len(ds) == 0 {
+			return 0
 		}
-		if err := nodes[i%len(nodes)].Submit(tx); err != nil {
-			g.Undo(tx)
-			if errors.Is(err, pool.ErrFull) {
-				// Back off until blocks drain the pool.
-				select {
-				case <-ctx.Done():
-				case <-time.After(100 * time.Millisecond):
-				}
-				continue
-			}
-			if errors.Is(err, pool.ErrStale) || errors.Is(err, pool.ErrConflict) {
-				// This account's view is behind the chain: continue from
-				// its committed head.
-				if seq, last, err := keeper(tx.Sender).ChainHead(tx.Sender); err == nil {
-					g.Resync(tx.Sender, seq, last)
-				}
-				continue
-			}
-			log.Warn("transaction refused", "error", err)
-		}
-		if !pace.wait(ctx) {
-			return
-		}
+		return ds[int(tx.Sender[0])%len(ds)]
 	}
+	opt.Head = head
+	opt.Behind = behind
+	opt.Log = func(msg string, args ...any) { log.Debug(msg, args...) }
+	d := loadgen.NewDriver(g, nodeSink(nodes), opt)
+	meter.set(d)
+	if err := d.Run(ctx); err != nil {
+		log.Warn("load generator", "error", err)
+	}
+	d.CountCommitted()
+	printLoad(out, d.Stats())
 }
 
 var _ = os.Stdout

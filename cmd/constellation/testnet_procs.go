@@ -277,15 +277,17 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 			ch.supervise(runCtx, c.App.Writer, &outMu, !c.Bool("no-restart"))
 		}()
 	}
+	var meter *loadMeter
 	if rate := c.Float64("rate"); rate > 0 {
 		faucet, err := devFaucet(m, c.String("faucet"))
 		if err != nil {
 			return err
 		}
+		meter = &loadMeter{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runLoadAPI(runCtx, c, children, owner, faucet, c.Int("wallets"), rate)
+			runLoadAPI(runCtx, c, out, children, owner, faucet, c.Int("wallets"), rate, meter)
 		}()
 	}
 	// finish stops every node and reports how each stopped.
@@ -310,7 +312,7 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 		return err
 	}
 	if m.HasGalaxy() {
-		return finish(showTiers(runCtx, out, processTiers(children), m.Clusters(), uint64(c.Int("blocks")), cancel))
+		return finish(showTiers(runCtx, out, processTiers(children), m.Clusters(), uint64(c.Int("blocks")), cancel, meter))
 	}
 
 	p := &blockPrinter{w: out}
@@ -376,38 +378,53 @@ func (p *blockPrinter) printSummary(b api.BlockSummary, pool int) {
 		b.Height, b.Epoch, len(b.Txs), len(b.Proposers), b.Hash[:8], p.rate(time.UnixMilli(b.Timestamp), len(b.Txs)), pool)
 }
 
-// runLoadAPI submits generated transfers round-robin through the nodes'
-// APIs at rate, resynchronising accounts whose pending transactions were
-// lost.
-func runLoadAPI(ctx context.Context, c *cli.Context, nodes []*child, owner func(interfaces.StarID) interfaces.ClusterID, faucet []byte, wallets int, rate float64) {
+// runLoadAPI offers generated transfers through the nodes' APIs at rate,
+// in batches (POST /v1/txs) with as many in flight as the rate needs,
+// each to a node that keeps its sender's account, and prints what was
+// offered, accepted and committed when ctx ends. meter lets the display
+// read the counts meanwhile.
+func runLoadAPI(ctx context.Context, c *cli.Context, out io.Writer, nodes []*child, owner func(interfaces.StarID) interfaces.ClusterID, faucet []byte, wallets int, rate float64, meter *loadMeter) {
 	log := logger(c, "loadgen")
+	opt, err := loadOptions(c, rate)
+	if err != nil {
+		log.Warn("load generator not started", "error", err)
+		return
+	}
 	var (
 		movedMu sync.Mutex
 		moved   = map[interfaces.StarID]int{} // accounts found in another cluster than owner says: node index
 	)
-	keeper := func(s interfaces.StarID) *child {
+	// keeper is the index of a node that keeps s's account.
+	keeper := func(s interfaces.StarID) int {
 		movedMu.Lock()
 		i, ok := moved[s]
 		movedMu.Unlock()
 		if ok {
-			return nodes[i]
+			return i
 		}
 		if owner != nil {
 			cl := owner(s)
-			for _, ch := range nodes {
+			for i, ch := range nodes {
 				if ch.node.HasRole(manifest.RoleCluster) && ch.node.Cluster == cl {
-					return ch
+					return i
 				}
 			}
 		}
-		return nodes[0]
+		return 0
+	}
+	// Reads outlive ctx by a little: the final count of committed
+	// transactions is read after the load stops, before the nodes do.
+	read := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	}
 	// account reads an account from the node that keeps it. An account
 	// the locality placement moved is answered 421 by its old cluster:
 	// then each cluster is asked in turn, and the one that keeps it is
 	// remembered.
 	account := func(s interfaces.StarID) (api.Account, error) {
-		a, err := keeper(s).client.Account(ctx, s)
+		rctx, cancel := read()
+		defer cancel()
+		a, err := nodes[keeper(s)].client.Account(rctx, s)
 		var apiErr *api.Error
 		if err == nil || !errors.As(err, &apiErr) || apiErr.Status != http.StatusMisdirectedRequest {
 			return a, err
@@ -416,7 +433,7 @@ func runLoadAPI(ctx context.Context, c *cli.Context, nodes []*child, owner func(
 			if !ch.node.HasRole(manifest.RoleCluster) {
 				continue
 			}
-			if b, err2 := ch.client.Account(ctx, s); err2 == nil {
+			if b, err2 := ch.client.Account(rctx, s); err2 == nil {
 				movedMu.Lock()
 				moved[s] = i
 				movedMu.Unlock()
@@ -442,65 +459,33 @@ func runLoadAPI(ctx context.Context, c *cli.Context, nodes []*child, owner func(
 		log.Warn("load generator cannot read the chain", "error", err)
 		return
 	}
-	// Submissions go through several connections at once: an HTTP round
-	// trip per transaction would otherwise cap the load. A transaction a
-	// full pool refuses is retried, so each sender's chain stays whole;
-	// any other refusal leaves a gap that Stalled repairs.
-	work := make(chan *interfaces.Transaction, 1024)
-	var wg sync.WaitGroup
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			i := w
-			for tx := range work {
-				for attempt := 0; ctx.Err() == nil; attempt++ {
-					err := nodes[i%len(nodes)].client.Submit(ctx, tx)
-					var apiErr *api.Error
-					if err != nil && errors.As(err, &apiErr) && apiErr.Status == http.StatusServiceUnavailable {
-						time.Sleep(50 * time.Millisecond) // the pool is full: let blocks drain it
-						continue
-					}
-					if err != nil && ctx.Err() == nil {
-						log.Debug("transaction refused", "error", err)
-					}
-					break
-				}
-				i++
-			}
-		}(w)
-	}
-	defer func() {
-		close(work)
-		wg.Wait()
-	}()
-	pace := &keepRate{start: time.Now(), rate: rate}
-	check := time.Now()
-	for ctx.Err() == nil {
-		if time.Since(check) > 3*time.Second {
-			check = time.Now()
-			if stalled, err := g.Stalled(head); err == nil {
-				for _, s := range stalled {
-					if seq, last, err := head(s); err == nil {
-						g.Resync(s, seq, last)
-					}
-				}
-			}
-		}
-		tx, err := g.Next()
-		if err != nil {
-			log.Warn("load generator", "error", err)
-			return
-		}
-		select {
-		case work <- tx:
-		case <-ctx.Done():
-			return
-		}
-		if !pace.wait(ctx) {
-			return
+	// A sender's transactions go to one node of the cluster that keeps
+	// its account (chosen by the sender, so they arrive in order and the
+	// clusters' delegates share the API work); a node forwards what
+	// another cluster keeps, so a stale guess costs a hop, not a refusal.
+	delegates := map[interfaces.ClusterID][]int{}
+	for i, ch := range nodes {
+		if ch.node.HasRole(manifest.RoleCluster) {
+			delegates[ch.node.Cluster] = append(delegates[ch.node.Cluster], i)
 		}
 	}
+	opt.Route = func(tx *interfaces.Transaction) int {
+		k := keeper(tx.Sender)
+		if ds := delegates[nodes[k].node.Cluster]; nodes[k].node.HasRole(manifest.RoleCluster) && len(ds) > 0 {
+			return ds[int(tx.Sender[0])%len(ds)]
+		}
+		return k
+	}
+	opt.Head = head
+	opt.Behind = behind
+	opt.Log = func(msg string, args ...any) { log.Debug(msg, args...) }
+	d := loadgen.NewDriver(g, loadClients(nodes, opt.MaxInFlight), opt)
+	meter.set(d)
+	if err := d.Run(ctx); err != nil {
+		log.Warn("load generator", "error", err)
+	}
+	d.CountCommitted()
+	printLoad(out, d.Stats())
 }
 
 // tail returns the last n lines of a file, for error messages.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/constellation-chain/constellation/framework/api"
+	"github.com/constellation-chain/constellation/framework/loadgen"
 	"github.com/constellation-chain/constellation/framework/node"
 	"github.com/constellation-chain/constellation/interfaces"
 )
@@ -25,9 +26,11 @@ type tierSource interface {
 // showTiers prints one line per second: each cluster's height, committed
 // user transactions per second and finalized height, the black holes, the
 // share of the interval's transfers that crossed clusters, and the
-// receipt batches debited but not yet credited. With limit > 0 it calls
-// stop once that many new black holes were made.
-func showTiers(ctx context.Context, out io.Writer, src tierSource, k int, limit uint64, stop func()) error {
+// receipt batches debited but not yet credited, and, when load (which
+// may be nil) has a running load generator, the transactions per second
+// it offered, the nodes accepted and the clusters committed. With limit
+// > 0 it calls stop once that many new black holes were made.
+func showTiers(ctx context.Context, out io.Writer, src tierSource, k int, limit uint64, stop func(), load *loadMeter) error {
 	next := make([]uint64, k)
 	for c := range k {
 		st, err := src.status(ctx, c)
@@ -41,7 +44,12 @@ func showTiers(ctx context.Context, out io.Writer, src tierSource, k int, limit 
 		startBH = st.Tiers.BlackHoles
 	}
 	fmt.Fprintf(out, "running %d Star Clusters and the galaxy (Ctrl-C to stop); one line per second:\n", k)
-	fmt.Fprintf(out, "  cluster c: height (final) tx/s | black holes | cross-cluster share of transfers | receipt batches in flight | accounts moved by locality placement\n")
+	legend := "  cluster c: height (final) tx/s | black holes | cross-cluster share of transfers | receipt batches in flight | accounts moved by locality placement"
+	if load != nil {
+		legend += " | load: offered/accepted/committed tx/s"
+	}
+	fmt.Fprintln(out, legend)
+	var lastLoad loadgen.Stats
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	last := time.Now()
@@ -87,6 +95,12 @@ func showTiers(ctx context.Context, out io.Writer, src tierSource, k int, limit 
 			share = fmt.Sprintf("%.1f%%", 100*float64(cross)/float64(users))
 		}
 		fmt.Fprintf(&line, "black holes %d | cross %s | in flight %d | moved %d", bh, share, inFlight(ctx, src, k), moved)
+		if load != nil {
+			if ls, ok := load.stats(); ok {
+				fmt.Fprintf(&line, " | load %.0f/%.0f/%.0f tx/s", float64(ls.Offered-lastLoad.Offered)/secs, float64(ls.Accepted-lastLoad.Accepted)/secs, float64(users)/secs)
+				lastLoad = ls
+			}
+		}
 		fmt.Fprintln(out, line.String())
 		if limit > 0 && bh >= startBH+limit {
 			stop()

@@ -6,6 +6,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,10 +14,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
@@ -134,6 +133,7 @@ func Handler(b Backend, faults FaultSwitch) http.Handler {
 		})
 	}
 	mux.HandleFunc("POST /v1/tx", func(w http.ResponseWriter, r *http.Request) { submit(b, w, r) })
+	mux.HandleFunc("POST /v1/txs", func(w http.ResponseWriter, r *http.Request) { submitBatch(b, w, r) })
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		h, hash := b.Head()
 		st := Status{Star: b.Self().String(), Height: h, Hash: hash.String(), Pool: b.PoolLen()}
@@ -337,14 +337,7 @@ func submit(b Backend, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := b.Submit(tx); err != nil {
-		code := http.StatusUnprocessableEntity
-		switch {
-		case errors.Is(err, pool.ErrFull):
-			code = http.StatusServiceUnavailable
-		case errors.Is(err, pool.ErrDuplicate):
-			code = http.StatusConflict
-		}
-		writeError(w, code, "%v", err)
+		writeError(w, submitStatus(err), "%v", err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, SubmitResponse{ID: tx.ID().String()})
@@ -368,7 +361,7 @@ func trailing(dec *json.Decoder) error {
 // DecodeSubmit decodes a POST /v1/tx body.
 func DecodeSubmit(body []byte) (*interfaces.Transaction, error) {
 	var req SubmitRequest
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		return nil, fmt.Errorf("body is not {\"tx\": \"<hex>\"}: %w", err)

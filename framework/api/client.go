@@ -19,9 +19,33 @@ type Client struct {
 	HTTP *http.Client
 }
 
-// NewClient returns a client for the node API at addr (host:port).
+// NewClient returns a client for the node API at addr (host:port), over
+// Go's default transport (which keeps at most two idle connections to a
+// host: enough for a wallet, not for a load generator; see NewTransport).
 func NewClient(addr string) *Client {
 	return &Client{Base: "http://" + addr, HTTP: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// NewTransport returns an HTTP transport for a client that keeps up to
+// conns requests in flight to each node API: it keeps that many
+// connections to a host open between requests (Go's default keeps two,
+// so a busier client opens and closes a connection per request), and
+// drops an idle one before the node's own idle timeout
+// (DefaultTimeouts.Idle) would. Share one among the clients of a process,
+// as with any http.Transport.
+func NewTransport(conns int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 0 // no bound across hosts; MaxIdleConnsPerHost bounds each
+	t.MaxIdleConnsPerHost = conns
+	t.MaxConnsPerHost = conns
+	t.IdleConnTimeout = DefaultTimeouts.Idle - 10*time.Second
+	t.DisableCompression = true // loopback and hex: compression costs more than it saves
+	return t
+}
+
+// NewClientWith returns a client for the node API at addr over hc.
+func NewClientWith(addr string, hc *http.Client) *Client {
+	return &Client{Base: "http://" + addr, HTTP: hc}
 }
 
 // Error is a non-2xx answer.
@@ -70,6 +94,25 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 // Submit sends a signed transaction.
 func (c *Client) Submit(ctx context.Context, tx *interfaces.Transaction) error {
 	return c.do(ctx, http.MethodPost, "/v1/tx", SubmitRequest{Tx: hex.EncodeToString(tx.Encode())}, &SubmitResponse{})
+}
+
+// SubmitBatch sends signed transactions in one POST /v1/txs (at most
+// MaxBatch). It returns one result per transaction, in order, when the
+// node read the batch; an error (an *Error for a refused body) when
+// none of them was submitted.
+func (c *Client) SubmitBatch(ctx context.Context, txs []*interfaces.Transaction) ([]BatchResult, error) {
+	req := SubmitBatchRequest{Txs: make([]string, len(txs))}
+	for i, tx := range txs {
+		req.Txs[i] = hex.EncodeToString(tx.Encode())
+	}
+	var resp SubmitBatchResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/txs", req, &resp); err != nil {
+		return nil, err
+	}
+	if len(resp.Results) != len(txs) {
+		return nil, fmt.Errorf("node API POST /v1/txs: %d results for %d transactions", len(resp.Results), len(txs))
+	}
+	return resp.Results, nil
 }
 
 // Status returns the node's head and pool size.

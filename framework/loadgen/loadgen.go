@@ -2,8 +2,12 @@
 // networks and benchmarks: a faucet funds a set of wallets, then the wallets
 // pay each other small random amounts. It tracks each account's chain (next
 // sequence number and previous transaction) so every transaction it makes is
-// valid when applied in order. Keys are development keys (interfaces.DevKey):
-// anyone can derive them, so this never runs against a real network.
+// valid when applied in order. A Driver offers the stream to nodes through a
+// Sink (their APIs, in the testnet) at a rate, in batches with as many in
+// flight as the rate needs, and counts what it offered, what the nodes
+// accepted and what the chain committed. Keys are development keys
+// (interfaces.DevKey): anyone can derive them, so this never runs against a
+// real network.
 package loadgen
 
 import (
@@ -21,7 +25,8 @@ type account struct {
 	prev interfaces.Hash
 }
 
-// Generator is not safe for concurrent use.
+// Generator is not safe for concurrent use, except for Sign and
+// Accounts.
 type Generator struct {
 	faucet  *account
 	wallets []*account
@@ -35,6 +40,9 @@ type Generator struct {
 	// probability intra.
 	communities int
 	intra       float64
+	// keys holds every account's key by identity; fixed at New, so Sign
+	// may read it from any goroutine.
+	keys map[interfaces.StarID]ed25519.PrivateKey
 }
 
 // WithCommunities makes the wallets pay each other with community
@@ -52,6 +60,10 @@ func New(faucet ed25519.PrivateKey, n int, fund uint64, seed uint64) *Generator 
 	g := &Generator{faucet: newAccount(faucet), fund: fund, rng: rand.New(rand.NewPCG(seed, 0x5eed))}
 	for i := 0; i < n; i++ {
 		g.wallets = append(g.wallets, newAccount(interfaces.DevKey(fmt.Sprintf("loadgen-wallet-%d", i))))
+	}
+	g.keys = map[interfaces.StarID]ed25519.PrivateKey{g.faucet.id: g.faucet.key}
+	for _, w := range g.wallets {
+		g.keys[w.id] = w.key
 	}
 	return g
 }
@@ -95,10 +107,23 @@ func (g *Generator) Sync(head func(interfaces.StarID) (uint64, interfaces.Hash, 
 	return nil
 }
 
-// Next returns the next transaction: a faucet payment until every wallet is
-// funded, then a random payment between two wallets. Call Undo if it was
-// not accepted, so the sender's chain does not skip a sequence number.
+// Next returns the next transaction, signed: a faucet payment until every
+// wallet is funded, then a random payment between two wallets. Call Undo
+// if it was not accepted, so the sender's chain does not skip a sequence
+// number.
 func (g *Generator) Next() (*interfaces.Transaction, error) {
+	tx := g.NextUnsigned()
+	if err := g.Sign(tx); err != nil {
+		return nil, err
+	}
+	return tx, nil
+}
+
+// NextUnsigned is Next without the signature, which is most of Next's
+// cost: a transaction's id (what its sender's next one chains from)
+// covers its body and not its signature, so the stream can run ahead and
+// the signatures be made later, on other goroutines, with Sign.
+func (g *Generator) NextUnsigned() *interfaces.Transaction {
 	var from, to *account
 	var amount uint64
 	if g.funded < len(g.wallets) || len(g.wallets) < 2 {
@@ -122,16 +147,32 @@ func (g *Generator) Next() (*interfaces.Transaction, error) {
 		}
 		from, to, amount = g.wallets[i], g.wallets[j], 1+g.rng.Uint64N(100)
 	}
-	tx, err := interfaces.NewTransfer(from.key, from.seq+1, from.prev, to.id, amount)
-	if err != nil {
-		return nil, fmt.Errorf("loadgen: sign transfer: %w", err)
+	tx := &interfaces.Transaction{
+		Sender:  from.id,
+		Seq:     from.seq + 1,
+		Prev:    from.prev,
+		Kind:    interfaces.TxTransfer,
+		Payload: interfaces.TransferPayload{To: to.id, Amount: amount}.Encode(),
 	}
 	if from == g.faucet {
 		g.funded++
 	}
 	from.seq++
 	from.prev = tx.ID()
-	return tx, nil
+	return tx
+}
+
+// Sign signs a transaction NextUnsigned made with its sender's key. It
+// touches no stream state: safe to call from any goroutine, at any time.
+func (g *Generator) Sign(tx *interfaces.Transaction) error {
+	key, ok := g.keys[tx.Sender]
+	if !ok {
+		return fmt.Errorf("loadgen: sign transfer: %s is none of the generator's accounts", tx.Sender.Short())
+	}
+	if err := tx.Sign(key); err != nil {
+		return fmt.Errorf("loadgen: sign transfer: %w", err)
+	}
+	return nil
 }
 
 // Undo takes back the last transaction Next returned for tx's sender.

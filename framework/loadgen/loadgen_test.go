@@ -124,3 +124,31 @@ func TestOneUnreadableAccountDoesNotHideTheStalledOnes(t *testing.T) {
 		t.Fatalf("stalled = %v, %v; want the faucet and not the unreadable account", s, err)
 	}
 }
+
+// TestUnsignedStreamIsTheSignedStream: NextUnsigned then Sign makes the
+// transactions Next makes, so signing can move to other goroutines
+// without changing the stream.
+func TestUnsignedStreamIsTheSignedStream(t *testing.T) {
+	a := New(interfaces.DevKey("faucet"), 4, 1000, 3)
+	b := New(interfaces.DevKey("faucet"), 4, 1000, 3)
+	for i := 0; i < 40; i++ {
+		want, err := a.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := b.NextUnsigned()
+		if got.ID() != want.ID() {
+			t.Fatalf("tx %d: unsigned stream differs", i)
+		}
+		if err := b.Sign(got); err != nil {
+			t.Fatal(err)
+		}
+		if err := got.VerifySignatures(); err != nil || got.Sig != want.Sig {
+			t.Fatalf("tx %d: signature %v", i, err)
+		}
+	}
+	stranger, _ := interfaces.NewTransfer(interfaces.DevKey("x"), 1, interfaces.Hash{}, interfaces.DevStar("y"), 1)
+	if err := b.Sign(stranger); err == nil {
+		t.Fatal("signed for an account the generator does not hold")
+	}
+}
