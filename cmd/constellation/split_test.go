@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -106,6 +107,9 @@ func TestAClusterOpensFromTheCLI(t *testing.T) {
 	out, errOut, code := run(t, dir, "--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--blocks", "45", "--duration", "200s", "--rate", "100")
 	if code != 0 {
 		t.Fatalf("testnet exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !regexp.MustCompile(`c0: \d+ \(\d+\) \d+ tx/s \| c1: \d+ \(\d+\) \d+ tx/s \| black holes`).MatchString(out) {
+		t.Fatalf("the status lines never show the opened cluster 1:\n%s", out)
 	}
 	var moved []string
 	for i := 5; i <= 10; i++ {

@@ -312,7 +312,7 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 		return err
 	}
 	if m.HasGalaxy() {
-		return finish(showTiers(runCtx, out, processTiers(children), m.Clusters(), uint64(c.Int("blocks")), cancel, meter))
+		return finish(showTiers(runCtx, out, newProcessTiers(children), m.Clusters(), uint64(c.Int("blocks")), cancel, meter))
 	}
 
 	p := &blockPrinter{w: out}

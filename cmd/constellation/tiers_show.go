@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/constellation-chain/constellation/framework/api"
@@ -66,6 +67,13 @@ func showTiers(ctx context.Context, out io.Writer, src tierSource, k int, limit 
 		var line strings.Builder
 		var users, cross int
 		var bh uint64
+		if st, err := src.status(ctx, 0); err == nil && st.Tiers != nil && st.Tiers.Clusters > k {
+			// A beacon opened clusters: show them from their first block.
+			for range st.Tiers.Clusters - k {
+				next = append(next, 1)
+			}
+			k = st.Tiers.Clusters
+		}
 		for c := range k {
 			st, err := src.status(ctx, c)
 			if err != nil {
@@ -129,28 +137,67 @@ func inFlight(ctx context.Context, src tierSource, k int) uint64 {
 	return n
 }
 
-// processTiers reads a process testnet through its nodes' APIs.
-type processTiers []*child
+// processTiers reads a process testnet through its nodes' APIs: a
+// genesis cluster through a delegate the manifest names, a cluster opened
+// since through a node whose status says it keeps that cluster's chain.
+type processTiers struct {
+	children []*child
+	mu       sync.Mutex
+	opened   map[int]*child // nodes found keeping an opened cluster's chain
+}
 
-func (p processTiers) delegate(c int) *child {
-	for _, ch := range p {
+func newProcessTiers(children []*child) *processTiers {
+	return &processTiers{children: children, opened: map[int]*child{}}
+}
+
+func (p *processTiers) delegate(ctx context.Context, c int) (*child, error) {
+	for _, ch := range p.children {
 		if ch.node.HasRole("cluster") && int(ch.node.Cluster) == c {
-			return ch
+			return ch, nil
 		}
 	}
-	return p[0]
+	p.mu.Lock()
+	ch := p.opened[c]
+	p.mu.Unlock()
+	if ch != nil {
+		return ch, nil
+	}
+	for _, ch := range p.children {
+		if !ch.node.HasRole("candidate") {
+			continue
+		}
+		if st, err := ch.client.Status(ctx); err == nil && st.Tiers != nil && st.Tiers.Cluster == c {
+			p.mu.Lock()
+			p.opened[c] = ch
+			p.mu.Unlock()
+			return ch, nil
+		}
+	}
+	return nil, fmt.Errorf("no node keeps cluster %d's chain yet", c)
 }
 
-func (p processTiers) status(ctx context.Context, c int) (api.Status, error) {
-	return p.delegate(c).client.Status(ctx)
+func (p *processTiers) status(ctx context.Context, c int) (api.Status, error) {
+	ch, err := p.delegate(ctx, c)
+	if err != nil {
+		return api.Status{}, err
+	}
+	return ch.client.Status(ctx)
 }
 
-func (p processTiers) block(ctx context.Context, c int, h uint64) (api.BlockSummary, error) {
-	return p.delegate(c).client.Block(ctx, h)
+func (p *processTiers) block(ctx context.Context, c int, h uint64) (api.BlockSummary, error) {
+	ch, err := p.delegate(ctx, c)
+	if err != nil {
+		return api.BlockSummary{}, err
+	}
+	return ch.client.Block(ctx, h)
 }
 
-func (p processTiers) seq(ctx context.Context, c int, s interfaces.StarID) (uint64, error) {
-	a, err := p.delegate(c).client.Account(ctx, s)
+func (p *processTiers) seq(ctx context.Context, c int, s interfaces.StarID) (uint64, error) {
+	ch, err := p.delegate(ctx, c)
+	if err != nil {
+		return 0, err
+	}
+	a, err := ch.client.Account(ctx, s)
 	return a.Seq, err
 }
 
