@@ -59,11 +59,12 @@ type Params struct {
 	// then 2400 to 4000 in steps of 400: the galaxy's knee); both are
 	// run.
 	Clusters, Populations []int
-	// Growth lists the populations of the growth experiment (100 to 2000
-	// in steps of 100): the network starts as one cluster and opens
-	// clusters by the split rule (Grow) as it grows; the galaxy is run over
-	// each number of clusters it reaches. SplitAbove is the candidates a
-	// cluster may hold (2×ClusterSize).
+	// Growth lists the populations of the growth experiment (none when
+	// nil; the command's default is 100 to 2000 in steps of 100): the
+	// network starts as one cluster and opens clusters by the split rule
+	// (Grow) as it grows; the galaxy is run over each number of clusters
+	// it reaches. SplitAbove is the candidates a cluster may hold
+	// (2×ClusterSize).
 	Growth     []int
 	SplitAbove int
 	// FlatSizes are the flat clusters simulated (16, 32, 48, 64), each for
@@ -122,11 +123,6 @@ func (p *Params) defaults() error {
 	}
 	if p.FlatSizes == nil {
 		p.FlatSizes = []int{16, 32, 48, 64}
-	}
-	if p.Growth == nil {
-		for i := 1; i <= 20; i++ {
-			p.Growth = append(p.Growth, 100*i)
-		}
 	}
 	def(&p.SplitAbove, 2*p.ClusterSize)
 	switch {
@@ -360,9 +356,12 @@ func Run(p Params) (*Report, error) {
 			}
 		}
 	}
-	growth, err := Grow(p.Growth, p.GalaxySize, p.SplitAbove)
-	if err != nil {
-		return nil, err
+	var growth []GrowthStep
+	if len(p.Growth) > 0 {
+		var err error
+		if growth, err = Grow(p.Growth, p.GalaxySize, p.SplitAbove); err != nil {
+			return nil, err
+		}
 	}
 	rep.Growth = growth
 	for _, s := range growth {
