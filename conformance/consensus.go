@@ -17,9 +17,9 @@ import (
 //
 //	func TestConformance(t *testing.T) { conformance.RunConsensus(t, myengine.Factory{}) }
 //
-// With -short only a small subset runs (N = 4 and 7, three seeds), so a
-// fast engine passes in seconds; without it N ∈ {4, 7, 10, 16} with ten
-// seeds per case.
+// With -short it runs GridShort (N = 4 and 7, three seeds), so a fast
+// engine passes in seconds; without it GridFull (N ∈ {4, 7, 10, 16}, ten
+// seeds per case). ConsensusOptions.Grid picks another grid.
 func RunConsensus(t *testing.T, f interfaces.ConsensusFactory) {
 	ConsensusSuite(FromTesting(t), f)
 }
@@ -92,13 +92,92 @@ type ConsensusOptions struct {
 	// Params is passed as every instance's ConsensusConfig.Params (the
 	// engine's config block as JSON); nil leaves the engine's defaults.
 	Params []byte
-	// Sizes, Seeds and Epochs override the suite's cluster sizes, seeds per
-	// case and epochs per run (zero values keep the defaults for the mode:
-	// see RunConsensus). A slow engine may trim its -short run with them;
-	// its full run should keep the defaults.
+	// Grid is the grid of cluster sizes, seeds and epochs the suite runs;
+	// GridAuto (the zero value) is GridShort under -short (a Runner's
+	// ShortMode) and GridFull otherwise.
+	Grid Grid
+	// Sizes, Seeds and Epochs override the grid's cluster sizes, seeds per
+	// case and epochs per run (zero values keep the grid's). A slow engine
+	// may trim its -short run with them; its full run should keep the
+	// grid's.
 	Sizes  []int
 	Seeds  int
 	Epochs int
+}
+
+// Grid names how much of the consensus suite a run covers. Every grid runs
+// every case (every property, every Byzantine behaviour) at N=4 and N=7;
+// the grids differ in the larger sizes, the seeds per case and the epochs
+// per run. None weakens what a case checks.
+type Grid int
+
+const (
+	// GridAuto is GridShort under -short and GridFull otherwise.
+	GridAuto Grid = iota
+	// GridShort is the quick subset: N ∈ {4, 7}, 3 seeds, 3 epochs.
+	GridShort
+	// GridDefault is what `constellation conformance` runs unless told
+	// otherwise, sized for a plugin author's CI (a few minutes on two
+	// cores for HoneyBadger out of process): N ∈ {4, 7}, 4 seeds, 4 epochs.
+	GridDefault
+	// GridFull is the whole grid: N ∈ {4, 7, 10, 16}, 10 seeds, 6 epochs.
+	GridFull
+)
+
+// GridSpec is a grid's cluster sizes, seeds per case and epochs per run.
+type GridSpec struct {
+	Sizes  []int
+	Seeds  int
+	Epochs int
+}
+
+// Spec returns the grid's sizes, seeds and epochs; short resolves
+// GridAuto.
+func (g Grid) Spec(short bool) GridSpec {
+	switch g.resolve(short) {
+	case GridShort:
+		return GridSpec{Sizes: []int{4, 7}, Seeds: 3, Epochs: 3}
+	case GridDefault:
+		return GridSpec{Sizes: []int{4, 7}, Seeds: 4, Epochs: 4}
+	default:
+		return GridSpec{Sizes: []int{4, 7, 10, 16}, Seeds: 10, Epochs: 6}
+	}
+}
+
+func (g Grid) resolve(short bool) Grid {
+	if g != GridAuto {
+		return g
+	}
+	if short {
+		return GridShort
+	}
+	return GridFull
+}
+
+// String is the grid's name: "short", "default" or "full" ("auto" for
+// GridAuto).
+func (g Grid) String() string {
+	switch g {
+	case GridAuto:
+		return "auto"
+	case GridShort:
+		return "short"
+	case GridDefault:
+		return "default"
+	case GridFull:
+		return "full"
+	}
+	return fmt.Sprintf("Grid(%d)", int(g))
+}
+
+// String describes the spec as a run prints it: "N=4,7; 4 seeds per case;
+// 4 epochs per run".
+func (g GridSpec) String() string {
+	ns := make([]string, len(g.Sizes))
+	for i, n := range g.Sizes {
+		ns[i] = fmt.Sprint(n)
+	}
+	return fmt.Sprintf("N=%s; %d seeds per case; %d epochs per run", strings.Join(ns, ","), g.Seeds, g.Epochs)
 }
 
 // ByzantineBehaviour names a Byzantine behaviour for the byzantine case.
@@ -125,9 +204,18 @@ func ConsensusSuiteWith(t TB, f interfaces.ConsensusFactory, opts ConsensusOptio
 	if info.Kind != interfaces.KindConsensus {
 		t.Fatalf("consensus suite: plugin %q is of kind %q, not %q", info.Name, info.Kind, interfaces.KindConsensus)
 	}
-	s := &consensusSuite{f: f, info: info, short: t.Short(), extra: opts.Behaviours, params: opts.Params,
-		sizes: opts.Sizes, nSeeds: opts.Seeds, nEpochs: opts.Epochs}
-	t.Logf("consensus suite for %s %s, capabilities %v", info.Name, info.Version, info.SortedCapabilities())
+	grid := opts.Grid.Spec(t.Short())
+	if len(opts.Sizes) > 0 {
+		grid.Sizes = opts.Sizes
+	}
+	if opts.Seeds > 0 {
+		grid.Seeds = opts.Seeds
+	}
+	if opts.Epochs > 0 {
+		grid.Epochs = opts.Epochs
+	}
+	s := &consensusSuite{f: f, info: info, extra: opts.Behaviours, params: opts.Params, grid: grid}
+	t.Logf("consensus suite for %s %s, capabilities %v, %s grid: %s", info.Name, info.Version, info.SortedCapabilities(), opts.Grid.resolve(t.Short()), grid)
 	t.Run("agreement", s.agreement)
 	t.Run("validity", s.validity)
 	t.Run("termination-under-asynchrony", s.termination)
@@ -144,26 +232,13 @@ func ConsensusSuiteWith(t TB, f interfaces.ConsensusFactory, opts ConsensusOptio
 type consensusSuite struct {
 	f      interfaces.ConsensusFactory
 	info   interfaces.PluginInfo
-	short  bool
 	extra  []ByzantineBehaviour
 	params []byte
-	// Overrides from ConsensusOptions; zero means the mode's default.
-	sizes   []int
-	nSeeds  int
-	nEpochs int
+	// grid is the run's grid with ConsensusOptions' overrides applied.
+	grid GridSpec
 }
 
-// Suite sizes and budgets.
-var (
-	consLongSizes  = []int{4, 7, 10, 16}
-	consShortSizes = []int{4, 7}
-)
-
 const (
-	consLongSeeds   = 10
-	consShortSeeds  = 3
-	consLongEpochs  = 6
-	consShortEpochs = 3
 	// censorshipBound is how many epochs, counted from the first epoch in
 	// which N-f honest members hold a transaction, may pass before it must
 	// be committed. With at least N-f contributions decided per epoch and
@@ -173,37 +248,15 @@ const (
 	consCensorshipBound = 3
 )
 
-func (s *consensusSuite) seeds() int {
-	if s.nSeeds > 0 {
-		return s.nSeeds
-	}
-	if s.short {
-		return consShortSeeds
-	}
-	return consLongSeeds
-}
+func (s *consensusSuite) seeds() int { return s.grid.Seeds }
 
-func (s *consensusSuite) epochs() int {
-	if s.nEpochs > 0 {
-		return s.nEpochs
-	}
-	if s.short {
-		return consShortEpochs
-	}
-	return consLongEpochs
-}
+func (s *consensusSuite) epochs() int { return s.grid.Epochs }
 
 // forSizes runs body once per cluster size as sub-cases "N=4" and so on. An
 // engine without CapMultiMember runs N=1 only and sees every larger size
 // skipped, visibly.
 func (s *consensusSuite) forSizes(t TB, body func(t TB, n int)) {
-	sizes := consLongSizes
-	switch {
-	case len(s.sizes) > 0:
-		sizes = s.sizes
-	case s.short:
-		sizes = consShortSizes
-	}
+	sizes := s.grid.Sizes
 	multi := s.info.Has(interfaces.CapMultiMember)
 	if !multi {
 		t.Run("N=1", func(t TB) { body(t, 1) })

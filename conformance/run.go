@@ -12,7 +12,18 @@ var Kinds = []interfaces.Kind{interfaces.KindConsensus, interfaces.KindReputatio
 // Suite runs the suite for p's kind on t. It returns an error, without
 // running anything, when the kind has no suite or p does not implement the
 // kind's factory interface.
-func Suite(t TB, p interfaces.Plugin) error {
+func Suite(t TB, p interfaces.Plugin) error { return SuiteWith(t, p, SuiteOptions{}) }
+
+// SuiteOptions choose how much of a suite SuiteWith runs.
+type SuiteOptions struct {
+	// Grid is the consensus suite's grid (GridAuto: GridShort when
+	// t.Short(), else GridFull). The other kinds' suites have one grid and
+	// ignore it.
+	Grid Grid
+}
+
+// SuiteWith is Suite with options.
+func SuiteWith(t TB, p interfaces.Plugin, opts SuiteOptions) error {
 	info := p.Info()
 	switch info.Kind {
 	case interfaces.KindConsensus:
@@ -20,7 +31,7 @@ func Suite(t TB, p interfaces.Plugin) error {
 		if !ok {
 			return fmt.Errorf("%s/%s does not implement interfaces.ConsensusFactory", info.Kind, info.Name)
 		}
-		ConsensusSuite(t, f)
+		ConsensusSuiteWith(t, f, ConsensusOptions{Grid: opts.Grid})
 	case interfaces.KindReputation:
 		f, ok := p.(interfaces.ReputationFactory)
 		if !ok {

@@ -16,9 +16,9 @@ import (
 	"github.com/constellation-chain/constellation/plugins/host"
 )
 
-// benchReference is the mode A reference of issue 4: an existing Go
-// HoneyBadger engine (fake coin, no encryption) measured on this 2-core
-// machine type under the same definition, in tx/s.
+// benchReference is the mode A reference the benchmark compares with: an
+// existing Go HoneyBadger engine (fake coin, no encryption) measured on
+// this 2-core machine type under the same definition, in tx/s.
 var benchReference = map[int]float64{4: 44266, 7: 24107, 10: 16049, 16: 9495}
 
 // benchCores is the GOMAXPROCS of every benchmark, and the cores of the

@@ -39,6 +39,10 @@ func TestEveryBuiltinPassesItsSuiteInAndOutOfProcess(t *testing.T) {
 				if !strings.Contains(out, " 0 failed") {
 					t.Fatalf("no summary line:\n%s", out)
 				}
+				// The run names its mode first and its total time last.
+				if !strings.Contains(errOut, "\nshort run") || !strings.Contains(errOut, "short run took ") {
+					t.Fatalf("the run does not name its mode and report its time:\n%s", errOut)
+				}
 				if b, err := os.ReadFile(junit); err != nil || !strings.Contains(string(b), "<testsuite") {
 					t.Fatalf("junit report: %v\n%s", err, b)
 				}
@@ -50,11 +54,22 @@ func TestEveryBuiltinPassesItsSuiteInAndOutOfProcess(t *testing.T) {
 func TestConformanceRefusesAChecksumMismatch(t *testing.T) {
 	dir := t.TempDir()
 	_, errOut, code := run(t, dir, "conformance", "--kind", "consensus", "--plugin", binary, "--sha256", strings.Repeat("00", 32))
-	if code == 0 || !strings.Contains(errOut, "checksum mismatch") {
+	if code == 0 || !strings.Contains(errOut, "checksum mismatch") || !strings.Contains(errOut, "--sha256 says") || strings.Contains(errOut, "manifest") {
 		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
 	_, errOut, code = run(t, dir, "conformance", "--kind", "consensus", "--plugin", binary)
 	if code == 0 || !strings.Contains(errOut, "no sha256") {
 		t.Fatalf("unchecked binary accepted without --dev: exit %d:\n%s", code, errOut)
+	}
+	// The hint names the command's own flags, not a manifest entry.
+	if !strings.Contains(errOut, "--sha256") || !strings.Contains(errOut, "--dev") || strings.Contains(errOut, "manifest") {
+		t.Fatalf("the missing-checksum hint does not name --sha256 and --dev:\n%s", errOut)
+	}
+}
+
+func TestConformanceTakesShortOrFullNotBoth(t *testing.T) {
+	_, errOut, code := run(t, t.TempDir(), "conformance", "--builtin", "consensus/solo", "--short", "--full")
+	if code == 0 || !strings.Contains(errOut, "--short or --full") {
+		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
 }

@@ -3,8 +3,7 @@ package main
 import (
 	"encoding/hex"
 	"fmt"
-	"github.com/constellation-chain/constellation/framework/keys"
-	"github.com/constellation-chain/constellation/framework/manifest"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +12,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/constellation-chain/constellation/builtin/meme"
+	"github.com/constellation-chain/constellation/framework/keys"
 	"github.com/constellation-chain/constellation/framework/ledger"
+	"github.com/constellation-chain/constellation/framework/manifest"
 	"github.com/constellation-chain/constellation/framework/node"
 	"github.com/constellation-chain/constellation/interfaces"
 )
@@ -47,16 +48,25 @@ or a node of the manifest (star-1). Flags go before STAR:
 					if err != nil {
 						return fmt.Errorf("reputation explain: %w", err)
 					}
-					rep, height, err := rebuildReputation(c)
+					rep, height, done, err := rebuildReputation(c)
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(c.App.Writer, "after block %d\n", height)
+					defer done()
 					if m, ok := rep.(*meme.Reputation); ok {
+						fmt.Fprintf(c.App.Writer, "after block %d\n", height)
 						fmt.Fprintln(c.App.Writer, m.Explain(star).String())
 						return nil
 					}
-					fmt.Fprintf(c.App.Writer, "%s score %s\n", star, scoreText(rep.Score(star)))
+					// A plugin: only the score crosses the plugin RPC. A
+					// plugin that cannot answer fails the command; a score
+					// of 0 would be a silently wrong answer.
+					score, err := scoreOf(rep, star)
+					if err != nil {
+						return fmt.Errorf("reputation explain %s: %w", star, err)
+					}
+					fmt.Fprintf(c.App.Writer, "after block %d\n", height)
+					fmt.Fprintf(c.App.Writer, "%s score %s\n", star, scoreText(score))
 					return nil
 				},
 			},
@@ -104,21 +114,28 @@ sets. The manifest and genesis file default to a testnet's.
 					} else if seed, err = beaconFromFlags(c); err != nil {
 						return err
 					}
-					rep, height, err := rebuildReputation(c)
+					rep, height, done, err := rebuildReputation(c)
 					if err != nil {
 						return err
 					}
+					defer done()
 					cands, err := replayCandidates(c)
 					if err != nil {
 						return err
 					}
 					sel, err := rep.Select(cands, c.Int("k"), seed)
 					if err != nil {
-						return err
+						return fmt.Errorf("reputation replay: draw %d of %d candidates: %w", c.Int("k"), len(cands), err)
+					}
+					scores := make([]interfaces.Score, len(sel))
+					for i, s := range sel {
+						if scores[i], err = scoreOf(rep, s); err != nil {
+							return fmt.Errorf("reputation replay: %w", err)
+						}
 					}
 					fmt.Fprintf(c.App.Writer, "after block %d, seed %s…: %d of %d candidates\n", height, hex.EncodeToString(seed[:4]), len(sel), len(cands))
-					for _, s := range sel {
-						fmt.Fprintf(c.App.Writer, "%s score %s\n", s, scoreText(rep.Score(s)))
+					for i, s := range sel {
+						fmt.Fprintf(c.App.Writer, "%s score %s\n", s, scoreText(scores[i]))
 					}
 					return nil
 				},
@@ -128,40 +145,68 @@ sets. The manifest and genesis file default to a testnet's.
 }
 
 // rebuildReputation opens the node's store and feeds every block to a fresh
-// instance of the manifest's reputation plugin.
-func rebuildReputation(c *cli.Context) (interfaces.Reputation, uint64, error) {
+// instance of the manifest's reputation plugin. The instance lives as long
+// as the plugins the manifest opened: the caller must call done once it has
+// finished with it (for an external plugin, done stops the child process,
+// after which every call fails).
+func rebuildReputation(c *cli.Context) (rep interfaces.Reputation, height uint64, done func(), err error) {
 	m, _, err := loadManifest(c, c.String("manifest"), "")
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	cat, err := newCatalog(externalLoader(logger(c, "reputation"), false))
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	set, diags := cat.Open(m)
 	if diags.HasErrors() {
-		return nil, 0, reportDiagnostics(c, m, m.Filename, diags)
+		return nil, 0, nil, reportDiagnostics(c, m, m.Filename, diags)
 	}
-	defer set.Close()
+	// closeAll is what done does; on an error return it runs here (done
+	// itself is nil then).
+	closeAll := func() { set.Close() }
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
 	l := set.One(interfaces.KindReputation)
 	if l == nil {
-		return nil, 0, fmt.Errorf("manifest %s names no reputation plugin", m.Filename)
+		return nil, 0, nil, fmt.Errorf("manifest %s names no reputation plugin", m.Filename)
 	}
-	rep, err := l.Plugin.(interfaces.ReputationFactory).NewReputation(l.Params)
+	rep, err = l.Plugin.(interfaces.ReputationFactory).NewReputation(l.Params)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, fmt.Errorf("reputation plugin %s/%s: new instance: %w", l.Decl.Kind, l.Decl.Name, err)
+	}
+	if cl, ok := rep.(io.Closer); ok {
+		closeSet := closeAll
+		closeAll = func() { cl.Close(); closeSet() }
 	}
 	st, err := openExisting(c.String("data"))
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	defer st.Close()
 	h, _, _ := st.Head()
 	wrapped := node.NewReputation(rep)
 	if err := node.Rebuild(wrapped, h, st.Blocks); err != nil {
-		return nil, 0, err
+		return nil, 0, nil, fmt.Errorf("rebuild reputation from %s: %w", c.String("data"), err)
 	}
-	return rep, h, nil
+	return rep, h, closeAll, nil
+}
+
+// scoreOf returns s's score from rep. Score has no error result; an
+// instance backed by a plugin process returns 0 when the plugin cannot
+// answer and reports the failure through Err, which scoreOf turns into an
+// error so that a failed plugin never prints as a score of 0.
+func scoreOf(rep interfaces.Reputation, s interfaces.StarID) (interfaces.Score, error) {
+	score := rep.Score(s)
+	if e, ok := rep.(interface{ Err() error }); ok {
+		if err := e.Err(); err != nil {
+			return 0, fmt.Errorf("score %s: the reputation plugin did not answer: %w", s.Short(), err)
+		}
+	}
+	return score, nil
 }
 
 // manifestKeys loads the command's manifest and the directory its key

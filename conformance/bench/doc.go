@@ -13,7 +13,7 @@
 // throughput, latency, traffic and CPU. It imports nothing but interfaces,
 // so it measures an engine only through the plugin interface.
 //
-// # The definition (issue 4, "Benchmarks")
+// # The definition
 //
 //   - One process holds all N members; the command sets GOMAXPROCS=2.
 //   - The transport is a queue drawn from in a seeded random order: every

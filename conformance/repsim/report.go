@@ -227,7 +227,7 @@ func (rep *Report) Section(command string, elapsed time.Duration, plots []string
 		p.Stars, p.Rounds, p.Warmup, p.Seeds, p.Committees)
 	fmt.Fprintf(&b, "Scenarios: %v. The static scenario sweeps β ∈ %v %%; the others run at β ∈ %v %%. ", p.Scenarios, p.Byzantine, p.ScenarioByzantine)
 	fmt.Fprintf(&b, "Sleepers defect at round %d. Methods: %v.\n\n", rep.Defect, p.Methods)
-	if d := rep.versusIssue(); d != "" {
+	if d := rep.versusFullGrid(); d != "" {
 		b.WriteString("**Versus the full grid** (N = 2000, 10 000 rounds, 20 seeds, k ∈ {31, 100}, β ∈ {10, 20, 25, 33, 45} % for every scenario): " + d + "\n\n")
 	}
 	b.WriteString(modelText)
@@ -259,9 +259,9 @@ const modelText = `### Model (package ` + "`conformance/repsim`" + `)
 * **Metrics** (after warm-up, pooled over seeds). Attacker seat share = attacker seats / all seats. Capture probability at k = 100 from a seat share s, with n = N and m = round(s·N): P(X ≥ ⌈k/3⌉) = Σ_{i=⌈k/3⌉}^{min(k,m)} C(m,i)·C(n−m,k−i) / C(n,k), summed in log space (math.Lgamma, log-sum-exp), so values far below 1e-8 are exact to float64 precision. Sybil seat share = Sybil seats / all seats. Newcomer metric = share of honest newcomers that joined after warm-up (and at least 200 rounds before the end) selected within 200 rounds of joining. Sleeper halving = rounds after the defect round until the attackers' seat share (mean over seeds, trailing 10-round mean) first falls to half its mean over the 200 rounds before defecting. Woken stars (churn) = the share of honest sleepy stars' wakes after warm-up that led to a seat before the star slept again, with the median rounds from the wake to that seat. Block-stuffing gain = stuffing seat share − patient seat share.
 `
 
-// versusIssue lists how the run differs from the full grid,
+// versusFullGrid lists how the run differs from the full grid,
 // or "" if it ran all of it.
-func (rep *Report) versusIssue() string {
+func (rep *Report) versusFullGrid() string {
 	p := rep.Params
 	var diffs []string
 	if p.Stars != 2000 {
