@@ -321,14 +321,24 @@ func writeError(w http.ResponseWriter, code int, format string, args ...any) {
 	writeJSON(w, code, errorBody{Error: fmt.Sprintf(format, args...)})
 }
 
-func submit(b Backend, w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+// readBody reads a request body of at most limit bytes; on failure it has
+// answered with a 4xx and returns false.
+func readBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "read body: %v", err)
-		return
+		return nil, false
 	}
-	if len(body) > MaxBody {
-		writeError(w, http.StatusRequestEntityTooLarge, "body exceeds %d bytes", MaxBody)
+	if len(body) > limit {
+		writeError(w, http.StatusRequestEntityTooLarge, "body exceeds %d bytes", limit)
+		return nil, false
+	}
+	return body, true
+}
+
+func submit(b Backend, w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r, MaxBody)
+	if !ok {
 		return
 	}
 	tx, err := DecodeSubmit(body)

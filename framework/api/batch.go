@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/constellation-chain/constellation/framework/pool"
@@ -124,13 +123,8 @@ func submitStatus(err error) int {
 }
 
 func submitBatch(b Backend, w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBatchBody+1))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "read body: %v", err)
-		return
-	}
-	if len(body) > MaxBatchBody {
-		writeError(w, http.StatusRequestEntityTooLarge, "body exceeds %d bytes", MaxBatchBody)
+	body, ok := readBody(w, r, MaxBatchBody)
+	if !ok {
 		return
 	}
 	txs, decErrs, err := DecodeSubmitBatch(body)

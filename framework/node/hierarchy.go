@@ -178,27 +178,41 @@ func (h *Hierarchy) found(f interfaces.Founding) {
 	h.founded[f.Cluster] = GroupKey{Name: name, Members: slices.Clone(f.Members), Instance: interfaces.NewInstanceID(h.Seed, name, 0, f.Members), Key: slices.Clone(f.GroupKey)}
 }
 
+// claimedBeacons returns the beacons block b of a cluster's chain claims
+// (its TxMint transactions), in block order.
+func claimedBeacons(b *interfaces.Block) []interfaces.BeaconPayload {
+	var out []interfaces.BeaconPayload
+	for _, tx := range b.Txs {
+		if tx.Kind != interfaces.TxMint {
+			continue
+		}
+		claim, err := interfaces.DecodeMintClaim(tx.Payload)
+		if err != nil || claim.Beacon.Checkpoint == nil {
+			continue // the ledger admitted it, so this cannot happen
+		}
+		p, err := interfaces.DecodeBeaconPayload(claim.Beacon.Checkpoint.Payload)
+		if err != nil {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // RotationDraw is cluster c's rotation rule (group.Rotation.Draw): a
 // block of c's chain that claims the beacon of a black hole whose height
 // is a multiple of RotateEvery opens a rotation to the delegate set that
-// beacon published for c.
+// beacon published for c, unless that beacon opened c (its first members
+// generate their keys in the parent's chain: SpawnDraw).
 func (h *Hierarchy) RotationDraw(c interfaces.ClusterID) func(b *interfaces.Block) ([]interfaces.StarID, error) {
 	return func(b *interfaces.Block) ([]interfaces.StarID, error) {
 		var members []interfaces.StarID
-		for _, tx := range b.Txs {
-			if tx.Kind != interfaces.TxMint {
-				continue
-			}
-			claim, err := interfaces.DecodeMintClaim(tx.Payload)
-			if err != nil || claim.Beacon.Checkpoint == nil {
-				continue // the ledger admitted it, so this cannot happen
-			}
-			p, err := interfaces.DecodeBeaconPayload(claim.Beacon.Checkpoint.Payload)
-			if err != nil || h.RotateEvery == 0 || p.Height%h.RotateEvery != 0 {
+		for _, p := range claimedBeacons(b) {
+			if h.RotateEvery == 0 || p.Height%h.RotateEvery != 0 {
 				continue
 			}
 			if slices.ContainsFunc(p.Opens, func(o interfaces.Opening) bool { return o.Cluster == c }) {
-				continue // the beacon that opens c: its first members generate their keys in the parent's chain
+				continue
 			}
 			for _, s := range p.Sets {
 				if s.Cluster == c {
@@ -218,18 +232,7 @@ func (h *Hierarchy) RotationDraw(c interfaces.ClusterID) func(b *interfaces.Bloc
 func (h *Hierarchy) SpawnDraw(c interfaces.ClusterID) func(b *interfaces.Block) ([]group.Spawn, error) {
 	return func(b *interfaces.Block) ([]group.Spawn, error) {
 		var out []group.Spawn
-		for _, tx := range b.Txs {
-			if tx.Kind != interfaces.TxMint {
-				continue
-			}
-			claim, err := interfaces.DecodeMintClaim(tx.Payload)
-			if err != nil || claim.Beacon.Checkpoint == nil {
-				continue // the ledger admitted it, so this cannot happen
-			}
-			p, err := interfaces.DecodeBeaconPayload(claim.Beacon.Checkpoint.Payload)
-			if err != nil {
-				continue
-			}
+		for _, p := range claimedBeacons(b) {
 			for _, o := range p.Opens {
 				if o.Parent != c {
 					continue
