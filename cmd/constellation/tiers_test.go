@@ -218,7 +218,7 @@ node "star-9" {
 
 	// The network resumes; star-9 stands down by hand, and the galaxy
 	// drops it from cluster 0's candidates.
-	tn := exec.Command(binary, "--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--duration", "40s", "--rate", "50")
+	tn := exec.Command(binary, "--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--duration", "100s", "--rate", "50")
 	tn.Dir = dir
 	var tnOut bytes.Buffer
 	tn.Stdout, tn.Stderr = &tnOut, &tnOut
@@ -227,7 +227,7 @@ node "star-9" {
 	}
 	defer tn.Process.Kill()
 	member := func(verb string) (string, int) {
-		out, errOut, code := run(t, dir, "member", verb, "--manifest", path, "--node", "star-9", "--wait", "30s")
+		out, errOut, code := run(t, dir, "member", verb, "--manifest", path, "--node", "star-9", "--wait", "60s")
 		return out + errOut, code
 	}
 	deadline := time.Now().Add(30 * time.Second)
