@@ -388,11 +388,14 @@ func TestTestnetSoloIsADevChainInOneCommand(t *testing.T) {
 // unknown command each fail with a message saying what was wrong.
 func TestBadGlobalFlagsAndCommandsAreRefused(t *testing.T) {
 	dir := t.TempDir()
-	if _, errOut, code := run(t, dir, "--log-level", "loud", "version"); code == 0 || !strings.Contains(errOut, `--log-level "loud"`) {
+	if _, errOut, code := run(t, dir, "--log-level", "loud", "version"); code != 2 || !strings.Contains(errOut, `--log-level "loud"`) {
 		t.Fatalf("--log-level loud: exit %d\n%s", code, errOut)
 	}
-	if _, errOut, code := run(t, dir, "foo"); code == 0 || !strings.Contains(errOut, `no command "foo"`) {
+	if _, errOut, code := run(t, dir, "foo"); code == 0 || !strings.Contains(errOut, `unknown command "foo"`) || !strings.Contains(errOut, "constellation --help") {
 		t.Fatalf("constellation foo: exit %d\n%s", code, errOut)
+	}
+	if _, errOut, code := run(t, dir, "plugin", "foo"); code == 0 || !strings.Contains(errOut, `unknown command "foo"`) || !strings.Contains(errOut, "constellation plugin --help") {
+		t.Fatalf("constellation plugin foo: exit %d\n%s", code, errOut)
 	}
 	if _, _, code := run(t, dir, "--log-level", "warn", "version"); code != 0 {
 		t.Fatalf("--log-level warn refused (exit %d)", code)

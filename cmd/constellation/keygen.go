@@ -54,6 +54,10 @@ beside the star keys. Groups whose shares all exist are left alone.
 		},
 		Action: func(c *cli.Context) error {
 			switch {
+			case c.IsSet("cluster") && c.Int("cluster") < 1:
+				return fmt.Errorf("--cluster %d: N is the number of members to deal keys for, at least 1 (for example --cluster 4)", c.Int("cluster"))
+			case c.Int("faulty") < 0:
+				return fmt.Errorf("--faulty %d: f is the number of members that may be Byzantine, 0 or more (0 takes the default (N-1)/3)", c.Int("faulty"))
 			case c.String("out") != "" && c.Int("cluster") > 0:
 				return fmt.Errorf("give --out for one star key or --cluster N for a cluster, not both")
 			case c.String("out") != "":
@@ -77,7 +81,7 @@ beside the star keys. Groups whose shares all exist are left alone.
 			case c.String("manifest") != "":
 				return keygenManifest(c)
 			}
-			return fmt.Errorf("give --out FILE or --cluster N (see --help)")
+			return fmt.Errorf("give --out FILE, --cluster N or --manifest FILE (see constellation keygen --help)")
 		},
 	}
 }

@@ -29,6 +29,12 @@ func main() {
 			os.Exit(ee.code)
 		}
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+		// cli.Exit errors carry their code (2 for a bad flag value); the
+		// app's ExitErrHandler leaves exiting to here.
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) && ec.ExitCode() != 0 {
+			os.Exit(ec.ExitCode())
+		}
 		os.Exit(1)
 	}
 }
@@ -80,7 +86,13 @@ Check a manifest of your own:
 			return nil
 		},
 		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(c.App.ErrWriter, "constellation: no command %q (constellation --help lists them)\n", name)
+			// c.Command is the command whose subcommand was not found:
+			// the root, or a command such as plugin.
+			parent := c.Command.HelpName
+			if parent == "" {
+				parent = c.App.Name
+			}
+			fmt.Fprintf(c.App.ErrWriter, "%s: unknown command %q; `%s --help` lists the commands\n", parent, name, parent)
 			os.Exit(2)
 		},
 	}

@@ -47,16 +47,33 @@ the host in CONSTELLATION_PLUGIN_REATTACH.`,
 			{
 				Name:  "list",
 				Usage: "list the built-in plugins with their config schema",
+				Description: `Lists every built-in plugin with the fields its config {} block accepts. A
+consensus plugin's block also takes the node's own settings (batch_size,
+block_interval_ms), which the node reads whether or not the engine declares
+them; they are listed with the engine's fields, marked "(node setting)" where
+the engine does not declare them itself.`,
 				Action: func(c *cli.Context) error {
+					cat, err := newCatalog(nil)
+					if err != nil {
+						return err
+					}
 					for _, p := range builtins() {
-						info := p.Info()
+						own := p.Info()
+						// The catalog's schema is what a manifest is checked
+						// against: the plugin's own fields and, for
+						// consensus, the node's settings.
+						info, _ := cat.Lookup(own.Kind, own.Name)
 						fmt.Fprintf(c.App.Writer, "%s/%s %s (API %v) capabilities: %s\n", info.Kind, info.Name, info.Version, info.APIVersions, strings.Join(info.SortedCapabilities(), ", "))
 						for _, f := range info.Config {
 							def := f.Default
 							if def == "" {
 								def = "-"
 							}
-							fmt.Fprintf(c.App.Writer, "    %-22s %-12s default %-8s %s\n", f.Name, f.Type, def, f.Doc)
+							doc := f.Doc
+							if !declares(own, f.Name) {
+								doc = "(node setting) " + doc
+							}
+							fmt.Fprintf(c.App.Writer, "    %-22s %-12s default %-8s %s\n", f.Name, f.Type, def, doc)
 						}
 					}
 					return nil
@@ -78,9 +95,30 @@ func builtinByRef(ref string) (interfaces.Plugin, error) {
 	}
 	p, ok := cat.Builtin(interfaces.Kind(kind), name)
 	if !ok {
-		return nil, fmt.Errorf("no built-in %s plugin %q (built-in %s plugins: %v)", kind, name, kind, cat.Known(interfaces.Kind(kind)))
+		return nil, fmt.Errorf("no built-in plugin %q; built-ins: %s", ref, strings.Join(builtinRefs(cat), ", "))
 	}
 	return p, nil
+}
+
+// declares reports whether info's own config schema has the field name.
+func declares(info interfaces.PluginInfo, name string) bool {
+	for _, f := range info.Config {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// builtinRefs names every builtin of cat as KIND/NAME, sorted by kind and
+// name.
+func builtinRefs(cat *catalog.Catalog) []string {
+	var refs []string
+	for _, p := range cat.All() {
+		info := p.Info()
+		refs = append(refs, string(info.Kind)+"/"+info.Name)
+	}
+	return refs
 }
 
 // externalLoader starts external plugins named in a manifest through the

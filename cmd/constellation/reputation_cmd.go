@@ -372,11 +372,16 @@ func replayPublished(c *cli.Context) error {
 	return nil
 }
 
-// scoreText writes a score as the decimal fraction it stands for, nine
-// digits as explain prints them (0.688203164, not 688203164).
+// scoreText writes a score as the decimal it stands for, the way the
+// built-in meme's explain prints one: at most nine places, trailing zeros
+// trimmed (0.688203164 or 0.5, not 688203164; 1, not 1.000000000).
 func scoreText(s interfaces.Score) string {
 	if s < 0 {
 		return "-" + scoreText(-s)
 	}
-	return fmt.Sprintf("%d.%09d", s/interfaces.ScoreOne, s%interfaces.ScoreOne)
+	whole, frac := s/interfaces.ScoreOne, s%interfaces.ScoreOne
+	if frac == 0 {
+		return fmt.Sprintf("%d", whole)
+	}
+	return strings.TrimRight(fmt.Sprintf("%d.%09d", whole, frac), "0")
 }
