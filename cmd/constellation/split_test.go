@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +20,25 @@ import (
 	"github.com/constellation-chain/constellation/framework/node"
 	"github.com/constellation-chain/constellation/framework/store"
 )
+
+// lockedBuffer is a bytes.Buffer a child process writes while the test
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 // splitManifest is a network of one cluster (star-1 to star-4, also the
 // galaxy) and candidate nodes (star-5 to star-N) for it, rotating every 4
@@ -114,9 +135,11 @@ func TestAClusterOpensFromTheCLI(t *testing.T) {
 	}
 	data := filepath.Join(dir, "data")
 	genesis := filepath.Join(dir, "keys", "genesis.json")
-	tn := exec.Command(binary, "--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--blocks", "45", "--duration", "200s", "--rate", "100")
+	// Bounded by time, and stopped (Ctrl-C) once cluster 1 has run a
+	// while: how many black holes that takes depends on the machine.
+	tn := exec.Command(binary, "--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--duration", "240s", "--rate", "100")
 	tn.Dir = dir
-	var tnOut, tnErr bytes.Buffer
+	var tnOut, tnErr lockedBuffer
 	tn.Stdout, tn.Stderr = &tnOut, &tnErr
 	if err := tn.Start(); err != nil {
 		t.Fatal(err)
@@ -136,12 +159,24 @@ func TestAClusterOpensFromTheCLI(t *testing.T) {
 	time.Sleep(2 * time.Second) // the file is written whole (keys.Save), but let the delegates listen
 	s10 := exec.Command(binary, "--log-level", "warn", "node", "run", "--manifest", local, "--node", "star-10", "--data", filepath.Join(data, "star-10"), "--genesis", genesis, "--create-keys")
 	s10.Dir = dir
-	var s10Out bytes.Buffer
+	var s10Out lockedBuffer
 	s10.Stdout, s10.Stderr = &s10Out, &s10Out
 	if err := s10.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer s10.Process.Kill()
+	heights := regexp.MustCompile(`c1: (\d+) \(\d+\)`)
+	for until := time.Now().Add(200 * time.Second); ; time.Sleep(time.Second) {
+		if m := heights.FindAllStringSubmatch(tnOut.String(), -1); len(m) > 0 {
+			if h, _ := strconv.Atoi(m[len(m)-1][1]); h >= 15 {
+				break
+			}
+		}
+		if time.Now().After(until) {
+			t.Fatalf("cluster 1 did not reach height 15 within 200 s\n%s\n%s", tnOut.String(), tnErr.String())
+		}
+	}
+	tn.Process.Signal(os.Interrupt)
 	if err := tn.Wait(); err != nil {
 		t.Fatalf("testnet: %v\n%s\n%s", err, tnOut.String(), tnErr.String())
 	}
