@@ -2,23 +2,28 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/constellation-chain/constellation/builtin/honeybadger"
 	"github.com/constellation-chain/constellation/builtin/lsh"
+	"github.com/constellation-chain/constellation/framework/api"
 	"github.com/constellation-chain/constellation/framework/keys"
 	"github.com/constellation-chain/constellation/framework/manifest"
 	"github.com/constellation-chain/constellation/framework/node"
 	"github.com/constellation-chain/constellation/framework/store"
+	"github.com/constellation-chain/constellation/interfaces"
 )
 
 // lockedBuffer is a bytes.Buffer a child process writes while the test
@@ -42,7 +47,10 @@ func (l *lockedBuffer) String() string {
 
 // splitManifest is a network of one cluster (star-1 to star-4, also the
 // galaxy) and candidate nodes (star-5 to star-N) for it, rotating every 4
-// black holes with four seats and a bound of eight candidates.
+// black holes with four seats and a bound of twelve candidates: the twelve
+// stars of the testnet fit, and once more stand the cluster splits in two
+// that fit again (a split leaves each side half, and each side splits
+// again at the next rotation while it holds more than the bound).
 func splitManifest(n int) string {
 	var b strings.Builder
 	b.WriteString(`network "devnet" {
@@ -56,7 +64,7 @@ func splitManifest(n int) string {
     rotation {
       every          = 4
       seats          = 4
-      max_candidates = 8
+      max_candidates = 12
     }
   }
 }
@@ -106,28 +114,33 @@ plugin "transport" "gossip" {
 	return b.String()
 }
 
-// TestAClusterOpensFromTheCLI runs ten processes: the testnet of
-// splitManifest(9), and star-10, a candidate the network's manifest does
-// not list, started by hand with `node run` from a copy of the manifest
-// that adds its node block. The six candidates stand, cluster 0 then has
-// ten candidates for a bound of eight, and a rotation beacon opens cluster
-// 1 with half of its unseated candidates; cluster 0's chain generates
-// cluster 1's first keys, the nodes move to its chain by themselves (node
-// run reopens them), and the galaxy draws for both clusters. Afterwards
-// the test checks supply at every black hole across both clusters, counts
-// the handovers, and replays every chain offline: a moved node's new chain
-// and old one, and the galaxy's (whose beacons opened the cluster).
-func TestAClusterOpensFromTheCLI(t *testing.T) {
+// TestAGrowingNetworkOpensAClusterAndReplacesAKilledDelegate is the
+// living-membership test, eighteen processes in all. The testnet of
+// splitManifest(12) starts one cluster (star-1 to star-4, also the galaxy)
+// with eight more candidates, at its bound of twelve. Six more stars (star-13 to star-18)
+// then join: the network's manifest does not list them, so each starts by
+// hand with `node run` from a copy of the manifest that adds its node
+// block, syncs and stands. Cluster 0 then has more candidates than its
+// bound, and a rotation beacon opens cluster 1 with half of its unseated
+// candidates: cluster 0's chain generates cluster 1's first keys and the
+// nodes move to its chain by themselves (node run reopens them). Once
+// cluster 1 runs, the test kills (SIGKILL) a delegate of cluster 0 and
+// waits for a handover that seats four delegates without it. Afterwards it
+// checks supply at every black hole across both clusters, that the
+// clusters handed over at least three times, that a joined star was
+// seated, and replays every chain offline.
+func TestAGrowingNetworkOpensAClusterAndReplacesAKilledDelegate(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs a ten-process testnet")
+		t.Skip("runs an eighteen-process testnet")
 	}
+	const listed, all = 12, 18
 	dir := t.TempDir()
 	path := filepath.Join(dir, "net.hcl")
 	local := filepath.Join(dir, "local.hcl")
-	if err := os.WriteFile(path, []byte(splitManifest(9)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(splitManifest(listed)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(local, []byte(splitManifest(10)), 0o600); err != nil {
+	if err := os.WriteFile(local, []byte(splitManifest(all)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if out, errOut, code := run(t, dir, "manifest", "validate", path); code != 0 {
@@ -135,9 +148,10 @@ func TestAClusterOpensFromTheCLI(t *testing.T) {
 	}
 	data := filepath.Join(dir, "data")
 	genesis := filepath.Join(dir, "keys", "genesis.json")
-	// Bounded by time, and stopped (Ctrl-C) once cluster 1 has run a
-	// while: how many black holes that takes depends on the machine.
-	tn := exec.Command(binary, "--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--duration", "240s", "--rate", "100")
+	// Bounded by time, and stopped (Ctrl-C) once the killed delegate is
+	// replaced: how many black holes that takes depends on the machine.
+	// --no-restart, so the killed delegate stays down.
+	tn := exec.Command(binary, "--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--duration", "400s", "--rate", "100", "--no-restart")
 	tn.Dir = dir
 	var tnOut, tnErr lockedBuffer
 	tn.Stdout, tn.Stderr = &tnOut, &tnErr
@@ -145,51 +159,128 @@ func TestAClusterOpensFromTheCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tn.Process.Kill()
-	// star-10 starts once the testnet dealt the genesis file.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat(genesis); err == nil {
-			break
-		}
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Fatalf(format+"\n--- testnet:\n%s\n%s", append(args, tnOut.String(), tnErr.String())...)
+	}
+	// The joiners start once the network runs: a status line shows.
+	for deadline := time.Now().Add(90 * time.Second); !strings.Contains(tnOut.String(), "black holes"); time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no genesis file after 60 s\n%s\n%s", tnOut.String(), tnErr.String())
+			fail("no status line after 90 s")
 		}
-		time.Sleep(200 * time.Millisecond)
 	}
-	time.Sleep(2 * time.Second) // the file is written whole (keys.Save), but let the delegates listen
-	s10 := exec.Command(binary, "--log-level", "warn", "node", "run", "--manifest", local, "--node", "star-10", "--data", filepath.Join(data, "star-10"), "--genesis", genesis, "--create-keys")
-	s10.Dir = dir
-	var s10Out lockedBuffer
-	s10.Stdout, s10.Stderr = &s10Out, &s10Out
-	if err := s10.Start(); err != nil {
-		t.Fatal(err)
+	joiners := map[string]*exec.Cmd{}
+	joinerOut := map[string]*lockedBuffer{}
+	for i := listed + 1; i <= all; i++ {
+		n := fmt.Sprintf("star-%d", i)
+		cmd := exec.Command(binary, "--log-level", "warn", "node", "run", "--manifest", local, "--node", n, "--data", filepath.Join(data, n), "--genesis", genesis, "--create-keys")
+		cmd.Dir = dir
+		var o lockedBuffer
+		cmd.Stdout, cmd.Stderr = &o, &o
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Process.Kill()
+		joiners[n], joinerOut[n] = cmd, &o
 	}
-	defer s10.Process.Kill()
 	heights := regexp.MustCompile(`c1: (\d+) \(\d+\)`)
-	for until := time.Now().Add(200 * time.Second); ; time.Sleep(time.Second) {
+	for until := time.Now().Add(240 * time.Second); ; time.Sleep(time.Second) {
 		if m := heights.FindAllStringSubmatch(tnOut.String(), -1); len(m) > 0 {
-			if h, _ := strconv.Atoi(m[len(m)-1][1]); h >= 15 {
+			if h, _ := strconv.Atoi(m[len(m)-1][1]); h >= 10 {
 				break
 			}
 		}
 		if time.Now().After(until) {
-			t.Fatalf("cluster 1 did not reach height 15 within 200 s\n%s\n%s", tnOut.String(), tnErr.String())
+			fail("cluster 1 did not reach height 10 within 240 s")
 		}
 	}
-	tn.Process.Signal(os.Interrupt)
-	if err := tn.Wait(); err != nil {
-		t.Fatalf("testnet: %v\n%s\n%s", err, tnOut.String(), tnErr.String())
+
+	// Kill a delegate of cluster 0, one the galaxy does not hold if it can.
+	names := map[interfaces.StarID]string{}
+	for i := 1; i <= all; i++ {
+		n := fmt.Sprintf("star-%d", i)
+		k, err := keys.Load(filepath.Join(dir, "keys", n+".key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[keys.Star(k)] = n
 	}
-	s10.Process.Signal(os.Interrupt)
-	if err := s10.Wait(); err != nil {
-		t.Fatalf("star-10's node run: %v\n%s", err, s10Out.String())
+	ctx := context.Background()
+	watch, victim, from := pickVictim(t, ctx, names, listed)
+	if victim == "" {
+		fail("no node of star-1 to star-4 follows cluster 0")
+	}
+	if cmd, ok := joiners[victim]; ok {
+		cmd.Process.Signal(syscall.SIGKILL)
+	} else {
+		m := regexp.MustCompile(regexp.QuoteMeta(victim) + ` +started \(pid (\d+)`).FindStringSubmatch(tnOut.String())
+		if m == nil {
+			fail("no pid for %s in the testnet's output", victim)
+		}
+		pid, _ := strconv.Atoi(m[1])
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	t.Logf("killed %s, a delegate of cluster 0 at its height %d; watching through %s", victim, from, watch)
+	api8 := api.NewClient(fmt.Sprintf("127.0.0.1:%d", 8200+nodeIndex(watch)))
+	var replacedBy []string
+	stillSeated := 0 // handovers after the kill that seat the victim again
+	next := from + 1
+	for until := time.Now().Add(180 * time.Second); replacedBy == nil; time.Sleep(time.Second) {
+		if time.Now().After(until) {
+			fail("no handover of cluster 0 in 180 s after the kill seats four delegates without %s", victim)
+		}
+		st, err := api8.Status(ctx)
+		if err != nil {
+			continue
+		}
+		for ; next <= st.Height; next++ {
+			b, err := api8.Block(ctx, next)
+			if err != nil {
+				break
+			}
+			if len(b.Handover) == 0 {
+				continue
+			}
+			if slices.ContainsFunc(b.Handover, func(s string) bool { return names[mustStar(t, s)] == victim }) {
+				stillSeated++
+				continue
+			}
+			if len(b.Handover) == 4 {
+				for _, s := range b.Handover {
+					replacedBy = append(replacedBy, names[mustStar(t, s)])
+				}
+				t.Logf("cluster 0's handover at height %d seats %v, after %d that seated %s again", next, replacedBy, stillSeated, victim)
+				break
+			}
+		}
+	}
+	// The handover under way at the kill, and the one a rotation drew
+	// before the galaxy saw four blocks without the victim, may seat it;
+	// the next may not.
+	if stillSeated > 2 {
+		fail("%d handovers after the kill seated %s again before one replaced it", stillSeated, victim)
+	}
+	tn.Process.Signal(os.Interrupt)
+	_, victimJoined := joiners[victim]
+	if err := tn.Wait(); err != nil && (victimJoined || !strings.Contains(tnOut.String()+tnErr.String(), "1 node exit(s) the supervisor did not ask for")) {
+		fail("testnet: %v", err)
+	}
+	for n, cmd := range joiners {
+		if n == victim {
+			cmd.Wait()
+			continue
+		}
+		cmd.Process.Signal(os.Interrupt)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("%s's node run: %v\n%s", n, err, joinerOut[n].String())
+		}
 	}
 	out := tnOut.String()
 	if !regexp.MustCompile(`c0: \d+ \(\d+\) \d+ tx/s \| c1: \d+ \(\d+\) \d+ tx/s \| black holes`).MatchString(out) {
 		t.Fatalf("the status lines never show the opened cluster 1:\n%s", out)
 	}
 	var moved []string
-	for i := 5; i <= 10; i++ {
+	for i := 1; i <= all; i++ {
 		n := fmt.Sprintf("star-%d", i)
 		if _, err := os.Stat(filepath.Join(data, n, "cluster-1", "founding.json")); err == nil {
 			moved = append(moved, n)
@@ -197,24 +288,22 @@ func TestAClusterOpensFromTheCLI(t *testing.T) {
 	}
 	t.Logf("moved to cluster 1: %v", moved)
 	if len(moved) < 4 {
-		t.Fatalf("%d candidate nodes moved to cluster 1 (%v), want at least 4 of 6\n%s", len(moved), moved, out)
+		t.Fatalf("%d candidate nodes moved to cluster 1 (%v), want at least 4\n%s", len(moved), moved, out)
 	}
 	out, errOut, code := run(t, dir, "reputation", "replay", "--galaxy", filepath.Join(data, "star-1"), "--manifest", path, "--genesis", genesis)
 	if code != 0 {
 		t.Fatalf("reputation replay exit %d\n%s\n%s", code, out, errOut)
 	}
-	if !regexp.MustCompile(`cluster 0: 4 of [56] candidates drawn`).MatchString(out) || !regexp.MustCompile(`cluster 1: 4 of [45] candidates drawn`).MatchString(out) {
-		t.Fatalf("the galaxy does not draw for two clusters of ten candidates in all:\n%s", out)
+	if !regexp.MustCompile(`cluster 0: 4 of \d+ candidates drawn`).MatchString(out) || !regexp.MustCompile(`cluster 1: 4 of \d+ candidates drawn`).MatchString(out) {
+		t.Fatalf("the galaxy does not draw for two clusters:\n%s", out)
 	}
-	key10, err := keys.Load(filepath.Join(dir, "keys", "star-10.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out, keys.Star(key10).String()) {
-		t.Fatalf("star-10, which the network's manifest does not list, is no candidate:\n%s", out)
+	for star, n := range names {
+		if nodeIndex(n) > listed && !strings.Contains(out, star.String()) {
+			t.Fatalf("%s, which joined and which the network's manifest does not list, is no candidate:\n%s", n, out)
+		}
 	}
 	// No noO lost or made: at every black hole, across both clusters.
-	m, diags := manifest.Parse("net.hcl", []byte(splitManifest(9)))
+	m, diags := manifest.Parse("net.hcl", []byte(splitManifest(listed)))
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -231,8 +320,25 @@ func TestAClusterOpensFromTheCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.Genesis(m)
+	// Cluster 0's chain from a genesis delegate that stayed, cluster 1's
+	// from one that moved (and that was not killed: its copy is whole).
+	c0, c1 := "", ""
+	for i := 1; i <= 4 && c0 == ""; i++ {
+		if n := fmt.Sprintf("star-%d", i); !slices.Contains(moved, n) && n != victim {
+			c0 = n
+		}
+	}
+	for _, n := range moved {
+		if n != victim {
+			c1 = filepath.Join(n, "cluster-1")
+			break
+		}
+	}
+	if c0 == "" || c1 == "" {
+		t.Fatalf("no whole copy of both clusters' chains (moved %v, killed %s)", moved, victim)
+	}
 	stores := map[string]*store.Store{}
-	for _, p := range []string{filepath.Join("star-1", "galaxy"), "star-1", filepath.Join(moved[0], "cluster-1")} {
+	for _, p := range []string{filepath.Join("star-1", "galaxy"), c0, c1} {
 		st, err := store.Open(filepath.Join(data, p, "chain"), store.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -241,32 +347,99 @@ func TestAClusterOpensFromTheCLI(t *testing.T) {
 	}
 	galaxy := stores[filepath.Join("star-1", "galaxy")]
 	bhHead, _, _ := galaxy.Head()
-	fin := checkSupplyAtEveryBlackHole(t, m, h, galaxy, []*store.Store{stores["star-1"], stores[filepath.Join(moved[0], "cluster-1")]}, bhHead)
+	fin := checkSupplyAtEveryBlackHole(t, m, h, galaxy, []*store.Store{stores[c0], stores[c1]}, bhHead)
 	if fin.replayed[1] == 0 {
 		t.Fatalf("no black hole of %d finalizes a checkpoint of cluster 1", bhHead)
 	}
 	t.Logf("finalized: cluster 0 to %d, cluster 1 to %d; %d cross-cluster receipts, %d credits, %d account moves", fin.replayed[0], fin.replayed[1], fin.crossTxs, fin.credits, fin.moves)
-	// Delegates rotated, with keys generated by their chains.
+	// Delegates rotated, with keys generated by their chains, and a star
+	// that joined was seated: by a handover, or as a first delegate of
+	// cluster 1.
 	handovers := map[string]int{}
-	for _, p := range []string{"star-1", filepath.Join(moved[0], "cluster-1")} {
-		head, _, _ := stores[p].Head()
-		for hgt := uint64(1); hgt <= head; hgt++ {
-			if b, err := stores[p].Block(hgt); err == nil && b.Meta.Handover != nil {
-				handovers[p]++
+	var seatedJoiners []string
+	seat := func(ms []interfaces.StarID) {
+		for _, s := range ms {
+			if n := names[s]; nodeIndex(n) > listed && !slices.Contains(seatedJoiners, n) {
+				seatedJoiners = append(seatedJoiners, n)
 			}
 		}
 	}
-	t.Logf("handovers: %v", handovers)
-	if handovers["star-1"]+handovers[filepath.Join(moved[0], "cluster-1")] < 3 {
+	for _, p := range []string{c0, c1} {
+		head, _, _ := stores[p].Head()
+		for hgt := uint64(1); hgt <= head; hgt++ {
+			b, err := stores[p].Block(hgt)
+			if err != nil {
+				continue
+			}
+			if b.Meta.Handover != nil {
+				handovers[p]++
+				seat(b.Meta.Handover.Members)
+			}
+			for _, f := range b.Meta.Founded {
+				seat(f.Members)
+			}
+		}
+	}
+	t.Logf("handovers: %v; joined stars seated: %v", handovers, seatedJoiners)
+	if handovers[c0]+handovers[c1] < 3 {
 		t.Fatalf("the clusters handed over %v times, want at least 3 rotations in all", handovers)
+	}
+	if len(seatedJoiners) == 0 {
+		t.Fatalf("no star that joined (star-%d to star-%d) was ever seated", listed+1, all)
 	}
 	for _, st := range stores {
 		st.Close()
 	}
-	for _, d := range []string{filepath.Join(moved[0], "cluster-1"), moved[0], "star-1"} {
+	for _, d := range []string{c1, filepath.Dir(c1), c0} {
 		out, errOut, code = run(t, dir, "chain", "verify", "--manifest", path, "--genesis", genesis, filepath.Join(data, d))
 		if code != 0 {
 			t.Fatalf("chain verify %s exit %d\n%s\n%s", d, code, out, errOut)
 		}
 	}
+}
+
+// pickVictim finds, among star-1 to star-4, a node that follows cluster 0
+// (watch) and a delegate of cluster 0's newest block other than watch to
+// kill: one not among the first listed stars' galaxy members if there is
+// one. from is watch's height then.
+func pickVictim(t *testing.T, ctx context.Context, names map[interfaces.StarID]string, listed int) (watch, victim string, from uint64) {
+	t.Helper()
+	for i := 1; i <= 4; i++ {
+		c := api.NewClient(fmt.Sprintf("127.0.0.1:%d", 8200+i))
+		st, err := c.Status(ctx)
+		if err != nil || st.Height == 0 {
+			continue
+		}
+		b, err := c.Block(ctx, st.Height)
+		if err != nil || b.Cluster != 0 {
+			continue
+		}
+		watch = fmt.Sprintf("star-%d", i)
+		for _, m := range b.Members {
+			n := names[mustStar(t, m)]
+			if n == watch || n == "" {
+				continue
+			}
+			if victim == "" || nodeIndex(victim) <= 4 && nodeIndex(n) > 4 {
+				victim = n
+			}
+		}
+		return watch, victim, st.Height
+	}
+	return "", "", 0
+}
+
+// nodeIndex is N of a node named star-N (0 for any other name).
+func nodeIndex(name string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(name, "star-"))
+	return n
+}
+
+func mustStar(t *testing.T, s string) interfaces.StarID {
+	t.Helper()
+	id, err := interfaces.ParseStarID(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

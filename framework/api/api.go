@@ -274,6 +274,21 @@ type BlockSummary struct {
 	// Moves counts the accounts the block sent to other clusters by
 	// migration (move receipts; Receipts leaves them out).
 	Moves int `json:"moves"`
+	// Members are the delegates of the block's membership epoch (sorted);
+	// Handover, in the block that ends an epoch of a rotating cluster, the
+	// next epoch's delegates, and Founded the first delegates of clusters
+	// this block founded, by cluster.
+	Members  []string            `json:"members"`
+	Handover []string            `json:"handover,omitempty"`
+	Founded  map[uint32][]string `json:"founded,omitempty"`
+}
+
+func starStrings(ss []interfaces.StarID) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.String()
+	}
+	return out
 }
 
 // BlockSummaryOf summarises b.
@@ -303,6 +318,16 @@ func BlockSummaryOf(b *interfaces.Block) BlockSummary {
 	}
 	for _, p := range b.Meta.Proposers {
 		s.Proposers = append(s.Proposers, p.String())
+	}
+	s.Members = starStrings(b.Meta.Members)
+	if b.Meta.Handover != nil {
+		s.Handover = starStrings(b.Meta.Handover.Members)
+	}
+	for _, f := range b.Meta.Founded {
+		if s.Founded == nil {
+			s.Founded = map[uint32][]string{}
+		}
+		s.Founded[uint32(f.Cluster)] = starStrings(f.Members)
 	}
 	return s
 }

@@ -102,7 +102,9 @@ func Beacon(sig []byte) interfaces.Hash { return interfaces.DomainSum(BeaconDoma
 // Hierarchy.SplitAbove; registry.splits), and each cluster's next
 // delegate set: its seats (Seats, or all its candidates when fewer
 // stand) drawn by the reputation from the stars standing for it
-// (Candidates, after the openings), seeded by the beacon and the cluster.
+// (Candidates, after the openings, less those that stopped contributing
+// while enough others stand: registry.drawable), seeded by the beacon and
+// the cluster.
 // A candidate keeps its cluster's chain, so it can deal its key share and
 // take its seat when drawn.
 func (b *Beaconer) Draw(height uint64, sig []byte) ([]interfaces.DelegateSet, []interfaces.Opening, error) {
@@ -116,8 +118,9 @@ func (b *Beaconer) Draw(height uint64, sig []byte) ([]interfaces.DelegateSet, []
 		var cb [4]byte
 		binary.BigEndian.PutUint32(cb[:], uint32(c))
 		seed := interfaces.DomainSum("constellation/delegates/v1", beacon[:], cb[:])
-		cands := b.reg.candidatesAfter(interfaces.ClusterID(c), opens)
-		set, err := b.rep.Select(cands, min(b.h.Seats(interfaces.ClusterID(c)), len(cands)), seed)
+		seats := b.h.Seats(interfaces.ClusterID(c))
+		cands := b.reg.drawable(b.reg.candidatesAfter(interfaces.ClusterID(c), opens), seats)
+		set, err := b.rep.Select(cands, min(seats, len(cands)), seed)
 		if err != nil {
 			return nil, nil, fmt.Errorf("draw for cluster %d: %w", c, err)
 		}

@@ -25,17 +25,33 @@ import (
 // parent, and each cluster's seated delegates (its genesis delegates,
 // then the set each rotation beacon published for it), which a split
 // leaves with the parent.
+//
+// And it knows who stopped contributing: for each delegate, how many of
+// its cluster's finalized blocks in a row, of those whose epoch it sits
+// in, decided without its contribution (missed). A delegate that missed
+// absentBlocks or more is left out of the next rotation's draw, so a
+// killed or silent delegate is replaced at the next rotation whatever its
+// score. The counts start again at every rotation beacon: a star is left
+// out of one draw for each time it is seen absent, and may be drawn again
+// later, when its reputation decides.
 type registry struct {
 	mu       sync.Mutex
 	clusters int
 	of       map[interfaces.StarID]interfaces.ClusterID
 	seated   map[interfaces.ClusterID][]interfaces.StarID
+	missed   map[interfaces.StarID]uint64
 	every    uint64 // the rotation period (0: no rotation)
 	height   uint64 // the last black hole folded
 }
 
+// absentBlocks is how many of its cluster's blocks in a row a delegate
+// must miss to be left out of the next draw. A live delegate's
+// contribution is in nearly every block (HoneyBadger decides at least
+// N−f of the N); four in a row without it is a delegate that stopped.
+const absentBlocks = 4
+
 func newRegistry(h *Hierarchy) *registry {
-	r := &registry{clusters: len(h.Clusters), of: map[interfaces.StarID]interfaces.ClusterID{}, seated: map[interfaces.ClusterID][]interfaces.StarID{}, every: h.RotateEvery}
+	r := &registry{clusters: len(h.Clusters), of: map[interfaces.StarID]interfaces.ClusterID{}, seated: map[interfaces.ClusterID][]interfaces.StarID{}, missed: map[interfaces.StarID]uint64{}, every: h.RotateEvery}
 	for c, g := range h.Clusters {
 		for _, s := range g.Members {
 			r.of[s] = interfaces.ClusterID(c)
@@ -46,8 +62,8 @@ func newRegistry(h *Hierarchy) *registry {
 }
 
 // observe folds black hole bh: the clusters its beacon opens, the sets a
-// rotation beacon seats, then the candidacies of the cluster blocks it
-// finalizes, in its order.
+// rotation beacon seats, then the candidacies and the contributions of
+// the cluster blocks it finalizes, in its order.
 func (r *registry) observe(bh *interfaces.Block) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -77,12 +93,20 @@ func (r *registry) observe(bh *interfaces.Block) error {
 			for _, set := range p.Sets {
 				r.seated[set.Cluster] = slices.Clone(set.Members)
 			}
+			clear(r.missed)
 		}
 	}
 	for _, b := range FinalizedBlocks(bh) {
 		c := b.Header.Cluster
 		if int(c) >= r.clusters {
 			continue // the ledger admitted it, so this cannot happen
+		}
+		for _, m := range b.Meta.Members {
+			if slices.Contains(b.Meta.Proposers, m) {
+				delete(r.missed, m)
+			} else {
+				r.missed[m]++
+			}
 		}
 		for _, m := range b.Meta.Candidacy {
 			switch m.Action {
@@ -119,6 +143,34 @@ func (r *registry) candidatesLocked(c interfaces.ClusterID) []interfaces.StarID 
 	var out []interfaces.StarID
 	for s, x := range r.of {
 		if x == c {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, interfaces.CompareStars)
+	return out
+}
+
+// drawable returns cands without the stars that stopped contributing
+// (missed absentBlocks blocks in a row), or cands itself when fewer than
+// seats would remain: leaving them out would shrink the cluster's set,
+// and with it the faults the set tolerates.
+func (r *registry) drawable(cands []interfaces.StarID, seats int) []interfaces.StarID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := slices.DeleteFunc(slices.Clone(cands), func(s interfaces.StarID) bool { return r.missed[s] >= absentBlocks })
+	if len(out) < seats {
+		return cands
+	}
+	return out
+}
+
+// absent returns the stars that stopped contributing, sorted.
+func (r *registry) absent() []interfaces.StarID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []interfaces.StarID
+	for s, n := range r.missed {
+		if n >= absentBlocks {
 			out = append(out, s)
 		}
 	}

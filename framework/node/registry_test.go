@@ -155,3 +155,84 @@ func newRegistryAt(t *testing.T, h *Hierarchy, joins []interfaces.Candidacy) *re
 	}
 	return r
 }
+
+// A delegate whose contribution is missing from absentBlocks finalized
+// blocks in a row is left out of the draw, unless that leaves fewer
+// candidates than seats; one contribution, or the next rotation beacon,
+// starts its count again.
+func TestADelegateThatStoppedIsLeftOutOfTheDraw(t *testing.T) {
+	s := interfaces.DevStar
+	members := []interfaces.StarID{s("a"), s("b"), s("c"), s("d")}
+	slices.SortFunc(members, interfaces.CompareStars)
+	h := &Hierarchy{RotateEvery: 4, Clusters: []GroupKey{{Members: members}}}
+	r := newRegistryAt(t, h, []interfaces.Candidacy{{Star: s("e"), Action: interfaces.MemberJoin}})
+	height := uint64(1)
+	block := func(proposers ...string) {
+		t.Helper()
+		height++
+		bh := blackHoleOf(height, 0)
+		b := &interfaces.Block{Header: interfaces.BlockHeader{Cluster: 0, Height: height}, Meta: interfaces.BlockMeta{Members: members}}
+		for _, p := range proposers {
+			b.Meta.Proposers = append(b.Meta.Proposers, s(p))
+		}
+		b.Seal()
+		cp := interfaces.Checkpoint(b, nil)
+		bh.Txs[0].Payload = cp.Encode()
+		if height%4 == 0 {
+			bh.Txs = append(bh.Txs, interfaces.BeaconTx(height, interfaces.BeaconPayload{Height: height, Sets: []interfaces.DelegateSet{{Cluster: 0, Members: members}}}))
+		}
+		if err := r.observe(bh); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cands := r.candidates(0)
+	drawn := func() []interfaces.StarID { return r.drawable(cands, 4) }
+	block("a", "b", "c") // 2
+	block("a", "b", "c") // 3
+	block("a", "b", "c") // 4: a rotation beacon; d's count starts again with this block
+	block("a", "b", "c") // 5
+	block("a", "b", "c") // 6
+	if got := drawn(); !slices.Equal(got, cands) {
+		t.Fatalf("d missed 3 blocks since the beacon and is left out: %v", got)
+	}
+	block("a", "b", "c") // 7
+	if got := drawn(); slices.Contains(got, s("d")) {
+		t.Fatalf("d missed 4 blocks in a row and is drawn from: %v", got)
+	}
+	block("a", "b", "c", "d") // 8: a beacon again, and d contributed
+	block("a", "b", "c")      // 9
+	block("a", "b", "c")      // 10
+	block("a", "b", "c")      // 11
+	if got := drawn(); !slices.Equal(got, cands) {
+		t.Fatalf("d missed 3 blocks and is left out: %v", got)
+	}
+	block("a", "b", "c") // 12: a beacon; the count starts at this block
+	block("a", "b", "c") // 13
+	block("a", "b", "c") // 14
+	block("a", "b", "c") // 15: the fourth
+	if got := drawn(); slices.Contains(got, s("d")) {
+		t.Fatalf("d missed 4 blocks in a row and is drawn from: %v", got)
+	}
+	block("a", "b", "c") // 16
+	if got := drawn(); !slices.Equal(got, cands) {
+		t.Fatalf("the beacon of 16 did not start the counts again: %v", got)
+	}
+	block("a", "b", "c") // 17
+	block("a", "b", "c") // 18
+	block("a", "b", "c") // 19
+	got := drawn()
+	if len(got) != 4 || slices.Contains(got, s("d")) {
+		t.Fatalf("d missed 4 blocks in a row; the draw is from %v", got)
+	}
+	if !slices.Equal(r.absent(), []interfaces.StarID{s("d")}) {
+		t.Fatalf("absent: %v", r.absent())
+	}
+	if got := r.drawable(cands, 5); !slices.Equal(got, cands) {
+		t.Fatalf("leaving d out of 5 candidates for 5 seats draws from %v", got)
+	}
+	block("a", "b", "c", "d") // 20 (a beacon too)
+	block("a", "b", "c", "d") // 21
+	if got := drawn(); !slices.Equal(got, cands) {
+		t.Fatalf("d contributed again and is still left out: %v", got)
+	}
+}
