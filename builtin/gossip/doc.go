@@ -32,5 +32,6 @@
 //
 // Hooks. SetPeerScorer feeds an application score (e.g. reputation) into
 // gossipsub peer scoring; SetPartitioned cuts and heals links for partition
-// tests; Stats exposes the counters.
+// tests; Stats reads the counters, which are Prometheus counters: the
+// Transport is a prometheus.Collector a node registers in its registry.
 package gossip

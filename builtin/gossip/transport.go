@@ -25,6 +25,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	libp2ptcp "github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // DirectPrefix starts every topic carried on direct streams; all other
@@ -82,11 +83,12 @@ type Stats struct {
 	PXLearned uint64
 }
 
+// counters are Prometheus counters (metrics.go); Stats reads them.
 type counters struct {
-	spoofed, malformed, oversize, slowSub, rejectedConns atomic.Uint64
-	directSent, directRecv, directRetries                atomic.Uint64
-	published, gossipRecv                                atomic.Uint64
-	dials, dialFailures, pxLearned                       atomic.Uint64
+	spoofed, malformed, oversize, slowSub, rejectedConns counter
+	directSent, directRecv, directRetries                counter
+	published, gossipRecv                                counter
+	dials, dialFailures, pxLearned                       counter
 }
 
 // PeerScorer returns an application-specific gossipsub score for a star
@@ -129,7 +131,10 @@ type Transport struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	stats  counters
-	scorer atomic.Pointer[PeerScorer]
+	// collectors are the counters' metrics, collected by the node's
+	// registry through the Transport (a prometheus.Collector).
+	collectors []prometheus.Collector
+	scorer     atomic.Pointer[PeerScorer]
 
 	mu       sync.Mutex // guards everything below; never held while calling back into user code
 	closed   bool
@@ -202,6 +207,7 @@ func New(cfg interfaces.TransportConfig) (*Transport, error) {
 		kick:     make(chan struct{}, 1),
 		pxKick:   make(chan struct{}, 1),
 	}
+	t.stats, t.collectors = newCounters()
 	t.gate = &gater{blocked: map[peer.ID]bool{}, stats: &t.stats}
 
 	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(defaultLimits()))

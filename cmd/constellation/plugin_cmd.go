@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	sha256 "github.com/minio/sha256-simd"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/constellation-chain/constellation/framework/catalog"
 	"github.com/constellation-chain/constellation/framework/manifest"
+	"github.com/constellation-chain/constellation/framework/metrics"
 	"github.com/constellation-chain/constellation/interfaces"
 	"github.com/constellation-chain/constellation/plugins"
 	"github.com/constellation-chain/constellation/plugins/host"
@@ -124,8 +126,19 @@ func builtinRefs(cat *catalog.Catalog) []string {
 // externalLoader starts external plugins named in a manifest through the
 // go-plugin host. dev allows binaries without a checksum.
 func externalLoader(log hclog.Logger, dev bool) catalog.ExternalLoader {
+	return meteredLoader(log, dev, nil)
+}
+
+// meteredLoader is externalLoader reporting the latency of every RPC to
+// each plugin to the node's metrics mx (nil: none).
+func meteredLoader(log hclog.Logger, dev bool, mx *metrics.Registry) catalog.ExternalLoader {
 	return func(d *manifest.PluginDecl) (interfaces.Plugin, io.Closer, error) {
-		p, err := host.Load(host.LoadOptions{Kind: d.Kind, Name: d.Name, Path: d.Path, SHA256: d.SHA256, Dev: dev, Logger: log})
+		opts := host.LoadOptions{Kind: d.Kind, Name: d.Name, Path: d.Path, SHA256: d.SHA256, Dev: dev, Logger: log}
+		if mx != nil {
+			name := d.String()
+			opts.ObserveRPC = func(method string, took time.Duration, err error) { mx.PluginRPC(name, method, took, err) }
+		}
+		p, err := host.Load(opts)
 		if err != nil {
 			return nil, nil, err
 		}

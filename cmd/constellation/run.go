@@ -22,6 +22,7 @@ import (
 	"github.com/constellation-chain/constellation/framework/group"
 	"github.com/constellation-chain/constellation/framework/keys"
 	"github.com/constellation-chain/constellation/framework/manifest"
+	"github.com/constellation-chain/constellation/framework/metrics"
 	"github.com/constellation-chain/constellation/framework/node"
 	"github.com/constellation-chain/constellation/interfaces"
 )
@@ -162,9 +163,10 @@ block.
 
 The node talks to the other cluster members through the manifest's transport
 plugin (gossip: libp2p on the node's listen address), serves its HTTP API on
-its api address, logs consensus inputs to DATA/wal before acting on them, and
-fetches blocks it missed from its peers. docs/network.md shows a four-machine
-setup.
+its api address, with its Prometheus metrics at /metrics (docs/operators.md
+lists them and shows a Prometheus and Grafana setup), logs consensus inputs
+to DATA/wal before acting on them, and fetches blocks it missed from its
+peers. docs/network.md shows a four-machine setup.
 
 A node finds its threshold key shares and, in a network with a galaxy, the
 genesis file by convention beside its star key (NODE.cluster.key,
@@ -196,7 +198,10 @@ func runNode(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cat, err := newCatalog(externalLoader(log, c.Bool("dev")))
+	// One registry for the node's life, across reopenings after a move;
+	// the API serves it at /metrics.
+	mx := metrics.New()
+	cat, err := newCatalog(meteredLoader(log, c.Bool("dev"), mx))
 	if err != nil {
 		return err
 	}
@@ -256,6 +261,7 @@ func runNode(c *cli.Context) error {
 			Transport:     tr,
 			Logger:        log,
 			Misbehave:     misbehaviour(c, log),
+			Metrics:       mx,
 		})
 		if err != nil {
 			return err

@@ -204,6 +204,7 @@ func Handler(b Backend, faults FaultSwitch) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, Account{Star: star.String(), Balance: bal, Seq: seq, Last: last.String()})
 	})
+	routeMetrics(mux, b)
 	return mux
 }
 

@@ -31,6 +31,7 @@ import (
 	"github.com/constellation-chain/constellation/framework/events"
 	"github.com/constellation-chain/constellation/framework/hylochain"
 	"github.com/constellation-chain/constellation/framework/ledger"
+	"github.com/constellation-chain/constellation/framework/metrics"
 	"github.com/constellation-chain/constellation/framework/outbox"
 	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/framework/sigcache"
@@ -107,6 +108,10 @@ type Config struct {
 	// nil means time.Now. It never reaches consensus except through the
 	// timestamps the decided contributions carry.
 	Now func() time.Time
+	// Metrics, when set, is the node's registry; the group reports its
+	// chain, epochs, faults, pool and log there, under its Name. Nothing
+	// read back from it reaches consensus.
+	Metrics *metrics.Registry
 }
 
 // Membership is one membership epoch of a group after the first.
@@ -220,6 +225,7 @@ type Group struct {
 	// certify their last blocks, by instance.
 	ended   map[interfaces.InstanceID]endedSigner
 	watched map[string]func() // consensus topics subscribed, by topic
+	mx      *metrics.Group    // nil: no metrics
 }
 
 // ErrStopped is returned by calls made after the node stopped.
@@ -409,6 +415,11 @@ func Open(cfg Config) (*Group, error) {
 			break
 		}
 	}
+	n.mx = cfg.Metrics.Group(cfg.Name)
+	n.mx.Head(n.head)
+	n.mx.Pool(n.pool.Len)
+	n.wal.ObserveSync(n.mx.WALSynced)
+	n.outbox.OnDrop(n.mx.SendDropped)
 	n.log.Info("group opened", "group", cfg.Name, "instance", n.instance.Short(), "star", self.Short(), "height", head.Height, "epoch", n.engine.Epoch(), "members", len(members), "consensus", cfg.Consensus.Info().Name)
 	return n, nil
 }
@@ -653,6 +664,7 @@ func (n *Group) watch(e era) error {
 	cancel, err := n.cfg.Transport.Subscribe(e.topic, func(env interfaces.Envelope) {
 		m, err := n.accept(env, e.id)
 		if err != nil {
+			n.mx.Refused()
 			if c := atomic.AddUint64(&n.badSigned, 1); c&(c-1) == 0 { // log at 1, 2, 4, … refusals
 				n.log.Warn("consensus message refused", "from", env.From.Short(), "error", err, "refused", c)
 			}
@@ -664,6 +676,7 @@ func (n *Group) watch(e era) error {
 			// Logged at the 1st, 2nd, 4th, … drop with the count, not once
 			// per message: a peer back from a partition can send thousands
 			// in a second, and the log is no place to count them.
+			n.mx.Dropped()
 			if c := atomic.AddUint64(&n.dropped, 1); c&(c-1) == 0 {
 				n.log.Warn("consensus inbox full; dropping messages (logged at 1, 2, 4, … drops)", "from", env.From.Short(), "dropped", c)
 			}
@@ -905,6 +918,7 @@ func (n *Group) close() {
 	}
 	n.closeStorage()
 	n.events.Close()
+	n.mx.Close()
 	n.log.Info("group stopped", "group", n.cfg.Name)
 }
 
@@ -1200,6 +1214,7 @@ func (n *Group) send(ctx context.Context, m interfaces.OutMessage) {
 func (n *Group) collect(fs []interfaces.Fault) {
 	for _, f := range fs {
 		p, err := n.provable(f)
+		n.mx.Fault(f.Kind, err == nil)
 		if err != nil {
 			n.book.local++
 			n.log.Debug("fault seen, not provable", "star", f.Star.Short(), "kind", f.Kind, "epoch", f.Epoch, "why", err)
@@ -1235,6 +1250,10 @@ func (n *Group) commit(d interfaces.Decision) error {
 	}
 	n.head = block.Header
 	n.book.committed(block.Meta.Faults)
+	n.mx.Committed(block)
+	if t := n.lat.startedAt(d.Epoch); !n.replaying && !t.IsZero() {
+		n.mx.EpochDecided(n.cfg.Now().Sub(t))
+	}
 	n.lat.decided(d.Epoch)
 	if !n.replaying {
 		if err := n.rotateLog(); err != nil {
@@ -1378,6 +1397,7 @@ func (n *Group) adopt(b *interfaces.Block) error {
 	}
 	n.head = b.Header
 	n.book.committed(b.Meta.Faults)
+	n.mx.Committed(b)
 	n.pool.Committed(b.Txs)
 	n.observe(b)
 	if err := n.rotate(b); err != nil {

@@ -92,5 +92,14 @@ func (t *latencyTracker) decided(e uint64) {
 	}
 }
 
+// startedAt returns when this node proposed to epoch e, zero when it has
+// not (or e is closed).
+func (t *latencyTracker) startedAt(e uint64) time.Time {
+	if el, ok := t.open[e]; ok {
+		return el.started
+	}
+	return time.Time{}
+}
+
 // report returns the vector to carry in the next contribution.
 func (t *latencyTracker) report() []uint32 { return t.last }

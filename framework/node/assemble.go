@@ -15,6 +15,7 @@ import (
 	"github.com/constellation-chain/constellation/framework/keys"
 	"github.com/constellation-chain/constellation/framework/ledger"
 	"github.com/constellation-chain/constellation/framework/manifest"
+	"github.com/constellation-chain/constellation/framework/metrics"
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
@@ -43,6 +44,10 @@ type AssembleOptions struct {
 	// payloads (see Config.Misbehave). Only the byzantine test build of
 	// the CLI sets it.
 	Misbehave func(to interfaces.StarID, payload []byte) [][]byte
+	// Metrics, when set, is the node's registry: Assemble meters the
+	// transport with it and every group reports to it (served at
+	// GET /metrics).
+	Metrics *metrics.Registry
 }
 
 // KeyPath returns where node's key file is.
@@ -166,6 +171,7 @@ func Assemble(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions) (*No
 	if err := json.Unmarshal(cons.HostParams, &hp); err != nil {
 		return nil, fmt.Errorf("consensus config of %s: %w", cons.Info.Name, err)
 	}
+	opts.Transport = opts.Metrics.Transport(opts.Transport)
 	if m.HasGalaxy() {
 		return assembleTiers(m, set, opts, mn, key, clusterKeys, hp)
 	}
@@ -184,6 +190,7 @@ func Assemble(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions) (*No
 		Transport:       opts.Transport,
 		Logger:          opts.Logger,
 		Misbehave:       opts.Misbehave,
+		Metrics:         opts.Metrics,
 	}
 	if l := set.One(interfaces.KindReputation); l != nil {
 		rep, err := l.Plugin.(interfaces.ReputationFactory).NewReputation(l.Params)
@@ -277,6 +284,7 @@ func assembleTiers(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions,
 		ConsensusParams: cons.Params,
 		Logger:          opts.Logger,
 		Misbehave:       opts.Misbehave,
+		Metrics:         opts.Metrics,
 	}
 	if hp.BatchSize != nil {
 		base.BatchSize = int(*hp.BatchSize)

@@ -33,7 +33,13 @@ type Outbox struct {
 	log     hclog.Logger
 	queues  map[interfaces.StarID]chan message
 	dropped atomic.Uint64
+	onDrop  func() // set before the first Send; nil: none
 }
+
+// OnDrop makes the outbox call fn for every message it drops (the node's
+// metrics). Call it before the first Send; fn runs on Send's goroutine and
+// must be quick.
+func (o *Outbox) OnDrop(fn func()) { o.onDrop = fn }
 
 // New returns an outbox over tr.
 func New(tr interfaces.Transport, log hclog.Logger) *Outbox {
@@ -55,6 +61,9 @@ func (o *Outbox) Send(ctx context.Context, to interfaces.StarID, topic string, p
 	select {
 	case q <- message{topic: topic, payload: payload}:
 	default:
+		if o.onDrop != nil {
+			o.onDrop()
+		}
 		if d := o.dropped.Add(1); d&(d-1) == 0 { // log at 1, 2, 4, 8, … drops
 			o.log.Warn("peer is not keeping up; dropping messages to it", "peer", to.Short(), "dropped", d)
 		}

@@ -38,6 +38,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/constellation-chain/constellation/interfaces"
 )
@@ -86,7 +87,14 @@ type Log struct {
 	w   *bufio.Writer
 	// dirty is true when appended entries are not yet fsynced.
 	dirty bool
+	// synced, when set, is told how long each flush and fsync took.
+	synced func(time.Duration)
 }
+
+// ObserveSync makes the log report how long each Sync that wrote took
+// (flush and fsync), for the node's metrics; nil stops it. fn runs on the
+// caller's goroutine and must be quick.
+func (l *Log) ObserveSync(fn func(time.Duration)) { l.synced = fn }
 
 // Open opens (creating) the log in dir. It repairs a torn tail.
 func Open(dir string) (*Log, error) {
@@ -233,6 +241,9 @@ func (l *Log) Append(e Entry) error {
 func (l *Log) Sync() error {
 	if !l.dirty {
 		return nil
+	}
+	if l.synced != nil {
+		defer func(start time.Time) { l.synced(time.Since(start)) }(time.Now())
 	}
 	if err := l.w.Flush(); err != nil {
 		return fmt.Errorf("flush wal: %w", err)

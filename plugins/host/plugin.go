@@ -60,6 +60,11 @@ type LoadOptions struct {
 	StartTimeout    time.Duration // 0 means DefaultStartTimeout
 	CallTimeout     time.Duration // per RPC of calls without a context; 0 means DefaultCallTimeout
 	MaxJournalBytes int           // 0 means DefaultMaxJournalBytes
+	// ObserveRPC, when set, is told of every unary RPC to the plugin: the
+	// gRPC method, how long it took and its error (the node's plugin
+	// latency metrics). It runs on the caller's goroutine and must be
+	// quick and safe for concurrent use.
+	ObserveRPC func(method string, d time.Duration, err error)
 }
 
 // Plugin is a loaded external plugin: one child process (restarted after a
@@ -216,6 +221,15 @@ func (p *Plugin) start() (*process, error) {
 			grpc.MaxCallRecvMsgSize(plugins.MaxMessageBytes),
 			grpc.MaxCallSendMsgSize(plugins.MaxMessageBytes),
 		)},
+	}
+	if observe := p.opts.ObserveRPC; observe != nil {
+		cfg.GRPCDialOptions = append(cfg.GRPCDialOptions, grpc.WithChainUnaryInterceptor(
+			func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+				start := time.Now()
+				err := invoker(ctx, method, req, reply, cc, opts...)
+				observe(method, time.Since(start), err)
+				return err
+			}))
 	}
 	if p.opts.Reattach != "" {
 		rc, err := plugins.ParseReattach(p.opts.Reattach)
