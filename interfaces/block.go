@@ -1,6 +1,7 @@
 package interfaces
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -189,7 +190,34 @@ type BlockMeta struct {
 	// parent's key learns the new cluster's from it; checkpoints carry it
 	// to the galaxy.
 	Founded []Founding
+	// Flow, in a hierarchy's cluster blocks, is what the block did to the
+	// flow of receipts between clusters: the last beacon it claimed (0 if
+	// none; claims advance the placement receipts are routed by), the
+	// receipt batches it sent, by destination, and the batches it
+	// credited, by source. The ledger computes it; checkpoints carry it to
+	// the galaxy, which so knows from the chain which batches are in
+	// flight to each cluster (a closing cluster's chain stops only when
+	// none is). Nil when the block did none of these.
+	Flow *Flow
 }
+
+// Flow is BlockMeta.Flow.
+type Flow struct {
+	Claimed  uint64
+	Sent     []Route // sorted by cluster
+	Credited []Route // in block order
+}
+
+// Route names a receipt batch by the other cluster of its pair (the
+// destination of a batch sent, the source of a batch credited) and its
+// sequence number in that pair.
+type Route struct {
+	Cluster ClusterID
+	Seq     uint64
+}
+
+// MaxCredited bounds Flow.Credited.
+const MaxCredited = 1 << 14
 
 // Founding is a new cluster's first membership (BlockMeta.Founded): its
 // first epoch is its chain's epoch 0.
@@ -249,6 +277,11 @@ func (m *BlockMeta) Summary() BlockMeta {
 		s.Handover = &h
 	}
 	s.Candidacy = slices.Clone(m.Candidacy)
+	if m.Flow != nil {
+		f := *m.Flow
+		f.Sent, f.Credited = slices.Clone(f.Sent), slices.Clone(f.Credited)
+		s.Flow = &f
+	}
 	if m.Founded != nil {
 		s.Founded = make([]Founding, len(m.Founded))
 		for i, f := range m.Founded {
@@ -273,9 +306,13 @@ func (m *BlockMeta) EncodeTo(e *Encoder) {
 	// handover flag and handover, and the candidacies (at least one);
 	// version 5 with the edges, the handover flag and handover, the
 	// candidacies (perhaps none) and the foundings (at least one).
-	v5 := len(m.Founded) > 0
+	// Version 6 ends with the foundings (perhaps none) and the flow.
+	v6 := m.Flow != nil
+	v5 := len(m.Founded) > 0 || v6
 	v4 := len(m.Candidacy) > 0 || v5
 	switch {
+	case v6:
+		e.U8(6)
 	case v5:
 		e.U8(5)
 	case v4:
@@ -336,6 +373,16 @@ func (m *BlockMeta) EncodeTo(e *Encoder) {
 			e.VarBytes(f.GroupKey)
 		}
 	}
+	if f := m.Flow; f != nil {
+		e.U64(f.Claimed)
+		for _, rs := range [][]Route{f.Sent, f.Credited} {
+			e.Uvarint(uint64(len(rs)))
+			for _, r := range rs {
+				e.U32(uint32(r.Cluster))
+				e.U64(r.Seq)
+			}
+		}
+	}
 }
 
 // maxMetaEntries bounds list lengths inside BlockMeta.
@@ -344,8 +391,8 @@ const maxMetaEntries = 1 << 16
 func decodeMetaFrom(d *Decoder) BlockMeta {
 	var m BlockMeta
 	v := d.U8()
-	if d.Err() == nil && (v < 1 || v > 5) {
-		d.Fail(fmt.Errorf("block meta version %d, want 1 to 5", v))
+	if d.Err() == nil && (v < 1 || v > 6) {
+		d.Fail(fmt.Errorf("block meta version %d, want 1 to 6", v))
 	}
 	stars := func() []StarID {
 		n := d.Len(maxMetaEntries)
@@ -408,9 +455,9 @@ func decodeMetaFrom(d *Decoder) BlockMeta {
 			m.Candidacy = append(m.Candidacy, c)
 		}
 	}
-	if v == 5 {
+	if v >= 5 {
 		k := d.Len(MaxFounded)
-		if d.Err() == nil && k == 0 {
+		if d.Err() == nil && k == 0 && v == 5 {
 			d.Fail(errors.New("block meta: version 5 founds no cluster"))
 		}
 		for i := 0; i < k && d.Err() == nil; i++ {
@@ -425,6 +472,26 @@ func decodeMetaFrom(d *Decoder) BlockMeta {
 			}
 			m.Founded = append(m.Founded, f)
 		}
+	}
+	if v == 6 {
+		f := &Flow{Claimed: d.U64()}
+		routes := func(max int) []Route {
+			k := d.Len(max)
+			if d.Err() == nil && k*12 > d.Remaining() {
+				d.Fail(ErrTruncated)
+			}
+			var out []Route
+			for i := 0; i < k && d.Err() == nil; i++ {
+				out = append(out, Route{Cluster: ClusterID(d.U32()), Seq: d.U64()})
+			}
+			return out
+		}
+		f.Sent = routes(MaxClusters)
+		f.Credited = routes(MaxCredited)
+		if d.Err() == nil && !slices.IsSortedFunc(f.Sent, func(a, b Route) int { return cmp.Compare(a.Cluster, b.Cluster) }) {
+			d.Fail(errors.New("block meta: batches sent not sorted by destination"))
+		}
+		m.Flow = f
 	}
 	return m
 }

@@ -153,6 +153,12 @@ func FuzzDecodeBlockMeta(f *testing.F) {
 	f.Add(m.Encode())
 	m.Candidacy = nil
 	f.Add(m.Encode())
+	m.Flow = &interfaces.Flow{Claimed: 4, Sent: []interfaces.Route{{Cluster: 1, Seq: 3}, {Cluster: 2, Seq: 1}}, Credited: []interfaces.Route{{Cluster: 2, Seq: 7}}}
+	f.Add(m.Encode())
+	m.Founded = nil
+	f.Add(m.Encode())
+	m.Flow = &interfaces.Flow{}
+	f.Add(m.Encode())
 	f.Add((&interfaces.BlockMeta{}).Encode())
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := interfaces.DecodeBlockMeta(raw)

@@ -348,7 +348,28 @@ type BeaconPayload struct {
 	// then holds a set for each new cluster too, so len(Sets) is the
 	// number of clusters from this beacon on.
 	Opens []Opening
+	// Closes are the clusters this beacon starts or finishes closing (see
+	// Closing); a rotation beacon starts at most one, any beacon finishes
+	// the one whose flow drained.
+	Closes []Closing
 }
+
+// Closing is a cluster a beacon starts to close (Done false), when its
+// candidates fell below the genesis minimum, or finishes closing (Done
+// true). Stars (sorted) stand for Into from then on instead of for
+// Cluster: at the start, its candidates that are neither delegates nor
+// drawn to be; at the finish, everyone left. From the start the placement
+// moves its accounts to Into, and its delegates run its chain until the
+// galaxy's chain shows that nothing more can reach it. A closed cluster's
+// id is never used again.
+type Closing struct {
+	Cluster, Into ClusterID
+	Done          bool
+	Stars         []StarID
+}
+
+// MaxCloses bounds the clusters one beacon starts or finishes closing.
+const MaxCloses = 64
 
 // Opening is a cluster a beacon opens: Cluster, the next cluster id,
 // splits from Parent, and Stars (sorted) stand for it from then on
@@ -398,15 +419,17 @@ func (p *BeaconPayload) Encode() []byte {
 	// Version 1 ends with the moves, present only when there are any (so
 	// beacons of networks that never migrate keep their bytes); version 2,
 	// a beacon that opens clusters, with the moves (perhaps none) and the
-	// openings (at least one).
-	if len(p.Moves) > 0 || len(p.Opens) > 0 {
+	// openings (at least one); version 3, a beacon that closes clusters,
+	// with the moves and openings (perhaps none) and the closings (at
+	// least one).
+	if len(p.Moves) > 0 || len(p.Opens) > 0 || len(p.Closes) > 0 {
 		e.Uvarint(uint64(len(p.Moves)))
 		for _, m := range p.Moves {
 			e.Fixed(m.Star[:])
 			e.U32(uint32(m.To))
 		}
 	}
-	if len(p.Opens) > 0 {
+	if len(p.Opens) > 0 || len(p.Closes) > 0 {
 		e.Uvarint(uint64(len(p.Opens)))
 		for _, o := range p.Opens {
 			e.U32(uint32(o.Parent))
@@ -417,8 +440,23 @@ func (p *BeaconPayload) Encode() []byte {
 			}
 		}
 	}
+	if len(p.Closes) > 0 {
+		e.Uvarint(uint64(len(p.Closes)))
+		for _, c := range p.Closes {
+			e.U32(uint32(c.Cluster))
+			e.U32(uint32(c.Into))
+			e.Bool(c.Done)
+			e.Uvarint(uint64(len(c.Stars)))
+			for _, s := range c.Stars {
+				e.Fixed(s[:])
+			}
+		}
+	}
 	b := e.Bytes()
-	if len(p.Opens) > 0 {
+	switch {
+	case len(p.Closes) > 0:
+		b[0] = 3
+	case len(p.Opens) > 0:
 		b[0] = 2
 	}
 	return b
@@ -429,8 +467,8 @@ func DecodeBeaconPayload(b []byte) (BeaconPayload, error) {
 	d := NewDecoder(b)
 	var p BeaconPayload
 	v := d.U8()
-	if d.Err() == nil && v != 1 && v != 2 {
-		d.Fail(fmt.Errorf("beacon version %d, want 1 or 2", v))
+	if d.Err() == nil && (v < 1 || v > 3) {
+		d.Fail(fmt.Errorf("beacon version %d, want 1 to 3", v))
 	}
 	p.Height = d.U64()
 	p.Signature = d.VarBytes(MaxCertificate)
@@ -458,7 +496,7 @@ func DecodeBeaconPayload(b []byte) (BeaconPayload, error) {
 		r.Amount = d.U64()
 		p.Mint = append(p.Mint, r)
 	}
-	if d.Err() == nil && (d.Remaining() > 0 || v == 2) {
+	if d.Err() == nil && (d.Remaining() > 0 || v >= 2) {
 		// The moves: in version 1 present only when there are any.
 		k := d.Len(MaxMoves)
 		if d.Err() == nil && ((k == 0 && v == 1) || k*36 > d.Remaining()) {
@@ -471,9 +509,9 @@ func DecodeBeaconPayload(b []byte) (BeaconPayload, error) {
 			p.Moves = append(p.Moves, m)
 		}
 	}
-	if d.Err() == nil && v == 2 {
+	if d.Err() == nil && v >= 2 {
 		k := d.Len(MaxOpens)
-		if d.Err() == nil && k == 0 {
+		if d.Err() == nil && k == 0 && v == 2 {
 			d.Fail(errors.New("a version 2 beacon opens no cluster"))
 		}
 		for i := 0; i < k && d.Err() == nil; i++ {
@@ -488,6 +526,31 @@ func DecodeBeaconPayload(b []byte) (BeaconPayload, error) {
 				o.Stars = append(o.Stars, s)
 			}
 			p.Opens = append(p.Opens, o)
+		}
+	}
+	if d.Err() == nil && v == 3 {
+		k := d.Len(MaxCloses)
+		if d.Err() == nil && k == 0 {
+			d.Fail(errors.New("a version 3 beacon closes no cluster"))
+		}
+		for i := 0; i < k && d.Err() == nil; i++ {
+			c := Closing{Cluster: ClusterID(d.U32()), Into: ClusterID(d.U32()), Done: d.Bool()}
+			n := d.Len(maxDelegates)
+			if d.Err() == nil && n*len(StarID{}) > d.Remaining() {
+				d.Fail(ErrTruncated)
+			}
+			for j := 0; j < n && d.Err() == nil; j++ {
+				var s StarID
+				d.Fixed(s[:])
+				c.Stars = append(c.Stars, s)
+			}
+			if d.Err() == nil && c.Cluster == c.Into {
+				d.Fail(fmt.Errorf("beacon closes cluster %d into itself", c.Cluster))
+			}
+			if d.Err() == nil && !slices.IsSortedFunc(c.Stars, CompareStars) {
+				d.Fail(fmt.Errorf("beacon closing cluster %d lists its stars unsorted", c.Cluster))
+			}
+			p.Closes = append(p.Closes, c)
 		}
 	}
 	if err := d.Finish(); err != nil {

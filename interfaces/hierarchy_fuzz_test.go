@@ -128,7 +128,11 @@ func FuzzDecodeBeaconPayload(f *testing.F) {
 	opens.Opens = []interfaces.Opening{{Parent: 0, Cluster: 2, Stars: []interfaces.StarID{interfaces.DevStar("d"), interfaces.DevStar("e")}}}
 	opensMoves := opens
 	opensMoves.Moves = withMoves.Moves
-	roundTrip(f, [][]byte{p.Encode(), withMoves.Encode(), opens.Encode(), opensMoves.Encode()}, interfaces.DecodeBeaconPayload, func(p interfaces.BeaconPayload) []byte { return p.Encode() })
+	closes := p
+	closes.Closes = []interfaces.Closing{{Cluster: 2, Into: 0, Stars: []interfaces.StarID{interfaces.DevStar("d")}}}
+	closesAll := opensMoves
+	closesAll.Closes = []interfaces.Closing{{Cluster: 3, Into: 1, Done: true}, {Cluster: 4, Into: 0}}
+	roundTrip(f, [][]byte{p.Encode(), withMoves.Encode(), opens.Encode(), opensMoves.Encode(), closes.Encode(), closesAll.Encode()}, interfaces.DecodeBeaconPayload, func(p interfaces.BeaconPayload) []byte { return p.Encode() })
 }
 
 func FuzzDecodeMintClaim(f *testing.F) {

@@ -219,6 +219,7 @@ func (o *offlineTiers) rules(c interfaces.ClusterID) (*ledger.Rules, error) {
 	}
 	b := node.NewBeaconer(o.h, rep)
 	r.VerifyBeacon = b.Verify
+	r.VerifyCheckpoint = b.VerifyCheckpoint
 	r.Replayed = b.Reputation().Observe
 	return r, nil
 }

@@ -1336,6 +1336,11 @@ func (n *Group) sendSync(ctx context.Context, out []blocksync.Out) {
 // handleSync answers a block-sync message and adopts the blocks a quorum of
 // members vouched for.
 func (n *Group) handleSync(ctx context.Context, env interfaces.Envelope) error {
+	if n.syncer == nil {
+		// Queued before the group entered a new membership epoch, which
+		// drops the old epoch's syncer until it follows the new one.
+		return nil
+	}
 	out, ready, err := n.syncer.Handle(env.From, env.Payload, n)
 	if err != nil {
 		n.log.Debug("block sync", "error", err)

@@ -54,6 +54,10 @@ type Rotation struct {
 	// key material of it, or nil when it is not one of its first members
 	// or cannot assemble its keys.
 	Founded func(f interfaces.Founding, stars []interfaces.StarID, keys []byte)
+	// Committed, when set, is told of every committed block after it was
+	// folded, live and when the chain is replayed at start, in height
+	// order (a node learns there that its cluster closes).
+	Committed func(b *interfaces.Block)
 	// Generator is the consensus engine's dealer-free key generation.
 	Generator interfaces.KeyGenerator
 	// Rand supplies this member's dealing randomness (crypto/rand when
@@ -386,6 +390,9 @@ func (n *Group) rotate(b *interfaces.Block) error {
 	}
 	if err != nil {
 		return err
+	}
+	if r.cfg.Committed != nil {
+		r.cfg.Committed(b)
 	}
 	if out.completed != nil {
 		n.anticipate(b, out.completed)

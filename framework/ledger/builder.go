@@ -46,6 +46,7 @@ type Builder struct {
 	edges     []sampled              // this block's transfers, for the metadata's sample
 	candidacy []interfaces.Candidacy // this block's membership transactions, for the metadata
 	claimed   uint64                 // beacons this chain has applied, once receipts exist
+	flow      interfaces.Flow        // the block's claims and credits (BlockMeta.Flow)
 	verified  *sigcache.Cache        // what Preverify verified, without Rules.Signatures
 }
 
@@ -327,6 +328,10 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 	}
 	if sh.mint != nil {
 		b.claimed = tx.Seq
+		b.flow.Claimed = tx.Seq
+	}
+	if sh.credit != nil {
+		b.flow.Credited = append(b.flow.Credited, interfaces.Route{Cluster: sh.credit.Batch.Src, Seq: sh.credit.Batch.Seq})
 	}
 	if transfer != nil && b.sampling() {
 		b.edges = append(b.edges, sampled{id: id, edge: interfaces.Edge{From: tx.Sender, To: transfer.To}})
@@ -636,6 +641,16 @@ func (b *Builder) Finish(epoch uint64, timestamp int64, meta interfaces.BlockMet
 		batches = append(batches, *r)
 	}
 	interfaces.SortReceiptBatches(batches)
+	// And so is the flow: what a galaxy needs to know which batches are
+	// in flight (none in a chain outside a hierarchy, which sends none).
+	meta.Flow = nil
+	if len(batches) > 0 || b.flow.Claimed > 0 || len(b.flow.Credited) > 0 {
+		f := b.flow
+		for _, r := range batches {
+			f.Sent = append(f.Sent, interfaces.Route{Cluster: r.Dst, Seq: r.Seq})
+		}
+		meta.Flow = &f
+	}
 	for s, v := range b.balances {
 		ch.Balances = append(ch.Balances, Balance{Star: s, Amount: v})
 	}

@@ -165,6 +165,20 @@ func (m *Manifest) buildGenesis(rg *rawGenesis) hcl.Diagnostics {
 			}
 			g.Rotation.MaxCandidates = v
 		}
+		if rr.MinCands != nil {
+			v, d := uintValue(rr.MinCands.Expr, "min_candidates", "candidates below which an opened cluster merges back, e.g. min_candidates = 4.")
+			diags = append(diags, d...)
+			switch {
+			case d.HasErrors():
+			case rr.MaxCands == nil:
+				diags = append(diags, errDiag(rr.MinCands.Expr.Range(), "Merge without splits",
+					"min_candidates merges back clusters that opened when others split; name the split bound too: max_candidates = 8."))
+			case 2*v > g.Rotation.MaxCandidates:
+				diags = append(diags, errDiag(rr.MinCands.Expr.Range(), "Merge bound out of range",
+					fmt.Sprintf("min_candidates = %d; it must be from 1 to half of max_candidates (%d), or a cluster that just split would merge back at once.", v, g.Rotation.MaxCandidates/2)))
+			}
+			g.Rotation.MinCandidates = v
+		}
 	}
 
 	seen := map[interfaces.StarID]hcl.Range{}

@@ -108,6 +108,10 @@ type Rotation struct {
 	// cluster opens with half of them (docs/hierarchy.md). At least twice
 	// Seats.
 	MaxCandidates uint64
+	// MinCandidates, when not 0, is how few candidates an opened cluster
+	// may hold: at a rotation one with fewer merges back into the cluster
+	// it split from (docs/hierarchy.md). From 1 to MaxCandidates/2.
+	MinCandidates uint64
 	Range         hcl.Range
 }
 

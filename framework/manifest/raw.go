@@ -35,6 +35,7 @@ type rawRotation struct {
 	Every    *hcl.Attribute `hcl:"every,optional"`
 	Seats    *hcl.Attribute `hcl:"seats,optional"`
 	MaxCands *hcl.Attribute `hcl:"max_candidates,optional"`
+	MinCands *hcl.Attribute `hcl:"min_candidates,optional"`
 	DefRange hcl.Range      `hcl:",def_range"`
 }
 

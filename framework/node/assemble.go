@@ -374,6 +374,7 @@ func (h *Hierarchy) Genesis(m *manifest.Manifest) {
 	h.RotateEvery = r.Every
 	h.SeatCount = int(r.Seats)
 	h.SplitAbove = int(r.MaxCandidates)
+	h.MergeBelow = int(r.MinCandidates)
 }
 
 // MintOf returns the manifest's mint schedule.

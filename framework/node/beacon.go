@@ -107,32 +107,61 @@ func Beacon(sig []byte) interfaces.Hash { return interfaces.DomainSum(BeaconDoma
 // the cluster.
 // A candidate keeps its cluster's chain, so it can deal its key share and
 // take its seat when drawn.
-func (b *Beaconer) Draw(height uint64, sig []byte) ([]interfaces.DelegateSet, []interfaces.Opening, error) {
+func (b *Beaconer) Draw(height uint64, sig []byte) (Drawn, error) {
 	beacon := Beacon(sig)
-	var opens []interfaces.Opening
-	if b.h.RotateEvery > 0 && height%b.h.RotateEvery == 0 {
-		opens = b.reg.splits(beacon, b.h.SplitAbove)
+	rotation := b.h.RotateEvery > 0 && height%b.h.RotateEvery == 0
+	var d Drawn
+	d.Closes = b.reg.closes(rotation, b.h.MergeBelow, b.h.SplitAbove, b.placer.owned)
+	if rotation && !slices.ContainsFunc(d.Closes, func(c interfaces.Closing) bool { return !c.Done }) {
+		d.Opens = b.reg.splits(beacon, b.h.SplitAbove)
 	}
-	var out []interfaces.DelegateSet
-	for c := range b.reg.count() + len(opens) {
+	for c := range b.reg.count() + len(d.Opens) {
+		id := interfaces.ClusterID(c)
+		if b.reg.isClosed(id) || slices.ContainsFunc(d.Closes, func(x interfaces.Closing) bool { return x.Done && x.Cluster == id }) {
+			continue // closed, or closed by this beacon
+		}
 		var cb [4]byte
 		binary.BigEndian.PutUint32(cb[:], uint32(c))
 		seed := interfaces.DomainSum("constellation/delegates/v1", beacon[:], cb[:])
-		seats := b.h.Seats(interfaces.ClusterID(c))
-		cands := b.reg.drawable(b.reg.candidatesAfter(interfaces.ClusterID(c), opens), seats)
+		seats := b.h.Seats(id)
+		cands := b.reg.drawable(b.reg.candidatesAfter(id, d.Opens, d.Closes), seats)
 		set, err := b.rep.Select(cands, min(seats, len(cands)), seed)
 		if err != nil {
-			return nil, nil, fmt.Errorf("draw for cluster %d: %w", c, err)
+			return Drawn{}, fmt.Errorf("draw for cluster %d: %w", c, err)
 		}
 		slices.SortFunc(set, interfaces.CompareStars)
-		out = append(out, interfaces.DelegateSet{Cluster: interfaces.ClusterID(c), Members: set})
+		d.Sets = append(d.Sets, interfaces.DelegateSet{Cluster: id, Members: set})
 	}
-	return out, opens, nil
+	return d, nil
+}
+
+// Drawn is what a beacon publishes from the galaxy's state besides the
+// mint and the moves: the delegate sets, and the clusters it opens and
+// starts or finishes closing.
+type Drawn struct {
+	Sets   []interfaces.DelegateSet
+	Opens  []interfaces.Opening
+	Closes []interfaces.Closing
+}
+
+// VerifyCheckpoint is the galaxy ledger's rule for a checkpoint: its
+// cluster's certificate (Hierarchy.VerifyCheckpoint), of a cluster that
+// has not closed (closing.go: nothing of it is in flight then, and its
+// chain stops).
+func (b *Beaconer) VerifyCheckpoint(cp *interfaces.CheckpointPayload) error {
+	if b.reg.isClosed(cp.Header.Cluster) {
+		return fmt.Errorf("checkpoint %d of cluster %d, which closed", cp.Header.Height, cp.Header.Cluster)
+	}
+	return b.h.VerifyCheckpoint(cp)
 }
 
 // Clusters returns how many clusters there are as of the last black hole
-// folded.
+// folded: the cluster ids used, closed clusters included (Closed).
 func (b *Beaconer) Clusters() int { return b.reg.count() }
+
+// Closed says whether cluster c closed (closing.go) as of the last black
+// hole folded.
+func (b *Beaconer) Closed(c interfaces.ClusterID) bool { return b.reg.isClosed(c) }
 
 // Verify is the galaxy ledger's rule for a beacon in the block after
 // parent: it carries the galaxy's certificate of parent, and the sets and
@@ -144,14 +173,17 @@ func (b *Beaconer) Verify(parent ledger.Parent, p *interfaces.BeaconPayload) err
 	if err := b.h.VerifyBlackHoleHash(parent.Hash, p.Signature); err != nil {
 		return fmt.Errorf("beacon of black hole %d: %w", p.Height, err)
 	}
-	want, opens, err := b.Draw(p.Height, p.Signature)
+	want, err := b.Draw(p.Height, p.Signature)
 	if err != nil {
 		return err
 	}
-	if !sameOpens(opens, p.Opens) {
-		return fmt.Errorf("beacon of black hole %d opens %d clusters, the state opens %d others", p.Height, len(p.Opens), len(opens))
+	if !sameOpens(want.Opens, p.Opens) {
+		return fmt.Errorf("beacon of black hole %d opens %d clusters, the state opens %d others", p.Height, len(p.Opens), len(want.Opens))
 	}
-	if !sameSets(want, p.Sets) {
+	if !sameCloses(want.Closes, p.Closes) {
+		return fmt.Errorf("beacon of black hole %d closes %v, the state closes %v", p.Height, p.Closes, want.Closes)
+	}
+	if !sameSets(want.Sets, p.Sets) {
 		return fmt.Errorf("beacon of black hole %d publishes delegate sets the state does not draw", p.Height)
 	}
 	if mint := b.Mint(p.Height); !slices.Equal(mint, p.Mint) {
@@ -270,6 +302,12 @@ func sameOpens(a, b []interfaces.Opening) bool {
 	})
 }
 
+func sameCloses(a, b []interfaces.Closing) bool {
+	return slices.EqualFunc(a, b, func(x, y interfaces.Closing) bool {
+		return x.Cluster == y.Cluster && x.Into == y.Into && x.Done == y.Done && slices.Equal(x.Stars, y.Stars)
+	})
+}
+
 func sameSets(a, b []interfaces.DelegateSet) bool {
 	return slices.EqualFunc(a, b, func(x, y interfaces.DelegateSet) bool {
 		return x.Cluster == y.Cluster && slices.Equal(x.Members, y.Members)
@@ -283,7 +321,7 @@ func (b *Beaconer) beaconTx(g *group.Group, bh *interfaces.Block, sig []byte) *i
 	if head, _ := g.Head(); head != bh.Header.Height {
 		return nil
 	}
-	sets, opens, err := b.Draw(bh.Header.Height, sig)
+	d, err := b.Draw(bh.Header.Height, sig)
 	if err != nil {
 		return nil
 	}
@@ -295,5 +333,5 @@ func (b *Beaconer) beaconTx(g *group.Group, bh *interfaces.Block, sig []byte) *i
 	if err != nil {
 		return nil
 	}
-	return interfaces.BeaconTx(seq+1, interfaces.BeaconPayload{Height: bh.Header.Height, Signature: sig, Sets: sets, Mint: b.Mint(bh.Header.Height), Moves: moves, Opens: opens})
+	return interfaces.BeaconTx(seq+1, interfaces.BeaconPayload{Height: bh.Header.Height, Signature: sig, Sets: d.Sets, Mint: b.Mint(bh.Header.Height), Moves: moves, Opens: d.Opens, Closes: d.Closes})
 }

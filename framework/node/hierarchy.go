@@ -38,6 +38,10 @@ type Hierarchy struct {
 	// a rotation beacon opens a new cluster for each cluster with more,
 	// and splits its candidates (Beaconer.Draw).
 	SplitAbove int
+	// MergeBelow, when not 0, is how few candidates an opened cluster may
+	// hold: a rotation beacon starts closing one with fewer, merging it
+	// back into the cluster it split from (closing.go).
+	MergeBelow int
 	// Learner, when set, makes a fresh placement learner of the
 	// partitioner's, which each galaxy beaconer runs to move accounts by
 	// locality (see placement.go).
@@ -176,6 +180,24 @@ func (h *Hierarchy) found(f interfaces.Founding) {
 		h.founded = map[interfaces.ClusterID]GroupKey{}
 	}
 	h.founded[f.Cluster] = GroupKey{Name: name, Members: slices.Clone(f.Members), Instance: interfaces.NewInstanceID(h.Seed, name, 0, f.Members), Key: slices.Clone(f.GroupKey)}
+}
+
+// firstGroup returns cluster c's first membership (its genesis group, or
+// the founding of a cluster opened later) as a founding, which a node that
+// moves to c follows its chain from; false when this node does not know
+// it.
+func (h *Hierarchy) firstGroup(c interfaces.ClusterID) (interfaces.Founding, bool) {
+	if int(c) < len(h.Clusters) {
+		g := h.Clusters[c]
+		return interfaces.Founding{Cluster: c, Members: slices.Clone(g.Members), GroupKey: slices.Clone(g.Key)}, true
+	}
+	h.handedMu.Lock()
+	defer h.handedMu.Unlock()
+	g, ok := h.founded[c]
+	if !ok {
+		return interfaces.Founding{}, false
+	}
+	return interfaces.Founding{Cluster: c, Members: slices.Clone(g.Members), GroupKey: slices.Clone(g.Key)}, true
 }
 
 // claimedBeacons returns the beacons block b of a cluster's chain claims

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 
@@ -71,7 +72,7 @@ type mover struct {
 }
 
 func (m *mover) founded(f interfaces.Founding, stars []interfaces.StarID, keys []byte) {
-	if !slices.Contains(stars, m.self) {
+	if !slices.Contains(stars, m.self) || m.visited(f.Cluster) {
 		return
 	}
 	if err := saveFounding(movedDir(m.dataDir, f.Cluster), f, keys); err != nil {
@@ -84,6 +85,58 @@ func (m *mover) founded(f interfaces.Founding, stars []interfaces.StarID, keys [
 		m.log.Info("this star stands for a new cluster; moving to its chain", "cluster", f.Cluster, "first_member", keys != nil, "members", len(f.Members))
 		m.moved <- f.Cluster
 	})
+}
+
+// visited says whether this node kept cluster c's chain before, in a
+// directory its data directory is inside (movedDir): a cluster is founded
+// once, so a node that came back to the cluster that founded c (c closed
+// into it) and replays its chain must not follow that founding again.
+func (m *mover) visited(c interfaces.ClusterID) bool {
+	name := filepath.Base(movedDir("", c))
+	for d := m.dataDir; ; d = filepath.Dir(d) {
+		if filepath.Base(d) == name {
+			return true
+		}
+		if filepath.Dir(d) == d {
+			return false
+		}
+	}
+}
+
+// committed is a cluster group's Rotation.Committed hook: when cluster c's
+// chain claims a beacon that sends this star to another cluster (a
+// closing, interfaces.Closing), it records the move to that cluster as a
+// follower of its chain, from its first membership (h.firstGroup), and
+// tells Run to stop with a MovedError.
+func (m *mover) committed(h *Hierarchy, c interfaces.ClusterID) func(b *interfaces.Block) {
+	return func(b *interfaces.Block) {
+		for _, p := range claimedBeacons(b) {
+			for _, cl := range p.Closes {
+				if cl.Cluster != c {
+					continue
+				}
+				if !slices.Contains(cl.Stars, m.self) {
+					if cl.Done {
+						m.log.Warn("this star's cluster closed, and the star stands for no cluster (it stood down); its chain stops here: stop the node, or join a cluster again", "cluster", c, "into", cl.Into)
+					}
+					continue
+				}
+				first, ok := h.firstGroup(cl.Into)
+				if !ok {
+					m.log.Error("this star stands for another cluster now, whose first membership this node does not know; it stays", "cluster", c, "into", cl.Into)
+					continue
+				}
+				if err := saveFounding(movedDir(m.dataDir, cl.Into), first, nil); err != nil {
+					m.log.Error("record the move to another cluster", "cluster", cl.Into, "error", err)
+					continue
+				}
+				m.once.Do(func() {
+					m.log.Info("this star's cluster closes; moving to the chain of the cluster it merges into", "cluster", c, "into", cl.Into, "done", cl.Done)
+					m.moved <- cl.Into
+				})
+			}
+		}
+	}
 }
 
 // Beaconer returns the galaxy member's beaconer, nil if none.
@@ -130,6 +183,7 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 			rot := h.rotation(cfg.Cluster, kg)
 			mv = &mover{self: keys.Star(cfg.Key), dataDir: cfg.DataDir, log: log, moved: make(chan interfaces.ClusterID, 1)}
 			rot.Founded = mv.founded
+			rot.Committed = mv.committed(h, cfg.Cluster)
 			cfg.Rotation = &rot
 		}
 		if cfg.Cluster == interfaces.GalaxyCluster && cfg.Reputation != nil {
@@ -138,6 +192,7 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 			// member proposes the beacon with the delegate sets drawn.
 			beaconer = NewBeaconer(h, cfg.Reputation)
 			cfg.Rules.VerifyBeacon = beaconer.Verify
+			cfg.Rules.VerifyCheckpoint = beaconer.VerifyCheckpoint
 			announce := cfg.OnCertified
 			cfg.OnCertified = func(b *interfaces.Block, sig []byte) {
 				announce(b, sig)

@@ -35,9 +35,16 @@ type placer struct {
 	keyed   bool
 	beacon  interfaces.Hash // the newest beacon a black hole holds
 	height  uint64          // the last black hole observed
-	// clusters counts the clusters, genesis and opened, for a learner
-	// that can place in opened ones (interfaces.ClusterResizer).
-	clusters int
+	// live are the clusters, genesis and opened and not closing, in
+	// order: a learner that can place in opened ones
+	// (interfaces.ClusterResizer) places in len(live) clusters, its i-th
+	// being live[i] (the identity until a cluster closes).
+	live []interfaces.ClusterID
+	// lastMove is, by cluster, the Seq of the last beacon that moved an
+	// account from or to it.
+	lastMove map[interfaces.ClusterID]uint64
+	// into is, by closing or closed cluster, where its accounts go.
+	into map[interfaces.ClusterID]interfaces.ClusterID
 }
 
 func newPlacer(h *Hierarchy) *placer {
@@ -48,7 +55,67 @@ func newPlacer(h *Hierarchy) *placer {
 	if l == nil {
 		return nil
 	}
-	return &placer{clusters: len(h.Clusters), learner: l, base: h.Owner, seed: h.Seed, owner: map[interfaces.StarID]interfaces.ClusterID{}, beacon: interfaces.DomainSum("constellation/placement-key/v1", []byte(h.Seed))}
+	p := &placer{learner: l, base: h.Owner, seed: h.Seed, owner: map[interfaces.StarID]interfaces.ClusterID{}, lastMove: map[interfaces.ClusterID]uint64{}, into: map[interfaces.ClusterID]interfaces.ClusterID{}, beacon: interfaces.DomainSum("constellation/placement-key/v1", []byte(h.Seed))}
+	for c := range h.Clusters {
+		p.live = append(p.live, interfaces.ClusterID(c))
+	}
+	return p
+}
+
+// owned returns how many accounts cluster c owns by a move, or is queued
+// to receive, and the Seq of the last beacon that moved an account from
+// or to it (registry.closes). A cluster opened after genesis owns only
+// what moves gave it.
+func (p *placer) owned(c interfaces.ClusterID) (int, uint64) {
+	if p == nil {
+		return 0, 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, o := range p.owner {
+		if o == c {
+			n++
+		}
+	}
+	for _, m := range p.queue {
+		if m.To == c {
+			n++
+		}
+	}
+	return n, p.lastMove[c]
+}
+
+// closeLocked stops placing in closing cluster c and queues a move to
+// into for every account c owns (and no move to c).
+func (p *placer) closeLocked(c, into interfaces.ClusterID) {
+	p.into[c] = into
+	p.live = slices.DeleteFunc(p.live, func(x interfaces.ClusterID) bool { return x == c })
+	if rz, ok := p.learner.(interfaces.ClusterResizer); ok {
+		rz.SetClusters(len(p.live))
+	}
+	queue := slices.DeleteFunc(p.queue, func(m interfaces.Move) bool { return m.To == c })
+	queued := map[interfaces.StarID]bool{}
+	for _, m := range queue {
+		queued[m.Star] = true // to a live cluster: it leaves c that way
+	}
+	for s, o := range p.owner {
+		if o == c && !queued[s] {
+			queue = append(queue, interfaces.Move{Star: s, To: into})
+		}
+	}
+	p.queue = queue
+	p.sortQueueLocked()
+}
+
+func (p *placer) sortQueueLocked() {
+	order := func(m interfaces.Move) interfaces.Hash {
+		return interfaces.DomainSum("constellation/placement-order/v1", p.key[:], m.Star[:])
+	}
+	slices.SortFunc(p.queue, func(a, b interfaces.Move) int {
+		ha, hb := order(a), order(b)
+		return bytes.Compare(ha[:], hb[:])
+	})
 }
 
 func (p *placer) ownerOf(s interfaces.StarID) interfaces.ClusterID {
@@ -80,13 +147,22 @@ func (p *placer) observe(bh *interfaces.Block) error {
 			return fmt.Errorf("placement: black hole %d holds moves this placement did not queue", bh.Header.Height)
 		}
 		for _, m := range bp.Moves {
+			p.lastMove[p.ownerOf(m.Star)] = tx.Seq
+			p.lastMove[m.To] = tx.Seq
 			p.owner[m.Star] = m.To
 		}
 		p.queue = p.queue[len(bp.Moves):]
 		if len(bp.Opens) > 0 {
-			p.clusters += len(bp.Opens)
+			for _, o := range bp.Opens {
+				p.live = append(p.live, o.Cluster)
+			}
 			if rz, ok := p.learner.(interfaces.ClusterResizer); ok {
-				rz.SetClusters(p.clusters)
+				rz.SetClusters(len(p.live))
+			}
+		}
+		for _, cl := range bp.Closes {
+			if !cl.Done {
+				p.closeLocked(cl.Cluster, cl.Into)
 			}
 		}
 	}
@@ -102,19 +178,30 @@ func (p *placer) observe(bh *interfaces.Block) error {
 	}
 	p.learner.Relabel(p.key)
 	var queue []interfaces.Move
-	p.learner.Placed(func(s interfaces.StarID, c interfaces.ClusterID) {
-		if p.ownerOf(s) != c {
+	p.learner.Placed(func(s interfaces.StarID, i interfaces.ClusterID) {
+		if int(i) >= len(p.live) {
+			return // a learner that places beyond the clusters it was told of
+		}
+		if c := p.live[i]; p.ownerOf(s) != c {
 			queue = append(queue, interfaces.Move{Star: s, To: c})
 		}
 	})
-	order := func(m interfaces.Move) interfaces.Hash {
-		return interfaces.DomainSum("constellation/placement-order/v1", p.key[:], m.Star[:])
+	// A closing cluster's accounts leave it whatever the learner says: it
+	// places in the live clusters only, but may not know every account.
+	placed := map[interfaces.StarID]bool{}
+	for _, m := range queue {
+		placed[m.Star] = true
 	}
-	slices.SortFunc(queue, func(a, b interfaces.Move) int {
-		ha, hb := order(a), order(b)
-		return bytes.Compare(ha[:], hb[:])
-	})
+	for s, o := range p.owner {
+		if into, ok := p.into[o]; ok && !placed[s] {
+			for x, ok := p.into[into]; ok; x, ok = p.into[into] {
+				into = x // it closed in its turn
+			}
+			queue = append(queue, interfaces.Move{Star: s, To: into})
+		}
+	}
 	p.queue = queue
+	p.sortQueueLocked()
 	return nil
 }
 

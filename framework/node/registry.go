@@ -42,6 +42,18 @@ type registry struct {
 	missed   map[interfaces.StarID]uint64
 	every    uint64 // the rotation period (0: no rotation)
 	height   uint64 // the last black hole folded
+	genesis  int    // the genesis clusters, which never close
+	seq      uint64 // the last beacon folded (its transaction's Seq)
+	// The clusters closing and closed (closing.go), the cluster each
+	// opened one split from, and the flow of receipts as the finalized
+	// cluster blocks record it (BlockMeta.Flow).
+	closing  map[interfaces.ClusterID]closingState
+	closed   map[interfaces.ClusterID]bool
+	parent   map[interfaces.ClusterID]interfaces.ClusterID
+	members  map[interfaces.ClusterID][]interfaces.StarID // of each cluster's last finalized block
+	claimed  map[interfaces.ClusterID]uint64              // the last beacon each cluster claimed
+	sent     map[[2]interfaces.ClusterID]uint64           // (src, dst): the last batch src sent dst
+	credited map[[2]interfaces.ClusterID]uint64           // (src, dst): the last batch of src dst credited
 }
 
 // absentBlocks is how many of its cluster's blocks in a row a delegate
@@ -51,7 +63,9 @@ type registry struct {
 const absentBlocks = 4
 
 func newRegistry(h *Hierarchy) *registry {
-	r := &registry{clusters: len(h.Clusters), of: map[interfaces.StarID]interfaces.ClusterID{}, seated: map[interfaces.ClusterID][]interfaces.StarID{}, missed: map[interfaces.StarID]uint64{}, every: h.RotateEvery}
+	r := &registry{clusters: len(h.Clusters), genesis: len(h.Clusters), of: map[interfaces.StarID]interfaces.ClusterID{}, seated: map[interfaces.ClusterID][]interfaces.StarID{}, missed: map[interfaces.StarID]uint64{}, every: h.RotateEvery,
+		closing: map[interfaces.ClusterID]closingState{}, closed: map[interfaces.ClusterID]bool{}, parent: map[interfaces.ClusterID]interfaces.ClusterID{},
+		members: map[interfaces.ClusterID][]interfaces.StarID{}, claimed: map[interfaces.ClusterID]uint64{}, sent: map[[2]interfaces.ClusterID]uint64{}, credited: map[[2]interfaces.ClusterID]uint64{}}
 	for c, g := range h.Clusters {
 		for _, s := range g.Members {
 			r.of[s] = interfaces.ClusterID(c)
@@ -85,10 +99,15 @@ func (r *registry) observe(bh *interfaces.Block) error {
 				return fmt.Errorf("candidates: black hole %d opens cluster %d from %d, and there are %d", bh.Header.Height, o.Cluster, o.Parent, r.clusters)
 			}
 			r.clusters++
+			r.parent[o.Cluster] = o.Parent
 			for _, s := range o.Stars {
 				r.of[s] = o.Cluster
 			}
 		}
+		if err := r.foldClosesLocked(bh.Header.Height, tx.Seq, p.Closes); err != nil {
+			return err
+		}
+		r.seq = tx.Seq
 		if r.every > 0 && p.Height%r.every == 0 {
 			for _, set := range p.Sets {
 				r.seated[set.Cluster] = slices.Clone(set.Members)
@@ -101,6 +120,8 @@ func (r *registry) observe(bh *interfaces.Block) error {
 		if int(c) >= r.clusters {
 			continue // the ledger admitted it, so this cannot happen
 		}
+		r.members[c] = b.Meta.Members
+		r.foldFlowLocked(c, b.Meta.Flow)
 		for _, m := range b.Meta.Members {
 			if slices.Contains(b.Meta.Proposers, m) {
 				delete(r.missed, m)
@@ -227,10 +248,18 @@ func (r *registry) splits(beacon interfaces.Hash, above int) []interfaces.Openin
 	return out
 }
 
-// candidatesAfter returns the stars standing for cluster c once opens
-// took effect, sorted.
-func (r *registry) candidatesAfter(c interfaces.ClusterID, opens []interfaces.Opening) []interfaces.StarID {
+// candidatesAfter returns the stars standing for cluster c once opens and
+// closes took effect, sorted. The stars a closing sends to another
+// cluster stand for it from the next beacon on (they still follow the
+// closing cluster's chain when this one is drawn), so they are in neither
+// here.
+func (r *registry) candidatesAfter(c interfaces.ClusterID, opens []interfaces.Opening, closes []interfaces.Closing) []interfaces.StarID {
 	out := r.candidates(c)
+	for _, cl := range closes {
+		if c == cl.Cluster {
+			out = slices.DeleteFunc(out, func(s interfaces.StarID) bool { return slices.Contains(cl.Stars, s) })
+		}
+	}
 	for _, o := range opens {
 		switch c {
 		case o.Cluster:

@@ -113,7 +113,7 @@ func TestASplitOpensTheNextClusterWithHalfTheUnseated(t *testing.T) {
 	if !differs {
 		t.Fatal("ten beacons split the candidates the same way")
 	}
-	after0 := r.candidatesAfter(0, opens)
+	after0 := r.candidatesAfter(0, opens, nil)
 	if len(after0) != 4 || slices.ContainsFunc(after0, func(x interfaces.StarID) bool { return slices.Contains(opens[0].Stars, x) }) {
 		t.Fatalf("cluster 0 keeps %v after the split of %v", after0, opens[0].Stars)
 	}
@@ -234,5 +234,78 @@ func TestADelegateThatStoppedIsLeftOutOfTheDraw(t *testing.T) {
 	block("a", "b", "c", "d") // 21
 	if got := drawn(); !slices.Equal(got, cands) {
 		t.Fatalf("d contributed again and is still left out: %v", got)
+	}
+}
+
+// A closing finishes only once nothing can reach the cluster: it owns no
+// account, every live cluster claimed the last beacon that moved one from
+// or to it, and it credited every batch sent to it. Each condition alone
+// holds the closing back.
+func TestAClosingFinishesOnlyWhenNothingIsInFlight(t *testing.T) {
+	s := interfaces.DevStar
+	h := &Hierarchy{RotateEvery: 2, Clusters: []GroupKey{{Members: []interfaces.StarID{s("a"), s("b")}}}}
+	r := newRegistry(h)
+	r.clusters, r.parent[1] = 2, 0
+	r.of[s("c")], r.of[s("d")] = 1, 1
+	r.seated[1] = []interfaces.StarID{s("c")}
+	r.claimed[1] = 3
+	starts := r.closes(true, 3, 8, nil)
+	if len(starts) != 1 || starts[0].Cluster != 1 || starts[0].Into != 0 || starts[0].Done || !slices.Equal(starts[0].Stars, []interfaces.StarID{s("d")}) {
+		t.Fatalf("cluster 1 of two candidates for a minimum of 3 starts %+v", starts)
+	}
+	if got := r.closes(false, 3, 8, nil); len(got) != 0 {
+		t.Fatalf("a beacon that is no rotation starts %+v", got)
+	}
+	if got := r.closes(true, 3, 2, nil); len(got) != 0 {
+		t.Fatalf("a merge beyond max_candidates starts %+v", got)
+	}
+	if err := r.foldClosesLocked(5, 7, starts); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := r.standing(s("d")); c != 0 {
+		t.Fatalf("d stands for %d after the start", c)
+	}
+	if err := r.foldClosesLocked(5, 7, starts); err == nil {
+		t.Fatal("a second start of the same closing was folded")
+	}
+	owned, moved := 0, uint64(9)
+	placer := func(interfaces.ClusterID) (int, uint64) { return owned, moved }
+	done := func() bool {
+		t.Helper()
+		got := r.closes(false, 3, 8, placer)
+		return len(got) == 1 && got[0].Done && got[0].Into == 0 && slices.Equal(got[0].Stars, []interfaces.StarID{s("c")})
+	}
+	r.claimed[0], r.claimed[1] = 9, 9
+	r.sent[[2]interfaces.ClusterID{0, 1}], r.credited[[2]interfaces.ClusterID{0, 1}] = 4, 4
+	if !done() {
+		t.Fatal("nothing in flight, and the closing does not finish")
+	}
+	owned = 1
+	if done() {
+		t.Fatal("the cluster owns an account, and the closing finishes")
+	}
+	owned = 0
+	r.claimed[0] = 8
+	if done() {
+		t.Fatal("cluster 0 has not claimed the last beacon that moved an account, and the closing finishes")
+	}
+	r.claimed[0] = 9
+	r.sent[[2]interfaces.ClusterID{0, 1}] = 5
+	if done() {
+		t.Fatal("a batch to the cluster is not credited, and the closing finishes")
+	}
+	r.credited[[2]interfaces.ClusterID{0, 1}] = 5
+	if !done() {
+		t.Fatal("the last batch was credited, and the closing does not finish")
+	}
+	fin := r.closes(false, 3, 8, placer)
+	if err := r.foldClosesLocked(6, 8, fin); err != nil {
+		t.Fatal(err)
+	}
+	if !r.isClosed(1) || slices.Contains(r.live(), 1) || len(r.candidates(1)) != 0 || len(r.candidates(0)) != 4 {
+		t.Fatalf("after the finish: closed %v, live %v, candidates %v and %v", r.isClosed(1), r.live(), r.candidates(1), r.candidates(0))
+	}
+	if got := r.closes(true, 3, 8, placer); len(got) != 0 {
+		t.Fatalf("a closed cluster closes again: %+v", got)
 	}
 }

@@ -138,3 +138,134 @@ func TestAClusterOverItsBoundSplitsAndTheNewOneRuns(t *testing.T) {
 	}
 	checkSupply(t, tt)
 }
+
+// TestAClusterBelowItsMinimumMergesBack opens cluster 2 as
+// TestAClusterOverItsBoundSplitsAndTheNewOneRuns does, with a minimum of
+// two candidates. Then two of its three stars stand down (member leave,
+// ordered by cluster 2's chain), so it holds one candidate. A rotation
+// beacon starts closing it into cluster 0, the cluster it split from;
+// once the galaxy's chain shows that nothing is in flight to it (every
+// cluster claimed that beacon, and every receipt batch sent to it was
+// credited), a later beacon finishes the closing. Its last star's node
+// then moves to cluster 0's chain by itself, the galaxy draws for clusters
+// 0 and 1 only and takes no more of cluster 2's checkpoints, and supply is
+// conserved.
+func TestAClusterBelowItsMinimumMergesBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs key generations in a hierarchy")
+	}
+	cands := map[string]interfaces.ClusterID{"p": 0, "q": 0, "r": 0, "s": 0}
+	tt := startTiersOpts(t, tiersOpts{members: tierMembers, every: 4, seats: 2, split: 4, merge: 2, candidates: cands})
+	a := tt.node("a")
+	names := map[interfaces.StarID]string{}
+	for nm := range cands {
+		names[interfaces.DevStar(nm)] = nm
+	}
+	var opened []interfaces.StarID
+	waitFor2(t, 3*time.Minute, "cluster 2 opens and its stars keep its chain", func() bool {
+		opened = a.Beaconer().Candidates(2)
+		if len(opened) != 3 {
+			return false
+		}
+		for _, s := range opened {
+			g := tt.node(names[s]).ClusterGroup()
+			if g.Cluster() != 2 {
+				return false
+			}
+			if h, _ := g.Head(); h < 2 {
+				return false
+			}
+		}
+		return true
+	})
+	// Two stand down; a seated one keeps its seat until the rotation.
+	for _, s := range opened[1:] {
+		n := tt.node(names[s])
+		c, err := n.Candidacy(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prev interfaces.Hash
+		if c.Seq > 0 {
+			if prev, err = interfaces.ParseHash(c.Last); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tx, err := interfaces.NewMemberTx(interfaces.DevKey(names[s]), c.Seq+1, prev, interfaces.MemberPayload{Action: interfaces.MemberLeave, Cluster: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Submit(tx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor2(t, 2*time.Minute, "the galaxy counts one candidate of cluster 2", func() bool {
+		return len(a.Beaconer().Candidates(2)) == 1
+	})
+	last := a.Beaconer().Candidates(2)[0]
+	// The closing starts, then finishes.
+	gx := a.GalaxyGroup()
+	var start, done *interfaces.Closing
+	var startSeq, doneSeq uint64
+	next := uint64(1)
+	waitFor2(t, 3*time.Minute, "a beacon that finishes closing cluster 2", func() bool {
+		head, _ := gx.Head()
+		for ; next <= head; next++ {
+			b, err := gx.Block(next)
+			if err != nil {
+				return false
+			}
+			for _, tx := range b.Txs {
+				if tx.Kind != interfaces.TxBeacon {
+					continue
+				}
+				p, err := interfaces.DecodeBeaconPayload(tx.Payload)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, cl := range p.Closes {
+					cl := cl
+					if cl.Done {
+						done, doneSeq = &cl, tx.Seq
+					} else {
+						start, startSeq = &cl, tx.Seq
+					}
+				}
+				if done != nil && slices.ContainsFunc(p.Sets, func(s interfaces.DelegateSet) bool { return s.Cluster == 2 }) {
+					t.Fatalf("beacon %d, after cluster 2 closed, draws for it: %v", tx.Seq, p.Sets)
+				}
+			}
+		}
+		return done != nil
+	})
+	if start == nil || start.Cluster != 2 || start.Into != 0 || startSeq >= doneSeq {
+		t.Fatalf("closing started %+v (beacon %d), finished %+v (beacon %d)", start, startSeq, done, doneSeq)
+	}
+	if done.Cluster != 2 || done.Into != 0 || !slices.Contains(done.Stars, last) {
+		t.Fatalf("the finishing beacon %+v does not send cluster 2's last star %s to cluster 0", done, last.Short())
+	}
+	t.Logf("closing of cluster 2 started at beacon %d, finished at beacon %d", startSeq, doneSeq)
+	// The last star's node moves to cluster 0's chain and follows it.
+	waitFor2(t, 2*time.Minute, "cluster 2's last star keeps cluster 0's chain", func() bool {
+		g := tt.node(names[last]).ClusterGroup()
+		if g.Cluster() != 0 {
+			return false
+		}
+		h, _ := g.Head()
+		ah, _ := a.ClusterGroup().Head()
+		return h > 0 && h+8 >= ah
+	})
+	for _, nm := range []string{"a", "b"} {
+		bc := tt.node(nm).Beaconer()
+		if !bc.Closed(2) || len(bc.Candidates(2)) != 0 || !slices.Contains(bc.Candidates(0), last) {
+			t.Fatalf("galaxy member %s: cluster 2 closed %v, its candidates %v, cluster 0's %v", nm, bc.Closed(2), bc.Candidates(2), bc.Candidates(0))
+		}
+	}
+	fin, _ := a.Finalized(2)
+	time.Sleep(2 * time.Second) // cluster 2's chain stopped; nothing of it may finalize
+
+	if again, _ := a.Finalized(2); again != fin {
+		t.Fatalf("the galaxy finalized cluster 2 from %d to %d after it closed", fin, again)
+	}
+	checkSupply(t, tt)
+}

@@ -84,6 +84,7 @@ type tiersOpts struct {
 	alloc      []ledger.Allocation // besides alice's and bob's
 	seats      int                 // Hierarchy.SeatCount
 	split      int                 // Hierarchy.SplitAbove
+	merge      int                 // Hierarchy.MergeBelow
 }
 
 // node returns the running node named nm (a star that moved to a new
@@ -132,6 +133,7 @@ func startTiersOpts(t *testing.T, o tiersOpts) *tiers {
 	h.RotateEvery = every
 	h.SeatCount = o.seats
 	h.SplitAbove = o.split
+	h.MergeBelow = o.merge
 	h.Learner = node.LearnerOf(lsh.Factory{}, 2, placement)
 	tt := &tiers{h: h, nodes: map[string]*node.Node{}, owner: owner, done: make(chan error, 16), hub: memnet.NewHub()}
 	tt.genesis = ledger.Genesis{Seed: "tiers", Allocations: []ledger.Allocation{
@@ -560,10 +562,11 @@ func TestBlackHolesPublishTheDelegateSetsTheirBeaconDraws(t *testing.T) {
 			if err := tt.h.VerifyBlackHole(&prev.Header, p.Signature); err != nil {
 				t.Fatalf("beacon in black hole %d: %v", i, err)
 			}
-			want, _, err := b.Draw(p.Height, p.Signature)
+			d, err := b.Draw(p.Height, p.Signature)
 			if err != nil {
 				t.Fatal(err)
 			}
+			want := d.Sets
 			if len(p.Sets) != 2 || fmt.Sprint(want) != fmt.Sprint(p.Sets) {
 				t.Fatalf("black hole %d publishes %v, the replay draws %v", i, p.Sets, want)
 			}
