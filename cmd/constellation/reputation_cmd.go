@@ -369,6 +369,18 @@ func replayPublished(c *cli.Context) error {
 			}
 		}
 	}
+	for _, cl := range beacon.Closes {
+		what := "starts closing"
+		if cl.Done {
+			what = "finishes closing"
+		}
+		fmt.Fprintf(c.App.Writer, "cluster %d: this beacon %s it into cluster %d; %d stars stand for cluster %d from then on\n", cl.Cluster, what, cl.Into, len(cl.Stars), cl.Into)
+	}
+	for id := range b.Clusters() {
+		if b.Closed(interfaces.ClusterID(id)) {
+			fmt.Fprintf(c.App.Writer, "cluster %d: closed\n", id)
+		}
+	}
 	return nil
 }
 

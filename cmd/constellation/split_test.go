@@ -51,9 +51,17 @@ func (l *lockedBuffer) String() string {
 // stars of the testnet fit, and once more stand the cluster splits in two
 // that fit again (a split leaves each side half, and each side splits
 // again at the next rotation while it holds more than the bound).
-func splitManifest(n int) string {
+func splitManifest(n int) string { return boundedManifest(n, 12, 0) }
+
+// boundedManifest is splitManifest with a bound of max candidates, and a
+// minimum of min (none when 0).
+func boundedManifest(n, max, min int) string {
 	var b strings.Builder
-	b.WriteString(`network "devnet" {
+	rotation := fmt.Sprintf("every          = 4\n      seats          = 4\n      max_candidates = %d", max)
+	if min > 0 {
+		rotation += fmt.Sprintf("\n      min_candidates = %d", min)
+	}
+	fmt.Fprintf(&b, `network "devnet" {
   genesis {
     seed      = "split-devnet"
     timestamp = 1767225600000
@@ -62,13 +70,11 @@ func splitManifest(n int) string {
       amount = 1000000000000
     }
     rotation {
-      every          = 4
-      seats          = 4
-      max_candidates = 12
+      %s
     }
   }
 }
-`)
+`, rotation)
 	for i := 1; i <= n; i++ {
 		var boot []string
 		for j := 1; j <= 4; j++ {
@@ -442,4 +448,156 @@ func mustStar(t *testing.T, s string) interfaces.StarID {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestAClusterClosesFromTheCLI runs the testnet of boundedManifest(9, 8,
+// 3): one cluster of four delegates (also the galaxy) and five candidate
+// nodes, a bound of eight candidates and a minimum of three. Once the
+// candidates stand, cluster 0 holds nine, and a rotation beacon opens
+// cluster 1 with four of them. Two of those then stand down from the CLI
+// (`member leave`), which leaves cluster 1 two candidates: a rotation
+// beacon starts closing it into cluster 0 and, once nothing is in flight
+// to it, a later one finishes the closing. Its nodes then move to cluster
+// 0's chain by themselves, the status line says the cluster closed, and
+// `reputation replay` says so too. Afterwards the test checks supply at
+// every black hole across both clusters and replays every chain offline,
+// the closed cluster's included.
+func TestAClusterClosesFromTheCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a nine-process testnet")
+	}
+	const n = 9
+	dir := t.TempDir()
+	path := filepath.Join(dir, "net.hcl")
+	if err := os.WriteFile(path, []byte(boundedManifest(n, 8, 3)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := run(t, dir, "manifest", "validate", path); code != 0 {
+		t.Fatalf("manifest validate exit %d\n%s\n%s", code, out, errOut)
+	}
+	data := filepath.Join(dir, "data")
+	genesis := filepath.Join(dir, "keys", "genesis.json")
+	tn := exec.Command(binary, "--log-level", "warn", "testnet", "--manifest", path, "--data", data, "--duration", "400s", "--rate", "100")
+	tn.Dir = dir
+	var tnOut, tnErr lockedBuffer
+	tn.Stdout, tn.Stderr = &tnOut, &tnErr
+	if err := tn.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer tn.Process.Kill()
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Fatalf(format+"\n--- testnet:\n%s\n%s", append(args, tnOut.String(), tnErr.String())...)
+	}
+	// Cluster 1 runs, and locality placement moved accounts: closing it
+	// must move its own accounts back.
+	heights := regexp.MustCompile(`c1: (\d+) \(\d+\) .* moved (\d+)`)
+	for until := time.Now().Add(240 * time.Second); ; time.Sleep(time.Second) {
+		if m := heights.FindAllStringSubmatch(tnOut.String(), -1); len(m) > 0 {
+			h, _ := strconv.Atoi(m[len(m)-1][1])
+			mv, _ := strconv.Atoi(m[len(m)-1][2])
+			if h >= 5 && mv > 0 {
+				break
+			}
+		}
+		if time.Now().After(until) {
+			fail("cluster 1 did not reach height 5, with accounts moved, within 240 s")
+		}
+	}
+	var moved []string
+	for i := 1; i <= n; i++ {
+		nm := fmt.Sprintf("star-%d", i)
+		if _, err := os.Stat(filepath.Join(data, nm, "cluster-1", "founding.json")); err == nil {
+			moved = append(moved, nm)
+		}
+	}
+	if len(moved) != 4 {
+		fail("%d nodes moved to cluster 1 (%v), want 4", len(moved), moved)
+	}
+	// Two stand down, once they stand for cluster 1 (a moved node stands
+	// again in its new cluster's chain).
+	for _, nm := range moved[:2] {
+		for until := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
+			out, _, _ := run(t, dir, "member", "status", "--manifest", path, "--node", nm)
+			if strings.Contains(out, "stands for cluster 1") {
+				break
+			}
+			if time.Now().After(until) {
+				fail("%s does not stand for cluster 1 within 60 s: %s", nm, out)
+			}
+		}
+		if out, errOut, code := run(t, dir, "member", "leave", "--manifest", path, "--node", nm, "--wait", "60s"); code != 0 {
+			fail("member leave %s exit %d\n%s\n%s", nm, code, out, errOut)
+		}
+	}
+	// The others move back when the closing finishes.
+	back := filepath.Join(data, moved[2], "cluster-1", "cluster-0", "founding.json")
+	for until := time.Now().Add(150 * time.Second); ; time.Sleep(time.Second) {
+		if _, err := os.Stat(back); err == nil && strings.Contains(tnOut.String(), "c1: closed") {
+			break
+		}
+		if time.Now().After(until) {
+			fail("cluster 1 did not close within 150 s after two of its four stars stood down (no %s, or no status line saying so)", back)
+		}
+	}
+	time.Sleep(3 * time.Second) // the moved nodes sync cluster 0's chain
+	tn.Process.Signal(os.Interrupt)
+	if err := tn.Wait(); err != nil {
+		fail("testnet: %v", err)
+	}
+	for _, nm := range moved[2:] {
+		if _, err := os.Stat(filepath.Join(data, nm, "cluster-1", "cluster-0", "founding.json")); err != nil {
+			fail("%s, which still stood for cluster 1, did not move back to cluster 0: %v", nm, err)
+		}
+	}
+	out, errOut, code := run(t, dir, "reputation", "replay", "--galaxy", filepath.Join(data, "star-1"), "--manifest", path, "--genesis", genesis)
+	if code != 0 {
+		t.Fatalf("reputation replay exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "cluster 1: closed") || strings.Contains(out, "cluster 1: 4 of") {
+		t.Fatalf("reputation replay does not say cluster 1 closed, or still draws for it:\n%s", out)
+	}
+	m, diags := manifest.Parse("net.hcl", []byte(boundedManifest(n, 8, 3)))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	gf, err := keys.LoadGenesisFile(genesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := lsh.Factory{}.NewPartitioner(1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := node.HierarchyFrom(gf, 1, honeybadger.Factory{}, node.CachedOwner(part))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Genesis(m)
+	c1 := filepath.Join(moved[2], "cluster-1")
+	stores := map[string]*store.Store{}
+	for _, p := range []string{filepath.Join("star-1", "galaxy"), "star-1", c1} {
+		st, err := store.Open(filepath.Join(data, p, "chain"), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores[p] = st
+	}
+	galaxy := stores[filepath.Join("star-1", "galaxy")]
+	bhHead, _, _ := galaxy.Head()
+	fin := checkSupplyAtEveryBlackHole(t, m, h, galaxy, []*store.Store{stores["star-1"], stores[c1]}, bhHead)
+	c1Head, _, _ := stores[c1].Head()
+	t.Logf("finalized: cluster 0 to %d, cluster 1 to %d of %d; %d cross-cluster receipts, %d credits, %d account moves", fin.replayed[0], fin.replayed[1], c1Head, fin.crossTxs, fin.credits, fin.moves)
+	if fin.replayed[1] == 0 || fin.moves == 0 {
+		t.Fatalf("black holes to %d finalize %d blocks of cluster 1 and %d account moves; want some of each", bhHead, fin.replayed[1], fin.moves)
+	}
+	for _, st := range stores {
+		st.Close()
+	}
+	for _, d := range []string{"star-1", c1, filepath.Join(c1, "cluster-0")} {
+		out, errOut, code = run(t, dir, "chain", "verify", "--manifest", path, "--genesis", genesis, filepath.Join(data, d))
+		if code != 0 {
+			t.Fatalf("chain verify %s exit %d\n%s\n%s", d, code, out, errOut)
+		}
+	}
 }

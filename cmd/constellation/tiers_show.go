@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -67,14 +68,22 @@ func showTiers(ctx context.Context, out io.Writer, src tierSource, k int, limit 
 		var line strings.Builder
 		var users, cross int
 		var bh uint64
-		if st, err := src.status(ctx, 0); err == nil && st.Tiers != nil && st.Tiers.Clusters > k {
-			// A beacon opened clusters: show them from their first block.
-			for range st.Tiers.Clusters - k {
-				next = append(next, 1)
+		var closed []int
+		if st, err := src.status(ctx, 0); err == nil && st.Tiers != nil {
+			if st.Tiers.Clusters > k {
+				// A beacon opened clusters: show them from their first block.
+				for range st.Tiers.Clusters - k {
+					next = append(next, 1)
+				}
+				k = st.Tiers.Clusters
 			}
-			k = st.Tiers.Clusters
+			closed = st.Tiers.Closed
 		}
 		for c := range k {
+			if slices.Contains(closed, c) {
+				fmt.Fprintf(&line, "c%d: closed | ", c)
+				continue
+			}
 			st, err := src.status(ctx, c)
 			if err != nil {
 				fmt.Fprintf(&line, "c%d: (%v)  ", c, err)
@@ -160,7 +169,13 @@ func (p *processTiers) delegate(ctx context.Context, c int) (*child, error) {
 	ch := p.opened[c]
 	p.mu.Unlock()
 	if ch != nil {
-		return ch, nil
+		// A node moves on when its cluster closes: ask it again.
+		if st, err := ch.client.Status(ctx); err != nil || st.Tiers == nil || st.Tiers.Cluster == c {
+			return ch, nil
+		}
+		p.mu.Lock()
+		delete(p.opened, c)
+		p.mu.Unlock()
 	}
 	for _, ch := range p.children {
 		if !ch.node.HasRole("candidate") {

@@ -233,6 +233,10 @@ type TierStatus struct {
 	BlackHoles uint64 `json:"black_holes"`
 	// Galaxy is set for a galaxy member: its own galaxy chain's height.
 	Galaxy *uint64 `json:"galaxy,omitempty"`
+	// Closed, from a galaxy member, are the clusters that closed (merged
+	// back into the cluster they split from), as of the last black hole
+	// it folded; Clusters counts them too.
+	Closed []int `json:"closed,omitempty"`
 }
 
 // Account is GET /v1/accounts/{star}.

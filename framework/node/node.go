@@ -222,9 +222,12 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 		}
 	}
 	r.cluster, r.galaxy = n.cluster, n.galaxy
-	if cluster != nil && int(cluster.Cluster) < len(h.Clusters) && !slices.Contains(h.Clusters[cluster.Cluster].Members, n.cluster.Self()) {
+	if cluster != nil && (int(cluster.Cluster) >= len(h.Clusters) || !slices.Contains(h.Clusters[cluster.Cluster].Members, n.cluster.Self())) {
 		// Keeping the chain without a genesis seat: a candidate, which
-		// stands once it has caught up.
+		// stands once it has caught up. A star that moved to an opened
+		// cluster stands for it by the opening already; it stands again in
+		// that cluster's chain, so that its candidacy there is on record
+		// (and it can stand down there: member leave).
 		r.stand = cluster.Key
 	}
 	galaxyG = n.galaxy
@@ -265,6 +268,11 @@ func (n *Node) Tiers() (api.TierStatus, bool) {
 	ts := api.TierStatus{Cluster: -1, Clusters: n.h.Known(), BlackHoles: n.relay.BlackHoles()}
 	if n.beaconer != nil {
 		ts.Clusters = max(ts.Clusters, n.beaconer.Clusters())
+		for c := range n.beaconer.Clusters() {
+			if n.beaconer.Closed(interfaces.ClusterID(c)) {
+				ts.Closed = append(ts.Closed, c)
+			}
+		}
 	}
 	if n.cluster != nil {
 		ts.Cluster = int(n.cluster.Cluster())
