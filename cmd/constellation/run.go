@@ -266,6 +266,7 @@ func runNode(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
+		n.SetExplainer(explainMeme)
 		err = serveAndRun(ctx, c, n, mn.API, faults, log)
 		if mv := (*node.MovedError)(nil); errors.As(err, &mv) {
 			// A beacon split this star's cluster and the old chain founded

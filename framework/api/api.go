@@ -1,19 +1,24 @@
 // Package api is the node's HTTP API: wallets and tools submit signed
-// transactions and read blocks, balances and chain heads through it. It
-// listens on loopback by default and speaks JSON; transactions travel in
-// their canonical binary encoding (hex in JSON), never re-encoded field by
-// field, so what a wallet signed is exactly what the node checks.
+// transactions and read blocks, black holes, transactions, balances,
+// stars' chains, memes, clusters and the node's health through it, and
+// follow what it commits as a Server-Sent Events stream. It listens on
+// loopback by default and speaks JSON; transactions travel in their
+// canonical binary encoding (hex in JSON), never re-encoded field by
+// field, so what a wallet signed is exactly what the node checks. One
+// route table (routes.go) builds the mux and the OpenAPI document at
+// /openapi.json; docs/api.md describes every route.
+//
+// Data flow: client → Handler → Backend (the node: its pool, its groups'
+// stores and broker); nothing read here feeds consensus.
 package api
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/constellation-chain/constellation/interfaces"
@@ -99,113 +104,130 @@ type PartitionRequest struct {
 // POST /v1/debug/partition, which cuts or heals this node's links to the
 // named peers; nodes enable it only with --fault-injection, for tests.
 func Handler(b Backend, faults FaultSwitch) http.Handler {
-	mux := http.NewServeMux()
-	if faults != nil {
-		mux.HandleFunc("POST /v1/debug/partition", func(w http.ResponseWriter, r *http.Request) {
-			var req PartitionRequest
-			dec := json.NewDecoder(io.LimitReader(r.Body, MaxBody))
-			if err := dec.Decode(&req); err != nil {
-				writeError(w, http.StatusBadRequest, "body is not {\"peers\": [...], \"cut\": bool}: %v", err)
-				return
-			}
-			if err := trailing(dec); err != nil {
-				writeError(w, http.StatusBadRequest, "%v", err)
-				return
-			}
-			var peers []interfaces.StarID
-			for _, p := range req.Peers {
-				id, err := interfaces.ParseStarID(p)
-				if err != nil {
-					writeError(w, http.StatusBadRequest, "%v", err)
-					return
-				}
-				if id == b.Self() {
-					writeError(w, http.StatusBadRequest, "peers: %s is this node; a node cannot be partitioned from itself", p)
-					return
-				}
-				peers = append(peers, id)
-			}
-			if err := faults.SetPartitioned(peers, req.Cut); err != nil {
-				writeError(w, http.StatusInternalServerError, "%v", err)
-				return
-			}
-			writeJSON(w, http.StatusOK, req)
-		})
+	return NewHandler(b, Options{Faults: faults})
+}
+
+// NewHandler returns the API's HTTP handler with the given options. The
+// routes it serves are Routes() (those a route's condition leaves out,
+// such as /metrics for a backend without metrics, are not served); any
+// other request is answered 404, or 405 for a served path and another
+// method, with a JSON ErrorBody.
+func NewHandler(b Backend, opts Options) http.Handler { return buildServer(b, opts) }
+
+// DecodePartition decodes a POST /v1/debug/partition body.
+func DecodePartition(body []byte) ([]interfaces.StarID, bool, error) {
+	var req PartitionRequest
+	if err := decodeStrict(body, `{"peers": [...], "cut": bool}`, &req); err != nil {
+		return nil, false, err
 	}
-	mux.HandleFunc("POST /v1/tx", func(w http.ResponseWriter, r *http.Request) { submit(b, w, r) })
-	mux.HandleFunc("POST /v1/txs", func(w http.ResponseWriter, r *http.Request) { submitBatch(b, w, r) })
-	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
-		h, hash := b.Head()
-		st := Status{Star: b.Self().String(), Height: h, Hash: hash.String(), Pool: b.PoolLen()}
-		if t, ok := b.(Tiered); ok {
-			if ts, ok := t.Tiers(); ok {
-				st.Tiers = &ts
-			}
-		}
-		writeJSON(w, http.StatusOK, st)
-	})
-	mux.HandleFunc("GET /v1/blocks/{height}", func(w http.ResponseWriter, r *http.Request) {
-		h, err := strconv.ParseUint(r.PathValue("height"), 10, 64)
+	var peers []interfaces.StarID
+	for i, p := range req.Peers {
+		id, err := interfaces.ParseStarID(p)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "height %q is not a number", r.PathValue("height"))
+			return nil, false, fieldErr(fmt.Sprintf("peers[%d]", i), "peers[%d]: %v", i, err)
+		}
+		peers = append(peers, id)
+	}
+	return peers, req.Cut, nil
+}
+
+func (s *server) partition(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r, MaxBody)
+	if !ok {
+		return
+	}
+	peers, cut, err := DecodePartition(body)
+	if err != nil {
+		writeFieldError(w, http.StatusBadRequest, err)
+		return
+	}
+	for i, id := range peers {
+		if id == s.b.Self() {
+			writeFieldError(w, http.StatusBadRequest, fieldErr(fmt.Sprintf("peers[%d]", i), "peers: %s is this node; a node cannot be partitioned from itself", id))
 			return
 		}
-		if head, _ := b.Head(); h == 0 || h > head {
-			writeError(w, http.StatusNotFound, "no block at height %d (head is %d)", h, head)
-			return
+	}
+	if err := s.faults.SetPartitioned(peers, cut); err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	req := PartitionRequest{Peers: starStrings(peers), Cut: cut}
+	writeJSON(w, http.StatusOK, req)
+}
+
+func (s *server) getStatus(w http.ResponseWriter, r *http.Request) {
+	b := s.b
+	h, hash := b.Head()
+	st := Status{Star: b.Self().String(), Height: h, Hash: hash.String(), Pool: b.PoolLen()}
+	if t, ok := b.(Tiered); ok {
+		if ts, ok := t.Tiers(); ok {
+			st.Tiers = &ts
 		}
-		blk, err := b.Block(h)
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, "read block %d: %v", h, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, BlockSummaryOf(blk))
-	})
-	mux.HandleFunc("GET /v1/candidacy/{star}", func(w http.ResponseWriter, r *http.Request) {
-		star, err := interfaces.ParseStarID(r.PathValue("star"))
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "%v", err)
-			return
-		}
-		cb, ok := b.(Candidacies)
-		if !ok {
-			writeError(w, http.StatusNotFound, "this node keeps no Star Cluster's chain of a hierarchical network")
-			return
-		}
-		c, err := cb.Candidacy(star)
-		switch {
-		case errors.Is(err, ErrNotHere):
-			writeError(w, http.StatusMisdirectedRequest, "%v", err)
-		case err != nil:
-			writeError(w, http.StatusInternalServerError, "read candidacy: %v", err)
-		default:
-			writeJSON(w, http.StatusOK, c)
-		}
-	})
-	mux.HandleFunc("GET /v1/accounts/{star}", func(w http.ResponseWriter, r *http.Request) {
-		star, err := interfaces.ParseStarID(r.PathValue("star"))
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "%v", err)
-			return
-		}
-		bal, err := b.Balance(star)
-		if errors.Is(err, ErrNotHere) {
-			writeError(w, http.StatusMisdirectedRequest, "%v", err)
-			return
-		}
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, "read balance: %v", err)
-			return
-		}
-		seq, last, err := b.ChainHead(star)
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, "read chain head: %v", err)
-			return
-		}
-		writeJSON(w, http.StatusOK, Account{Star: star.String(), Balance: bal, Seq: seq, Last: last.String()})
-	})
-	routeMetrics(mux, b)
-	return mux
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *server) getBlock(w http.ResponseWriter, r *http.Request) {
+	h, err := pathUint(r, "height")
+	if err != nil {
+		writeFieldError(w, http.StatusBadRequest, err)
+		return
+	}
+	if head, _ := s.b.Head(); h == 0 || h > head {
+		writeJSON(w, http.StatusNotFound, ErrorBody{Error: fmt.Sprintf("no block at height %d (head is %d)", h, head), Field: "height"})
+		return
+	}
+	blk, err := s.b.Block(h)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "read block %d: %v", h, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, BlockSummaryOf(blk))
+}
+
+func (s *server) getCandidacy(w http.ResponseWriter, r *http.Request) {
+	star, err := pathStar(r, "star")
+	if err != nil {
+		writeFieldError(w, http.StatusBadRequest, err)
+		return
+	}
+	cb, ok := s.b.(Candidacies)
+	if !ok {
+		writeError(w, http.StatusNotFound, "this node keeps no Star Cluster's chain of a hierarchical network")
+		return
+	}
+	c, err := cb.Candidacy(star)
+	switch {
+	case errors.Is(err, ErrNotHere):
+		writeError(w, http.StatusMisdirectedRequest, "%v", err)
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, "read candidacy: %v", err)
+	default:
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+func (s *server) getAccount(w http.ResponseWriter, r *http.Request) {
+	star, err := pathStar(r, "star")
+	if err != nil {
+		writeFieldError(w, http.StatusBadRequest, err)
+		return
+	}
+	bal, err := s.b.Balance(star)
+	if errors.Is(err, ErrNotHere) {
+		writeError(w, http.StatusMisdirectedRequest, "%v", err)
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "read balance: %v", err)
+		return
+	}
+	seq, last, err := s.b.ChainHead(star)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "read chain head: %v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Account{Star: star.String(), Balance: bal, Seq: seq, Last: last.String()})
 }
 
 // Status is GET /v1/status.
@@ -337,30 +359,16 @@ func BlockSummaryOf(b *interfaces.Block) BlockSummary {
 	return s
 }
 
-type errorBody struct {
-	Error string `json:"error"`
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, format string, args ...any) {
-	writeJSON(w, code, errorBody{Error: fmt.Sprintf(format, args...)})
-}
-
 // readBody reads a request body of at most limit bytes; on failure it has
 // answered with a 4xx and returns false.
 func readBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, bool) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "read body: %v", err)
+		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: fmt.Sprintf("read body: %v", err), Field: "body"})
 		return nil, false
 	}
 	if len(body) > limit {
-		writeError(w, http.StatusRequestEntityTooLarge, "body exceeds %d bytes", limit)
+		writeJSON(w, http.StatusRequestEntityTooLarge, ErrorBody{Error: fmt.Sprintf("body exceeds %d bytes", limit), Field: "body"})
 		return nil, false
 	}
 	return body, true
@@ -373,11 +381,11 @@ func submit(b Backend, w http.ResponseWriter, r *http.Request) {
 	}
 	tx, err := DecodeSubmit(body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+		writeFieldError(w, http.StatusBadRequest, err)
 		return
 	}
 	if err := b.Submit(tx); err != nil {
-		writeError(w, submitStatus(err), "%v", err)
+		writeJSON(w, submitStatus(err), ErrorBody{Error: err.Error(), Field: "tx"})
 		return
 	}
 	writeJSON(w, http.StatusAccepted, SubmitResponse{ID: tx.ID().String()})
@@ -401,17 +409,16 @@ func trailing(dec *json.Decoder) error {
 // DecodeSubmit decodes a POST /v1/tx body.
 func DecodeSubmit(body []byte) (*interfaces.Transaction, error) {
 	var req SubmitRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return nil, fmt.Errorf("body is not {\"tx\": \"<hex>\"}: %w", err)
-	}
-	if err := trailing(dec); err != nil {
+	if err := decodeStrict(body, `{"tx": "<hex>"}`, &req); err != nil {
 		return nil, err
 	}
 	raw, err := hex.DecodeString(req.Tx)
 	if err != nil {
-		return nil, fmt.Errorf("tx is not hex: %w", err)
+		return nil, fieldErr("tx", "tx is not hex: %w", err)
 	}
-	return interfaces.DecodeTransaction(raw)
+	tx, err := interfaces.DecodeTransaction(raw)
+	if err != nil {
+		return nil, &FieldError{Field: "tx", Err: err}
+	}
+	return tx, nil
 }

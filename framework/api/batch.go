@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -67,17 +65,12 @@ func (r BatchResult) OK() bool { return r.Status == http.StatusAccepted }
 // canonical transaction is that entry's error, which names its index.
 func DecodeSubmitBatch(body []byte) (txs []*interfaces.Transaction, errs []error, err error) {
 	var req SubmitBatchRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return nil, nil, fmt.Errorf("body is not {\"txs\": [\"<hex>\", ...]}: %w", err)
-	}
-	if err := trailing(dec); err != nil {
+	if err := decodeStrict(body, `{"txs": ["<hex>", ...]}`, &req); err != nil {
 		return nil, nil, err
 	}
 	switch n := len(req.Txs); {
 	case n == 0:
-		return nil, nil, errors.New("txs: the list is empty (or missing); a batch holds 1 to 1024 transactions")
+		return nil, nil, fieldErr("txs", "txs: the list is empty (or missing); a batch holds 1 to 1024 transactions")
 	case n > MaxBatch:
 		return nil, nil, &batchTooLarge{n: n}
 	}
@@ -131,10 +124,10 @@ func submitBatch(b Backend, w http.ResponseWriter, r *http.Request) {
 	var tooMany *batchTooLarge
 	switch {
 	case errors.As(err, &tooMany):
-		writeError(w, http.StatusRequestEntityTooLarge, "%v", err)
+		writeJSON(w, http.StatusRequestEntityTooLarge, ErrorBody{Error: err.Error(), Field: "txs"})
 		return
 	case err != nil:
-		writeError(w, http.StatusBadRequest, "%v", err)
+		writeFieldError(w, http.StatusBadRequest, err)
 		return
 	}
 	resp := SubmitBatchResponse{Results: make([]BatchResult, len(txs))}

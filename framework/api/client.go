@@ -1,13 +1,17 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/constellation-chain/constellation/interfaces"
@@ -48,13 +52,20 @@ func NewClientWith(addr string, hc *http.Client) *Client {
 	return &Client{Base: "http://" + addr, HTTP: hc}
 }
 
-// Error is a non-2xx answer.
+// Error is a non-2xx answer: its status, and the ErrorBody's message and
+// field.
 type Error struct {
 	Status  int
 	Message string
+	Field   string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("node API: %d: %s", e.Status, e.Message) }
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("node API: %d: %s (field %s)", e.Status, e.Message, e.Field)
+	}
+	return fmt.Sprintf("node API: %d: %s", e.Status, e.Message)
+}
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
@@ -81,7 +92,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if resp.StatusCode/100 != 2 {
 		var eb errorBody
 		json.Unmarshal(raw, &eb)
-		return &Error{Status: resp.StatusCode, Message: eb.Error}
+		if out != nil && resp.StatusCode == http.StatusServiceUnavailable && path == "/v1/health" {
+			// An unhealthy node answers its Health, not an ErrorBody.
+			if err := json.Unmarshal(raw, out); err == nil {
+				return &Error{Status: resp.StatusCode, Message: "unhealthy"}
+			}
+		}
+		return &Error{Status: resp.StatusCode, Message: eb.Error, Field: eb.Field}
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
@@ -151,4 +168,156 @@ func (c *Client) Partition(ctx context.Context, peers []interfaces.StarID, cut b
 		req.Peers = append(req.Peers, p.String())
 	}
 	return c.do(ctx, http.MethodPost, "/v1/debug/partition", req, &PartitionRequest{})
+}
+
+// Tx returns a committed transaction by id.
+func (c *Client) Tx(ctx context.Context, id interfaces.Hash) (TxRecord, error) {
+	var out TxRecord
+	err := c.do(ctx, http.MethodGet, "/v1/txs/"+id.String(), nil, &out)
+	return out, err
+}
+
+// Chain returns up to limit of a star's transactions, newest first,
+// starting at from (the chain's head when zero); limit 0 asks for the
+// node's default. Pass the answer's Next as from for the older ones.
+func (c *Client) Chain(ctx context.Context, star interfaces.StarID, from interfaces.Hash, limit int) (StarChain, error) {
+	q := url.Values{}
+	if !from.IsZero() {
+		q.Set("from", from.String())
+	}
+	if limit > 0 {
+		q.Set("limit", fmt.Sprint(limit))
+	}
+	path := "/v1/accounts/" + star.String() + "/chain"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var out StarChain
+	err := c.do(ctx, http.MethodGet, path, nil, &out)
+	return out, err
+}
+
+// BlackHole returns the black hole at height (from a galaxy member).
+func (c *Client) BlackHole(ctx context.Context, height uint64) (BlackHole, error) {
+	var out BlackHole
+	err := c.do(ctx, http.MethodGet, fmt.Sprintf("/v1/blackholes/%d", height), nil, &out)
+	return out, err
+}
+
+// Memes returns the scores of the stars the node knows of.
+func (c *Client) Memes(ctx context.Context) (MemeList, error) {
+	var out MemeList
+	err := c.do(ctx, http.MethodGet, "/v1/memes", nil, &out)
+	return out, err
+}
+
+// Meme returns a star's score; with explain, its breakdown too.
+func (c *Client) Meme(ctx context.Context, star interfaces.StarID, explain bool) (Meme, error) {
+	path := "/v1/memes/" + star.String()
+	if explain {
+		path += "?explain=true"
+	}
+	var out Meme
+	err := c.do(ctx, http.MethodGet, path, nil, &out)
+	return out, err
+}
+
+// Clusters returns the clusters the node knows, with their delegates.
+func (c *Client) Clusters(ctx context.Context) (Clusters, error) {
+	var out Clusters
+	err := c.do(ctx, http.MethodGet, "/v1/clusters", nil, &out)
+	return out, err
+}
+
+// Cluster returns one cluster's delegates.
+func (c *Client) Cluster(ctx context.Context, cluster uint32) (ClusterInfo, error) {
+	var out ClusterInfo
+	err := c.do(ctx, http.MethodGet, fmt.Sprintf("/v1/clusters/%d", cluster), nil, &out)
+	return out, err
+}
+
+// Health returns the node's health. An unhealthy node's answer comes
+// with an *Error of status 503; the Health returned then holds the
+// failing reasons.
+func (c *Client) Health(ctx context.Context) (Health, error) {
+	var out Health
+	err := c.do(ctx, http.MethodGet, "/v1/health", nil, &out)
+	return out, err
+}
+
+// OpenAPI returns the node's OpenAPI document.
+func (c *Client) OpenAPI(ctx context.Context) (map[string]any, error) {
+	var out map[string]any
+	err := c.do(ctx, http.MethodGet, "/openapi.json", nil, &out)
+	return out, err
+}
+
+// Event is one event of the stream: its id (the cursor to resume after
+// it), its type and its data.
+type Event struct {
+	ID   string
+	Type string
+	Data StreamEvent
+}
+
+// Events follows the node's event stream from after lastID ("" for from
+// now on), calling fn with each event until ctx ends, fn returns an error
+// (returned), or the connection ends (nil: call again with the last
+// event's ID to resume without missing one). The client's HTTP timeout
+// applies to the whole stream; use one without a timeout, or a context.
+func (c *Client) Events(ctx context.Context, lastID string, fn func(Event) error) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+"/v1/events", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("node API GET /v1/events: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var eb errorBody
+		json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&eb)
+		return &Error{Status: resp.StatusCode, Message: eb.Error, Field: eb.Field}
+	}
+	return ReadEvents(resp.Body, fn)
+}
+
+// ReadEvents reads a text/event-stream body, calling fn with each event
+// that has data; it returns nil at the end of the body.
+func ReadEvents(r io.Reader, fn func(Event) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var ev Event
+	var data []byte
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if data != nil {
+				if err := json.Unmarshal(data, &ev.Data); err != nil {
+					return fmt.Errorf("event %s: %w", ev.ID, err)
+				}
+				if err := fn(ev); err != nil {
+					return err
+				}
+			}
+			ev, data = Event{ID: ev.ID}, nil // the id carries over, as in EventSource
+		case strings.HasPrefix(line, ":"):
+		case strings.HasPrefix(line, "id:"):
+			ev.ID = strings.TrimSpace(line[3:])
+		case strings.HasPrefix(line, "event:"):
+			ev.Type = strings.TrimSpace(line[6:])
+		case strings.HasPrefix(line, "data:"):
+			data = append(data, strings.TrimPrefix(line[5:], " ")...)
+		}
+	}
+	if err := sc.Err(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
 }

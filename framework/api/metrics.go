@@ -8,14 +8,3 @@ import "net/http"
 type Metered interface {
 	MetricsHandler() http.Handler
 }
-
-// routeMetrics adds GET /metrics when b keeps metrics.
-func routeMetrics(mux *http.ServeMux, b Backend) {
-	m, ok := b.(Metered)
-	if !ok {
-		return
-	}
-	if h := m.MetricsHandler(); h != nil {
-		mux.Handle("GET /metrics", h)
-	}
-}

@@ -65,6 +65,12 @@ type Syncer struct {
 	votes     map[uint64]map[interfaces.Hash]*candidate
 	behind    int                          // consecutive ticks a peer was ahead of us
 	asked     map[interfaces.StarID]uint64 // highest height asked of each peer this tick
+
+	// Heard, when set, is called with every head a peer member announces
+	// (its height and hash), on the caller's goroutine, before Handle
+	// acts on it. The node's health check compares them with its own
+	// chain; they decide nothing here beyond what Handle does anyway.
+	Heard func(from interfaces.StarID, height uint64, hash interfaces.Hash)
 }
 
 // New returns a syncer for self among members (sorted or not) tolerating f
@@ -188,6 +194,9 @@ func (s *Syncer) Handle(from interfaces.StarID, payload []byte, r Reader) ([]Out
 			return nil, nil, fmt.Errorf("blocksync status from %s: %w", from.Short(), err)
 		}
 		s.peerHeads[from] = h
+		if s.Heard != nil {
+			s.Heard(from, h, hash)
+		}
 		if h > height+1 {
 			return s.request(height, h), nil, nil
 		}

@@ -210,3 +210,28 @@ func TestFollowerCatchesUpFromMembers(t *testing.T) {
 		t.Fatalf("a follower's status claiming height 1000 got %v %v, want only the member's status back", out, err)
 	}
 }
+
+// TestHeardReportsPeerMembersHeadsOnly: every head a peer member announces
+// reaches Heard with its height and hash; a stranger's does not.
+func TestHeardReportsPeerMembersHeadsOnly(t *testing.T) {
+	local, peer := buildChain(t, 1, "a"), buildChain(t, 3, "a")
+	s := New(members[0], members, 1)
+	type heard struct {
+		from   interfaces.StarID
+		height uint64
+		hash   interfaces.Hash
+	}
+	var got []heard
+	s.Heard = func(from interfaces.StarID, h uint64, hash interfaces.Hash) { got = append(got, heard{from, h, hash}) }
+	status := New(members[1], members, 1).Tick(peer)[0].Payload
+	if _, _, err := s.Handle(members[1], status, local); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Handle(interfaces.DevStar("stranger"), status, local); err != nil {
+		t.Fatal(err)
+	}
+	h, hash := peer.Head()
+	if len(got) != 1 || got[0] != (heard{members[1], h, hash}) {
+		t.Fatalf("heard %+v, want one announcement of %s at %d", got, members[1].Short(), h)
+	}
+}

@@ -226,6 +226,7 @@ type Group struct {
 	ended   map[interfaces.InstanceID]endedSigner
 	watched map[string]func() // consensus topics subscribed, by topic
 	mx      *metrics.Group    // nil: no metrics
+	health  healthState       // for the node API's health check (health.go)
 }
 
 // ErrStopped is returned by calls made after the node stopped.
@@ -415,6 +416,7 @@ func Open(cfg Config) (*Group, error) {
 			break
 		}
 	}
+	n.health.rose(time.Now()) // the window for the first block starts now
 	n.mx = cfg.Metrics.Group(cfg.Name)
 	n.mx.Head(n.head)
 	n.mx.Pool(n.pool.Len)
@@ -696,6 +698,10 @@ func (n *Group) watch(e era) error {
 // member's way of catching up, and a non-member's way of keeping the chain.
 func (n *Group) follow() error {
 	n.syncer = blocksync.New(n.self, n.cfg.Members, (len(n.cfg.Members)-1)/3)
+	n.health.setPeers(n.self, n.cfg.Members)
+	n.syncer.Heard = func(from interfaces.StarID, height uint64, hash interfaces.Hash) {
+		n.health.heard(from, height, hash, time.Now())
+	}
 	cancel, err := n.cfg.Transport.Subscribe(n.syncTopic(), func(e interfaces.Envelope) {
 		select {
 		case n.syncInbox <- e:
@@ -1352,6 +1358,7 @@ func (n *Group) handleSync(ctx context.Context, env interfaces.Envelope) error {
 	for _, b := range ready {
 		if err := n.adopt(b); err != nil {
 			n.log.Warn("fetched block refused", "height", b.Header.Height, "error", err)
+			n.health.refusedBlock(time.Now(), fmt.Sprintf("block %d, vouched for by a quorum of peers: %v", b.Header.Height, err))
 			return nil
 		}
 		n.certifyCommitted(ctx, b)
@@ -1413,7 +1420,10 @@ func (n *Group) adopt(b *interfaces.Block) error {
 	return nil
 }
 
-func (n *Group) publish(ev BlockEvent) { n.events.Publish(ev.Block.Header.Height, ev) }
+func (n *Group) publish(ev BlockEvent) {
+	n.health.rose(time.Now())
+	n.events.Publish(ev.Block.Header.Height, ev)
+}
 
 // maxRecentOut bounds the messages kept for retransmission.
 const maxRecentOut = 1 << 14

@@ -114,6 +114,15 @@ func (r *Reputation) Priority(s interfaces.StarID) int64 {
 	return int64(r.rep.Score(s))
 }
 
+// Read calls fn with the wrapped engine while no block is being folded
+// in, for read-only queries (the node API's scores and explanations). fn
+// must not keep the engine, call r, or change the engine's state.
+func (r *Reputation) Read(fn func(interfaces.Reputation)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fn(r.rep)
+}
+
 // Engine returns the wrapped engine for read-only use by the caller, who
 // must not call it concurrently with the node.
 func (r *Reputation) Engine() interfaces.Reputation { return r.rep }

@@ -58,6 +58,8 @@ type Node struct {
 	// mover records this node's move to a new cluster its cluster's chain
 	// founds, nil when its cluster does not rotate.
 	mover *mover
+	// explain explains scores for the API (api_backend.go), nil if unset.
+	explain Explainer
 }
 
 // mover is a cluster group's Rotation.Founded hook: when the chain founds
