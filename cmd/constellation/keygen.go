@@ -29,21 +29,25 @@ and deals the consensus engine's threshold keys (for HoneyBadger: the BLS
 signature share for the common coin, the decryption share and the public
 keys), one share file per member. Give each machine its two files only;
 secret shares never go in a manifest. The dealer sees every share, so run it
-on a machine you trust and delete the files you hand out (a distributed key
-generation is future work).
+on a machine you trust and delete the files you hand out; or make the keys
+with no dealer at all, by a ceremony among the members:
+constellation keygen ceremony --help.
 
    constellation keygen --cluster 4 --out-dir keys
    # keys/star-1.key keys/star-1.cluster.key ... keys/star-4.cluster.key
 
 Existing files are never overwritten.
 
-With --manifest FILE, deals every group of a network with a galaxy for the
-star keys its nodes name (creating the missing ones): each cluster's
-delegates get NODE.cluster.key, the galaxy's members NODE.galaxy.key, and
-genesis.json (every group's members and public key, no secret) is written
-beside the star keys. Groups whose shares all exist are left alone.
+With --manifest FILE, deals every group of a development network with a
+galaxy for the star keys its nodes name (creating the missing ones): each
+cluster's delegates get NODE.cluster.key, the galaxy's members
+NODE.galaxy.key, and genesis.json (every group's members and public key, no
+secret) is written beside the star keys. Groups whose shares all exist are
+left alone. Any other network's members make its keys with no dealer:
+constellation keygen ceremony --help.
 
    constellation keygen --manifest network.hcl`,
+		Subcommands: []*cli.Command{ceremonyCommand()},
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write one star key to FILE"},
 			&cli.IntFlag{Name: "cluster", Usage: "deal keys for a cluster of N members"},
@@ -163,6 +167,9 @@ func keygenManifest(c *cli.Context) error {
 	}
 	if !m.HasGalaxy() {
 		return fmt.Errorf("%s has no galaxy; deal a single cluster with --cluster N", m.Filename)
+	}
+	if !m.Network.Dev {
+		return fmt.Errorf("network %q is no development network: a dealer would see every group's secret, so its members make the keys together with no dealer: constellation keygen ceremony --help (or mark a network for development with dev = true)", m.Network.Name)
 	}
 	cat, err := newCatalog(externalLoader(logger(c, "keygen"), true))
 	if err != nil {
