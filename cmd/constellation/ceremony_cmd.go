@@ -270,23 +270,44 @@ func readCeremony(dir, prefix string) ([]*interfaces.Transaction, error) {
 		if err != nil {
 			return nil, err
 		}
-		var f ceremonyFile
-		dec := json.NewDecoder(strings.NewReader(string(raw)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&f); err != nil {
-			return nil, fmt.Errorf("%s: not a ceremony file: %w", name, err)
+		txs, err := decodeCeremonyFile(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		for i, h := range f.Txs {
-			b, err := hex.DecodeString(h)
-			if err != nil {
-				return nil, fmt.Errorf("%s: txs[%d] is not hex", name, i)
-			}
-			tx, err := interfaces.DecodeTransaction(b)
-			if err != nil {
-				return nil, fmt.Errorf("%s: txs[%d]: %w", name, i, err)
-			}
-			out = append(out, tx)
+		out = append(out, txs...)
+	}
+	return out, nil
+}
+
+// maxCeremonyFile bounds a ceremony file (a dealing for the largest group
+// is far smaller).
+const maxCeremonyFile = 64 << 20
+
+// decodeCeremonyFile decodes a ceremony file's transactions.
+func decodeCeremonyFile(raw []byte) ([]*interfaces.Transaction, error) {
+	if len(raw) > maxCeremonyFile {
+		return nil, fmt.Errorf("not a ceremony file: %d bytes, at most %d", len(raw), maxCeremonyFile)
+	}
+	var f ceremonyFile
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("not a ceremony file: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("not a ceremony file: more after the JSON object")
+	}
+	var out []*interfaces.Transaction
+	for i, h := range f.Txs {
+		b, err := hex.DecodeString(h)
+		if err != nil {
+			return nil, fmt.Errorf("txs[%d] is not hex", i)
 		}
+		tx, err := interfaces.DecodeTransaction(b)
+		if err != nil {
+			return nil, fmt.Errorf("txs[%d]: %w", i, err)
+		}
+		out = append(out, tx)
 	}
 	return out, nil
 }

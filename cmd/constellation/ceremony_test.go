@@ -139,3 +139,20 @@ func TestAGenesisCeremonyStartsANetworkWithoutADealer(t *testing.T) {
 		t.Fatalf("the testnet dealt keys, or made no black holes:\n%s", out)
 	}
 }
+
+func FuzzDecodeCeremonyFile(f *testing.F) {
+	f.Add([]byte(`{"txs": []}`))
+	f.Add([]byte(`{"txs": ["00"]}`))
+	f.Add([]byte(`{"txs": ["zz"], "x": 1}`))
+	f.Add([]byte(`{"txs": []} {}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		txs, err := decodeCeremonyFile(raw)
+		if err == nil {
+			for _, tx := range txs {
+				if tx == nil {
+					t.Fatal("a nil transaction decoded")
+				}
+			}
+		}
+	})
+}
