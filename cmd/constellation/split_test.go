@@ -309,23 +309,7 @@ func TestAGrowingNetworkOpensAClusterAndReplacesAKilledDelegate(t *testing.T) {
 		}
 	}
 	// No noO lost or made: at every black hole, across both clusters.
-	m, diags := manifest.Parse("net.hcl", []byte(splitManifest(listed)))
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	gf, err := keys.LoadGenesisFile(genesis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	part, err := lsh.Factory{}.NewPartitioner(1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := node.HierarchyFrom(gf, 1, honeybadger.Factory{}, node.CachedOwner(part))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Genesis(m)
+	m, h := oneClusterHierarchy(t, splitManifest(listed), genesis)
 	// Cluster 0's chain from a genesis delegate that stayed, cluster 1's
 	// from one that moved (and that was not killed: its copy is whole).
 	c0, c1 := "", ""
@@ -402,6 +386,31 @@ func TestAGrowingNetworkOpensAClusterAndReplacesAKilledDelegate(t *testing.T) {
 			t.Fatalf("chain verify %s exit %d\n%s\n%s", d, code, out, errOut)
 		}
 	}
+}
+
+// oneClusterHierarchy parses src, a manifest of one genesis cluster, and
+// builds its hierarchy from the genesis file, as the nodes did, for an
+// offline replay.
+func oneClusterHierarchy(t *testing.T, src, genesis string) (*manifest.Manifest, *node.Hierarchy) {
+	t.Helper()
+	m, diags := manifest.Parse("net.hcl", []byte(src))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	gf, err := keys.LoadGenesisFile(genesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := lsh.Factory{}.NewPartitioner(1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := node.HierarchyFrom(gf, 1, honeybadger.Factory{}, node.CachedOwner(part))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Genesis(m)
+	return m, h
 }
 
 // pickVictim finds, among star-1 to star-4, a node that follows cluster 0
@@ -557,23 +566,7 @@ func TestAClusterClosesFromTheCLI(t *testing.T) {
 	if !strings.Contains(out, "cluster 1: closed") || strings.Contains(out, "cluster 1: 4 of") {
 		t.Fatalf("reputation replay does not say cluster 1 closed, or still draws for it:\n%s", out)
 	}
-	m, diags := manifest.Parse("net.hcl", []byte(boundedManifest(n, 8, 3)))
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	gf, err := keys.LoadGenesisFile(genesis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	part, err := lsh.Factory{}.NewPartitioner(1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := node.HierarchyFrom(gf, 1, honeybadger.Factory{}, node.CachedOwner(part))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Genesis(m)
+	m, h := oneClusterHierarchy(t, boundedManifest(n, 8, 3), genesis)
 	c1 := filepath.Join(moved[2], "cluster-1")
 	stores := map[string]*store.Store{}
 	for _, p := range []string{filepath.Join("star-1", "galaxy"), "star-1", c1} {
