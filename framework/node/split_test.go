@@ -237,9 +237,11 @@ func TestAClusterBelowItsMinimumMergesBack(t *testing.T) {
 		return h > 0 && h+8 >= ah
 	})
 	for _, nm := range []string{"a", "b"} {
+		// Each folds the finishing beacon once it committed its black hole.
 		bc := tt.node(nm).Beaconer()
-		if !bc.Closed(2) || len(bc.Candidates(2)) != 0 || !slices.Contains(bc.Candidates(0), last) {
-			t.Fatalf("galaxy member %s: cluster 2 closed %v, its candidates %v, cluster 0's %v", nm, bc.Closed(2), bc.Candidates(2), bc.Candidates(0))
+		waitFor(t, "galaxy member "+nm+" counts cluster 2 closed", func() bool { return bc.Closed(2) })
+		if len(bc.Candidates(2)) != 0 || !slices.Contains(bc.Candidates(0), last) {
+			t.Fatalf("galaxy member %s: cluster 2's candidates %v, cluster 0's %v", nm, bc.Candidates(2), bc.Candidates(0))
 		}
 	}
 	fin, _ := a.Finalized(2)
