@@ -14,9 +14,18 @@ export CGO_ENABLED ?= 1
 
 all: build
 
-## deps: fetch Go modules (the module proxy); Debian packages a target needs are installed by that target
+# SUDO is empty for root, else sudo (for apt-get).
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+## deps: fetch Go modules (the module proxy), and Debian's chromium when it is
+##   missing (the dashboard's browser test, cmd/constellation/dashboard_test.go,
+##   drives it headless); other Debian packages a target needs are named by that target
 deps:
 	$(GO) mod download
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium with apt-get (the dashboard's browser test drives it)"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || \
+	  { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; }
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/constellation

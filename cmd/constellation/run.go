@@ -267,7 +267,7 @@ func runNode(c *cli.Context) error {
 			return err
 		}
 		n.SetExplainer(explainMeme)
-		err = serveAndRun(ctx, c, n, mn.API, faults, log)
+		err = serveAndRun(ctx, c, n, mn.API, api.Options{Faults: faults, Network: networkOf(m, mn.Name)}, log)
 		if mv := (*node.MovedError)(nil); errors.As(err, &mv) {
 			// A beacon split this star's cluster and the old chain founded
 			// the new one: open the node again, on the new cluster's chain.
@@ -286,11 +286,11 @@ func runNode(c *cli.Context) error {
 
 // serveAndRun serves the node's API (when addr is set) and prints its
 // blocks while it runs, until ctx ends or the node stops.
-func serveAndRun(ctx context.Context, c *cli.Context, n *node.Node, addr string, faults api.FaultSwitch, log hclog.Logger) error {
+func serveAndRun(ctx context.Context, c *cli.Context, n *node.Node, addr string, opts api.Options, log hclog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if addr != "" {
-		srv, err := serveAPI(ctx, addr, n, faults, log)
+		srv, err := serveAPI(ctx, addr, n, opts, log)
 		if err != nil {
 			return err
 		}
@@ -307,13 +307,14 @@ func serveAndRun(ctx context.Context, c *cli.Context, n *node.Node, addr string,
 	return n.Run(ctx)
 }
 
-// serveAPI serves the node API on addr until ctx ends.
-func serveAPI(ctx context.Context, addr string, n *node.Node, faults api.FaultSwitch, log hclog.Logger) (*http.Server, error) {
+// serveAPI serves the node API (and its dashboard) on addr until ctx
+// ends.
+func serveAPI(ctx context.Context, addr string, n *node.Node, opts api.Options, log hclog.Logger) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("node API: listen on %s: %w", addr, err)
 	}
-	srv := api.NewServer(api.Handler(n, faults), api.DefaultTimeouts)
+	srv := api.NewServer(api.NewHandler(n, opts), api.DefaultTimeouts)
 	go func() {
 		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 			log.Error("node API stopped", "error", err)
@@ -323,7 +324,7 @@ func serveAPI(ctx context.Context, addr string, n *node.Node, faults api.FaultSw
 		<-ctx.Done()
 		srv.Close()
 	}()
-	log.Info("node API listening", "addr", ln.Addr().String())
+	log.Info("node API listening", "addr", ln.Addr().String(), "dashboard", dashboardURL(ln.Addr().String()))
 	return srv, nil
 }
 

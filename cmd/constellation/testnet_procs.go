@@ -264,6 +264,9 @@ func runProcesses(c *cli.Context, ctx context.Context, m *manifest.Manifest, key
 		}
 	}
 
+	// Every node serves the dashboard; the first one's is printed.
+	fmt.Fprintf(out, "dashboard: %s\n", dashboardURL(children[0].node.API))
+
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup

@@ -129,6 +129,13 @@ func table() []Route {
 				queryParam("last_event_id", "the same, for clients that cannot set headers (the header wins)", "string")},
 			OK: http.StatusOK, Answer: typeOf[StreamEvent](), ContentType: "text/event-stream", Errors: []int{400, 404},
 			handle: (*server).getEvents},
+		{Method: "GET", Path: "/v1/network", Tag: "node", Summary: "the network's nodes and their API addresses, as this node's manifest names them",
+			Description: "What the dashboard reads to know whom to ask. A node given no manifest's nodes answers with itself only (source \"self\"). An unspecified host (0.0.0.0) in an address is replaced by the host the request reached this node at.",
+			OK:          http.StatusOK, Answer: typeOf[NetworkInfo](), handle: (*server).getNetwork},
+		{Method: "GET", Path: "/dashboard/", Tag: "dashboard", Summary: "the dashboard: an HTML page (and its script and style sheet) that watches the network through this API",
+			Description: "index.html at /dashboard/, and dashboard.js and dashboard.css beside it, embedded in the node. The page polls every node's /v1/status, /v1/health and /metrics and follows this node's /v1/events; docs/api.md says what it shows.",
+			OK:          http.StatusOK, ContentType: "text/html; charset=utf-8", Errors: []int{404},
+			handle: (*server).getDashboard},
 		{Method: "GET", Path: "/openapi.json", Tag: "node", Summary: "this document",
 			OK: http.StatusOK, Answer: typeOf[map[string]any](), handle: (*server).getOpenAPI},
 		{Method: "GET", Path: "/metrics", Tag: "node", Summary: "Prometheus metrics, in the text exposition format",
@@ -160,6 +167,11 @@ type Options struct {
 	Heartbeat time.Duration
 	// Now is the clock of the health check (default time.Now).
 	Now func() time.Time
+	// Network is what GET /v1/network answers: the nodes of the manifest
+	// (nil: the node answers with itself only). Their API addresses are
+	// also origins whose pages may read GET answers (CORS), besides
+	// loopback ones.
+	Network *NetworkInfo
 }
 
 // server is one Handler's state.
@@ -214,6 +226,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "internal error answering %s %s: %v", r.Method, r.URL.Path, v)
 		}
 	}()
+	s.cors(w, r)
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -238,7 +251,11 @@ func (s *server) unknown(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, ErrorBody{Error: r.Method + " " + r.URL.Path + " is not allowed; " + allowText(allow) + " is", Field: "method"})
 		return
 	}
-	writeJSON(w, http.StatusNotFound, ErrorBody{Error: "no route " + r.Method + " " + clip(r.URL.Path) + "; GET /openapi.json lists the API", Field: "path"})
+	hint := "; GET /openapi.json lists the API"
+	if r.URL.Path == "/" {
+		hint += ", and the dashboard is at /dashboard/"
+	}
+	writeJSON(w, http.StatusNotFound, ErrorBody{Error: "no route " + r.Method + " " + clip(r.URL.Path) + hint, Field: "path"})
 }
 
 func allowText(ms []string) string {
