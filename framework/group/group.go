@@ -195,6 +195,11 @@ type Group struct {
 	inbox     chan *interfaces.SignedMessage // verified by the transport handler
 	badSigned uint64                         // messages refused there (atomic)
 	dropped   uint64                         // messages dropped at a full inbox (atomic)
+	// horizon mirrors undecided() for the transport's handlers, and
+	// leftToSync counts the messages they left to block sync (atomic).
+	horizon    atomic.Uint64
+	leftToSync uint64
+
 	syncInbox chan interfaces.Envelope
 	certInbox chan *certMsg
 	cert      *certState
@@ -351,6 +356,7 @@ func Open(cfg Config) (*Group, error) {
 		}
 		n.head = b.Header
 	}
+	n.horizon.Store(n.undecided())
 	if err := n.loadChainFaults(head.Height); err != nil {
 		st.Close()
 		return nil, err
@@ -596,6 +602,15 @@ func (n *Group) undecided() uint64 {
 // this one's help, and the log would have to keep them forever).
 const maxEpochsAhead = 2048
 
+// syncWindow is how far beyond its oldest undecided epoch a node queues
+// consensus messages as they arrive. An honest member signs for an epoch
+// only once the ones before it are decided, so a message further ahead
+// means this node is behind: it catches up through block sync, and the
+// messages of the epochs sync brings would only fill the inbox (and the
+// log) ahead of the ones it needs at the group's frontier. Once it is
+// within the window it takes part again.
+const syncWindow = 16
+
 // accept decodes and verifies a consensus message from the transport. It
 // runs on the transport's goroutines, so signature checks do not load the
 // consensus loop. A message that fails is dropped: unsigned bytes prove
@@ -672,17 +687,7 @@ func (n *Group) watch(e era) error {
 			}
 			return
 		}
-		select {
-		case n.inbox <- m:
-		default:
-			// Logged at the 1st, 2nd, 4th, … drop with the count, not once
-			// per message: a peer back from a partition can send thousands
-			// in a second, and the log is no place to count them.
-			n.mx.Dropped()
-			if c := atomic.AddUint64(&n.dropped, 1); c&(c-1) == 0 {
-				n.log.Warn("consensus inbox full; dropping messages (logged at 1, 2, 4, … drops)", "from", env.From.Short(), "dropped", c)
-			}
-		}
+		n.queueStep(env, m)
 	})
 	if err != nil {
 		return fmt.Errorf("subscribe to consensus messages: %w", err)
@@ -692,6 +697,33 @@ func (n *Group) watch(e era) error {
 	}
 	n.watched[e.topic] = cancel
 	return nil
+}
+
+// queueStep queues a verified consensus message for the run loop, unless it
+// is for an epoch this node gets by block sync (beyond syncWindow), or
+// the inbox is full. It runs on the transport's goroutines.
+func (n *Group) queueStep(env interfaces.Envelope, m *interfaces.SignedMessage) {
+	if m.Epoch > n.horizon.Load()+syncWindow {
+		// This node is behind (a peer back from a partition or a
+		// restart sees the others' current epochs): those epochs come
+		// to it as blocks through sync, and queueing their messages
+		// would only flood the inbox ahead of the ones it can use.
+		if c := atomic.AddUint64(&n.leftToSync, 1); c&(c-1) == 0 {
+			n.log.Info("behind the group; leaving consensus messages of later epochs to block sync (logged at 1, 2, 4, … messages)", "from", env.From.Short(), "epoch", m.Epoch, "undecided", n.horizon.Load(), "left", c)
+		}
+		return
+	}
+	select {
+	case n.inbox <- m:
+	default:
+		// Logged at the 1st, 2nd, 4th, … drop with the count, not once
+		// per message: a peer back from a partition can send thousands
+		// in a second, and the log is no place to count them.
+		n.mx.Dropped()
+		if c := atomic.AddUint64(&n.dropped, 1); c&(c-1) == 0 {
+			n.log.Warn("consensus inbox full; dropping messages (logged at 1, 2, 4, … drops)", "from", env.From.Short(), "dropped", c)
+		}
+	}
 }
 
 // follow syncs the chain from the current membership epoch's members: a
@@ -1255,6 +1287,7 @@ func (n *Group) commit(d interfaces.Decision) error {
 		n.log.Warn("decided contributions carried what the fold refused", "height", block.Header.Height, "undecodable", len(res.Undecodable), "bad_evidence", res.BadEvidence)
 	}
 	n.head = block.Header
+	n.horizon.Store(n.undecided())
 	n.book.committed(block.Meta.Faults)
 	n.mx.Committed(block)
 	if t := n.lat.startedAt(d.Epoch); !n.replaying && !t.IsZero() {
@@ -1408,6 +1441,7 @@ func (n *Group) adopt(b *interfaces.Block) error {
 		return fmt.Errorf("commit fetched block %d: %w", b.Header.Height, err)
 	}
 	n.head = b.Header
+	n.horizon.Store(n.undecided())
 	n.book.committed(b.Meta.Faults)
 	n.mx.Committed(b)
 	n.pool.Committed(b.Txs)

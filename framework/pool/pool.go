@@ -4,6 +4,9 @@
 // transactions in sequence order so a reaped batch applies cleanly, and
 // serves senders by priority (their reputation) instead of fees:
 // low-priority senders wait longer but are never dropped while there is room.
+// Only what can never be included is evicted: transactions a committed one
+// made obsolete, and those left behind a gap in their sender's sequence
+// for Options.GapBlocks blocks.
 package pool
 
 import (
@@ -50,6 +53,12 @@ type Options struct {
 	// MaxAhead bounds how far past its committed sequence a sender's
 	// transactions may run (the pending window); default 1024.
 	MaxAhead uint64
+	// GapBlocks bounds how many blocks (calls to Committed) a sender's
+	// transactions may wait behind a gap in its sequence, with none of
+	// the sender's admitted or committed meanwhile, before the pool
+	// evicts them: the missing one was lost (dropped with a node that
+	// crashed, say) and the sender has moved on. Default 256.
+	GapBlocks uint64
 	// Certified checks a transaction whose kind a group certificate
 	// authenticates (interfaces.TxKind.Certified) before it is admitted,
 	// so forged ones never reach a proposal; nil refuses every such
@@ -74,6 +83,9 @@ type sender struct {
 	// ready the run of consecutive sequences waiting after it: the
 	// sender's includable transactions.
 	base, ready uint64
+	// touched is the pool's block count when the sender's last
+	// transaction was admitted or committed (Options.GapBlocks).
+	touched uint64
 }
 
 // Pool is safe for concurrent use.
@@ -88,6 +100,9 @@ type Pool struct {
 	clock   uint64
 	// includable is the sum of every sender's ready run (Includable).
 	includable int
+	// blocks counts the calls to Committed; evicted the senders evicted
+	// for waiting behind a gap.
+	blocks, evicted uint64
 }
 
 // New returns an empty pool.
@@ -100,6 +115,9 @@ func New(opts Options) *Pool {
 	}
 	if opts.MaxAhead == 0 {
 		opts.MaxAhead = 1024
+	}
+	if opts.GapBlocks == 0 {
+		opts.GapBlocks = 256
 	}
 	return &Pool{opts: opts, ids: map[interfaces.Hash]struct{}{}, senders: map[interfaces.StarID]*sender{}}
 }
@@ -216,6 +234,7 @@ func (p *Pool) admit(tx *interfaces.Transaction, id interfaces.Hash) error {
 		p.senders[tx.Chain()] = s
 	}
 	s.txs[tx.Seq] = entry{tx: tx, id: id}
+	s.touched = p.blocks
 	p.ids[id] = struct{}{}
 	p.count++
 	p.bytes += size
@@ -330,6 +349,8 @@ func (p *Pool) Reap(max int) []*interfaces.Transaction {
 func (p *Pool) Committed(block []*interfaces.Transaction) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.blocks++
+	defer p.evictGapsLocked()
 	// Each sender once, at the highest sequence the block holds for it.
 	top := map[interfaces.StarID]uint64{}
 	for _, tx := range block {
@@ -357,8 +378,43 @@ func (p *Pool) Committed(block []*interfaces.Transaction) {
 				p.dropLocked(s, seq)
 			}
 		}
+		if _, ok := p.senders[id]; ok {
+			s.touched = p.blocks
+		}
 		p.recountFrom(s, committed)
 	}
+}
+
+// gapSweep is how often, in blocks, Committed looks for senders stuck
+// behind a gap.
+const gapSweep = 16
+
+// evictGapsLocked drops, every gapSweep blocks, the transactions of each
+// sender that none can be included of (its next sequence is missing) and
+// that has seen nothing admitted or committed for Options.GapBlocks
+// blocks. Such transactions never reach a proposal, but they would hold
+// the pool's room, and the senders' sequences, forever.
+func (p *Pool) evictGapsLocked() {
+	if p.blocks%gapSweep != 0 {
+		return
+	}
+	for _, s := range p.senders {
+		if s.ready > 0 || p.blocks-s.touched < p.opts.GapBlocks {
+			continue
+		}
+		for seq := range s.txs {
+			p.dropLocked(s, seq)
+		}
+		p.evicted++
+	}
+}
+
+// Evicted returns how many senders' transactions were evicted for
+// waiting behind a gap (Options.GapBlocks).
+func (p *Pool) Evicted() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.evicted
 }
 
 // dropLocked removes one waiting transaction. The caller recounts the
