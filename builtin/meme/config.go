@@ -77,6 +77,13 @@ type Config struct {
 	// keeps claiming admission credit, holding on to the vouching capacity
 	// that admitted it.
 	AdmissionWindow uint64
+	// SeatCap bounds how far the bucket draw concentrates seats: no star
+	// in the score buckets gets a per-seat probability above SeatCap/M,
+	// M the stars left in buckets of positive probability (see
+	// seatMasses). 1.0 (the default) makes the draw uniform among them, so
+	// a perfect sleeper gains nothing from its record; 0 turns the cap
+	// off (the pre-cap draw, bucket probabilities alone).
+	SeatCap uint64
 
 	// Resource bounds.
 	MaxStars        uint64 // stars remembered; the least recently seen are forgotten first
@@ -139,6 +146,7 @@ var configFields = []configField{
 	{name: "newcomer_quota", kind: kindFraction, def: "0.05", doc: "fraction of seats reserved for stars never yet a member (rounded up)", u: func(c *Config) *uint64 { return &c.NewcomerQuota }},
 	{name: "newcomer_min_credit", kind: kindFraction, def: "0.1", doc: "admission credit (share of flow_saturation received from the evaluators) a newcomer needs for a quota seat", u: func(c *Config) *uint64 { return &c.NewcomerMinCredit }},
 	{name: "min_reliability", kind: kindFraction, def: "0.5", doc: "share of its (decayed) epochs as member in which a star's contribution must have been seen; below it, or with recent provable faults taking half its score, a star is drawn only when every bucket is exhausted", u: func(c *Config) *uint64 { return &c.MinReliability }},
+	{name: "seat_cap", kind: kindFraction, def: "1", doc: "no star in the score buckets is drawn for a seat with probability above seat_cap/M (M: stars left in buckets of positive probability); 1 draws uniformly among them, which a perfect sleeper cannot exploit; 0 turns the cap off", u: func(c *Config) *uint64 { return &c.SeatCap }},
 	{name: "admission_window", kind: kindCount, def: "200", doc: "rounds after its first membership during which a star keeps the admission credit that let it in, so vouching capacity admits one star per window", u: func(c *Config) *uint64 { return &c.AdmissionWindow }},
 	{name: "max_stars", kind: kindCount, def: "65536", doc: "stars remembered; the least recently seen are forgotten first", u: func(c *Config) *uint64 { return &c.MaxStars }},
 	{name: "max_edges", kind: kindCount, def: "262144", doc: "aggregated interaction edges kept; the oldest are dropped first", u: func(c *Config) *uint64 { return &c.MaxEdges }},
@@ -289,6 +297,9 @@ func (c *Config) validate() error {
 		if f.v > q {
 			return fmt.Errorf("%s is %s, must be at most 1", f.name, formatFixed(f.v))
 		}
+	}
+	if c.SeatCap != 0 && (c.SeatCap < q || c.SeatCap > 64*q) {
+		return fmt.Errorf("seat_cap is %s, must be 0 (no cap) or in [1, 64]", formatFixed(c.SeatCap))
 	}
 	if c.Decay == q || c.FaultDecay == q {
 		return errors.New("decay and fault_decay must be below 1")

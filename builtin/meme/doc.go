@@ -23,7 +23,9 @@
 //     from the evaluators (Dinic over sorted adjacency, bounded work).
 //   - score.go: the weighted score model with diminishing returns.
 //   - select.go: bucketed, seeded selection with a newcomer quota and a
-//     sha256 counter-mode DRBG.
+//     sha256 counter-mode DRBG, capped so that no star's chance of a seat
+//     exceeds seat_cap/M (by default the draw is uniform among the stars
+//     in good standing, which a perfect sleeper cannot exploit).
 //   - snapshot.go: the canonical versioned snapshot encoding.
 //
 // Determinism: every value that affects a score or a selection is an

@@ -481,7 +481,7 @@ func TestGoldenSelection(t *testing.T) {
 		h.Write(s[:])
 	}
 	snapHash, selHash := fmt.Sprintf("%x", sha256.Sum256(snap)), hex.EncodeToString(h.Sum(nil))
-	const wantSnap = "06c5d6dd73ca2add087f6f3fc384c12a49d3b6b576372bbf45fd48a344b325bc"
+	const wantSnap = "23bb16f8c0e8a89cc67a4a5c75d9248f37ea4401650bed96fd47ff74a0c612ff" // seat_cap joined the config encoding
 	const wantSel = "1ee124247e615ef8daf7a69143624df468f8df13235947e3bb1278e3300fc914"
 	if snapHash != wantSnap || selHash != wantSel {
 		t.Errorf("golden vector changed:\nsnapshot  sha256 %s, want %s\nselection sha256 %s, want %s", snapHash, wantSnap, selHash, wantSel)

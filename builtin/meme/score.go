@@ -125,14 +125,20 @@ const UnreliableBucket = -2
 
 // unreliable reports whether a former member is held out of the score
 // buckets: its contribution was seen in less than MinReliability of its
-// (decayed) epochs as member, or its recent provable faults take at least
-// half its score. Such stars get seats only when every bucket with a
+// (decayed) epochs as member, counting one seen epoch of prior on both
+// sides ((seen+1)/(proposed+1)), or its recent provable faults take at
+// least half its score. The prior keeps an honest star whose first epoch
+// fell on a crash from being held out for good (the ratio does not decay),
+// which would leave the attackers a larger share of the stars in good
+// standing than of all stars. An equivocating attacker is out after its
+// first fault; a withholding one once its omissions outweigh its record
+// (after the second for a star that served once). Such stars get seats only when every bucket with a
 // positive probability is exhausted, so an attacker that withholds or
 // equivocates stops being drawn at all, however its other features look,
 // until decay has worn the record down. The test is a ratio, so an honest
 // star that sits idle keeps passing it while its score decays.
 func (r *Reputation) unreliable(m *meme) bool {
-	if m.proposed > 0 && ratioQ(m.seen, m.proposed) < r.cfg.MinReliability {
+	if m.proposed > 0 && ratioQ(addSat(m.seen, q), addSat(m.proposed, q)) < r.cfg.MinReliability {
 		return true
 	}
 	return r.faultPenalty(m) >= q/2

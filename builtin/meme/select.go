@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/constellation-chain/constellation/interfaces"
@@ -86,9 +87,11 @@ func (p *pool) take(d *drbg) interfaces.StarID {
 //     Identities nobody trusted paid cannot enter through the quota however
 //     many there are, and a Sybil region's few attack edges vouch for one
 //     identity at a time per AdmissionWindow.
-//  4. Fill each remaining seat by first drawing a bucket with probability
-//     proportional to its BucketProbs entry among the non-empty buckets,
-//     then a member of it uniformly. If every bucket with a positive
+//  4. Fill each remaining seat by first drawing a bucket with the weight
+//     seatMasses gives it — its BucketProbs entry among the non-empty
+//     buckets, capped so that no member's chance of the seat exceeds
+//     Config.SeatCap/M, M the members left in buckets of positive
+//     probability — then a member of it uniformly. If every bucket with a positive
 //     probability is exhausted, seats go to the remaining zero-probability
 //     buckets from the highest down, then to the remaining eligible
 //     newcomers, the other newcomers (which is how a network with no
@@ -136,25 +139,20 @@ func (r *Reputation) Select(candidates []interfaces.StarID, k int, seed interfac
 	for range quota {
 		out = append(out, eligible.take(d))
 	}
+	masses := make([]uint64, len(buckets))
 	for len(out) < k {
-		var total uint64
-		for _, b := range buckets {
-			if len(b.members) > 0 {
-				total += b.prob
-			}
-		}
 		var chosen *pool
-		if total > 0 {
+		if total := seatMasses(buckets, r.cfg.SeatCap, masses); total > 0 {
 			x := d.below(total)
-			for _, b := range buckets {
-				if len(b.members) == 0 || b.prob == 0 {
+			for i, b := range buckets {
+				if masses[i] == 0 {
 					continue
 				}
-				if x < b.prob {
+				if x < masses[i] {
 					chosen = b
 					break
 				}
-				x -= b.prob
+				x -= masses[i]
 			}
 		} else {
 			for i := len(buckets) - 1; i >= 0 && chosen == nil; i-- {
@@ -177,4 +175,96 @@ func (r *Reputation) Select(candidates []interfaces.StarID, k int, seed interfac
 // eligible reports whether a newcomer may take a quota seat.
 func (r *Reputation) eligible(m *meme) bool {
 	return m != nil && m.credit == q
+}
+
+// seatMasses writes into masses each bucket's integer weight for the next
+// seat and returns their sum (0 when no bucket of positive probability has
+// members left). A member of bucket b then gets the seat with probability
+// masses[b] / (len(b.members) · total).
+//
+// Uncapped (seatCap 0), a non-empty bucket's mass is its probability
+// weight, as before the cap existed. Capped, the total is M·q for the M
+// members left in buckets of positive probability, and the masses solve
+// the water-filling problem
+//
+//	mass_b = min(λ·prob_b, seatCap·n_b),   Σ mass_b = M·q,
+//
+// so no member's chance exceeds seatCap/M: buckets whose proportional
+// share would give their members more are held at the cap, and the rest
+// is shared in proportion to prob among the others. A bucket exceeding the
+// cap at the current λ exceeds it at the final one too (capping only
+// raises λ), so each pass caps every violator at once; at most one pass
+// per bucket. Comparisons are exact in 128 bits; the uncapped buckets'
+// shares are rounded down, so the total may fall short of M·q by fewer
+// units than there are buckets (a relative 1e-16 at most). seatCap = q
+// gives every member exactly q: the uniform draw among them.
+func seatMasses(buckets []*pool, seatCap uint64, masses []uint64) uint64 {
+	var m uint64
+	for i, b := range buckets {
+		masses[i] = 0
+		if b.prob > 0 {
+			m += uint64(len(b.members))
+		}
+	}
+	if m == 0 {
+		return 0
+	}
+	var total uint64
+	if seatCap == 0 {
+		for i, b := range buckets {
+			if b.prob > 0 && len(b.members) > 0 {
+				masses[i] = b.prob
+				total += b.prob
+			}
+		}
+		return total
+	}
+	live := func(b *pool) bool { return b.prob > 0 && len(b.members) > 0 }
+	capOf := func(b *pool) uint64 { return seatCap * uint64(len(b.members)) }
+	capped := make([]bool, len(buckets))
+	var rest, psum uint64
+	for {
+		rest, psum = m*q, 0
+		for i, b := range buckets {
+			switch {
+			case !live(b):
+			case capped[i]:
+				rest -= capOf(b)
+			default:
+				psum += b.prob
+			}
+		}
+		changed := false
+		for i, b := range buckets {
+			if !live(b) || capped[i] {
+				continue
+			}
+			// rest·prob/psum > cap  ⇔  rest·prob > cap·psum
+			if greater128(rest, b.prob, capOf(b), psum) {
+				capped[i], changed = true, true
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	for i, b := range buckets {
+		switch {
+		case !live(b):
+		case capped[i]:
+			masses[i] = capOf(b)
+		default:
+			hi, lo := bits.Mul64(rest, b.prob)
+			masses[i], _ = bits.Div64(hi, lo, psum) // ≤ cap < 2^64: no overflow
+		}
+		total += masses[i]
+	}
+	return total
+}
+
+// greater128 reports whether a·b > c·d, exactly.
+func greater128(a, b, c, d uint64) bool {
+	h1, l1 := bits.Mul64(a, b)
+	h2, l2 := bits.Mul64(c, d)
+	return h1 > h2 || (h1 == h2 && l1 > l2)
 }

@@ -28,10 +28,16 @@ func simCommand() *cli.Command {
 			Usage: "compare Proof-of-Meme with uniform and stake-weighted selection under attack",
 			Description: `Runs the reputation attack-resistance simulation (package conformance/repsim):
 N stars with Pareto stakes, a Byzantine share β, committees of k drawn every
-round from a beacon seed, ten scenarios (static, sybil, whitewash, on-off,
-collusion, sleeper, grinding, patient, stuffing: a patient attacker that
-stuffs the blocks it proposes with 20 000 transfers, and churn: 30 % of
-the stars sleep and wake). Prints the targets and the results table. With
+round from a beacon seed, eleven scenarios (static, sybil, whitewash,
+on-off, collusion, sleeper, adaptive-sleeper: behaves perfectly and strikes
+in every round in which it holds a third of the committee, grinding,
+patient, stuffing: a patient attacker that stuffs the blocks it proposes
+with 20 000 transfers, and churn: 30 % of the stars sleep and wake).
+Sleepers defect half-way through the measured window. Every capture
+figure is observed — rounds in which attackers held at least ⌈k/3⌉ seats —
+with its 95 % Clopper–Pearson interval; the hypergeometric formula is shown
+beside it as the value for uniform draws only. Prints the targets and the
+results table. With
 --out FILE it also replaces the "## Simulation results" section of FILE and
 writes one PNG plot per scenario beside it (img/reputation-SCENARIO.png);
 without --out it writes nothing.
@@ -44,6 +50,14 @@ run at --scenario-byzantine (default 25). The full grid, every scenario at
 every share, is
 
    constellation sim reputation --scenario-byzantine 10,20,25,33,45
+
+--committee-sweep runs the committee-size figure instead: the adaptive
+sleeper at k = 31, 64, 100, 150 and β = 10, 20, 25 % (unless --k or
+--scenario-byzantine say otherwise), Proof-of-Meme against uniform; with
+--out it replaces the "## Committee size and capture" section and writes
+img/reputation-committee-size.png.
+
+   constellation sim reputation --committee-sweep --out docs/reputation.md
 
 Progress goes to stderr.`,
 			Flags: []cli.Flag{
@@ -59,6 +73,8 @@ Progress goes to stderr.`,
 				&cli.StringFlag{Name: "plugin", Value: "reputation/meme", Usage: "built-in reputation plugin KIND/NAME under test"},
 				&cli.StringFlag{Name: "config", Usage: "JSON config object for the plugin (default: its defaults)"},
 				&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "runs executed in parallel (results do not depend on it)"},
+				&cli.StringFlag{Name: "methods", Value: "all", Usage: "comma-separated methods (Proof-of-Meme, uniform, stake-weighted), or all"},
+				&cli.BoolFlag{Name: "committee-sweep", Usage: "the committee-size figure: adaptive sleeper, k = 31,64,100,150, β = 10,20,25 %, Proof-of-Meme and uniform"},
 				&cli.BoolFlag{Name: "quick", Usage: "a small smoke run: 400 stars, 600 rounds, 2 seeds, k=31, β=25 %"},
 			},
 			Action: runSimReputation,
@@ -106,16 +122,38 @@ func runSimReputation(c *cli.Context) error {
 	if s := c.String("config"); s != "" {
 		params.Config = []byte(s)
 	}
-	if params.Committees, err = parseInts("k", c.String("k")); err != nil {
+	sweep := c.Bool("committee-sweep")
+	kList, sbList := c.String("k"), c.String("scenario-byzantine")
+	if sweep {
+		if !c.IsSet("k") {
+			kList = "31,64,100,150"
+		}
+		if !c.IsSet("scenario-byzantine") {
+			sbList = "10,20,25"
+		}
+		params.Scenarios = []repsim.Scenario{repsim.ScenarioAdaptive}
+		params.Methods = []repsim.Method{repsim.MethodMeme, repsim.MethodUniform}
+	}
+	if params.Committees, err = parseInts("k", kList); err != nil {
 		return err
 	}
 	if params.Byzantine, err = parseInts("byzantine", c.String("byzantine")); err != nil {
 		return err
 	}
-	if params.ScenarioByzantine, err = parseInts("scenario-byzantine", c.String("scenario-byzantine")); err != nil {
+	if params.ScenarioByzantine, err = parseInts("scenario-byzantine", sbList); err != nil {
 		return err
 	}
-	if s := c.String("scenarios"); s != "all" {
+	if s := c.String("methods"); s != "all" {
+		params.Methods = nil
+		for _, name := range strings.Split(s, ",") {
+			m, err := repsim.ParseMethod(strings.TrimSpace(name))
+			if err != nil {
+				return fmt.Errorf("--methods: %w", err)
+			}
+			params.Methods = append(params.Methods, m)
+		}
+	}
+	if s := c.String("scenarios"); s != "all" && !sweep {
 		for _, name := range strings.Split(s, ",") {
 			sc, err := repsim.ParseScenario(strings.TrimSpace(name))
 			if err != nil {
@@ -139,12 +177,17 @@ func runSimReputation(c *cli.Context) error {
 		}
 	}
 	log.Info("simulating", "stars", params.Stars, "rounds", params.Rounds, "seeds", params.Seeds, "k", params.Committees, "workers", params.Workers)
+	load := "load average " + loadAverage() + " at the start"
 	rep, err := repsim.Run(params)
 	if err != nil {
 		return err
 	}
+	rep.Machine = load
 	elapsed := time.Since(start)
 	command := "constellation " + strings.Join(os.Args[1:], " ")
+	if sweep {
+		return writeCommitteeSweep(c, rep, command, elapsed)
+	}
 	if out := c.String("out"); out != "" {
 		imgDir := filepath.Join(filepath.Dir(out), "img")
 		if err := os.MkdirAll(imgDir, 0o755); err != nil {
@@ -182,6 +225,35 @@ func runSimReputation(c *cli.Context) error {
 	}
 	fmt.Println(rep.TargetsMarkdown())
 	fmt.Println(rep.Markdown())
+	return nil
+}
+
+// writeCommitteeSweep prints the committee-size section and, with --out,
+// replaces it in the markdown file and writes its plot beside it.
+func writeCommitteeSweep(c *cli.Context, rep *repsim.Report, command string, elapsed time.Duration) error {
+	sc := repsim.ScenarioAdaptive
+	plotRef := ""
+	if out := c.String("out"); out != "" {
+		imgDir := filepath.Join(filepath.Dir(out), "img")
+		if err := os.MkdirAll(imgDir, 0o755); err != nil {
+			return fmt.Errorf("create plot directory: %w", err)
+		}
+		if plot, ok := rep.CaptureVsKPlot(sc); ok {
+			var buf bytes.Buffer
+			if err := repsim.WriteCapturePlot(&buf, plot); err != nil {
+				return err
+			}
+			name := "reputation-committee-size.png"
+			if err := os.WriteFile(filepath.Join(imgDir, name), buf.Bytes(), 0o644); err != nil {
+				return fmt.Errorf("write plot %s: %w", name, err)
+			}
+			plotRef = "img/" + name
+		}
+		if err := replaceSection(out, repsim.CommitteeHeading, rep.CommitteeSection(sc, command, elapsed, plotRef)); err != nil {
+			return err
+		}
+	}
+	fmt.Println(rep.CommitteeSection(sc, command, elapsed, plotRef))
 	return nil
 }
 

@@ -52,3 +52,31 @@ func TestSimReputationQuickWritesNothing(t *testing.T) {
 		t.Fatalf("sim reputation --quick wrote %d entries into its working directory (%s)", len(entries), entries[0].Name())
 	}
 }
+
+// TestSimReputationCommitteeSweepWritesTheFigure: --committee-sweep runs
+// the adaptive sleeper over the committee sizes and, with --out, replaces
+// the committee-size section and writes its plot beside the file.
+func TestSimReputationCommitteeSweepWritesTheFigure(t *testing.T) {
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "doc.md")
+	if err := os.WriteFile(doc, []byte("# T\n\n## Committee size and capture\n\nold\n\n## After\n\nkept\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, dir, "sim", "reputation", "--committee-sweep", "--stars", "200", "--rounds", "300",
+		"--seeds", "1", "--k", "10,20", "--scenario-byzantine", "25", "--out", doc)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	got, _ := os.ReadFile(doc)
+	for _, want := range []string{"## Committee size and capture\n", "adaptive-sleeper", "| 25 % | uniform |", "k = 20", "img/reputation-committee-size.png", "## After\n\nkept\n"} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("document lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(string(got), "\nold\n") {
+		t.Error("the old section was kept")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "img", "reputation-committee-size.png")); err != nil {
+		t.Errorf("plot not written: %v", err)
+	}
+}

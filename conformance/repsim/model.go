@@ -34,8 +34,16 @@ const (
 	// heavily over a dense ring to pump each other's interaction scores.
 	ScenarioCollusion Scenario = "collusion"
 	// ScenarioSleeper: Byzantine stars behave perfectly until the defect
-	// round, then attack for good.
+	// round, half-way through the measured window (defectRound), then
+	// attack for good.
 	ScenarioSleeper Scenario = "sleeper"
+	// ScenarioAdaptive: the adaptive sleeper. Byzantine stars behave
+	// perfectly, and strike — every Byzantine delegate of the committee
+	// attacks — in each round in which they hold at least ⌈k/3⌉ of its
+	// seats, enough to stall or fork the epoch; then they behave again
+	// and wait for the next such round. Its capture rate is its strike
+	// rate.
+	ScenarioAdaptive Scenario = "adaptive-sleeper"
 	// ScenarioGrinding: as static, and a Byzantine proposer chooses the
 	// selection seed among GrindCandidates block hashes, keeping the one
 	// that gives attackers the most seats (what the raw block hash would
@@ -61,7 +69,22 @@ const (
 )
 
 // AllScenarios lists every scenario in report order.
-var AllScenarios = []Scenario{ScenarioStatic, ScenarioSybil, ScenarioWhitewash, ScenarioOnOff, ScenarioCollusion, ScenarioSleeper, ScenarioGrinding, ScenarioPatient, ScenarioStuffing, ScenarioChurn}
+var AllScenarios = []Scenario{ScenarioStatic, ScenarioSybil, ScenarioWhitewash, ScenarioOnOff, ScenarioCollusion, ScenarioSleeper, ScenarioAdaptive, ScenarioGrinding, ScenarioPatient, ScenarioStuffing, ScenarioChurn}
+
+// Observable reports whether a scenario's attackers misbehave where a
+// reputation can see it (faults, omissions, Sybil regions, fresh
+// identities, ground seeds). The others — sleeper before it defects,
+// adaptive sleeper, patient, and stuffing, a patient attacker whose only
+// act is to fill its blocks — behave perfectly as delegates, and no
+// record can tell them from honest stars; stuffing is judged by what it
+// adds over patient.
+func (s Scenario) Observable() bool {
+	switch s {
+	case ScenarioSleeper, ScenarioAdaptive, ScenarioPatient, ScenarioStuffing:
+		return false
+	}
+	return true
+}
 
 // ParseScenario checks a scenario name.
 func ParseScenario(s string) (Scenario, error) {
@@ -71,6 +94,16 @@ func ParseScenario(s string) (Scenario, error) {
 		}
 	}
 	return "", fmt.Errorf("unknown scenario %q (known: %v)", s, AllScenarios)
+}
+
+// ParseMethod checks a method name.
+func ParseMethod(s string) (Method, error) {
+	for _, m := range Methods {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("unknown method %q (known: %v)", s, Methods)
 }
 
 // Method names a delegate-selection method under test.
@@ -137,9 +170,6 @@ const (
 	// OnOffBehave and OnOffAttack are the on-off attacker's phases.
 	OnOffBehave = 150
 	OnOffAttack = 50
-	// SleeperDefect is the round at which sleepers defect; runs shorter
-	// than 2·SleeperDefect defect at Rounds/2.
-	SleeperDefect = 2000
 	// GrindCandidates is how many block hashes a grinding proposer tries.
 	GrindCandidates = 16
 	// LatencyMin and LatencySpread: a contributing delegate's latency is
@@ -243,12 +273,11 @@ func (p Params) validate() error {
 	return nil
 }
 
-// defectRound is when sleepers defect in a run of the given length.
-func defectRound(rounds int) int {
-	if rounds >= 2*SleeperDefect {
-		return SleeperDefect
-	}
-	return rounds / 2
+// defectRound is when sleepers defect: half-way through the measured
+// window, so that the good phase in which they collect seats is measured
+// for as long as the attack phase (the warm-up never swallows it).
+func defectRound(p *Params) int {
+	return p.Warmup + 1 + (p.Rounds-p.Warmup)/2
 }
 
 // cell identifies one configuration; a run is a cell plus a seed.
@@ -262,7 +291,6 @@ type cell struct {
 // runResult is what one run records.
 type runResult struct {
 	byz, sybil      []uint16 // attacker and Sybil seats per round (index round-1)
-	captured        int      // post-warm-up rounds with ≥ k/3 attacker seats
 	newcomers       int      // honest newcomers eligible for the newcomer metric
 	newcomersPicked int      // of which picked within NewcomerWindow rounds
 	newcomersAgain  int      // of which picked twice within NewcomerWindow rounds
@@ -360,7 +388,7 @@ func u64(v uint64) []byte {
 }
 
 func newWorld(p *Params, c cell, seed uint64, sel selector) *world {
-	w := &world{p: p, c: c, seed: seed, sel: sel, byID: map[interfaces.StarID]int32{}, defect: defectRound(p.Rounds)}
+	w := &world{p: p, c: c, seed: seed, sel: sel, byID: map[interfaces.StarID]int32{}, defect: defectRound(p)}
 	world := c.scenario
 	if world == ScenarioStuffing {
 		world = ScenarioPatient // the same stars, graph and beacons
@@ -406,9 +434,12 @@ func newWorld(p *Params, c cell, seed uint64, sel selector) *world {
 	return w
 }
 
-// attacking reports whether Byzantine delegates misbehave in round r.
-func (w *world) attacking(r int) bool {
+// attacking reports whether Byzantine delegates misbehave in round r, in
+// which they hold byz of the committee's seats.
+func (w *world) attacking(r, byz int) bool {
 	switch w.c.scenario {
+	case ScenarioAdaptive:
+		return 3*byz >= w.c.k
 	case ScenarioOnOff:
 		return r%(OnOffBehave+OnOffAttack) >= OnOffBehave
 	case ScenarioSleeper:
@@ -519,9 +550,6 @@ func (w *world) run() (*runResult, error) {
 		}
 		byz, syb := w.attackerSeats(committee)
 		res.byz[r-1], res.sybil[r-1] = uint16(byz), uint16(syb)
-		if r > p.Warmup && 3*byz >= w.c.k {
-			res.captured++
-		}
 		for _, id := range committee {
 			s := w.stars[w.byID[id]]
 			if s.woke != 0 {
@@ -538,7 +566,7 @@ func (w *world) run() (*runResult, error) {
 		}
 		proposerByz = w.stars[w.byID[committee[rng.IntN(len(committee))]]].byz
 
-		obs, faulty := w.epoch(rng, r, committee)
+		obs, faulty := w.epoch(rng, r, committee, w.attacking(r, byz))
 		if w.c.scenario == ScenarioStuffing && proposerByz {
 			obs.Interactions = append(obs.Interactions, w.stuff(r)...)
 		}
@@ -608,7 +636,8 @@ func (w *world) stuff(r int) []interfaces.Interaction {
 	return out
 }
 
-// epoch simulates the committee's epoch and returns the observation of the
+// epoch simulates the committee's epoch (attack: whether Byzantine
+// delegates misbehave in it) and returns the observation of the
 // finalized block and the Byzantine stars that left a provable fault.
 //
 // Honest delegates contribute with a latency uniform in
@@ -618,7 +647,7 @@ func (w *world) stuff(r int) []interfaces.Interaction {
 // with FaultProb equivocate, which is seen and leaves a provable fault. The
 // decided set is the k − f earliest contributions (f = ⌊(k−1)/3⌋, as
 // HoneyBadger's ACS decides N − f), in latency order.
-func (w *world) epoch(rng *rand.Rand, r int, committee []interfaces.StarID) (interfaces.Observation, []int32) {
+func (w *world) epoch(rng *rand.Rand, r int, committee []interfaces.StarID, attack bool) (interfaces.Observation, []int32) {
 	k := len(committee)
 	lat := make([]uint32, k)
 	type contrib struct {
@@ -628,7 +657,6 @@ func (w *world) epoch(rng *rand.Rand, r int, committee []interfaces.StarID) (int
 	var contribs []contrib
 	var faults []interfaces.Fault
 	var faulty []int32
-	attack := w.attacking(r)
 	for i, id := range committee {
 		si := w.byID[id]
 		s := w.stars[si]

@@ -244,3 +244,156 @@ func (rep *Report) SeatSharePlot(sc Scenario, beta, k int) (Plot, bool) {
 	p.YMax = math.Max(0.05, math.Ceil(ymax*1.35*20)/20)
 	return p, len(p.Lines) > 0
 }
+
+// CaptureSeries is one line of a capture plot: one observed capture rate
+// per committee size of the plot.
+type CaptureSeries struct {
+	Label string
+	Color color.RGBA
+	P     []Proportion // index as CapturePlot.Ks
+}
+
+// CapturePlot is the committee-size figure: observed capture rate against
+// k on a log scale from Floor to 1, with 95 % intervals as bars.
+type CapturePlot struct {
+	Title  string
+	Ks     []int
+	Floor  float64 // lowest rate drawn (default 1e-6)
+	Series []CaptureSeries
+}
+
+// WriteCapturePlot renders p as a 900×500 PNG. Observed rates are filled
+// squares joined by lines; a rate of zero is drawn at its upper bound as a
+// hollow square, joined to nothing, with its bar reaching down to the
+// floor: the rounds run show only that the rate lies below it.
+func WriteCapturePlot(w io.Writer, p CapturePlot) error {
+	const W, H = 900, 500
+	const left, right, top, bottom = 90, 30, 50, 60
+	img := image.NewRGBA(image.Rect(0, 0, W, H))
+	c := canvas{img}
+	white := color.RGBA{0xff, 0xff, 0xff, 0xff}
+	black := color.RGBA{0, 0, 0, 0xff}
+	grey := color.RGBA{0xdd, 0xdd, 0xdd, 0xff}
+	c.rect(0, 0, W, H, white)
+	pw, ph := W-left-right, H-top-bottom
+	floor := p.Floor
+	if !(floor > 0 && floor < 1) {
+		floor = 1e-6
+	}
+	decades := -math.Log10(floor)
+	py := func(v float64) int {
+		l := math.Log10(math.Max(v, floor))
+		l = math.Min(0, l)
+		return top + int(math.Round(-l/decades*float64(ph)))
+	}
+	n := len(p.Ks)
+	px := func(i int) int {
+		if n < 2 {
+			return left + pw/2
+		}
+		return left + 30 + int(math.Round(float64(i)*float64(pw-60)/float64(n-1)))
+	}
+	for d := 0; d <= int(decades); d++ {
+		y := py(math.Pow(10, -float64(d)))
+		c.line(left, y, left+pw, y, 1, grey)
+		label := fmt.Sprintf("1E-%d", d)
+		if d == 0 {
+			label = "1"
+		}
+		c.text(left-8-textWidth(label, 2), y-5, 2, label, black)
+	}
+	for i, k := range p.Ks {
+		x := px(i)
+		c.line(x, top+ph, x, top+ph+6, 1, black)
+		label := fmt.Sprintf("%d", k)
+		c.text(x-textWidth(label, 2)/2, top+ph+10, 2, label, black)
+	}
+	c.line(left, top, left, top+ph, 2, black)
+	c.line(left, top+ph, left+pw, top+ph, 2, black)
+	c.text(left, 15, 3, p.Title, black)
+	c.text(left+pw-textWidth("committee size k", 2), H-20, 2, "committee size k", black)
+	c.text(8, top-16, 2, "captured rounds", black)
+	for si, s := range p.Series {
+		dx := (si - len(p.Series)/2) * 3 // keep overlapping bars apart
+		prev := [2]int{-1, -1}
+		for i, pr := range s.P {
+			if i >= n || pr.Trials == 0 {
+				prev = [2]int{-1, -1}
+				continue
+			}
+			x := px(i) + dx
+			v := pr.Rate()
+			if pr.Events == 0 {
+				v = pr.CI.Hi
+			}
+			y := py(v)
+			c.line(x, py(pr.CI.Lo), x, py(pr.CI.Hi), 1, s.Color)
+			if pr.Events == 0 {
+				// An upper bound, not a rate: hollow, and no line to it.
+				c.rect(x-5, y-5, x+5, y+5, s.Color)
+				c.rect(x-3, y-3, x+3, y+3, white)
+				prev = [2]int{-1, -1}
+				continue
+			}
+			c.rect(x-4, y-4, x+4, y+4, s.Color)
+			if prev[0] >= 0 {
+				c.line(prev[0], prev[1], x, y, 2, s.Color)
+			}
+			prev = [2]int{x, y}
+		}
+	}
+	lx, ly := left+pw-300, top+ph-len(p.Series)*22-10
+	c.rect(lx-8, ly-8, left+pw-4, ly+len(p.Series)*22, white)
+	for i, s := range p.Series {
+		y := ly + i*22
+		c.rect(lx, y, lx+24, y+10, s.Color)
+		c.text(lx+32, y, 2, s.Label, black)
+	}
+	if err := png.Encode(w, img); err != nil {
+		return fmt.Errorf("encode capture plot PNG: %w", err)
+	}
+	return nil
+}
+
+// shade mixes col with white: f = 0 keeps it, f = 1 gives white.
+func shade(col color.RGBA, f float64) color.RGBA {
+	mix := func(v uint8) uint8 { return uint8(math.Round(float64(v) + f*(255-float64(v)))) }
+	return color.RGBA{mix(col.R), mix(col.G), mix(col.B), 0xff}
+}
+
+// CaptureVsKPlot builds the committee-size figure for a scenario: one line
+// per method and β (lighter for smaller β), over the committee sizes run.
+func (rep *Report) CaptureVsKPlot(sc Scenario) (CapturePlot, bool) {
+	p := CapturePlot{Title: fmt.Sprintf("%s: captured rounds against k", sc), Ks: rep.Params.Committees}
+	betas := rep.Params.ScenarioByzantine
+	if sc == ScenarioStatic {
+		betas = rep.Params.Byzantine
+	}
+	minRate := 1.0
+	for _, m := range []Method{MethodUniform, MethodMeme} {
+		for bi, beta := range betas {
+			s := CaptureSeries{Label: fmt.Sprintf("%s β=%d%%", m, beta),
+				Color: shade(MethodColor[m], 0.55*float64(len(betas)-1-bi)/math.Max(1, float64(len(betas)-1)))}
+			found := false
+			for _, k := range p.Ks {
+				r, ok := rep.Find(sc, beta, k, m)
+				c := captureOf(r)
+				if ok {
+					found = true
+					if v := c.CI.Hi; v > 0 {
+						minRate = math.Min(minRate, v)
+					}
+					if c.Events > 0 && c.CI.Lo > 0 {
+						minRate = math.Min(minRate, c.CI.Lo)
+					}
+				}
+				s.P = append(s.P, c)
+			}
+			if found {
+				p.Series = append(p.Series, s)
+			}
+		}
+	}
+	p.Floor = math.Pow(10, math.Floor(math.Log10(minRate))-1)
+	return p, len(p.Series) > 0
+}

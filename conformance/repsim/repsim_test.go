@@ -413,3 +413,101 @@ func TestSleepingStarsAreNoCandidates(t *testing.T) {
 		t.Fatalf("in 300 rounds: a star asleep %v, %d wakes", asleepSeen, res.wakes)
 	}
 }
+
+// obsRecorder is a uniform selector that keeps every observation.
+type obsRecorder struct {
+	uniformSelector
+	obs []interfaces.Observation
+}
+
+func (r *obsRecorder) Observe(o interfaces.Observation) error {
+	r.obs = append(r.obs, o)
+	return nil
+}
+
+// TestAdaptiveSleeperStrikesWhenItHoldsAThird: in the adaptive-sleeper
+// scenario every Byzantine delegate misbehaves (withholds, so it is not
+// seen, or equivocates, which leaves a fault) in exactly the rounds in
+// which the attackers hold at least ⌈k/3⌉ seats, and behaves — seen, no
+// fault — in every other round; the strikes are the captured rounds.
+func TestAdaptiveSleeperStrikesWhenItHoldsAThird(t *testing.T) {
+	p := tinyParams().withDefaults()
+	rec := &obsRecorder{}
+	w := newWorld(&p, cell{ScenarioAdaptive, 25, 10, MethodUniform}, 1, rec)
+	res, err := w.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	strikes, calm, measured := 0, 0, 0
+	for i, o := range rec.obs {
+		faulty := map[interfaces.StarID]bool{}
+		for _, f := range o.Meta.Faults {
+			faulty[f.Star] = true
+		}
+		byz, misbehaved := 0, 0
+		for j, id := range o.Meta.Members {
+			s := w.stars[w.byID[id]]
+			if !s.byz {
+				if faulty[id] {
+					t.Fatalf("round %d: honest %s left a fault", i+1, id.Short())
+				}
+				continue
+			}
+			byz++
+			if o.Meta.LatencyMillis[j] == 0 || faulty[id] {
+				misbehaved++
+			}
+		}
+		if got := int(res.byz[i]); got != byz {
+			t.Fatalf("round %d: recorded %d attacker seats, the committee has %d", i+1, got, byz)
+		}
+		if 3*byz >= len(o.Meta.Members) {
+			strikes++
+			if i >= p.Warmup {
+				measured++
+			}
+			if misbehaved != byz {
+				t.Fatalf("round %d: attackers hold %d of %d seats but only %d struck", i+1, byz, len(o.Meta.Members), misbehaved)
+			}
+		} else {
+			calm++
+			if misbehaved != 0 {
+				t.Fatalf("round %d: attackers hold %d of %d seats, below a third, yet %d misbehaved", i+1, byz, len(o.Meta.Members), misbehaved)
+			}
+		}
+	}
+	if strikes == 0 || calm == 0 {
+		t.Fatalf("%d strike rounds and %d calm ones in %d: the fixture should have both", strikes, calm, len(rec.obs))
+	}
+	row := aggregate(&p, cell{ScenarioAdaptive, 25, 10, MethodUniform}, []*runResult{res}, defectRound(&p))
+	if row.Captured.Events != measured || row.Captured.Trials != p.Rounds-p.Warmup {
+		t.Errorf("captured %d of %d, want the %d strikes after warm-up of %d rounds", row.Captured.Events, row.Captured.Trials, measured, p.Rounds-p.Warmup)
+	}
+}
+
+// TestSleeperGoodPhaseIsMeasured: the sleeper defects half-way through the
+// measured window, so the warm-up never swallows the rounds in which it
+// behaves and collects seats, and the good-phase count covers exactly the
+// measured rounds before the defect.
+func TestSleeperGoodPhaseIsMeasured(t *testing.T) {
+	for _, p := range []Params{{Rounds: 10000}, {Rounds: 4000}, {Rounds: 260, Warmup: 40}, {Rounds: 600, Warmup: 500}} {
+		p = p.withDefaults()
+		d := defectRound(&p)
+		if good := d - 1 - p.Warmup; good < (p.Rounds-p.Warmup)/2 || d > p.Rounds {
+			t.Errorf("rounds %d, warm-up %d: defect at %d leaves %d measured good rounds", p.Rounds, p.Warmup, d, good)
+		}
+	}
+	p := tinyParams()
+	p.Scenarios, p.Methods = []Scenario{ScenarioSleeper}, []Method{MethodUniform}
+	rep, err := Run(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := rep.Find(ScenarioSleeper, 25, 10, MethodUniform)
+	if want := p.Seeds * (rep.Defect - 1 - p.Warmup); r.GoodPhase.Trials != want {
+		t.Errorf("good phase counts %d rounds, want %d", r.GoodPhase.Trials, want)
+	}
+	if r.GoodPhase.Events > r.Captured.Events {
+		t.Errorf("good phase has more captures (%d) than the whole window (%d)", r.GoodPhase.Events, r.Captured.Events)
+	}
+}

@@ -17,18 +17,29 @@ type Row struct {
 	K         int
 	Method    Method
 	// SeatShare is the attackers' share of seats (Byzantine stars and,
-	// in the Sybil scenario, Sybils).
-	SeatShare float64
+	// in the Sybil scenario, Sybils); SeatShareCI its 95 % t interval over
+	// the seeds' shares (NaN with one seed).
+	SeatShare   float64
+	SeatShareCI Interval
 	// SybilShare is the Sybils' share of seats (NaN outside the Sybil
 	// scenario).
 	SybilShare float64
-	// Capture100 is CaptureProbability(Stars, SeatShare, 100): the
-	// per-round probability that a committee of 100 drawn from a
-	// population with Byzantine fraction SeatShare has ≥ 1/3 Byzantine seats.
-	Capture100 float64
-	// CapturedRounds is the observed fraction of rounds with ≥ k/3
-	// attacker seats at this row's k.
-	CapturedRounds float64
+	// Captured is what the runs observed: the rounds after warm-up in
+	// which attackers held at least ⌈k/3⌉ of the row's k seats, with
+	// its Clopper–Pearson interval over the effective number of rounds
+	// (pooledProportion). Every capture verdict rests on it.
+	Captured Proportion
+	// GoodPhase is Captured restricted to the sleeper's good phase
+	// (rounds after warm-up and before the defect round), where a patient
+	// attacker collects its seats; zero outside the sleeper scenario.
+	GoodPhase Proportion
+	// CaptureFormula is CaptureProbability(Stars, SeatShare, K): the
+	// hypergeometric tail for a committee of K drawn uniformly without
+	// replacement from N stars of which a SeatShare fraction attack. It
+	// is exact for the uniform draw only: a draw that favours some stars
+	// spreads committee make-up more widely than the mean seat share
+	// tells, so for any other method it is a reference, not a measurement.
+	CaptureFormula float64
 	// NewcomerPicked is the fraction of honest newcomers selected within
 	// NewcomerWindow rounds of joining (NaN if none was eligible), out of
 	// Newcomers.
@@ -58,8 +69,11 @@ type Row struct {
 // Report is the outcome of a Run.
 type Report struct {
 	Params Params // with defaults filled in (Factory, Progress cleared)
-	Defect int    // the sleeper scenario's defect round
-	Rows   []Row
+	// Machine, if set, describes the machine's load when the run started
+	// (the CLI records the load average); Section prints it.
+	Machine string
+	Defect  int // the sleeper scenario's defect round (defectRound)
+	Rows    []Row
 }
 
 // Run executes the configured grid. It returns the first error of any run
@@ -137,7 +151,7 @@ func Run(p Params) (*Report, error) {
 	if firstErr != nil {
 		return nil, fmt.Errorf("reputation simulation: %w", firstErr)
 	}
-	rep := &Report{Params: p, Defect: defectRound(p.Rounds)}
+	rep := &Report{Params: p, Defect: defectRound(&p)}
 	rep.Params.Factory, rep.Params.Progress = nil, nil
 	for i, c := range cells {
 		rep.Rows = append(rep.Rows, aggregate(&p, c, results[i], rep.Defect))
@@ -170,18 +184,36 @@ func aggregate(p *Params, c cell, runs []*runResult, defect int) Row {
 	row := Row{Scenario: c.scenario, Byzantine: c.beta, K: c.k, Method: c.method, SybilShare: math.NaN(), NewcomerPicked: math.NaN(), NewcomerAgain: math.NaN(),
 		WakePicked: math.NaN(), WakeDelayMedian: -1}
 	row.Series = make([]float64, p.Rounds)
-	var byz, syb, captured, picked, again float64
+	var byz, syb, picked, again float64
 	var wakesPicked int
 	var delays []int
+	var shares []float64
+	var capEvents, capTrials, goodEvents, goodTrials []int
 	for _, r := range runs {
+		var own float64
+		ce, ge, gt := 0, 0, 0
 		for i := range p.Rounds {
 			row.Series[i] += float64(r.byz[i]) / float64(c.k) / float64(len(runs))
-			if i >= p.Warmup {
-				byz += float64(r.byz[i])
-				syb += float64(r.sybil[i])
+			if i < p.Warmup {
+				continue
+			}
+			byz += float64(r.byz[i])
+			own += float64(r.byz[i])
+			syb += float64(r.sybil[i])
+			captured := 3*int(r.byz[i]) >= c.k
+			if captured {
+				ce++
+			}
+			if i+1 < defect { // round i+1 precedes the defect round
+				gt++
+				if captured {
+					ge++
+				}
 			}
 		}
-		captured += float64(r.captured)
+		shares = append(shares, own/float64(p.Rounds-p.Warmup)/float64(c.k))
+		capEvents, capTrials = append(capEvents, ce), append(capTrials, p.Rounds-p.Warmup)
+		goodEvents, goodTrials = append(goodEvents, ge), append(goodTrials, gt)
 		row.Newcomers += r.newcomers
 		picked += float64(r.newcomersPicked)
 		again += float64(r.newcomersAgain)
@@ -198,11 +230,15 @@ func aggregate(p *Params, c cell, runs []*runResult, defect int) Row {
 	}
 	seats := float64(len(runs)) * float64(p.Rounds-p.Warmup) * float64(c.k)
 	row.SeatShare = byz / seats
+	_, row.SeatShareCI = meanInterval(shares)
 	if c.scenario == ScenarioSybil {
 		row.SybilShare = syb / seats
 	}
-	row.CapturedRounds = captured / (float64(len(runs)) * float64(p.Rounds-p.Warmup))
-	row.Capture100 = CaptureProbability(p.Stars, row.SeatShare, 100)
+	row.Captured = pooledProportion(capEvents, capTrials)
+	if c.scenario == ScenarioSleeper {
+		row.GoodPhase = pooledProportion(goodEvents, goodTrials)
+	}
+	row.CaptureFormula = CaptureProbability(p.Stars, row.SeatShare, c.k)
 	if row.Newcomers > 0 {
 		row.NewcomerPicked = picked / float64(row.Newcomers)
 		row.NewcomerAgain = again / float64(row.Newcomers)
