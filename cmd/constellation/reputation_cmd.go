@@ -363,9 +363,14 @@ func replayPublished(c *cli.Context) error {
 		for _, m := range s.Members {
 			fmt.Fprintf(c.App.Writer, "  %s score %s\n", m, scoreText(b.Reputation().Engine().Score(m)))
 		}
+		absent := b.Absent()
 		for _, m := range cands {
 			if !slices.Contains(s.Members, m) {
-				fmt.Fprintf(c.App.Writer, "  %s score %s (candidate, not drawn)\n", m, scoreText(b.Reputation().Engine().Score(m)))
+				why := "candidate, not drawn"
+				if slices.Contains(absent, m) {
+					why = "candidate, left out: it stopped contributing"
+				}
+				fmt.Fprintf(c.App.Writer, "  %s score %s (%s)\n", m, scoreText(b.Reputation().Engine().Score(m)), why)
 			}
 		}
 	}

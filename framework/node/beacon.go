@@ -159,6 +159,11 @@ func (b *Beaconer) VerifyCheckpoint(cp *interfaces.CheckpointPayload) error {
 // folded: the cluster ids used, closed clusters included (Closed).
 func (b *Beaconer) Clusters() int { return b.reg.count() }
 
+// Absent returns the stars that stopped contributing as of the last black
+// hole folded: those the next rotation leaves out of its draw while enough
+// others stand (registry.drawable), sorted.
+func (b *Beaconer) Absent() []interfaces.StarID { return b.reg.absent() }
+
 // Closed says whether cluster c closed (closing.go) as of the last black
 // hole folded.
 func (b *Beaconer) Closed(c interfaces.ClusterID) bool { return b.reg.isClosed(c) }

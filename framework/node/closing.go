@@ -185,11 +185,3 @@ func (r *registry) drainedLocked(c interfaces.ClusterID, st closingState, owned 
 	}
 	return true
 }
-
-// closingOf returns the closing under way of cluster c, if any.
-func (r *registry) closingOf(c interfaces.ClusterID) (closingState, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st, ok := r.closing[c]
-	return st, ok
-}
