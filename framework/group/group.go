@@ -904,9 +904,14 @@ func (n *Group) Run(ctx context.Context) error {
 		defer stop()
 		go n.gossipTxs(gctx)
 	}
+	// What the log says this node sent is sent again, and kept for
+	// retransmission like anything sent from here on: the peers that
+	// restarted with it may not be connected yet, and if every member
+	// restarted, nothing else would ever repeat these messages.
 	for _, m := range n.replayed {
 		n.send(ctx, m)
 	}
+	n.keepSent(n.replayed)
 	n.replayed = nil
 	n.submitKeyGen() // a key generation open when the node stopped
 	ticker := time.NewTicker(n.cfg.Interval)
@@ -1164,10 +1169,7 @@ func (n *Group) handle(ctx context.Context, out interfaces.Output) error {
 	for _, m := range out.Messages {
 		n.send(ctx, m)
 	}
-	n.recentOut = append(n.recentOut, out.Messages...)
-	if len(n.recentOut) > maxRecentOut {
-		n.recentOut = n.recentOut[len(n.recentOut)-maxRecentOut:]
-	}
+	n.keepSent(out.Messages)
 	if len(out.Decisions) > 0 {
 		n.lastDecision = time.Now()
 		n.olderOut, n.recentOut = n.recentOut, nil
@@ -1457,6 +1459,14 @@ func (n *Group) adopt(b *interfaces.Block) error {
 func (n *Group) publish(ev BlockEvent) {
 	n.health.rose(time.Now())
 	n.events.Publish(ev.Block.Header.Height, ev)
+}
+
+// keepSent keeps messages just sent for retransmission.
+func (n *Group) keepSent(ms []interfaces.OutMessage) {
+	n.recentOut = append(n.recentOut, ms...)
+	if len(n.recentOut) > maxRecentOut {
+		n.recentOut = n.recentOut[len(n.recentOut)-maxRecentOut:]
+	}
 }
 
 // maxRecentOut bounds the messages kept for retransmission.

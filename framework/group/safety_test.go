@@ -453,3 +453,41 @@ func TestRefoldingFromTheLogCrossesAMembershipBoundary(t *testing.T) {
 	c.reopen(t)
 	c.refoldFromLog(t, 1)
 }
+
+// cutAll cuts (or heals) every link between the cluster's members.
+func (c *cluster) cutAll(cut bool) {
+	for i := range c.stars {
+		for j := i + 1; j < len(c.stars); j++ {
+			c.hub.SetCut(c.stars[i], c.stars[j], cut)
+		}
+	}
+}
+
+// TestAGroupRestartedWholeMidEpochDecidesAgain: every member proposed
+// for an epoch none of them could decide (every link cut), then all of
+// them restart. What each replays from its log is sent while the links
+// are still down and lost; with every member restarted, nobody else
+// holds those messages, so unless the retransmission repeats what was
+// replayed, the group waits for the epoch forever.
+func TestAGroupRestartedWholeMidEpochDecidesAgain(t *testing.T) {
+	c := newCluster(t, "a", "b", "c", "d")
+	c.run(t, 3, nil)
+	c.reopen(t)
+	height, _ := c.nodes[0].Head()
+	c.cutAll(true)
+	start := time.Now()
+	// Each member proposes at its first tick (10 ms); nothing is heard.
+	c.runUntil(t, func() bool { return time.Since(start) > 500*time.Millisecond }, nil)
+	for i, n := range c.nodes {
+		if h, _ := n.Head(); h != height {
+			t.Fatalf("%s committed height %d with every link cut", c.names[i], h)
+		}
+	}
+	c.reopen(t)
+	c.run(t, height+2, func(ctx context.Context) {
+		time.Sleep(300 * time.Millisecond)
+		c.cutAll(false)
+	})
+	c.reopen(t)
+	c.requireNoFork(t)
+}
