@@ -120,6 +120,47 @@ func (n *Group) keepSigner(ts interfaces.ThresholdSigner) {
 	}
 }
 
+// restoreEndedSigners gives a member that restarted the signers of the
+// membership epochs that ended last, as keepSigner gave them to it while
+// it ran: the last blocks of one may be committed but not yet certified
+// when the node stops, and a checkpoint without its certificate holds
+// back every later one of the cluster (the galaxy takes them in order).
+// Only epochs that ended within maxCertAhead epochs of the head can
+// still lack a certificate anyone asks for.
+func (n *Group) restoreEndedSigners() error {
+	if !n.cfg.Certify || n.cfg.Transport == nil {
+		return nil
+	}
+	for j := max(0, n.cur-maxEnded); j < n.cur; j++ {
+		e := n.eras[j]
+		if _, ok := n.ended[e.id]; ok || !e.sits(n.self) || e.last+maxCertAhead <= n.head.Epoch {
+			continue
+		}
+		engine, err := n.cfg.Consensus.NewConsensus(interfaces.ConsensusConfig{
+			Self:      n.self,
+			Members:   e.members,
+			Epoch:     e.last,
+			LastEpoch: e.last,
+			Keys:      e.keys,
+			Seed:      n.seed,
+			BatchSize: n.cfg.BatchSize,
+			Params:    n.cfg.ConsensusParams,
+		})
+		if err != nil {
+			return fmt.Errorf("the signer of membership epoch %s (epochs %d to %d): %w", e.id.Short(), e.start, e.last, err)
+		}
+		ts, ok := engine.(interfaces.ThresholdSigner)
+		if !ok {
+			return nil // an engine that cannot sign certifies nothing
+		}
+		if n.ended == nil {
+			n.ended = map[interfaces.InstanceID]endedSigner{}
+		}
+		n.ended[e.id] = endedSigner{ts: ts, order: j}
+	}
+	return nil
+}
+
 // signerFor returns the signer of the membership epoch that decided
 // epoch: the running engine's, or the one that ended last.
 func (n *Group) signerFor(epoch uint64) (interfaces.ThresholdSigner, error) {

@@ -422,6 +422,10 @@ func Open(cfg Config) (*Group, error) {
 			break
 		}
 	}
+	if err := n.restoreEndedSigners(); err != nil {
+		n.closeStorage()
+		return nil, err
+	}
 	n.health.rose(time.Now()) // the window for the first block starts now
 	n.mx = cfg.Metrics.Group(cfg.Name)
 	n.mx.Head(n.head)
@@ -1561,13 +1565,14 @@ func (n *Group) Certify(height uint64, shares []interfaces.SignatureShare) ([]by
 	return ts.CombineShares(CertificateMessage(n.eraOf(b.Header.Epoch).id, b.Hash()), shares)
 }
 
-// VerifyCertificate checks the group's certificate of the block at height.
+// VerifyCertificate checks the group's certificate of the block at height
+// under the key of the membership epoch that decided it.
 func (n *Group) VerifyCertificate(height uint64, sig []byte) error {
-	ts, err := n.signer()
+	b, err := n.store.Block(height)
 	if err != nil {
 		return err
 	}
-	b, err := n.store.Block(height)
+	ts, err := n.signerFor(b.Header.Epoch)
 	if err != nil {
 		return err
 	}

@@ -491,3 +491,49 @@ func TestAGroupRestartedWholeMidEpochDecidesAgain(t *testing.T) {
 	c.reopen(t)
 	c.requireNoFork(t)
 }
+
+// TestARestartedMemberStillSignsTheMembershipEpochThatEnded: the last
+// block of a membership epoch can be committed but not yet certified when
+// its members stop. Reopened in the next instance, each member (and the
+// one that left) must still be able to sign that block's certificate, or
+// the block never gets one and the galaxy, which takes a cluster's
+// checkpoints in order, takes none of the cluster's again.
+func TestARestartedMemberStillSignsTheMembershipEpochThatEnded(t *testing.T) {
+	c := newCluster(t, "a", "b", "c", "d")
+	const last = 5
+	c.endMembershipAt(t, last)
+	c.closeAll()
+	ends := c.membership
+	c.membership = func(i int, cfg *Config) {
+		ends(i, cfg)
+		cfg.Certify = true
+	}
+	c.reopen(t)
+	c.runUntil(t, func() bool {
+		for _, n := range c.nodes[:3] {
+			if h, _ := n.Head(); h < last+4 {
+				return false
+			}
+		}
+		return true
+	}, nil)
+	c.reopen(t)
+	defer c.closeAll()
+	var shares []interfaces.SignatureShare
+	for i, n := range c.nodes {
+		sh, err := n.CertificateShare(last + 1) // the block of epoch last
+		if err != nil {
+			t.Fatalf("%s, restarted, cannot sign the last block of the membership epoch that ended: %v", c.names[i], err)
+		}
+		shares = append(shares, sh)
+	}
+	cert, err := c.nodes[0].Certify(last+1, shares[2:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range c.nodes {
+		if err := n.VerifyCertificate(last+1, cert); err != nil {
+			t.Fatalf("%s refuses the certificate: %v", c.names[i], err)
+		}
+	}
+}

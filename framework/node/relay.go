@@ -133,17 +133,16 @@ func (r *relay) subscribe() ([]func(), error) {
 				// Right after a cluster's handover its new checkpoints are
 				// signed under a key this node learns only once a black
 				// hole finalizes the handover; they are announced again
-				// and taken then. Refusals at heights already final are
-				// what deserves a warning.
+				// and taken then. One signed under a key the cluster
+				// handed over since (a node that restarted announces its
+				// old ones until it hears a black hole) is of no use
+				// either. Neither is news, and a peer sending garbage
+				// must not be able to fill the log, so this is debug.
 				hdr := a.Checkpoint.Header
 				r.mu.Lock()
 				final := r.finalized[hdr.Cluster]
 				r.mu.Unlock()
-				lvl := hclog.Warn
-				if hdr.Height > final {
-					lvl = hclog.Debug
-				}
-				r.log.Log(lvl, "checkpoint announcement refused", "from", e.From.Short(), "cluster", hdr.Cluster, "height", hdr.Height, "finalized", final, "error", err)
+				r.log.Debug("checkpoint announcement refused", "from", e.From.Short(), "cluster", hdr.Cluster, "height", hdr.Height, "finalized", final, "error", err)
 				return
 			}
 			select {
@@ -427,7 +426,10 @@ func expected(err error) bool {
 // announceAgain re-announces this node's unfinalized checkpoints and, for
 // a galaxy member, its newest black holes.
 func (r *relay) announceAgain(ctx context.Context) {
-	if g := r.cluster; g != nil {
+	// Until it hears a black hole (just after a restart) this node does
+	// not know what the galaxy took already, and would announce its
+	// cluster's checkpoints from the first.
+	if g := r.cluster; g != nil && r.BlackHoles() > 0 {
 		head, _ := g.Head()
 		final := r.Finalized(g.Cluster())
 		// The oldest first: the galaxy takes a cluster's checkpoints in
