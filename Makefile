@@ -19,13 +19,29 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 ## deps: fetch Go modules (the module proxy), and Debian's chromium when it is
 ##   missing (the dashboard's browser test, cmd/constellation/dashboard_test.go,
-##   drives it headless); other Debian packages a target needs are named by that target
+##   drives it headless), and openjdk-17-jdk-headless and Debian's gRPC Java
+##   packages when missing (Java contracts: builtin/contracts/jvm, plugins/java);
+##   other Debian packages a target needs are named by that target
 deps:
 	$(GO) mod download
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing chromium with apt-get (the dashboard's browser test drives it)"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || \
 	  { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }; }
+	@command -v javac >/dev/null 2>&1 || { \
+	  echo "installing openjdk-17-jdk-headless with apt-get (Java contracts are compiled and run on it; builtin/contracts/jvm)"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y openjdk-17-jdk-headless || \
+	  { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y openjdk-17-jdk-headless; }; }
+	@missing=""; \
+	  for x in libgrpc-java:/usr/share/java/grpc-netty.jar libprotobuf-java:/usr/share/java/protobuf.jar \
+	    protobuf-compiler:/usr/bin/protoc protobuf-compiler-grpc-java-plugin:/usr/bin/grpc_java_plugin \
+	    libnetty-java:/usr/share/java/netty-codec-http2.jar libperfmark-java:/usr/share/java/perfmark-api.jar \
+	    libgeronimo-annotation-1.3-spec-java:/usr/share/java/geronimo-annotation-1.3-spec.jar; do \
+	    [ -e "$${x#*:}" ] || missing="$$missing $${x%%:*}"; done; \
+	  [ -z "$$missing" ] || { \
+	  echo "installing$$missing with apt-get (the Java contract SDK, plugins/java, serves contracts over gRPC with them)"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing || \
+	  { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; }; }
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/constellation
