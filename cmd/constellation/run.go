@@ -185,6 +185,7 @@ NODE.galaxy.key, genesis.json), where ` + "`constellation testnet`" + ` and
 				&cli.StringFlag{Name: "galaxy-key", Usage: "galaxy key share FILE (overrides the manifest's galaxy_key_file; default: NODE.galaxy.key beside the star key)"},
 				&cli.StringFlag{Name: "genesis", Usage: "the network's genesis FILE with every group's public key, for a network with a galaxy (default: genesis.json beside the star key)"},
 				&cli.BoolFlag{Name: "fault-injection", Usage: "let the API cut and heal this node's links (POST /v1/debug/partition), for partition tests"},
+				&cli.StringFlag{Name: "pprof", Usage: "serve Go's profiler (/debug/pprof/) on this loopback HOST:PORT, for example 127.0.0.1:6060 (off by default)"},
 			}, misbehaviourFlags...),
 			Action: runNode,
 		}},
@@ -237,6 +238,13 @@ func runNode(c *cli.Context) error {
 		if galaxyKeys, err = keys.LoadClusterShare(f, cons.Info.Name, keys.Star(key)); err != nil {
 			return err
 		}
+	}
+	if addr := c.String("pprof"); addr != "" {
+		_, stopPprof, err := startPprof(addr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
 	}
 	ctx, stop := signalContext(c.Context)
 	defer stop()
