@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -28,6 +29,15 @@ import (
 var binary, byzantineBinary string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	// A fuzzing run of this package (make fuzz-short: -run='^$' -fuzz=X)
+	// runs no test and its fuzz targets never start the binary, so the
+	// two builds below would only cost time.
+	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
+		if r := flag.Lookup("test.run"); r != nil && r.Value.String() == "^$" {
+			os.Exit(m.Run())
+		}
+	}
 	dir, err := os.MkdirTemp("", "constellation-cli")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
