@@ -65,7 +65,7 @@ Check a manifest of your own:
 			versionCommand(),
 			keygenCommand(),
 			manifestCommand(),
-			nodeCommand(),
+			withSubcommand(nodeCommand(), nodeRepairCommand()),
 			testnetCommand(),
 			chainCommand(),
 			proofCommand(),

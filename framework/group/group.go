@@ -398,7 +398,9 @@ func Open(cfg Config) (*Group, error) {
 		return nil, fmt.Errorf("%w: %s is missing, but the chain beside it holds %d blocks: the log of what this node sent "+
 			"in the epochs still open is gone, and a node that forgets what it sent can contradict itself. "+
 			"If this star never took part in consensus from this directory (its chain was copied here), "+
-			"create the empty directory %s and start again", wal.ErrCorrupt, walDir, head.Height, walDir)
+			"create the empty directory %s and start again; otherwise run `constellation node repair --data %s --discard-open-epochs` "+
+			"(read its --help first: the node must stay out of consensus until the others decide the epochs it forgets)",
+			wal.ErrCorrupt, walDir, head.Height, walDir, cfg.DataDir)
 	}
 	if n.wal, err = wal.Open(walDir); err != nil {
 		n.closeStorage()

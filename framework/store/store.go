@@ -20,7 +20,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -129,6 +131,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open store: data directory %s is in use by another process (no lock on %s after %s)", dir, path, timeout)
 	}
+	if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
+		return nil, fmt.Errorf("open store %s: %w: the file is damaged (its meta pages do not check); %s", path, err, DamagedHint)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -139,7 +144,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if err := s.setup(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		if strings.Contains(err.Error(), DamagedHint) {
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		return nil, fmt.Errorf("open store %s: %w; if the file was written by this version, it is damaged: %s", path, err, DamagedHint)
 	}
 	return s, nil
 }
@@ -155,14 +163,22 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
 			if st, serr := os.Stat(path); serr == nil {
 				size = fmt.Sprintf("%d bytes", st.Size())
 			}
-			db, err = nil, fmt.Errorf("%w (%s; bbolt: %v): restore it from a backup or resync the node from its peers", ErrDamaged, size, r)
+			db, err = nil, fmt.Errorf("%w (%s; bbolt: %v); %s", ErrDamaged, size, r, DamagedHint)
 		}
 	}()
 	return bolt.Open(path, 0o600, o)
 }
 
+// DiskFullHint ends the error of a commit that found the disk full.
+const DiskFullHint = "free space on it and start the node again: it resumes at its last stored block and catches up from its peers"
+
 // ErrDamaged reports a database file that bbolt cannot read.
 var ErrDamaged = errors.New("the database file is damaged")
+
+// DamagedHint ends every error about a damaged database file: what the
+// operator does about it.
+const DamagedHint = "to recover, restore the data directory from a backup, or resync the node from its peers " +
+	"(docs/operators.md, \"Damaged storage\")"
 
 // checkSize refuses a file shorter than its own meta page says it is (a
 // copy cut short, a truncated disk image): every page past the end would
@@ -178,7 +194,7 @@ func (s *Store) checkSize(path string) error {
 	}
 	if st.Size() < want {
 		return fmt.Errorf("open store %s: the file is %d bytes, but its meta page says the database is %d bytes: "+
-			"it was cut short (a partial copy or a full disk?); restore it from a backup or resync the node from its peers", path, st.Size(), want)
+			"it was cut short (a partial copy or a full disk?); %s", path, st.Size(), want, DamagedHint)
 	}
 	return nil
 }
@@ -435,6 +451,9 @@ func (s *Store) CommitBlock(b *interfaces.Block, ch *ledger.Changes) error {
 		}
 		return nil
 	})
+	if errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("%w: the disk holding %s is full, and block %d was not stored; %s", err, filepath.Join(s.dir, FileName), h, DiskFullHint)
+	}
 	if err != nil {
 		return fmt.Errorf("commit block %d: %w", h, err)
 	}
@@ -624,14 +643,14 @@ func (s *Store) readBlock(tx *bolt.Tx, height uint64) (*interfaces.Block, error)
 func (s *Store) decodeBlock(height uint64, compressed []byte) (*interfaces.Block, error) {
 	raw, err := s.dec.DecodeAll(compressed, nil)
 	if err != nil {
-		return nil, fmt.Errorf("block %d: stored bytes do not decompress (corrupt store?): %w", height, err)
+		return nil, fmt.Errorf("%s: block %d: stored bytes do not decompress (%w): the file is damaged; %s", filepath.Join(s.dir, FileName), height, err, DamagedHint)
 	}
 	b, err := interfaces.DecodeBlock(raw)
 	if err != nil {
-		return nil, fmt.Errorf("block %d: stored bytes do not decode (corrupt store?): %w", height, err)
+		return nil, fmt.Errorf("%s: block %d: stored bytes do not decode (%w): the file is damaged; %s", filepath.Join(s.dir, FileName), height, err, DamagedHint)
 	}
 	if b.Header.Height != height {
-		return nil, fmt.Errorf("block %d: stored block says height %d (corrupt store?)", height, b.Header.Height)
+		return nil, fmt.Errorf("%s: block %d: stored block says height %d: the file is damaged; %s", filepath.Join(s.dir, FileName), height, b.Header.Height, DamagedHint)
 	}
 	return b, nil
 }
@@ -648,7 +667,7 @@ func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("read %s: database panicked, the file may be corrupt: %v", filepath.Join(s.dir, FileName), r)
+			err = fmt.Errorf("read %s: database panicked, the file may be corrupt: %v; %s", filepath.Join(s.dir, FileName), r, DamagedHint)
 		}
 	}()
 	return s.db.View(fn)
@@ -661,7 +680,7 @@ func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("write %s: database panicked, the file may be corrupt: %v", filepath.Join(s.dir, FileName), r)
+			err = fmt.Errorf("write %s: database panicked, the file may be corrupt: %v; %s", filepath.Join(s.dir, FileName), r, DamagedHint)
 		}
 	}()
 	return s.db.Update(fn)

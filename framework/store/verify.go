@@ -1,7 +1,10 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -109,15 +112,15 @@ func (s *Store) Verify() error { return s.VerifyWith(nil) }
 func (s *Store) VerifyWith(rules *ledger.Rules) error {
 	g, err := s.Genesis()
 	if err != nil {
-		return fmt.Errorf("verify store: %w", err)
+		return s.verifyFailed(err)
 	}
 	st, err := ledger.NewMemState(g)
 	if err != nil {
-		return fmt.Errorf("verify store: genesis: %w", err)
+		return s.verifyFailed(fmt.Errorf("genesis: %w", err))
 	}
 	want, err := s.Snapshot()
 	if err != nil {
-		return fmt.Errorf("verify store: %w", err)
+		return s.verifyFailed(err)
 	}
 	var hashes []interfaces.Hash
 	err = s.Blocks(1, want.Height, func(b *interfaces.Block) error {
@@ -131,7 +134,7 @@ func (s *Store) VerifyWith(rules *ledger.Rules) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("verify store: %w", err)
+		return s.verifyFailed(err)
 	}
 	err = s.view(func(tx *bolt.Tx) error {
 		if n := tx.Bucket(bucketBlocks).Stats().KeyN; uint64(n) != want.Height {
@@ -150,12 +153,27 @@ func (s *Store) VerifyWith(rules *ledger.Rules) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("verify store: %w", err)
+		return s.verifyFailed(err)
 	}
 	if d := want.Diff(st.Snapshot()); d != "" {
-		return fmt.Errorf("verify store: stored state differs from the replay of its blocks: %s", d)
+		return s.verifyFailed(fmt.Errorf("stored state differs from the replay of its blocks: %s", d))
 	}
 	return nil
+}
+
+// verifyFailed is the error Verify returns for err: it names the file and
+// says what to do, once.
+func (s *Store) verifyFailed(err error) error {
+	path := filepath.Join(s.dir, FileName)
+	switch msg := err.Error(); {
+	case errors.Is(err, ErrNotInitialized):
+		return fmt.Errorf("verify store %s: %w", path, err)
+	case strings.Contains(msg, DamagedHint) && strings.Contains(msg, path):
+		return fmt.Errorf("verify store: %w", err)
+	case strings.Contains(msg, DamagedHint):
+		return fmt.Errorf("verify store %s: %w", path, err)
+	}
+	return fmt.Errorf("verify store %s: %w: the file is damaged; %s", path, err, DamagedHint)
 }
 
 func readHash(v []byte, out *interfaces.Hash) error {

@@ -20,9 +20,21 @@
 //	from    [32]byte (step: the sender; propose: zero)
 //	data    the contribution or message bytes
 //
-// A torn record at the end of the last segment (a crash mid-append) is cut
-// off when the log is opened; a bad record anywhere else, including one in
-// the last segment with good records after it, is corruption and an error.
+// A torn tail is cut off when the log is opened: a crash mid-append leaves
+// the last record of the newest segment incomplete (the file ends before
+// the record's header or before the end its length gives), or, where the
+// file system extended the file but the data never reached the disk, ends
+// in zeros that begin inside that record. Nothing else is a torn tail: a
+// whole record whose checksum fails, even the very last one, a bad record
+// with good records after it, a bad record in an older segment, and a
+// missing segment are corruption, and Open or Replay fail with ErrCorrupt
+// naming the file and the offset. The operator's way out is `constellation
+// node repair`, which moves the damaged log aside (MoveAside).
+//
+// What no check here can see: a segment cut short exactly at a record
+// boundary, the newest segment cut anywhere, and a last record whose
+// length field was damaged to point past the end of the file (all three
+// look like a torn tail or none) lose their last records without a trace.
 package wal
 
 import (
@@ -38,6 +50,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/constellation-chain/constellation/interfaces"
@@ -122,7 +135,7 @@ func Open(dir string) (*Log, error) {
 		// Segments are pruned oldest first, so numbers never skip.
 		if l.seq[i] != l.seq[i-1]+1 {
 			return nil, fmt.Errorf("%w: %s: segment %d is followed by %d: the segments between are missing, and with them inputs this node may have answered; "+
-				"the node refuses to start rather than risk contradicting itself", ErrCorrupt, dir, l.seq[i-1], l.seq[i])
+				"the node refuses to start rather than risk contradicting itself; %s", ErrCorrupt, dir, l.seq[i-1], l.seq[i], RepairHint(filepath.Dir(dir)))
 		}
 	}
 	if len(l.seq) == 0 {
@@ -156,11 +169,12 @@ func Open(dir string) (*Log, error) {
 func (l *Log) path(n uint64) string { return filepath.Join(l.dir, fmt.Sprintf("%016d%s", n, ext)) }
 
 // validPrefix returns the length of the longest run of good records at the
-// start of the file (0 if it does not exist). What follows it is a torn
-// tail (a crash mid-append) unless a good record follows somewhere after
-// it: appends only ever add at the end, so a bad record with good ones
-// after it was damaged where it lay, and cutting there would silently
-// drop entries that were durable. That is ErrCorrupt.
+// start of the file (0 if it does not exist), the offset the log is cut
+// to. What follows it must be a torn tail (see the package comment):
+// appends only ever add at the end, so a bad record with good ones after
+// it, or a whole record that fails its checksum, was damaged where it lay,
+// and cutting there would silently drop entries that were durable. That is
+// ErrCorrupt.
 func validPrefix(path string) (int64, error) {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -178,14 +192,55 @@ func validPrefix(path string) (int64, error) {
 		}
 		if err != nil {
 			if at, ok := nextGoodRecord(raw, off+1); ok {
-				return 0, fmt.Errorf("%w: %s: bad record at offset %d (%v) with good records after it (the next at offset %d); "+
-					"a torn tail is never followed by good records, so this is damage, and the node cannot know what it sent: "+
-					"it refuses to start rather than risk contradicting itself", ErrCorrupt, path, off, err, at)
+				return 0, corruptAt(path, off, fmt.Sprintf("%v, with good records after it (the next at offset %d); "+
+					"a torn tail is never followed by good records", err, at))
 			}
-			return off, nil
+			if torn(raw[off:]) {
+				return off, nil
+			}
+			return 0, corruptAt(path, off, fmt.Sprintf("%v in the last record, which is whole: not a torn tail (a crash leaves the last record incomplete)", err))
 		}
 		off += int64(n)
 	}
+}
+
+// torn reports whether tail, which starts with a bad record and holds no
+// good record after it, is what a crash mid-append leaves: a record cut
+// short (its header, or its body by the length the header gives), or one
+// whose bytes turn to zeros up to the end of the file before the record
+// ends (the file grew but the data never landed).
+func torn(tail []byte) bool {
+	if len(tail) < headerLen {
+		return true
+	}
+	end := int64(headerLen) // where the record ends, if its length is sane
+	if n := int64(binary.BigEndian.Uint32(tail)); n >= fixedLen && n <= fixedLen+MaxEntry {
+		end += n
+		if end > int64(len(tail)) {
+			return true
+		}
+	}
+	zeros := int64(len(tail)) // where the trailing run of zeros starts
+	for zeros > 0 && tail[zeros-1] == 0 {
+		zeros--
+	}
+	return zeros < end
+}
+
+// RepairHint is what every corruption error of the log in dataDir/wal
+// ends with: how an operator gets the node going again. It starts with
+// "to recover,".
+func RepairHint(dataDir string) string {
+	return "to recover, restore the data directory from a backup, or move the damaged log aside with " +
+		"`constellation node repair --data " + dataDir + " --discard-open-epochs` (read `constellation node repair --help` first: " +
+		"the node forgets what it sent in the epochs still open and must stay out of consensus until the others decide them)"
+}
+
+// corruptAt is the ErrCorrupt for a bad record at off in the segment at
+// path.
+func corruptAt(path string, off int64, what string) error {
+	return fmt.Errorf("%w: %s at offset %d: %s; the node cannot know what it sent and refuses to start rather than risk contradicting itself; %s",
+		ErrCorrupt, path, off, what, RepairHint(filepath.Dir(filepath.Dir(path))))
 }
 
 // nextGoodRecord returns the first offset at or after from where a whole
@@ -222,10 +277,10 @@ func (l *Log) Append(e Entry) error {
 	binary.BigEndian.PutUint32(hdr[0:], uint32(len(body)))
 	binary.BigEndian.PutUint32(hdr[4:], crc32.Checksum(body, crcTable))
 	if _, err := l.w.Write(hdr[:]); err != nil {
-		return fmt.Errorf("append to wal: %w", err)
+		return l.writeFailed("append to wal", err)
 	}
 	if _, err := l.w.Write(body); err != nil {
-		return fmt.Errorf("append to wal: %w", err)
+		return l.writeFailed("append to wal", err)
 	}
 	l.dirty = true
 	// Before Replay the current segment stays unbounded, which only
@@ -246,13 +301,24 @@ func (l *Log) Sync() error {
 		defer func(start time.Time) { l.synced(time.Since(start)) }(time.Now())
 	}
 	if err := l.w.Flush(); err != nil {
-		return fmt.Errorf("flush wal: %w", err)
+		return l.writeFailed("flush wal", err)
 	}
 	if err := l.f.Sync(); err != nil {
-		return fmt.Errorf("fsync wal: %w", err)
+		return l.writeFailed("fsync wal", err)
 	}
 	l.dirty = false
 	return nil
+}
+
+// writeFailed wraps an error writing the log; a full disk says so and
+// what to do. The log is left as it was: what did not reach the disk is a
+// torn tail at the next Open, and the node sent nothing that depends on it.
+func (l *Log) writeFailed(what string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("%s: %w: the disk holding %s is full; free space on it and start the node again: "+
+			"it resumes at its last stored block and catches up from its peers", what, err, l.dir)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // Rotate syncs the current segment and starts a new one. The runtime calls
@@ -267,7 +333,7 @@ func (l *Log) Rotate() error {
 	next := l.seq[len(l.seq)-1] + 1
 	f, err := os.OpenFile(l.path(next), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return fmt.Errorf("start wal segment: %w", err)
+		return l.writeFailed("start wal segment", err)
 	}
 	l.f, l.w = f, bufio.NewWriterSize(f, 64<<10)
 	l.seq = append(l.seq, next)
@@ -320,8 +386,9 @@ func replaySegment(path string, last bool, fn func(Entry) error) error {
 	}
 	defer f.Close()
 	r := bufio.NewReader(f)
+	var off int64
 	for {
-		e, _, err := readEntry(r)
+		e, n, err := readEntry(r)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -329,11 +396,12 @@ func replaySegment(path string, last bool, fn func(Entry) error) error {
 			if last {
 				return nil // a torn tail; Open already cut it
 			}
-			return fmt.Errorf("%w: %s: %w", ErrCorrupt, filepath.Base(path), err)
+			return corruptAt(path, off, fmt.Sprintf("%v in a segment older than the newest (only the newest can have a torn tail)", err))
 		}
 		if err := fn(e); err != nil {
 			return err
 		}
+		off += int64(n)
 	}
 }
 
