@@ -1,7 +1,8 @@
 // Package plugins is the go-plugin RPC layer of Constellation, plugin side:
 // the handshake both sides share, the gRPC servers that expose a factory
 // from the interfaces package, and the one-call SDK for plugin authors
-// (Serve, ServeConsensus, ServeReputation, ServePartitioner, ServeContracts).
+// (Serve, ServeConsensus, ServeReputation, ServePartitioner), and
+// ServeContract, which serves one smart contract (plugins/contract wraps it).
 //
 // In the data flow it sits between the kernel and a plugin binary: the
 // kernel loads a binary through plugins/host, which starts it as a child

@@ -84,14 +84,6 @@ func ServePartitioner(f interfaces.PartitionerFactory) {
 	})
 }
 
-// ServeContracts serves a contract runtime factory as this process's plugin.
-func ServeContracts(f interfaces.ContractsFactory) {
-	serve(f, NameContracts, func(b *plugin.GRPCBroker, s *grpc.Server) error {
-		pb.RegisterContractRuntimeServer(s, &contractsServer{f: f, callbacks: &callbackDialer{broker: b}})
-		return nil
-	})
-}
-
 // Serve serves p according to the factory interface it implements; when it
 // implements several, the kind its Info names decides. A plugin that
 // implements none of them (or not the one its Info names) is a programming
@@ -136,11 +128,7 @@ func ServeChecked(p interfaces.Plugin) error {
 		}
 		ServePartitioner(f)
 	case interfaces.KindContracts:
-		f, ok := p.(interfaces.ContractsFactory)
-		if !ok {
-			return missing("ContractsFactory")
-		}
-		ServeContracts(f)
+		return fmt.Errorf("serve plugin %s/%s: the contract runtime is the node's own; serve each contract with ServeContract (or plugins/contract.Serve)", info.Kind, info.Name)
 	default:
 		return fmt.Errorf("serve plugin %s/%s: kind %s cannot be served out of process by this protocol version", info.Kind, info.Name, info.Kind)
 	}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
+	"os"
+	"runtime/debug"
 
+	plugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -14,132 +17,143 @@ import (
 	"github.com/constellation-chain/constellation/plugins/pb"
 )
 
-// contractsServer exposes an interfaces.ContractsFactory and its runtimes.
-// Each runtime reads state through the StateReader callback service the host
-// serves through the broker; the connection is dialled once per process and
-// every Get names its invocation.
-type contractsServer struct {
-	pb.UnimplementedContractRuntimeServer
-	f         interfaces.ContractsFactory
-	callbacks *callbackDialer
-	inst      table[*runtimeEntry]
+// ContractHandler is what one contract process serves (see
+// plugins/proto/contracts.proto). The SDK in plugins/contract builds one
+// from typed methods; implement it directly only for something the SDK
+// cannot express.
+type ContractHandler interface {
+	// Describe returns the contract's typed interface.
+	Describe() interfaces.ContractInterface
+	// Invoke runs one call. req.State reads the contract's own keys through
+	// the host, which records what was read and at which version; on this
+	// side every version reads as 0 and req.Namespace is empty. A returned
+	// error is a contract-level failure: the host co-signs nothing. Invoke
+	// may be called concurrently, one call per stream.
+	Invoke(ctx context.Context, req interfaces.InvokeRequest) (interfaces.InvokeResult, error)
 }
 
-type runtimeEntry struct {
-	rt    interfaces.ContractRuntime
-	state pb.StateReaderClient
-}
-
-func (s *contractsServer) New(_ context.Context, req *pb.NewRuntimeRequest) (*pb.InstanceRef, error) {
-	conn, err := s.callbacks.dial(req.GetStateBroker())
-	if err != nil {
-		return nil, err
+// ServeContract serves h as this process's contract. It does not return in
+// normal operation; call it from main.
+func ServeContract(h ContractHandler) {
+	if h == nil {
+		Logger().Error("cannot serve contract: nil handler")
+		os.Exit(1)
 	}
-	rt, err := s.f.NewRuntime(req.GetParams())
-	if err != nil {
-		return nil, implError("new runtime", err)
+	if err := h.Describe().Normalize().Check(); err != nil {
+		Logger().Error("cannot serve contract", "error", fmt.Sprintf("its interface: %v", err))
+		os.Exit(1)
 	}
-	if rt == nil {
-		return nil, status.Error(codes.Internal, "new runtime: factory returned no runtime and no error")
-	}
-	id, err := s.inst.add(&runtimeEntry{rt: rt, state: pb.NewStateReaderClient(conn)})
-	if err != nil {
-		rt.Close()
-		return nil, err
-	}
-	return &pb.InstanceRef{Instance: id}, nil
-}
-
-// runtime returns a live runtime. Runtimes may serve invocations
-// concurrently, so the entry lock is not held during calls.
-func (s *contractsServer) runtime(id uint64) (*runtimeEntry, error) {
-	e, err := s.inst.get(id)
-	if err != nil {
-		return nil, err
-	}
-	return e.v, nil
-}
-
-func (s *contractsServer) Deploy(ctx context.Context, req *pb.DeployRequest) (*pb.DeployResponse, error) {
-	e, err := s.runtime(req.GetInstance())
-	if err != nil {
-		return nil, err
-	}
-	h, err := e.rt.Deploy(ctx, req.GetCode())
-	if err != nil {
-		return nil, implError("deploy", err)
-	}
-	return &pb.DeployResponse{CodeHash: h[:]}, nil
-}
-
-func (s *contractsServer) Invoke(ctx context.Context, req *pb.InvokeRequest) (*pb.InvokeResponse, error) {
-	e, err := s.runtime(req.GetInstance())
-	if err != nil {
-		return nil, err
-	}
-	contract, err := wire.Hash(req.GetContract(), "contract")
-	if err != nil {
-		return nil, badRequest(err)
-	}
-	caller, err := wire.Star(req.GetCaller(), "caller")
-	if err != nil {
-		return nil, badRequest(err)
-	}
-	if req.GetTimeoutNanos() < 0 {
-		return nil, badRequest(fmt.Errorf("timeout: %d is negative", req.GetTimeoutNanos()))
-	}
-	limits := interfaces.Limits{Timeout: time.Duration(req.GetTimeoutNanos()), MemoryBytes: req.GetMemoryBytes()}
-	if limits.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, limits.Timeout)
-		defer cancel()
-	}
-	res, err := e.rt.Invoke(ctx, interfaces.InvokeRequest{
-		Contract: contract,
-		Method:   req.GetMethod(),
-		Caller:   caller,
-		Input:    req.GetInput(),
-		State:    &remoteState{ctx: ctx, c: e.state, invocation: req.GetInvocation()},
-		Limits:   limits,
+	log := Logger().Named("contract")
+	set := plugin.PluginSet{NameContracts: &grpcPlugin{register: func(_ *plugin.GRPCBroker, s *grpc.Server) error {
+		pb.RegisterContractServer(s, &contractServer{h: h})
+		return nil
+	}}}
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  HandshakeConfig,
+		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: set},
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			opts = append(opts,
+				grpc.ChainUnaryInterceptor(recoverUnary(log)),
+				grpc.MaxRecvMsgSize(MaxMessageBytes),
+				grpc.MaxSendMsgSize(MaxMessageBytes),
+			)
+			return grpc.NewServer(opts...)
+		},
+		Logger: log,
 	})
-	if err != nil {
-		return nil, implError("invoke", err)
-	}
-	return wire.InvokeResultToPB(res), nil
 }
 
-func (s *contractsServer) Close(_ context.Context, req *pb.InstanceRef) (*pb.Empty, error) {
-	e, err := s.inst.remove(req.GetInstance())
-	if err != nil {
-		return nil, err
-	}
-	if err := e.v.rt.Close(); err != nil {
-		return nil, implError("close runtime", err)
-	}
-	return &pb.Empty{}, nil
+// contractServer adapts a ContractHandler to the Contract service.
+type contractServer struct {
+	pb.UnimplementedContractServer
+	h ContractHandler
 }
 
-// remoteState is the plugin-side interfaces.StateReader of one invocation.
-type remoteState struct {
-	ctx        context.Context
-	c          pb.StateReaderClient
+// NewContractServer returns the Contract service of h, for tests that
+// serve a contract in process.
+func NewContractServer(h ContractHandler) pb.ContractServer { return &contractServer{h: h} }
+
+func (s *contractServer) Describe(context.Context, *pb.Empty) (*pb.ContractInterface, error) {
+	return wire.InterfaceToPB(s.h.Describe().Normalize()), nil
+}
+
+func (s *contractServer) Invoke(stream pb.Contract_InvokeServer) error {
+	first, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	inv := first.GetInvoke()
+	if inv == nil {
+		return status.Error(codes.InvalidArgument, "invoke stream: the first message must be an invoke request")
+	}
+	req, id, err := wire.InvokeRequestFromPB(inv)
+	if err != nil {
+		return status.Errorf(codes.InvalidArgument, "invoke request: %v", err)
+	}
+	st := &streamState{stream: stream, invocation: id}
+	req.State = st
+	res, failure := s.run(stream.Context(), req)
+	if st.err != nil {
+		// The stream broke under a read: the host is gone or misbehaved.
+		return st.err
+	}
+	return stream.Send(&pb.ContractMessage{Msg: &pb.ContractMessage_Result{Result: wire.InvokeResultToPB(res, failure)}})
+}
+
+// run calls the handler; a panic is a contract-level failure, not a crash.
+func (s *contractServer) run(ctx context.Context, req interfaces.InvokeRequest) (res interfaces.InvokeResult, failure string) {
+	defer func() {
+		if r := recover(); r != nil {
+			Logger().Error("contract panicked", "method", req.Method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			res, failure = interfaces.InvokeResult{}, fmt.Sprintf("%s panicked: %v", req.Method, r)
+		}
+	}()
+	res, err := s.h.Invoke(ctx, req)
+	if err != nil {
+		msg := err.Error()
+		if msg == "" {
+			msg = "contract failed"
+		}
+		return interfaces.InvokeResult{}, msg
+	}
+	return res, ""
+}
+
+// streamState reads the contract's state over its Invoke stream.
+type streamState struct {
+	stream     pb.Contract_InvokeServer
 	invocation uint64
+	err        error // the first transport failure; later reads fail at once
 }
 
-func (r *remoteState) Get(key []byte) ([]byte, bool, error) {
-	resp, err := r.c.Get(r.ctx, &pb.StateGetRequest{Invocation: r.invocation, Key: key})
+func (r *streamState) Get(key []byte) ([]byte, uint64, bool, error) {
+	if r.err != nil {
+		return nil, 0, false, r.err
+	}
+	fail := func(err error) ([]byte, uint64, bool, error) {
+		r.err = err
+		return nil, 0, false, err
+	}
+	if err := r.stream.Send(&pb.ContractMessage{Msg: &pb.ContractMessage_Get{Get: &pb.StateGetRequest{Invocation: r.invocation, Key: key}}}); err != nil {
+		return fail(fmt.Errorf("read state through the host: %w", err))
+	}
+	m, err := r.stream.Recv()
 	if err != nil {
-		return nil, false, fmt.Errorf("read state through the host: %w", err)
+		return fail(fmt.Errorf("read state through the host: %w", err))
 	}
-	if msg := resp.GetError(); msg != "" {
-		return nil, false, errors.New("host state reader: " + msg)
+	ans := m.GetState()
+	if ans == nil {
+		return fail(status.Error(codes.InvalidArgument, "invoke stream: expected a state answer"))
 	}
-	if !resp.GetOk() {
-		return nil, false, nil
+	if msg := ans.GetError(); msg != "" {
+		return nil, 0, false, errors.New("host state reader: " + msg)
 	}
-	v := resp.GetValue()
+	if !ans.GetOk() {
+		return nil, 0, false, nil
+	}
+	v := ans.GetValue()
 	if v == nil {
 		v = []byte{}
 	}
-	return v, true, nil
+	return v, 0, true, nil
 }

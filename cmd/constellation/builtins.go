@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/constellation-chain/constellation/builtin/contracts"
 	"github.com/constellation-chain/constellation/builtin/gossip"
 	"github.com/constellation-chain/constellation/builtin/honeybadger"
 	"github.com/constellation-chain/constellation/builtin/lsh"
@@ -20,6 +21,7 @@ func builtins() []interfaces.Plugin {
 		meme.Factory{},
 		lsh.Factory{},
 		gossip.Factory{},
+		contracts.Factory{},
 	}
 }
 

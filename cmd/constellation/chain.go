@@ -37,6 +37,7 @@ DATA/manifest.hcl and DATA/keys/genesis.json beside the node's directory.
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "manifest", Usage: "the network's manifest FILE (default: DIR/../manifest.hcl when it exists)"},
 					&cli.StringFlag{Name: "genesis", Usage: "the network's genesis FILE (default: DIR/../keys/genesis.json)"},
+					&cli.BoolFlag{Name: "contracts", Usage: "the network runs contracts (its manifest declares the contract runtime): deploys and calls have effects"},
 				},
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 1 {
@@ -61,6 +62,12 @@ DATA/manifest.hcl and DATA/keys/genesis.json beside the node's directory.
 									return err
 								}
 							}
+						}
+						if c.Bool("contracts") {
+							if r == nil {
+								r = &ledger.Rules{}
+							}
+							r.Contracts = &ledger.ContractRules{LoadTx: ledger.LoadTxFrom(st.TxHeight, st.Block)}
 						}
 						if err := st.VerifyWith(r); err != nil {
 							return err

@@ -50,12 +50,16 @@ starts and reports its total time at the end.`,
 			&cli.BoolFlag{Name: "full", Usage: "run the whole consensus grid (" + conformance.GridFull.Spec(false).String() + ") instead of the default (" + conformance.GridDefault.Spec(false).String() + ")"},
 			&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to FILE"},
 			&cli.StringFlag{Name: "json", Usage: "write a JSON report to FILE"},
+			&cli.StringFlag{Name: "contract", Usage: "check a Go smart contract binary (docs/contracts.md) instead of a plugin; with --sha256 or --dev"},
 		},
 		Action: runConformance,
 	}
 }
 
 func runConformance(c *cli.Context) error {
+	if c.String("contract") != "" {
+		return runContractConformance(c)
+	}
 	log := logger(c, "conformance")
 	var (
 		subject interfaces.Plugin

@@ -75,6 +75,7 @@ Check a manifest of your own:
 			reputationCommand(),
 			beaconCommand(),
 			memberCommand(),
+			contractCommand(),
 			walletCommand(),
 			simCommand(),
 			withSubcommand(withSubcommand(benchCommand(), benchNetworkCommand()), benchRotationCommand()),

@@ -288,11 +288,6 @@ type GalaxyInfo struct {
 	Here       bool   `json:"here"`
 }
 
-// ContractsNotServed is the answer of the contract endpoints until the
-// contract runtime executes deployed code.
-const ContractsNotServed = "contracts are not served yet: deploy and call transactions are recorded on their senders' chains " +
-	"but no contract runtime executes them, so there is no contract state to read; read such a transaction with GET /v1/txs/{id}"
-
 func (s *server) getTx(w http.ResponseWriter, r *http.Request) {
 	id, err := pathHash(r, "id")
 	if err != nil {
@@ -439,16 +434,4 @@ func (s *server) getCluster(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusNotFound, ErrorBody{Error: fmt.Sprintf("no cluster %d: this node knows of %d", c, len(cs.Clusters)), Field: "cluster"})
-}
-
-func (s *server) getContracts(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotFound, "%s", ContractsNotServed)
-}
-
-func (s *server) getContract(w http.ResponseWriter, r *http.Request) {
-	if _, err := pathHash(r, "id"); err != nil {
-		writeFieldError(w, http.StatusBadRequest, err)
-		return
-	}
-	writeError(w, http.StatusNotFound, "%s", ContractsNotServed)
 }

@@ -66,15 +66,17 @@ var routes []Route
 func init() { routes = table() }
 
 func table() []Route {
-	return []Route{
+	return append([]Route{
 		{Method: "POST", Path: "/v1/tx", Tag: "transactions", Summary: "submit one signed transaction",
-			Description: "The body holds the transaction's canonical encoding in hex. 202 once the node's pool (or, for another cluster's account, its cluster's gossip topic) took it; 409 a duplicate; 422 refused (bad signature, stale sequence); 503 the pool is full, try later.",
-			Body:        typeOf[SubmitRequest](), OK: http.StatusAccepted, Answer: typeOf[SubmitResponse](), Errors: []int{400, 409, 413, 422, 503},
-			handle: func(s *server, w http.ResponseWriter, r *http.Request) { submit(s.b, w, r) }},
+			Description: "The body holds the transaction's canonical encoding in hex. 202 once the node's pool (or, for another cluster's account, its cluster's gossip topic) took it; 409 a duplicate; 422 refused (bad signature, stale sequence); 429 this client has too many submissions in flight; 503 the pool is full, try later.",
+			Body:        typeOf[SubmitRequest](), OK: http.StatusAccepted, Answer: typeOf[SubmitResponse](), Errors: []int{400, 409, 413, 422, 429, 503},
+			handle: func(s *server, w http.ResponseWriter, r *http.Request) { s.capped(w, r, func() { submit(s.b, w, r) }) }},
 		{Method: "POST", Path: "/v1/txs", Tag: "transactions", Summary: "submit a batch of signed transactions",
-			Description: "Up to 1024 transactions (8 MiB of body). 200 with one result per transaction, in order, each with the status POST /v1/tx would have given it alone; a body that is not a batch is refused whole.",
-			Body:        typeOf[SubmitBatchRequest](), OK: http.StatusOK, Answer: typeOf[SubmitBatchResponse](), Errors: []int{400, 413},
-			handle: func(s *server, w http.ResponseWriter, r *http.Request) { submitBatch(s.b, w, r) }},
+			Description: "Up to 1024 transactions (8 MiB of body). 200 with one result per transaction, in order, each with the status POST /v1/tx would have given it alone; a body that is not a batch is refused whole; 429 this client has too many submissions in flight.",
+			Body:        typeOf[SubmitBatchRequest](), OK: http.StatusOK, Answer: typeOf[SubmitBatchResponse](), Errors: []int{400, 413, 429},
+			handle: func(s *server, w http.ResponseWriter, r *http.Request) {
+				s.capped(w, r, func() { submitBatch(s.b, w, r) })
+			}},
 		{Method: "GET", Path: "/v1/txs/{id}", Tag: "transactions", Summary: "a committed transaction by id",
 			Description: "Looked up in the chains this node keeps; 404 when none holds it (it may be pending, or in another cluster's chain).",
 			Params:      []Param{pathParam("id", "the transaction id, "+hashDesc, "string")},
@@ -115,13 +117,7 @@ func table() []Route {
 		{Method: "GET", Path: "/v1/memes/{star}", Tag: "reputation", Summary: "a star's Proof-of-Meme score, with ?explain=true its features",
 			Params: []Param{starParam, queryParam("explain", "true: add the meme's features, penalty and bucket (built-in reputation only)", "boolean")},
 			OK:     http.StatusOK, Answer: typeOf[Meme](), Errors: []int{400, 404}, handle: (*server).getMeme},
-		{Method: "GET", Path: "/v1/contracts", Tag: "contracts", Summary: "deployed contracts (not served yet: always 404)",
-			Description: ContractsNotServed,
-			OK:          http.StatusOK, Answer: typeOf[[]string](), Errors: []int{404}, handle: (*server).getContracts},
-		{Method: "GET", Path: "/v1/contracts/{id}", Tag: "contracts", Summary: "a deployed contract (not served yet: always 404)",
-			Description: ContractsNotServed,
-			Params:      []Param{pathParam("id", "the contract's code hash, "+hashDesc, "string")},
-			OK:          http.StatusOK, Answer: typeOf[string](), Errors: []int{400, 404}, handle: (*server).getContract},
+
 		{Method: "GET", Path: "/v1/events", Tag: "events", Summary: "a Server-Sent Events stream of blocks, black holes and faults",
 			Description: "Events are `block` (a block of a cluster chain), `blackhole` (a galaxy block) and `fault` (provable misbehaviour a committed block carries), each a JSON StreamEvent. Every event's id is a cursor; a client that reconnects with Last-Event-ID (or ?last_event_id=) gets every event after it, from memory when recent, else from the store. Without one the stream starts at the current heads.",
 			Params: []Param{
@@ -148,7 +144,7 @@ func table() []Route {
 			Body:        typeOf[PartitionRequest](), OK: http.StatusOK, Answer: typeOf[PartitionRequest](), Errors: []int{400, 500},
 			serves: func(s *server) bool { return s.faults != nil },
 			handle: (*server).partition},
-	}
+	}, contractRoutes()...)
 }
 
 // Routes returns the API's routes, in the order the document lists them.
@@ -172,6 +168,9 @@ type Options struct {
 	// also origins whose pages may read GET answers (CORS), besides
 	// loopback ones.
 	Network *NetworkInfo
+	// MaxSubmitsPerClient caps the submissions one client address has in
+	// flight; more are answered 429 (default DefaultMaxSubmitsPerClient).
+	MaxSubmitsPerClient int
 }
 
 // server is one Handler's state.
@@ -184,6 +183,8 @@ type server struct {
 	// served are the patterns registered, in route order.
 	served []string
 	hub    *hub
+	// submits caps each client's submissions in flight.
+	submits clientLimit
 }
 
 func buildServer(b Backend, opts Options) *server {
@@ -197,6 +198,10 @@ func buildServer(b Backend, opts Options) *server {
 		opts.Now = time.Now
 	}
 	s := &server{b: b, faults: opts.Faults, opts: opts, mux: http.NewServeMux()}
+	s.submits.max = opts.MaxSubmitsPerClient
+	if s.submits.max <= 0 {
+		s.submits.max = DefaultMaxSubmitsPerClient
+	}
 	if m, ok := b.(Metered); ok {
 		s.metrics = m.MetricsHandler()
 	}

@@ -231,13 +231,14 @@ func TestBadRequestsNameTheField(t *testing.T) {
 	}
 }
 
-// TestContractsSayTheyAreNotServed: the contract endpoints answer 404
-// with an error that says why, rather than an empty list.
+// TestContractsSayTheyAreNotServed: on a node without a contract runtime
+// the contract endpoints answer 404 with an error that says why, rather
+// than an empty list.
 func TestContractsSayTheyAreNotServed(t *testing.T) {
 	c, _ := serveFull(t, newFullBackend(), Options{})
 	for _, p := range []string{"/v1/contracts", "/v1/contracts/" + interfaces.Hash{1}.String()} {
 		code, eb, _ := request(t, c, "GET", p, "", nil)
-		if code != 404 || !strings.Contains(eb.Error, "contracts are not served yet") {
+		if code != 404 || !strings.Contains(eb.Error, "contracts are not served by this node") {
 			t.Errorf("GET %s: %d %q", p, code, eb.Error)
 		}
 	}

@@ -95,6 +95,10 @@ type Config struct {
 	// Rules are the hierarchy's ledger rules for this chain (nil: a
 	// network of one cluster).
 	Rules *ledger.Rules
+	// Contracts gives deploy and call transactions their effects
+	// (framework/ledger/contracts.go); every node of the network must
+	// agree on it.
+	Contracts bool
 	// Certify makes the members threshold-sign every committed block
 	// (see certify.go); OnCertified, when set, is called on the group's
 	// goroutine with each block and its certificate, and must not block.
@@ -330,6 +334,9 @@ func Open(cfg Config) (*Group, error) {
 		rules = *cfg.Rules
 	}
 	rules.Signatures = sigs
+	if cfg.Contracts {
+		rules.Contracts = &ledger.ContractRules{LoadTx: ledger.LoadTxFrom(st.TxHeight, st.Block)}
+	}
 	n.cfg.Rules = &rules
 	cfg.Rules = n.cfg.Rules
 	popts.Signatures = sigs

@@ -21,11 +21,9 @@ import (
 //     recipient.
 //   - TxData records its payload on the sender's chain and changes no
 //     balance.
-//   - TxDeploy and TxCall are accepted as chain entries only: they advance
-//     the sender's chain and change no balance. Contract deployment and
-//     execution are not implemented yet; when they are, these kinds gain
-//     effects under a new block version, so blocks accepted now replay the
-//     same way.
+//   - TxDeploy and TxCall are accepted as chain entries only (they advance
+//     the sender's chain and change no balance) unless Rules.Contracts is
+//     set: then they deploy and call contracts (contracts.go).
 //
 // A Builder is not safe for concurrent use. It implements View itself
 // (committed state plus the overlay), so a transaction pool can pre-check
@@ -43,11 +41,14 @@ type Builder struct {
 	finished  bool
 	rules     *Rules
 	receipts  map[interfaces.ClusterID]*interfaces.ReceiptBatch
-	edges     []sampled              // this block's transfers, for the metadata's sample
-	candidacy []interfaces.Candidacy // this block's membership transactions, for the metadata
-	claimed   uint64                 // beacons this chain has applied, once receipts exist
-	flow      interfaces.Flow        // the block's claims and credits (BlockMeta.Flow)
-	verified  *sigcache.Cache        // what Preverify verified, without Rules.Signatures
+	edges     []sampled                                      // this block's transfers, for the metadata's sample
+	candidacy []interfaces.Candidacy                         // this block's membership transactions, for the metadata
+	claimed   uint64                                         // beacons this chain has applied, once receipts exist
+	flow      interfaces.Flow                                // the block's claims and credits (BlockMeta.Flow)
+	verified  *sigcache.Cache                                // what Preverify verified, without Rules.Signatures
+	deploys   map[interfaces.StarID]interfaces.DeployPayload // this block's deploys, by contract
+	// composites are this block's composite deploys, by composite.
+	composites map[interfaces.StarID]interfaces.CompositePayload
 }
 
 // MaxBlockTxBytes bounds the encoded size of a block's transactions
@@ -199,6 +200,9 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w: %v", where(), ErrMalformed, err)
 	}
+	if err := b.contractShape(tx, &sh); err != nil {
+		return fmt.Errorf("%s: %w: %v", where(), ErrMalformed, err)
+	}
 	if err := b.checkCluster(tx, sh); err != nil {
 		return fmt.Errorf("%s: %w", where(), err)
 	}
@@ -286,6 +290,26 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 			return fmt.Errorf("%s: %w", where(), err)
 		}
 	}
+	if sh.deploy != nil {
+		if err := b.applyDeploy(fx, tx, id); err != nil {
+			return fmt.Errorf("%s: %w", where(), err)
+		}
+	}
+	if sh.call != nil {
+		if err := b.applyCall(fx, tx, id, sh.call); err != nil {
+			return fmt.Errorf("%s: %w", where(), err)
+		}
+	}
+	if sh.composite != nil {
+		if err := b.applyComposite(fx, tx, id, sh.composite); err != nil {
+			return fmt.Errorf("%s: %w", where(), err)
+		}
+	}
+	if sh.compositeCall != nil {
+		if err := b.applyCompositeCall(fx, tx, id, sh.compositeCall); err != nil {
+			return fmt.Errorf("%s: %w", where(), err)
+		}
+	}
 	if sh.credit != nil {
 		claimed, _, err := b.ChainHead(interfaces.ClusterStar(interfaces.GalaxyCluster))
 		if err != nil {
@@ -329,6 +353,18 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 	if sh.mint != nil {
 		b.claimed = tx.Seq
 		b.flow.Claimed = tx.Seq
+	}
+	if sh.deploy != nil {
+		if b.deploys == nil {
+			b.deploys = map[interfaces.StarID]interfaces.DeployPayload{}
+		}
+		b.deploys[interfaces.ContractStar(tx.Sender, tx.Seq)] = *sh.deploy
+	}
+	if sh.composite != nil {
+		if b.composites == nil {
+			b.composites = map[interfaces.StarID]interfaces.CompositePayload{}
+		}
+		b.composites[interfaces.ContractStar(tx.Sender, tx.Seq)] = *sh.composite
 	}
 	if sh.credit != nil {
 		b.flow.Credited = append(b.flow.Credited, interfaces.Route{Cluster: sh.credit.Batch.Src, Seq: sh.credit.Batch.Seq})
@@ -376,6 +412,11 @@ type shape struct {
 	moves      []interfaces.Move    // the claimed beacon's moves
 	keygen     bool                 // a key-generation message (Rules.KeyGen checks it)
 	member     *interfaces.MemberPayload
+	deploy     *interfaces.DeployPayload // with Rules.Contracts
+	call       *interfaces.CallPayload   // with Rules.Contracts
+	// with Rules.Contracts, a composite's deploy or call
+	composite     *interfaces.CompositePayload
+	compositeCall *interfaces.CompositeCallPayload
 }
 
 // checkShape runs the checks that need no state: kind, payload, sequence

@@ -57,6 +57,9 @@ type Rules struct {
 	// (store.VerifyWith) re-validated, before the next: state a rule reads
 	// besides the ledger's (the galaxy's reputation) advances there.
 	Replayed func(b *interfaces.Block) error
+	// Contracts, when set, gives TxDeploy and TxCall their effects
+	// (contracts.go); nil keeps them plain chain entries.
+	Contracts *ContractRules
 }
 
 func (r *Rules) owner(s interfaces.StarID, local interfaces.ClusterID) interfaces.ClusterID {

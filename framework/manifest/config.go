@@ -365,9 +365,20 @@ func formatNumber(f *big.Float) (string, error) {
 	return strconv.FormatFloat(x, 'g', -1, 64), nil
 }
 
-// notUsedYet names the plugin kinds a node does not call yet, and why.
-var notUsedYet = map[interfaces.Kind]string{
-	interfaces.KindContracts: "contracts do not run as microservices yet",
+// notUsedYet says why a node would not use plugin p, or "" when it would.
+// The contract runtime is the node's own (each deployed contract is its own
+// process, started by it), and it runs only in a network of one cluster.
+func notUsedYet(m *Manifest, p *PluginDecl) string {
+	if p.Kind != interfaces.KindContracts {
+		return ""
+	}
+	if !p.Builtin {
+		return "the contract runtime is the node's own (each deployed contract runs as its own process, started by it); declare plugin \"contracts\" \"microservices\" { source = \"builtin\" } instead"
+	}
+	if m.HasGalaxy() {
+		return "contracts run only in a network of one cluster yet (no galaxy)"
+	}
+	return ""
 }
 
 // Check resolves every plugin declaration of m through lookup and decodes
@@ -384,7 +395,7 @@ func Check(m *Manifest, lookup func(kind interfaces.Kind, name string) (interfac
 	known func(interfaces.Kind) []string) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, p := range m.Plugins {
-		if why, unused := notUsedYet[p.Kind]; unused {
+		if why := notUsedYet(m, p); why != "" {
 			// A plugin nothing in the node would call is refused rather
 			// than loaded and ignored.
 			diags = append(diags, errDiag(p.DeclRange, "Not supported yet",

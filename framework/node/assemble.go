@@ -205,7 +205,22 @@ func Assemble(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions) (*No
 	if hp.BlockIntervalMS != nil {
 		cfg.Interval = time.Duration(*hp.BlockIntervalMS) * time.Millisecond
 	}
-	return Open(cfg)
+	var ch *contractHost
+	if l := set.One(interfaces.KindContracts); l != nil {
+		if ch, err = openContracts(l, opts.DataDir, key); err != nil {
+			return nil, err
+		}
+		cfg.Contracts = true
+	}
+	n, err := Open(cfg)
+	if err != nil {
+		if ch != nil {
+			ch.rt.Close()
+		}
+		return nil, err
+	}
+	n.contracts = ch
+	return n, nil
 }
 
 // shareFile returns where a node's key share for a group lives: the

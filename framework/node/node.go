@@ -60,6 +60,9 @@ type Node struct {
 	mover *mover
 	// explain explains scores for the API (api_backend.go), nil if unset.
 	explain Explainer
+	// contracts runs the contracts this star hosts (contracts.go), nil
+	// when the manifest declares no contract runtime.
+	contracts *contractHost
 }
 
 // mover is a cluster group's Rotation.Founded hook: when the chain founds
@@ -320,6 +323,9 @@ func (n *Node) Owner(star interfaces.StarID) interfaces.ClusterID {
 // that cluster's chain, else onto the cluster's gossip topic after its
 // signatures verify.
 func (n *Node) Submit(tx *interfaces.Transaction) error {
+	if err := n.checkContractTx(tx); err != nil {
+		return err
+	}
 	if n.h == nil {
 		return n.Group.Submit(tx)
 	}
@@ -448,6 +454,7 @@ func (n *Node) closeAll() {
 func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer n.closeContracts()
 	groups := n.Groups()
 	errs := make(chan error, len(groups)+1)
 	if n.relay != nil {

@@ -9,22 +9,19 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/constellation-chain/constellation/interfaces"
 	"github.com/constellation-chain/constellation/plugins/pb"
 )
 
 // callbacks serves what the kernel offers back to a plugin through the
-// GRPCBroker: the state reader of each running contract invocation and the
-// entropy source of each DealKeys call. Sessions are registered for the
+// GRPCBroker: the entropy source of each DealKeys call. (Contracts read
+// state over their Invoke stream; see contracts.go.) Sessions are registered for the
 // duration of one call and named by ids the plugin cannot guess wrong into
 // another plugin's data (each Plugin has its own table).
 type callbacks struct {
-	pb.UnimplementedStateReaderServer
 	pb.UnimplementedEntropyServer
 
 	mu      sync.Mutex
 	next    uint64
-	states  map[uint64]interfaces.StateReader
 	entropy map[uint64]*entropySession
 }
 
@@ -34,22 +31,7 @@ type entropySession struct {
 }
 
 func newCallbacks() *callbacks {
-	return &callbacks{states: map[uint64]interfaces.StateReader{}, entropy: map[uint64]*entropySession{}}
-}
-
-// addState registers a state reader and returns its invocation id and a
-// function that removes it.
-func (c *callbacks) addState(r interfaces.StateReader) (uint64, func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.next++
-	id := c.next
-	c.states[id] = r
-	return id, func() {
-		c.mu.Lock()
-		delete(c.states, id)
-		c.mu.Unlock()
-	}
+	return &callbacks{entropy: map[uint64]*entropySession{}}
 }
 
 // addEntropy registers a dealer's randomness source.
@@ -64,29 +46,6 @@ func (c *callbacks) addEntropy(r io.Reader) (uint64, func()) {
 		delete(c.entropy, id)
 		c.mu.Unlock()
 	}
-}
-
-// maxStateKey bounds a key the plugin may ask for.
-const maxStateKey = 64 << 10
-
-func (c *callbacks) Get(_ context.Context, req *pb.StateGetRequest) (*pb.StateGetResponse, error) {
-	c.mu.Lock()
-	r, ok := c.states[req.GetInvocation()]
-	c.mu.Unlock()
-	if !ok {
-		return nil, status.Errorf(codes.NotFound, "no running invocation %d", req.GetInvocation())
-	}
-	if len(req.GetKey()) > maxStateKey {
-		return nil, status.Errorf(codes.InvalidArgument, "state key has %d bytes, limit %d", len(req.GetKey()), maxStateKey)
-	}
-	if r == nil {
-		return &pb.StateGetResponse{}, nil
-	}
-	v, found, err := r.Get(req.GetKey())
-	if err != nil {
-		return &pb.StateGetResponse{Error: err.Error()}, nil
-	}
-	return &pb.StateGetResponse{Value: v, Ok: found}, nil
 }
 
 // maxEntropyRead matches the plugin side's bound.

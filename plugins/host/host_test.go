@@ -3,7 +3,6 @@ package host
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -42,7 +41,7 @@ var (
 
 // pluginBinary returns a fresh directory's link to the test binary that
 // serves kind, and the binary's sha256.
-func pluginBinary(t *testing.T, kind interfaces.Kind) (string, []byte) {
+func pluginBinary(t testing.TB, kind interfaces.Kind) (string, []byte) {
 	t.Helper()
 	digestOnce.Do(func() {
 		selfPath, digestErr = os.Executable()
@@ -215,7 +214,7 @@ func (nw *network) round(contribs ...[]byte) error {
 func TestPluginInfoRoundTripsThroughRPC(t *testing.T) {
 	for _, want := range []interfaces.PluginInfo{
 		testplugin.Consensus{}.Info(), testplugin.Reputation{}.Info(),
-		testplugin.Partitioner{}.Info(), testplugin.Contracts{}.Info(),
+		testplugin.Partitioner{}.Info(),
 	} {
 		p, _ := load(t, want.Kind, nil)
 		if got := p.Info(); !reflect.DeepEqual(got, want) {
@@ -529,66 +528,6 @@ func TestPartitionerAssignsAndLearnsOverRPC(t *testing.T) {
 	}
 	if pt.Clusters() != 3 {
 		t.Errorf("clusters = %d, want 3", pt.Clusters())
-	}
-}
-
-type mapState map[string][]byte
-
-func (m mapState) Get(k []byte) ([]byte, bool, error) {
-	v, ok := m[string(k)]
-	return v, ok, nil
-}
-
-func TestContractInvokeReadsStateThroughTheBroker(t *testing.T) {
-	p, _ := load(t, interfaces.KindContracts, nil)
-	f, _ := p.Factory()
-	rt, err := f.(interfaces.ContractsFactory).NewRuntime(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
-	ctx := context.Background()
-	code := []byte("toy contract")
-	h, err := rt.Deploy(ctx, code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h != interfaces.Sum(code) {
-		t.Fatalf("code hash %s, want %s", h.Short(), interfaces.Sum(code).Short())
-	}
-	state := mapState{"balance": []byte("42")}
-	res, err := rt.Invoke(ctx, interfaces.InvokeRequest{Contract: h, Method: "get", Caller: interfaces.DevStar("a"), Input: []byte("balance"), State: state, Limits: interfaces.Limits{Timeout: 5 * time.Second}})
-	if err != nil {
-		t.Fatalf("invoke get: %v", err)
-	}
-	if string(res.Output) != "42" || len(res.Events) != 1 || res.Events[0].Topic != "read" {
-		t.Fatalf("invoke get = %+v, want output 42 and one read event", res)
-	}
-	res, err = rt.Invoke(ctx, interfaces.InvokeRequest{Contract: h, Method: "put", Input: []byte("k=v"), State: state})
-	if err != nil {
-		t.Fatalf("invoke put: %v", err)
-	}
-	if len(res.Writes) != 1 || string(res.Writes[0].Key) != "k" || string(res.Writes[0].Value) != "v" {
-		t.Fatalf("invoke put writes = %+v", res.Writes)
-	}
-	// A second runtime shares the process's one callback connection (a
-	// broker id can be dialled only once).
-	rt2, err := f.(interfaces.ContractsFactory).NewRuntime(nil)
-	if err != nil {
-		t.Fatalf("second runtime: %v", err)
-	}
-	defer rt2.Close()
-	if _, err := rt2.Deploy(ctx, code); err != nil {
-		t.Fatal(err)
-	}
-	res, err = rt2.Invoke(ctx, interfaces.InvokeRequest{Contract: h, Method: "get", Input: []byte("balance"), State: mapState{"balance": []byte("7")}})
-	if err != nil || string(res.Output) != "7" {
-		t.Fatalf("second runtime get = %q, %v; want 7", res.Output, err)
-	}
-	_, err = rt.Invoke(ctx, interfaces.InvokeRequest{Contract: interfaces.Hash{9}, Method: "get", State: state})
-	var pe *PluginError
-	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "not deployed") {
-		t.Fatalf("invoking an unknown contract: err = %v, want a PluginError", err)
 	}
 }
 

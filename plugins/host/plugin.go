@@ -98,7 +98,6 @@ type process struct {
 	consensus   pb.ConsensusClient
 	reputation  pb.ReputationClient
 	partitioner pb.PartitionerClient
-	contracts   pb.ContractRuntimeClient
 }
 
 // Load starts (or attaches to) a plugin binary, checks it and returns it.
@@ -109,6 +108,9 @@ func Load(opts LoadOptions) (*Plugin, error) {
 	}
 	if opts.Kind == interfaces.KindTransport {
 		return nil, fmt.Errorf("load plugin %s/%s: transports cannot run out of process in protocol version %d", opts.Kind, opts.Name, plugins.ProtocolVersion)
+	}
+	if opts.Kind == interfaces.KindContracts {
+		return nil, fmt.Errorf("load plugin %s/%s: the contract runtime is the node's own (builtin); each deployed contract is its own process, started with LoadContract", opts.Kind, opts.Name)
 	}
 	p := &Plugin{opts: opts, label: string(opts.Kind) + "/" + opts.Name, cb: newCallbacks()}
 	if p.opts.MaxRestarts == 0 {
@@ -187,8 +189,8 @@ func (p *Plugin) Close() error {
 
 // Factory returns the value the kernel uses in place of a builtin: an
 // interfaces.ConsensusFactory (also an interfaces.KeyDealer when the
-// plugin deals keys), ReputationFactory, PartitionerFactory or
-// ContractsFactory, according to the plugin's kind.
+// plugin deals keys), ReputationFactory or PartitionerFactory, according
+// to the plugin's kind.
 func (p *Plugin) Factory() (interfaces.Plugin, error) {
 	switch p.info.Kind {
 	case interfaces.KindConsensus:
@@ -197,8 +199,6 @@ func (p *Plugin) Factory() (interfaces.Plugin, error) {
 		return &reputationFactory{p: p}, nil
 	case interfaces.KindPartitioner:
 		return &partitionerFactory{p: p}, nil
-	case interfaces.KindContracts:
-		return &contractsFactory{p: p}, nil
 	}
 	return nil, fmt.Errorf("plugin %s: no factory for kind %s", p.label, p.info.Kind)
 }
@@ -267,13 +267,11 @@ func (p *Plugin) start() (*process, error) {
 	proc.consensus = pb.NewConsensusClient(conn.Conn)
 	proc.reputation = pb.NewReputationClient(conn.Conn)
 	proc.partitioner = pb.NewPartitionerClient(conn.Conn)
-	proc.contracts = pb.NewContractRuntimeClient(conn.Conn)
-	if p.opts.Kind == interfaces.KindConsensus || p.opts.Kind == interfaces.KindContracts {
+	if p.opts.Kind == interfaces.KindConsensus {
 		proc.callbackID = conn.Broker.NextId()
 		go conn.Broker.AcceptAndServe(proc.callbackID, func(o []grpc.ServerOption) *grpc.Server {
 			o = append(o, grpc.MaxRecvMsgSize(plugins.MaxMessageBytes), grpc.MaxSendMsgSize(plugins.MaxMessageBytes))
 			s := grpc.NewServer(o...)
-			pb.RegisterStateReaderServer(s, p.cb)
 			pb.RegisterEntropyServer(s, p.cb)
 			return s
 		})

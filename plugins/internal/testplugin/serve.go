@@ -32,7 +32,7 @@ func MaybeServe() {
 	case interfaces.KindPartitioner:
 		plugins.Serve(Partitioner{})
 	case interfaces.KindContracts:
-		plugins.Serve(Contracts{})
+		plugins.ServeContract(Contract{})
 	default:
 		fmt.Fprintf(os.Stderr, "testplugin: no toy plugin for %q\n", name)
 		os.Exit(2)

@@ -337,37 +337,28 @@ func (p *toyPartitioner) Clusters() int { return p.n }
 
 // ---- contracts ----
 
-// Contracts is the toy contract runtime. Deploy stores code under its
-// sha256. Methods: "get" returns the state value under the input key;
-// "put" writes input "key=value"; "count" returns how many contracts are
-// deployed.
-type Contracts struct{}
+// Contract is the toy contract, served as its own process. Methods: "get"
+// returns the state value under the input key ("<missing>" when none) and
+// emits a "read" event; "put" writes input "key=value"; "fail" fails the
+// call; "panic" panics; "loop" never returns (for the host's bound).
+type Contract struct{}
 
-// Info describes the toy runtime.
-func (Contracts) Info() interfaces.PluginInfo {
-	return interfaces.PluginInfo{Kind: interfaces.KindContracts, Name: "toy-contracts", Version: "0.1.0", APIVersions: []int{interfaces.APIVersion}}
+// Describe returns the toy interface.
+func (Contract) Describe() interfaces.ContractInterface {
+	return interfaces.ContractInterface{Methods: []interfaces.MethodSig{
+		{Name: "fail", Input: "bytes", Output: "bytes"},
+		{Name: "get", Input: "bytes", Output: "bytes"},
+		{Name: "loop", Input: "bytes", Output: "bytes"},
+		{Name: "panic", Input: "bytes", Output: "bytes"},
+		{Name: "put", Input: "bytes", Output: "bytes"},
+	}}
 }
 
-// NewRuntime builds a runtime.
-func (Contracts) NewRuntime([]byte) (interfaces.ContractRuntime, error) {
-	return &toyRuntime{code: map[interfaces.Hash][]byte{}}, nil
-}
-
-type toyRuntime struct{ code map[interfaces.Hash][]byte }
-
-func (r *toyRuntime) Deploy(_ context.Context, code []byte) (interfaces.Hash, error) {
-	h := interfaces.Sum(code)
-	r.code[h] = append([]byte(nil), code...)
-	return h, nil
-}
-
-func (r *toyRuntime) Invoke(_ context.Context, req interfaces.InvokeRequest) (interfaces.InvokeResult, error) {
-	if _, ok := r.code[req.Contract]; !ok {
-		return interfaces.InvokeResult{}, fmt.Errorf("contract %s is not deployed", req.Contract.Short())
-	}
+// Invoke runs one toy call.
+func (Contract) Invoke(ctx context.Context, req interfaces.InvokeRequest) (interfaces.InvokeResult, error) {
 	switch req.Method {
 	case "get":
-		v, ok, err := req.State.Get(req.Input)
+		v, _, ok, err := req.State.Get(req.Input)
 		if err != nil {
 			return interfaces.InvokeResult{}, err
 		}
@@ -381,10 +372,14 @@ func (r *toyRuntime) Invoke(_ context.Context, req interfaces.InvokeRequest) (in
 			return interfaces.InvokeResult{}, errors.New("put wants key=value")
 		}
 		return interfaces.InvokeResult{Writes: []interfaces.KV{{Key: k, Value: v}}}, nil
-	case "count":
-		return interfaces.InvokeResult{Output: []byte(fmt.Sprint(len(r.code)))}, nil
+	case "fail":
+		return interfaces.InvokeResult{}, errors.New("the toy contract fails on purpose")
+	case "panic":
+		panic("the toy contract panics on purpose")
+	case "loop":
+		for n := 0; ; n++ {
+			_ = n
+		}
 	}
 	return interfaces.InvokeResult{}, fmt.Errorf("unknown method %q", req.Method)
 }
-
-func (r *toyRuntime) Close() error { return nil }

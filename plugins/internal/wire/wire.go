@@ -9,8 +9,10 @@
 package wire
 
 import (
+	"bytes"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/constellation-chain/constellation/interfaces"
 	"github.com/constellation-chain/constellation/plugins/pb"
@@ -310,9 +312,87 @@ func ObservationFromPB(req *pb.ObserveRequest) (interfaces.Observation, error) {
 	return o, nil
 }
 
-// InvokeResultToPB converts a contract's answer.
-func InvokeResultToPB(r interfaces.InvokeResult) *pb.InvokeResponse {
-	out := &pb.InvokeResponse{Output: r.Output}
+// InterfaceToPB converts a contract's typed interface.
+func InterfaceToPB(c interfaces.ContractInterface) *pb.ContractInterface {
+	out := &pb.ContractInterface{}
+	for _, m := range c.Methods {
+		out.Methods = append(out.Methods, &pb.MethodSig{Name: m.Name, InputType: m.Input, OutputType: m.Output})
+	}
+	return out
+}
+
+// InterfaceFromPB converts and checks what a contract says it implements;
+// the methods come back sorted by name.
+func InterfaceFromPB(c *pb.ContractInterface) (interfaces.ContractInterface, error) {
+	var out interfaces.ContractInterface
+	if len(c.GetMethods()) > interfaces.MaxContractMethods {
+		return out, fmt.Errorf("contract interface: %d methods, limit %d", len(c.GetMethods()), interfaces.MaxContractMethods)
+	}
+	for _, m := range c.GetMethods() {
+		out.Methods = append(out.Methods, interfaces.MethodSig{Name: m.GetName(), Input: m.GetInputType(), Output: m.GetOutputType()})
+	}
+	out = out.Normalize()
+	if err := out.Check(); err != nil {
+		return out, fmt.Errorf("contract interface: %w", err)
+	}
+	return out, nil
+}
+
+// InvokeRequestToPB converts a call for the contract process; invocation
+// names it in the contract's state reads. State is not carried.
+func InvokeRequestToPB(r interfaces.InvokeRequest, invocation uint64) *pb.InvokeRequest {
+	return &pb.InvokeRequest{
+		Invocation: invocation,
+		Contract:   append([]byte(nil), r.Contract[:]...),
+		CodeHash:   append([]byte(nil), r.CodeHash[:]...),
+		Method:     r.Method,
+		Caller:     append([]byte(nil), r.Caller[:]...),
+		Input:      r.Input,
+		Amount:     r.Amount,
+		Height:     r.Height,
+		Timestamp:  r.Timestamp,
+		Beacon:     append([]byte(nil), r.Beacon[:]...),
+	}
+}
+
+// InvokeRequestFromPB converts and checks a call the host sent. The
+// namespace is not carried: the contract's keys are its own.
+func InvokeRequestFromPB(r *pb.InvokeRequest) (interfaces.InvokeRequest, uint64, error) {
+	var out interfaces.InvokeRequest
+	if r == nil {
+		return out, 0, fmt.Errorf("invoke request: empty")
+	}
+	var err error
+	if out.Contract, err = Star(r.GetContract(), "contract"); err != nil {
+		return out, 0, err
+	}
+	if out.CodeHash, err = Hash(r.GetCodeHash(), "code_hash"); err != nil {
+		return out, 0, err
+	}
+	if out.Caller, err = Star(r.GetCaller(), "caller"); err != nil {
+		return out, 0, err
+	}
+	if out.Beacon, err = Hash(r.GetBeacon(), "beacon"); err != nil {
+		return out, 0, err
+	}
+	if r.GetMethod() == "" || len(r.GetMethod()) > interfaces.MaxContractName {
+		return out, 0, fmt.Errorf("method: %d bytes, want 1 to %d", len(r.GetMethod()), interfaces.MaxContractName)
+	}
+	if len(r.GetInput()) > interfaces.MaxContractIO {
+		return out, 0, fmt.Errorf("input: %d bytes, limit %d", len(r.GetInput()), interfaces.MaxContractIO)
+	}
+	out.Method = r.GetMethod()
+	out.Input = r.GetInput()
+	out.Amount = r.GetAmount()
+	out.Height = r.GetHeight()
+	out.Timestamp = r.GetTimestamp()
+	return out, r.GetInvocation(), nil
+}
+
+// InvokeResultToPB converts a contract's answer; failure, when not empty,
+// is a contract-level failure and the result is then ignored.
+func InvokeResultToPB(r interfaces.InvokeResult, failure string) *pb.InvokeResponse {
+	out := &pb.InvokeResponse{Output: r.Output, Error: failure}
 	for _, kv := range r.Writes {
 		out.Writes = append(out.Writes, &pb.KV{Key: kv.Key, Value: kv.Value, Delete: kv.Value == nil})
 	}
@@ -322,19 +402,35 @@ func InvokeResultToPB(r interfaces.InvokeResult) *pb.InvokeResponse {
 	return out
 }
 
-// InvokeResultFromPB converts and checks a contract's answer.
-func InvokeResultFromPB(r *pb.InvokeResponse) (interfaces.InvokeResult, error) {
+// InvokeResultFromPB converts and checks a contract's answer: bounds, and
+// writes sorted by key with each key once (the last write of a key wins).
+// It returns the contract-level failure, if the contract reported one.
+// Reads are not part of the answer: the host records them.
+func InvokeResultFromPB(r *pb.InvokeResponse) (interfaces.InvokeResult, string, error) {
 	var out interfaces.InvokeResult
 	if r == nil {
-		return out, fmt.Errorf("invoke result: empty answer")
+		return out, "", fmt.Errorf("invoke result: empty answer")
 	}
-	if len(r.GetWrites()) > MaxListLen || len(r.GetEvents()) > MaxListLen {
-		return out, fmt.Errorf("invoke result: %d writes and %d events exceed the limit %d", len(r.GetWrites()), len(r.GetEvents()), MaxListLen)
+	if msg := r.GetError(); msg != "" {
+		if len(msg) > 4096 {
+			msg = msg[:4096] + "…"
+		}
+		return out, msg, nil
+	}
+	if len(r.GetWrites()) > interfaces.MaxContractWrites || len(r.GetEvents()) > interfaces.MaxContractEvents {
+		return out, "", fmt.Errorf("invoke result: %d writes and %d events exceed the limits %d and %d", len(r.GetWrites()), len(r.GetEvents()), interfaces.MaxContractWrites, interfaces.MaxContractEvents)
+	}
+	if len(r.GetOutput()) > interfaces.MaxContractIO {
+		return out, "", fmt.Errorf("invoke result: output of %d bytes, limit %d", len(r.GetOutput()), interfaces.MaxContractIO)
 	}
 	out.Output = r.GetOutput()
+	last := map[string]int{}
 	for i, kv := range r.GetWrites() {
-		if len(kv.GetKey()) == 0 {
-			return out, fmt.Errorf("invoke result: writes[%d] has an empty key", i)
+		if len(kv.GetKey()) == 0 || len(kv.GetKey()) > interfaces.MaxContractKey-len(interfaces.ContractNamespace(interfaces.StarID{})) {
+			return out, "", fmt.Errorf("invoke result: writes[%d] has a key of %d bytes", i, len(kv.GetKey()))
+		}
+		if len(kv.GetValue()) > interfaces.MaxContractValue {
+			return out, "", fmt.Errorf("invoke result: writes[%d] has a value of %d bytes, limit %d", i, len(kv.GetValue()), interfaces.MaxContractValue)
 		}
 		w := interfaces.KV{Key: kv.GetKey()}
 		if !kv.GetDelete() {
@@ -343,15 +439,21 @@ func InvokeResultFromPB(r *pb.InvokeResponse) (interfaces.InvokeResult, error) {
 				w.Value = []byte{}
 			}
 		} else if len(kv.GetValue()) != 0 {
-			return out, fmt.Errorf("invoke result: writes[%d] deletes its key but carries a value", i)
+			return out, "", fmt.Errorf("invoke result: writes[%d] deletes its key but carries a value", i)
 		}
+		if j, ok := last[string(w.Key)]; ok {
+			out.Writes[j] = w
+			continue
+		}
+		last[string(w.Key)] = len(out.Writes)
 		out.Writes = append(out.Writes, w)
 	}
+	slices.SortFunc(out.Writes, func(a, b interfaces.KV) int { return bytes.Compare(a.Key, b.Key) })
 	for i, ev := range r.GetEvents() {
-		if len(ev.GetTopic()) > interfaces.MaxTopicLen {
-			return out, fmt.Errorf("invoke result: events[%d] topic has %d bytes, limit %d", i, len(ev.GetTopic()), interfaces.MaxTopicLen)
+		if len(ev.GetTopic()) > interfaces.MaxTopicLen || len(ev.GetData()) > interfaces.MaxContractIO {
+			return out, "", fmt.Errorf("invoke result: events[%d]: topic of %d bytes (limit %d) or data of %d bytes (limit %d)", i, len(ev.GetTopic()), interfaces.MaxTopicLen, len(ev.GetData()), interfaces.MaxContractIO)
 		}
 		out.Events = append(out.Events, interfaces.Event{Topic: ev.GetTopic(), Data: ev.GetData()})
 	}
-	return out, nil
+	return out, "", nil
 }

@@ -138,17 +138,45 @@ func TestShortStarIdsAreRejectedWithTheFieldName(t *testing.T) {
 
 func TestDeleteAndEmptyValueStayDistinct(t *testing.T) {
 	in := interfaces.InvokeResult{Writes: []interfaces.KV{{Key: []byte("a"), Value: nil}, {Key: []byte("b"), Value: []byte{}}}}
-	raw, _ := proto.Marshal(InvokeResultToPB(in))
+	raw, _ := proto.Marshal(InvokeResultToPB(in, ""))
 	var back pb.InvokeResponse
 	if err := proto.Unmarshal(raw, &back); err != nil {
 		t.Fatal(err)
 	}
-	got, err := InvokeResultFromPB(&back)
-	if err != nil {
-		t.Fatal(err)
+	got, failure, err := InvokeResultFromPB(&back)
+	if err != nil || failure != "" {
+		t.Fatal(err, failure)
 	}
 	if got.Writes[0].Value != nil || got.Writes[1].Value == nil || len(got.Writes[1].Value) != 0 {
 		t.Fatalf("writes = %#v: a delete and an empty value must stay distinct", got.Writes)
+	}
+}
+
+func TestContractWritesComeBackSortedWithTheLastWriteOfAKey(t *testing.T) {
+	in := &pb.InvokeResponse{Writes: []*pb.KV{{Key: []byte("b"), Value: []byte("1")}, {Key: []byte("a"), Value: []byte("x")}, {Key: []byte("b"), Delete: true}}}
+	got, _, err := InvokeResultFromPB(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Writes) != 2 || string(got.Writes[0].Key) != "a" || string(got.Writes[1].Key) != "b" || got.Writes[1].Value != nil {
+		t.Fatalf("writes = %#v", got.Writes)
+	}
+	if _, failure, err := InvokeResultFromPB(&pb.InvokeResponse{Error: "sold out"}); err != nil || failure != "sold out" {
+		t.Fatalf("contract failure = %q, %v", failure, err)
+	}
+}
+
+func TestContractRequestRoundTrips(t *testing.T) {
+	req := interfaces.InvokeRequest{Contract: interfaces.DevStar("c"), CodeHash: interfaces.Sum([]byte("x")), Method: "buy", Caller: interfaces.DevStar("a"), Input: []byte("cola"), Amount: 3, Height: 7, Timestamp: 99, Beacon: interfaces.Sum([]byte("b"))}
+	got, inv, err := InvokeRequestFromPB(InvokeRequestToPB(req, 5))
+	if err != nil || inv != 5 {
+		t.Fatal(err, inv)
+	}
+	if got.Contract != req.Contract || got.CodeHash != req.CodeHash || got.Method != "buy" || got.Amount != 3 || got.Height != 7 || got.Timestamp != 99 || got.Beacon != req.Beacon {
+		t.Fatalf("got %+v", got)
+	}
+	if _, _, err := InvokeRequestFromPB(&pb.InvokeRequest{Contract: []byte{1}}); err == nil {
+		t.Fatal("a short contract id was accepted")
 	}
 }
 
@@ -170,7 +198,15 @@ func FuzzFromPB(f *testing.F) {
 		}
 		var inv pb.InvokeResponse
 		if proto.Unmarshal(raw, &inv) == nil {
-			_, _ = InvokeResultFromPB(&inv)
+			_, _, _ = InvokeResultFromPB(&inv)
+		}
+		var req pb.InvokeRequest
+		if proto.Unmarshal(raw, &req) == nil {
+			_, _, _ = InvokeRequestFromPB(&req)
+		}
+		var ci pb.ContractInterface
+		if proto.Unmarshal(raw, &ci) == nil {
+			_, _ = InterfaceFromPB(&ci)
 		}
 		var info pb.PluginInfo
 		if proto.Unmarshal(raw, &info) == nil {
