@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -29,14 +28,11 @@ import (
 var binary, byzantineBinary string
 
 func TestMain(m *testing.M) {
-	flag.Parse()
 	// A fuzzing run of this package (make fuzz-short: -run='^$' -fuzz=X)
 	// runs no test and its fuzz targets never start the binary, so the
 	// two builds below would only cost time.
-	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
-		if r := flag.Lookup("test.run"); r != nil && r.Value.String() == "^$" {
-			os.Exit(m.Run())
-		}
+	if fuzzingOnly(os.Args[1:]) {
+		os.Exit(m.Run())
 	}
 	dir, err := os.MkdirTemp("", "constellation-cli")
 	if err != nil {
@@ -563,4 +559,19 @@ func TestStarsAreTakenByIdDevNameOrNodeName(t *testing.T) {
 			t.Fatalf("%s: exit %d, want the missing data directory named\n%s", s, code, errOut)
 		}
 	}
+}
+
+// fuzzingOnly reports whether the test binary was asked to fuzz and to run
+// no test (-test.run=^$ with -test.fuzz=X), as make fuzz-short asks.
+func fuzzingOnly(args []string) bool {
+	var fuzz, none bool
+	for _, a := range args {
+		switch {
+		case strings.HasPrefix(a, "-test.fuzz=") && a != "-test.fuzz=":
+			fuzz = true
+		case a == "-test.run=^$":
+			none = true
+		}
+	}
+	return fuzz && none
 }
