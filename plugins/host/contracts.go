@@ -14,6 +14,8 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 	sha256 "github.com/minio/sha256-simd"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/constellation-chain/constellation/interfaces"
 	"github.com/constellation-chain/constellation/plugins"
@@ -234,9 +236,13 @@ func (c *Contract) Invoke(ctx context.Context, req interfaces.InvokeRequest) (in
 		return none, err
 	}
 	res, err := c.invoke(ctx, proc, req)
-	if err != nil && ctx.Err() != nil {
+	// The contract's side enforces the same deadline (gRPC sends it
+	// along) and may end the stream a moment before ctx itself expires.
+	_, bounded := ctx.Deadline()
+	pastBound := bounded && status.Code(err) == codes.DeadlineExceeded
+	if err != nil && (ctx.Err() != nil || pastBound) {
 		c.stop(proc)
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if pastBound || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return none, fmt.Errorf("%s: invoke %s: %w; the process was stopped", c.label, req.Method, ErrContractBound)
 		}
 		return none, fmt.Errorf("%s: invoke %s: %w", c.label, req.Method, ctx.Err())
