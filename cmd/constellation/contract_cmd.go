@@ -306,24 +306,16 @@ func contractCall(c *cli.Context) error {
 	if info.Runtime == "composite" {
 		return compositeCall(c, cl, key, contract, info)
 	}
-	endorsers := c.StringSlice("endorser")
-	if len(endorsers) == 0 {
-		endorsers = []string{c.String("api")}
-	}
+	endorsers := callEndorsers(c)
 	star := keys.Star(key)
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("wait"))
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		acct, err := cl.Account(ctx, star)
+		seq, last, height, err := callerHead(ctx, cl, star)
 		if err != nil {
 			return err
 		}
-		last, _ := interfaces.ParseHash(acct.Last)
-		st, err := cl.Status(ctx)
-		if err != nil {
-			return err
-		}
-		call := interfaces.Call{Contract: contract, Caller: star, Seq: acct.Seq + 1, Method: c.Args().Get(1), Input: []byte(c.Args().Get(2)), Amount: c.Uint64("amount"), Height: st.Height}
+		call := interfaces.Call{Contract: contract, Caller: star, Seq: seq + 1, Method: c.Args().Get(1), Input: []byte(c.Args().Get(2)), Amount: c.Uint64("amount"), Height: height}
 		res, ens, err := collectEndorsements(ctx, c, endorsers, call, info.Threshold)
 		if err != nil {
 			if attempt < 5 && errors.Is(err, errRetry) {
@@ -708,25 +700,17 @@ func compositeCall(c *cli.Context, cl *api.Client, key ed25519.PrivateKey, comp 
 		}
 		legs = append(legs, leg)
 	}
-	endorsers := c.StringSlice("endorser")
-	if len(endorsers) == 0 {
-		endorsers = []string{c.String("api")}
-	}
+	endorsers := callEndorsers(c)
 	star := keys.Star(key)
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("wait"))
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		acct, err := cl.Account(ctx, star)
+		seq, last, height, err := callerHead(ctx, cl, star)
 		if err != nil {
 			return err
 		}
-		last, _ := interfaces.ParseHash(acct.Last)
-		st, err := cl.Status(ctx)
-		if err != nil {
-			return err
-		}
-		tx := &interfaces.Transaction{Sender: star, Seq: acct.Seq + 1, Prev: last, Kind: interfaces.TxCall, Counterparty: comp}
-		p := interfaces.CompositeCallPayload{Input: []byte(c.Args().Get(1)), Height: st.Height, Legs: make([]interfaces.CompositeLegResult, len(legs))}
+		tx := &interfaces.Transaction{Sender: star, Seq: seq + 1, Prev: last, Kind: interfaces.TxCall, Counterparty: comp}
+		p := interfaces.CompositeCallPayload{Input: []byte(c.Args().Get(1)), Height: height, Legs: make([]interfaces.CompositeLegResult, len(legs))}
 		if c.NArg() == 3 {
 			p.Input = []byte(c.Args().Get(2))
 		}
@@ -768,4 +752,28 @@ func compositeCall(c *cli.Context, cl *api.Client, key ed25519.PrivateKey, comp 
 		fmt.Fprintf(c.App.Writer, "output %s\ncall   %s (height %d; executed at %d, %d legs, applied atomically)\n", p.Legs[len(legs)-1].Result.Output, tx.ID(), rec.Height, p.Height, len(legs))
 		return nil
 	}
+}
+
+// callEndorsers are the hosts a call asks for co-signatures: --endorser,
+// or the node --api names.
+func callEndorsers(c *cli.Context) []string {
+	if e := c.StringSlice("endorser"); len(e) > 0 {
+		return e
+	}
+	return []string{c.String("api")}
+}
+
+// callerHead returns the caller's committed sequence and last transaction,
+// and the height the call executes at (the node's head).
+func callerHead(ctx context.Context, cl *api.Client, star interfaces.StarID) (seq uint64, last interfaces.Hash, height uint64, err error) {
+	acct, err := cl.Account(ctx, star)
+	if err != nil {
+		return 0, interfaces.Hash{}, 0, err
+	}
+	last, _ = interfaces.ParseHash(acct.Last)
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return 0, interfaces.Hash{}, 0, err
+	}
+	return acct.Seq, last, st.Height, nil
 }
