@@ -31,7 +31,15 @@ import (
 //     signed.
 //  3. Assign places an account by rendezvous hashing of its label keyed
 //     by the beacon: a community lands in one cluster, chosen by a hash
-//     nobody could compute before the beacon existed.
+//     nobody could compute before the beacon existed. A cluster that no
+//     community's hash picks (likely when there are few communities: two
+//     of them land in one of two clusters half the time) takes, of the
+//     communities sharing a cluster with another, the one that ranks it
+//     highest, so an opened cluster always receives accounts once there
+//     are as many communities as clusters. (Coarsening merges no
+//     community past half of one cluster's share, so unless propagation
+//     itself made bigger ones there are at least 2k over k clusters:
+//     enough for the next cluster opened.)
 //
 // So an account cannot choose its cluster with its key (the key only
 // names it; its label and the beacon place it), and by choosing its
@@ -44,7 +52,10 @@ type Locality struct {
 	key      interfaces.Hash
 	weights  map[interfaces.StarID]map[interfaces.StarID]uint64
 	label    map[interfaces.StarID]interfaces.StarID
-	every    uint64
+	// placed is, by community label, its cluster under the current key
+	// and cluster count (nil until Owner needs it).
+	placed map[interfaces.StarID]interfaces.ClusterID
+	every  uint64
 }
 
 var _ interfaces.Partitioner = (*Locality)(nil)
@@ -102,8 +113,9 @@ var _ interfaces.ClusterResizer = (*Locality)(nil)
 // that was added (when k grows), so opening a cluster takes about 1/k of
 // the communities from each existing one and moves nothing else.
 func (l *Locality) SetClusters(k int) {
-	if k > 0 {
+	if k > 0 && k != l.clusters {
 		l.clusters = k
+		l.placed = nil
 	}
 }
 
@@ -144,7 +156,7 @@ func (l *Locality) keyed(s interfaces.StarID) interfaces.Hash {
 // to the next; a new key starts afresh (and moves communities).
 func (l *Locality) Relabel(beacon interfaces.Hash) {
 	keep := beacon == l.key && len(l.label) > 0
-	l.key = beacon
+	l.key, l.placed = beacon, nil
 	accounts := make([]interfaces.StarID, 0, len(l.weights))
 	for s := range l.weights {
 		accounts = append(accounts, s)
@@ -298,20 +310,77 @@ func (l *Locality) coarsen(accounts []interfaces.StarID, label map[interfaces.St
 func (l *Locality) Owner(star interfaces.StarID) interfaces.ClusterID {
 	lb, ok := l.label[star]
 	if !ok {
-		lb = star
+		return l.top(star)
 	}
+	if l.placed == nil {
+		l.placed = l.place()
+	}
+	return l.placed[lb]
+}
+
+// rank is the rendezvous weight of community label lb for cluster c
+// under the current key.
+func (l *Locality) rank(lb interfaces.StarID, c int) [32]byte {
 	var buf [32 + 32 + 4]byte
 	copy(buf[:], l.key[:])
 	copy(buf[32:], lb[:])
+	binary.BigEndian.PutUint32(buf[64:], uint32(c))
+	return sha256.Sum256(append([]byte(domain+"/locality"), buf[:]...))
+}
+
+// top returns the cluster that ranks lb highest.
+func (l *Locality) top(lb interfaces.StarID) interfaces.ClusterID {
 	best, bestW := 0, [32]byte{}
 	for c := 0; c < l.clusters; c++ {
-		binary.BigEndian.PutUint32(buf[64:], uint32(c))
-		w := sha256.Sum256(append([]byte(domain+"/locality"), buf[:]...))
-		if c == 0 || bytes.Compare(w[:], bestW[:]) > 0 {
+		if w := l.rank(lb, c); c == 0 || bytes.Compare(w[:], bestW[:]) > 0 {
 			best, bestW = c, w
 		}
 	}
 	return interfaces.ClusterID(best)
+}
+
+// place gives every community its top cluster, then fills each cluster
+// that none picked, in cluster order, with the community, among those
+// whose cluster holds another, that ranks it highest (ties cannot happen:
+// the ranks are distinct hashes).
+func (l *Locality) place() map[interfaces.StarID]interfaces.ClusterID {
+	out := map[interfaces.StarID]interfaces.ClusterID{}
+	held := make([]int, l.clusters)
+	for _, lb := range l.label {
+		if _, ok := out[lb]; !ok {
+			c := l.top(lb)
+			out[lb] = c
+			held[c]++
+		}
+	}
+	labels := make([]interfaces.StarID, 0, len(out))
+	for lb := range out {
+		labels = append(labels, lb)
+	}
+	slices.SortFunc(labels, interfaces.CompareStars)
+	for c := range l.clusters {
+		if held[c] > 0 {
+			continue
+		}
+		var pick interfaces.StarID
+		var pickW [32]byte
+		found := false
+		for _, lb := range labels {
+			if held[out[lb]] < 2 {
+				continue
+			}
+			if w := l.rank(lb, c); !found || bytes.Compare(w[:], pickW[:]) > 0 {
+				pick, pickW, found = lb, w, true
+			}
+		}
+		if !found {
+			break // fewer communities than clusters
+		}
+		held[out[pick]]--
+		out[pick] = interfaces.ClusterID(c)
+		held[c]++
+	}
+	return out
 }
 
 // Assign returns the sender's cluster.

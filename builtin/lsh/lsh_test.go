@@ -106,3 +106,35 @@ func TestOpeningAClusterMovesCommunitiesOnlyIntoIt(t *testing.T) {
 		t.Fatalf("%d of %d accounts moved to the new cluster", moved, len(stars))
 	}
 }
+
+// TestEveryClusterReceivesACommunity: two communities over two clusters,
+// under 32 keys. Rendezvous hashing alone lands both in one cluster for
+// about half the keys; the learner moves one of them into the empty
+// cluster, the one that ranks it higher, and is the same on a replay.
+func TestEveryClusterReceivesACommunity(t *testing.T) {
+	for k := range 32 {
+		l := NewLocality(2, 5)
+		for g := range 2 {
+			var prev interfaces.StarID
+			for i := range 6 {
+				s := interfaces.DevStar(fmt.Sprintf("g%d-%d", g, i))
+				if i > 0 {
+					for range 3 {
+						l.LearnEdges([]interfaces.Edge{{From: prev, To: s}})
+					}
+				}
+				prev = s
+			}
+		}
+		key := interfaces.Hash{byte(k), 7}
+		l.Relabel(key)
+		if n := l.Labels(); n != 2 {
+			t.Fatalf("key %d: %d communities, want 2", k, n)
+		}
+		got := map[interfaces.ClusterID]int{}
+		l.Placed(func(_ interfaces.StarID, c interfaces.ClusterID) { got[c]++ })
+		if got[0] != 6 || got[1] != 6 {
+			t.Fatalf("key %d: clusters hold %v accounts, want 6 and 6", k, got)
+		}
+	}
+}

@@ -46,19 +46,28 @@ func TestAFullDiskStopsTheNodeCleanlyAndItCatchesUpAfter(t *testing.T) {
 	// Fill the file system to the last byte. (Leaving room does not
 	// fill it soon: bbolt rewrites pages it freed and the log deletes a
 	// segment for each it starts, so a chain without load grows slowly.)
+	// The node writes while the ballast grows, so the free space read
+	// before it is a moment old: grow it in steps until the file system
+	// refuses one, then in pages until it refuses a page.
 	var fs syscall.Statfs_t
-	if err := syscall.Statfs(mnt, &fs); err != nil {
-		t.Fatal(err)
-	}
-	free := int64(fs.Bavail) * fs.Bsize
 	ballast := filepath.Join(mnt, "ballast")
 	f, err := os.Create(ballast)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Fallocate(int(f.Fd()), 0, 0, free); err != nil {
-		f.Close()
-		t.Fatalf("fallocate the ballast: %v", err)
+	var size int64
+	for _, step := range []int64{1 << 20, 4096} {
+		for {
+			err := syscall.Fallocate(int(f.Fd()), 0, size, step)
+			if err == syscall.ENOSPC {
+				break
+			}
+			if err != nil {
+				f.Close()
+				t.Fatalf("fallocate the ballast at %d bytes: %v", size, err)
+			}
+			size += step
+		}
 	}
 	f.Close()
 	filled := time.Now()
