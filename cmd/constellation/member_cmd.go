@@ -100,6 +100,7 @@ func memberAction(c *cli.Context, action interfaces.MemberAction) error {
 	}
 	fmt.Fprintf(w, "%s of %s for cluster %d submitted (tx %s); waiting for the chain", action, mn.Name, cur.Cluster, tx.ID().Short())
 	deadline := time.Now().Add(c.Duration("wait"))
+	resend := time.Now().Add(resubmitEvery)
 	for {
 		got, err := cl.Candidacy(ctx, star)
 		if err == nil && got.Seq >= tx.Seq {
@@ -111,10 +112,22 @@ func memberAction(c *cli.Context, action interfaces.MemberAction) error {
 			fmt.Fprintln(w)
 			return fmt.Errorf("the chain did not commit the %s within %s (it may still: check with member status)", action, c.Duration("wait"))
 		}
+		if time.Now().After(resend) {
+			// The node gossips a transaction it already holds again (a
+			// first gossip can reach nobody, for a node that has just
+			// started); anything else it answers now is for the chain
+			// to tell.
+			cl.Submit(ctx, tx)
+			resend = time.Now().Add(resubmitEvery)
+		}
 		fmt.Fprint(w, ".")
 		time.Sleep(time.Second)
 	}
 }
+
+// resubmitEvery is how long a command that waits for its transaction
+// waits before it submits it again.
+const resubmitEvery = 5 * time.Second
 
 // memberTx signs the star's next membership transaction after cur.
 func memberTx(key ed25519.PrivateKey, cur api.Candidacy, action interfaces.MemberAction) (*interfaces.Transaction, error) {

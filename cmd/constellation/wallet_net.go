@@ -314,6 +314,7 @@ func (w *walletNet) waitFinal(ctx context.Context, p *progress, loc *located, tx
 	// Committed: the node's chains hold it.
 	var rec api.TxRecord
 	lastNote := time.Now()
+	resend := time.Now().Add(resubmitEvery)
 	for {
 		r, err := cl.Tx(ctx, id)
 		if err == nil {
@@ -321,6 +322,10 @@ func (w *walletNet) waitFinal(ctx context.Context, p *progress, loc *located, tx
 			break
 		}
 		var ae *api.Error
+		if errors.As(err, &ae) && ae.Status == http.StatusNotFound && time.Now().After(resend) {
+			cl.Submit(ctx, tx) // gossiped again (memberAction says why)
+			resend = time.Now().Add(resubmitEvery)
+		}
 		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
 			// Another transaction of the account's may have taken the
 			// sequence number (a second send at the same time): then this

@@ -68,7 +68,7 @@ func init() { routes = table() }
 func table() []Route {
 	return append([]Route{
 		{Method: "POST", Path: "/v1/tx", Tag: "transactions", Summary: "submit one signed transaction",
-			Description: "The body holds the transaction's canonical encoding in hex. 202 once the node's pool (or, for another cluster's account, its cluster's gossip topic) took it; 409 a duplicate; 422 refused (bad signature, stale sequence); 429 this client has too many submissions in flight; 503 the pool is full, try later.",
+			Description: "The body holds the transaction's canonical encoding in hex. 202 once the node's pool (or, for another cluster's account, its cluster's gossip topic) took it; 409 a duplicate (the pool still holds it, and the node gossips it again); 422 refused (bad signature, stale sequence); 429 this client has too many submissions in flight; 503 the pool is full, try later.",
 			Body:        typeOf[SubmitRequest](), OK: http.StatusAccepted, Answer: typeOf[SubmitResponse](), Errors: []int{400, 409, 413, 422, 429, 503},
 			handle: func(s *server, w http.ResponseWriter, r *http.Request) { s.capped(w, r, func() { submit(s.b, w, r) }) }},
 		{Method: "POST", Path: "/v1/txs", Tag: "transactions", Summary: "submit a batch of signed transactions",

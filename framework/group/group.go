@@ -815,8 +815,14 @@ func (n *Group) PoolLen() int { return n.pool.Len() }
 
 // Submit adds a signed transaction to the pool. The error says why a
 // transaction was refused (bad signature, duplicate, stale sequence, full).
+// A duplicate, one the pool holds and the chain has not committed, is
+// gossiped again all the same: a node that is not a delegate only holds
+// what it gossiped, and gossip published before the node had heard the
+// topic's subscribers reached nobody, so a client that submits again
+// until the chain holds its transaction is how it gets there.
 func (n *Group) Submit(tx *interfaces.Transaction) error {
-	if err := n.pool.Add(tx); err != nil {
+	err := n.pool.Add(tx)
+	if err != nil && !errors.Is(err, pool.ErrDuplicate) {
 		return err
 	}
 	if n.cfg.Transport != nil && n.size.Load() > 1 {
@@ -827,6 +833,9 @@ func (n *Group) Submit(tx *interfaces.Transaction) error {
 		default:
 			n.log.Debug("transaction gossip queue full; the transaction stays local")
 		}
+	}
+	if err != nil {
+		return err
 	}
 	n.kickIfFull()
 	return nil

@@ -3,10 +3,12 @@ package group
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/constellation-chain/constellation/builtin/meme"
 	"github.com/constellation-chain/constellation/builtin/memnet"
 	"github.com/constellation-chain/constellation/framework/ledger"
+	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
@@ -542,4 +545,47 @@ func TestARestartedMemberStillSignsTheMembershipEpochThatEnded(t *testing.T) {
 			t.Fatalf("%s refuses the certificate: %v", c.names[i], err)
 		}
 	}
+}
+
+// TestASubmittedDuplicateIsGossipedAgain: a transaction submitted a second
+// time while the pool still holds it is refused as a duplicate and
+// published on the cluster's topic again (a first publish can reach
+// nobody, and a node that is not a delegate has no other way to hand its
+// pool to the delegates). The transaction waits for a sequence number
+// before it, so it stays in the pool.
+func TestASubmittedDuplicateIsGossipedAgain(t *testing.T) {
+	c := newCluster(t, "a", "b", "c", "d")
+	ear, err := c.hub.Join(interfaces.DevStar("ear"), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := interfaces.NewTransfer(interfaces.DevKey("faucet"), 2, interfaces.Hash{}, interfaces.DevStar("x"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var heard atomic.Int32
+	if _, err := ear.Subscribe(interfaces.TxTopic(0), func(e interfaces.Envelope) {
+		b, err := interfaces.DecodeTxBatch(e.Payload)
+		if err != nil || e.From != c.stars[0] {
+			return
+		}
+		for _, x := range b.Txs {
+			if x.ID() == tx.ID() {
+				heard.Add(1)
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c.runUntil(t, func() bool { return heard.Load() >= 2 }, func(ctx context.Context) {
+		if err := c.nodes[0].Submit(tx); err != nil {
+			t.Fatalf("first submission: %v", err)
+		}
+		for heard.Load() < 1 && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err := c.nodes[0].Submit(tx); !errors.Is(err, pool.ErrDuplicate) {
+			t.Fatalf("second submission: %v, want a duplicate", err)
+		}
+	})
 }
