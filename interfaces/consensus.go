@@ -268,6 +268,38 @@ type KeyGenerator interface {
 	AssembleGroupKey(members []StarID, faulty int, qualified []Dealt) ([]byte, error)
 }
 
+// KeyResharer is implemented by engines that can also hand an existing
+// group key to a new membership: the old members deal their own shares,
+// the new members answer as in a key generation, and the new key material
+// holds the same group secret, so a signature of the new members verifies
+// under the old group key (GroupVerifier.VerifyGroupKey). A dealer index is
+// the dealer's index in the old group; member indices are the new
+// members'. oldGroup is the old group key (GroupVerifier.GroupKey), and the
+// faulty bound f is the new membership's.
+type KeyResharer interface {
+	// ReshareThreshold returns how many old members' dealings must
+	// qualify to reshare oldGroup (its threshold, f+1 of the old group).
+	ReshareThreshold(oldGroup []byte) (int, error)
+	// DealReshare returns the dealing by which the holder of oldKeys (its
+	// key material of the old group, ConsensusConfig.Keys) shares its
+	// share with members.
+	DealReshare(oldKeys []byte, members []StarID, faulty int, rnd io.Reader) ([]byte, error)
+	// VerifyReshare makes the checks anyone can make on old member
+	// dealer's dealing: those of a dealing, and that it shares that
+	// member's real share of oldGroup.
+	VerifyReshare(oldGroup []byte, members []StarID, faulty, dealer int, dealing []byte) error
+	// RespondReshare is KeyGenerator.Respond for a reshare dealing.
+	RespondReshare(oldGroup []byte, members []StarID, faulty, dealer int, dealing []byte, self int, key ed25519.PrivateKey) (complaint []byte, err error)
+	// VerifyReshareComplaint is KeyGenerator.VerifyComplaint for a reshare
+	// dealing.
+	VerifyReshareComplaint(oldGroup []byte, members []StarID, faulty, dealer int, dealing []byte, complainer int, complaint []byte) (bool, error)
+	// AssembleReshareKeys returns new member self's key material from the
+	// qualified dealings, sorted by dealer.
+	AssembleReshareKeys(oldGroup []byte, members []StarID, faulty int, qualified []Dealt, self int, key ed25519.PrivateKey) ([]byte, error)
+	// AssembleReshareGroupKey returns the new membership's group key.
+	AssembleReshareGroupKey(oldGroup []byte, members []StarID, faulty int, qualified []Dealt) ([]byte, error)
+}
+
 // Dealt is one member's dealing in a key generation.
 type Dealt struct {
 	Dealer  int

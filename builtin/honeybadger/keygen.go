@@ -124,20 +124,7 @@ func (Factory) Respond(members []interfaces.StarID, faulty, dealer int, dealing 
 	if err != nil {
 		return nil, err
 	}
-	priv, err := ownKey(members, self, key)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := d.Open(self, priv); err == nil {
-		return nil, nil
-	} else if !errors.Is(err, tcrypto.ErrShareRejected) {
-		return nil, err
-	}
-	c, err := d.Complain(self, priv)
-	if err != nil {
-		return nil, err
-	}
-	return c.Encode(), nil
+	return respond(d, members, self, key)
 }
 
 // VerifyComplaint implements interfaces.KeyGenerator.

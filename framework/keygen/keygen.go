@@ -42,6 +42,17 @@
 // group's secret. A faulty member that deals correctly is indistinguishable
 // from an honest one, so its dealing counts; what the rules guarantee is
 // that f faulty members alone never complete a key.
+//
+// # Resharing
+//
+// A session with Dealers and Previous set reshares the group key Previous
+// (interfaces.KeyResharer): the dealers are the old members, each dealing
+// its own share, and the members, the new membership, answer. The rules
+// are the same with two differences: a dealer index is a position among
+// the dealers, and the key completes from as many qualified dealings as
+// Previous's threshold (its f+1). The group key that results holds the
+// same secret, so what the old members' key verified, the new members'
+// signatures still pass.
 package keygen
 
 import (
@@ -89,6 +100,31 @@ type Session struct {
 	Round   uint64 // 1 for the group's first key generation
 	Members []interfaces.StarID
 	Faulty  int // f; 0 means (N−1)/3
+	// Dealers, when set, makes the session a reshare of the group key
+	// Previous: the old members (sorted), who deal their shares.
+	Dealers  []interfaces.StarID
+	Previous []byte
+}
+
+// Reshare reports whether the session reshares an existing key.
+func (s *Session) Reshare() bool { return len(s.Dealers) > 0 }
+
+// dealers returns who deals: the old members of a reshare, else the
+// members.
+func (s *Session) dealers() []interfaces.StarID {
+	if s.Reshare() {
+		return s.Dealers
+	}
+	return s.Members
+}
+
+// DealerIndex returns the position of star among the dealers, or -1.
+func (s *Session) DealerIndex(star interfaces.StarID) int {
+	i, ok := slices.BinarySearchFunc(s.dealers(), star, interfaces.CompareStars)
+	if !ok {
+		return -1
+	}
+	return i
 }
 
 // F returns the session's f.
@@ -113,7 +149,15 @@ func (s *Session) ID() interfaces.Hash {
 	for _, m := range s.Members {
 		e.Fixed(m[:])
 	}
-	return interfaces.DomainSum("constellation/keygen-session/v1", e.Bytes())
+	if !s.Reshare() {
+		return interfaces.DomainSum("constellation/keygen-session/v1", e.Bytes())
+	}
+	e.Uvarint(uint64(len(s.Dealers)))
+	for _, m := range s.Dealers {
+		e.Fixed(m[:])
+	}
+	e.VarBytes(s.Previous)
+	return interfaces.DomainSum("constellation/keygen-session/reshare/v1", e.Bytes())
 }
 
 // Index returns the position of star among the members, or -1.
@@ -226,7 +270,9 @@ type dealing struct {
 type State struct {
 	s      Session
 	gen    interfaces.KeyGenerator
-	opened uint64 // the height of the block that opened the session
+	res    interfaces.KeyResharer // for a reshare
+	need   int                    // how many qualified dealings make a key
+	opened uint64                 // the height of the block that opened the session
 	window uint64
 
 	dealings []*dealing // by dealer; nil until it deals
@@ -262,12 +308,35 @@ func New(s Session, gen interfaces.KeyGenerator, opened, window uint64) (*State,
 		window = DefaultWindow
 	}
 	n := len(s.Members)
-	st := &State{s: s, gen: gen, opened: opened, window: window, dealings: make([]*dealing, n), answered: make([][]bool, n), liars: make([]bool, n)}
+	st := &State{s: s, gen: gen, need: s.Threshold(), opened: opened, window: window}
+	if s.Reshare() {
+		res, ok := gen.(interfaces.KeyResharer)
+		if !ok {
+			return nil, errors.New("key generation: the consensus engine cannot reshare a group key")
+		}
+		if len(s.Dealers) > maxMembers || !slices.IsSortedFunc(s.Dealers, interfaces.CompareStars) || len(slices.Compact(slices.Clone(s.Dealers))) != len(s.Dealers) {
+			return nil, errors.New("key generation: the old members are not sorted and distinct")
+		}
+		need, err := res.ReshareThreshold(s.Previous)
+		if err != nil {
+			return nil, fmt.Errorf("key generation: the key to reshare: %w", err)
+		}
+		if need < 1 || need > len(s.Dealers) {
+			return nil, fmt.Errorf("key generation: the key to reshare needs %d dealings, and it has %d old members", need, len(s.Dealers))
+		}
+		st.res, st.need = res, need
+	}
+	d := len(s.dealers())
+	st.dealings, st.answered, st.liars = make([]*dealing, d), make([][]bool, n), make([]bool, n)
 	for i := range st.answered {
-		st.answered[i] = make([]bool, n)
+		st.answered[i] = make([]bool, d)
 	}
 	return st, nil
 }
+
+// Needed returns how many qualified dealings complete the key: t = f+1,
+// or for a reshare the old key's threshold.
+func (st *State) Needed() int { return st.need }
 
 // Session returns the state's session.
 func (st *State) Session() *Session { return &st.s }
@@ -319,9 +388,10 @@ func (st *State) Delivered(dealer int) bool {
 func (st *State) Answered(member, dealer int) bool { return st.answered[member][dealer] }
 
 // Admit is the ledger's check of a TxKeyGen transaction from author: it
-// decodes and names this session, and the author is a member. What the
-// message means is Apply's business, so a well-formed message from a
-// member is ordered even when it will change nothing.
+// decodes and names this session, and the author is a dealer (for a
+// dealing) or a member (for an answer). What the message means is Apply's
+// business, so a well-formed message from either is ordered even when it
+// will change nothing.
 func (st *State) Admit(author interfaces.StarID, payload []byte) (Message, error) {
 	m, err := Decode(payload)
 	if err != nil {
@@ -330,13 +400,22 @@ func (st *State) Admit(author interfaces.StarID, payload []byte) (Message, error
 	if m.Session != st.s.ID() {
 		return Message{}, fmt.Errorf("key-generation message for session %s, the open one is %s", m.Session.Short(), st.s.ID().Short())
 	}
-	if st.s.Index(author) < 0 {
+	if st.author(author, m.Kind) < 0 {
 		return Message{}, fmt.Errorf("%w: %s", ErrNotMember, author.Short())
 	}
-	if m.Dealer >= len(st.s.Members) {
-		return Message{}, fmt.Errorf("key-generation message names dealer %d of %d", m.Dealer, len(st.s.Members))
+	if m.Dealer >= len(st.dealings) {
+		return Message{}, fmt.Errorf("key-generation message names dealer %d of %d", m.Dealer, len(st.dealings))
 	}
 	return m, nil
+}
+
+// author returns the index of a message's author: among the dealers for a
+// dealing, among the members for an answer; -1 if it is neither.
+func (st *State) author(star interfaces.StarID, k Kind) int {
+	if k == Deal {
+		return st.s.DealerIndex(star)
+	}
+	return st.s.Index(star)
 }
 
 // Apply folds a message admitted by Admit, from author, committed in the
@@ -347,8 +426,8 @@ func (st *State) Apply(author interfaces.StarID, m Message, height uint64) strin
 	if st.done || st.failed {
 		return "session over"
 	}
-	from := st.s.Index(author)
-	if from < 0 || m.Dealer < 0 || m.Dealer >= len(st.s.Members) {
+	from := st.author(author, m.Kind)
+	if from < 0 || m.Dealer < 0 || m.Dealer >= len(st.dealings) {
 		return "not a member"
 	}
 	n := len(st.s.Members)
@@ -368,7 +447,7 @@ func (st *State) Apply(author interfaces.StarID, m Message, height uint64) strin
 			full = append(full, j)
 		}
 	}
-	if len(full) >= st.s.Threshold() {
+	if len(full) >= st.need {
 		st.complete(full)
 		return what + "; key complete"
 	}
@@ -389,7 +468,13 @@ func (st *State) deal(from int, m Message) string {
 	}
 	d := &dealing{body: m.Body, digest: digest, acks: make([]bool, len(st.s.Members))}
 	st.dealings[from] = d
-	if err := st.gen.VerifyDealing(st.s.Members, st.s.F(), from, m.Body); err != nil {
+	verify := st.gen.VerifyDealing
+	if st.res != nil {
+		verify = func(members []interfaces.StarID, f, dealer int, body []byte) error {
+			return st.res.VerifyReshare(st.s.Previous, members, f, dealer, body)
+		}
+	}
+	if err := verify(st.s.Members, st.s.F(), from, m.Body); err != nil {
 		d.bad, d.why = true, err.Error()
 		return "invalid dealing: dealer disqualified"
 	}
@@ -412,7 +497,13 @@ func (st *State) answer(from int, m Message) string {
 	if d.bad {
 		return "complaint against a disqualified dealing"
 	}
-	justified, err := st.gen.VerifyComplaint(st.s.Members, st.s.F(), m.Dealer, d.body, from, m.Body)
+	check := st.gen.VerifyComplaint
+	if st.res != nil {
+		check = func(members []interfaces.StarID, f, dealer int, body []byte, complainer int, complaint []byte) (bool, error) {
+			return st.res.VerifyReshareComplaint(st.s.Previous, members, f, dealer, body, complainer, complaint)
+		}
+	}
+	justified, err := check(st.s.Members, st.s.F(), m.Dealer, d.body, from, m.Body)
 	switch {
 	case err != nil:
 		st.answered[from][m.Dealer] = false // proves nothing; the member may still answer
@@ -439,7 +530,7 @@ func (st *State) EndBlock(height uint64) bool {
 			ok = append(ok, j)
 		}
 	}
-	if len(ok) < st.s.Threshold() {
+	if len(ok) < st.need {
 		st.failed = true
 		return true
 	}
@@ -452,7 +543,13 @@ func (st *State) complete(dealers []int) {
 	for i, j := range dealers {
 		q[i] = interfaces.Dealt{Dealer: j, Dealing: st.dealings[j].body}
 	}
-	key, err := st.gen.AssembleGroupKey(st.s.Members, st.s.F(), q)
+	var key []byte
+	var err error
+	if st.res != nil {
+		key, err = st.res.AssembleReshareGroupKey(st.s.Previous, st.s.Members, st.s.F(), q)
+	} else {
+		key, err = st.gen.AssembleGroupKey(st.s.Members, st.s.F(), q)
+	}
 	if err != nil {
 		// Every dealing passed VerifyDealing, so only an engine bug gets
 		// here; failing the session is what every node does alike.
@@ -462,13 +559,30 @@ func (st *State) complete(dealers []int) {
 	st.done, st.qualified, st.groupKey = true, q, key
 }
 
-// DealMessage returns member self's dealing as a message.
+// DealMessage returns member self's dealing as a message (not for a
+// reshare: DealReshareMessage).
 func (st *State) DealMessage(self int, key ed25519.PrivateKey, rnd io.Reader) (Message, error) {
+	if st.res != nil {
+		return Message{}, errors.New("key generation: a reshare's dealers deal their old key material (DealReshareMessage)")
+	}
 	b, err := st.gen.Deal(st.s.Members, st.s.F(), self, key, rnd)
 	if err != nil {
 		return Message{}, err
 	}
 	return Message{Session: st.s.ID(), Kind: Deal, Dealer: self, Body: b}, nil
+}
+
+// DealReshareMessage returns old member dealer's dealing of its share, its
+// key material of the old group being oldKeys, as a message.
+func (st *State) DealReshareMessage(dealer int, oldKeys []byte, rnd io.Reader) (Message, error) {
+	if st.res == nil {
+		return Message{}, errors.New("key generation: not a reshare")
+	}
+	b, err := st.res.DealReshare(oldKeys, st.s.Members, st.s.F(), rnd)
+	if err != nil {
+		return Message{}, err
+	}
+	return Message{Session: st.s.ID(), Kind: Deal, Dealer: dealer, Body: b}, nil
 }
 
 // AnswerMessage returns member self's answer to dealer's delivered
@@ -478,7 +592,13 @@ func (st *State) AnswerMessage(self, dealer int, key ed25519.PrivateKey) (Messag
 	if !ok {
 		return Message{}, fmt.Errorf("key generation: no qualified dealing of member %d to answer", dealer)
 	}
-	c, err := st.gen.Respond(st.s.Members, st.s.F(), dealer, body, self, key)
+	var c []byte
+	var err error
+	if st.res != nil {
+		c, err = st.res.RespondReshare(st.s.Previous, st.s.Members, st.s.F(), dealer, body, self, key)
+	} else {
+		c, err = st.gen.Respond(st.s.Members, st.s.F(), dealer, body, self, key)
+	}
 	if err != nil {
 		return Message{}, err
 	}
@@ -493,6 +613,9 @@ func (st *State) AnswerMessage(self, dealer int, key ed25519.PrivateKey) (Messag
 func (st *State) Keys(self int, key ed25519.PrivateKey) ([]byte, error) {
 	if !st.done {
 		return nil, errors.New("key generation not complete")
+	}
+	if st.res != nil {
+		return st.res.AssembleReshareKeys(st.s.Previous, st.s.Members, st.s.F(), st.qualified, self, key)
 	}
 	return st.gen.AssembleKeys(st.s.Members, st.s.F(), st.qualified, self, key)
 }

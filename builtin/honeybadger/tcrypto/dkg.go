@@ -122,11 +122,18 @@ import (
 const (
 	tagDealing   = 0x40
 	tagComplaint = 0x41
+	// tagReshare marks a dealing of an old member's share to a new
+	// membership (reshare.go): its dealer is an index into the old
+	// members, and its constant term is the dealer's old share.
+	tagReshare = 0x42
 )
 
 // Domain tags of the hashes used by key generation.
 const (
 	dkgDigestTag = "CONSTELLATION-DKG-V1-DEALING-DIGEST"
+	// reshareDigestTag keeps a reshare dealing's digest, and so its share
+	// encryption and complaints, apart from a fresh dealing's.
+	reshareDigestTag = "CONSTELLATION-DKG-V1-RESHARE-DIGEST"
 	dkgKDFTag    = "CONSTELLATION-DKG-V1-SHARE-KEY"
 	dkgAADTag    = "CONSTELLATION-DKG-V1-SHARE-AAD"
 	dkgDLEQTag   = "CONSTELLATION-DKG-V1-COMPLAINT-CHALLENGE"
@@ -169,8 +176,11 @@ func DealingSize(n, t int) int {
 // g(1), …, g(n), each encrypted to its member. It is immutable once made by
 // NewDealing or DecodeDealing and safe for concurrent use.
 type Dealing struct {
-	n, t      int
-	dealer    int
+	n, t   int
+	dealer int
+	// reshare: a dealing of the dealer's old share (reshare.go); dealer
+	// then indexes the old members, not the n recipients.
+	reshare   bool
 	a0        bls.G1Affine   // a_0·P1
 	commits   []bls.G2Affine // a_k·P2, k = 0..t-1
 	ephemeral [X25519KeySize]byte
@@ -222,17 +232,19 @@ func checkDKGParams(n, t int) error {
 // (crypto/rand if nil): t·64 bytes of coefficients, then 32 bytes of
 // ephemeral key; with a deterministic rnd the dealing is deterministic.
 func NewDealing(n, t int, dealer int, memberKeys [][]byte, rnd io.Reader) (*Dealing, error) {
-	return newDealing(n, t, dealer, memberKeys, rnd, nil)
+	return newDealing(n, t, dealer, memberKeys, rnd, nil, nil)
 }
 
 // newDealing is NewDealing with a hook that lets tests play a cheating
-// dealer by changing the share sealed for a recipient.
-func newDealing(n, t, dealer int, memberKeys [][]byte, rnd io.Reader, tweak func(recipient int, share *fr.Element)) (*Dealing, error) {
+// dealer by changing the share sealed for a recipient. With secret set it
+// makes a reshare dealing (reshare.go) whose constant term is *secret and
+// whose dealer indexes the old members.
+func newDealing(n, t, dealer int, memberKeys [][]byte, rnd io.Reader, tweak func(recipient int, share *fr.Element), secret *fr.Element) (*Dealing, error) {
 	if err := checkDKGParams(n, t); err != nil {
 		return nil, fmt.Errorf("dkg: making dealing: %w", err)
 	}
-	if dealer < 0 || dealer >= n {
-		return nil, fmt.Errorf("dkg: making dealing: dealer %d outside [0,%d)", dealer, n)
+	if bound := dealerBound(n, secret != nil); dealer < 0 || dealer >= bound {
+		return nil, fmt.Errorf("dkg: making dealing: dealer %d outside [0,%d)", dealer, bound)
 	}
 	if len(memberKeys) != n {
 		return nil, fmt.Errorf("dkg: dealing of member %d: %d member keys for %d members", dealer, len(memberKeys), n)
@@ -265,6 +277,9 @@ func newDealing(n, t, dealer int, memberKeys [][]byte, rnd io.Reader, tweak func
 		}
 		coeffs[k] = c
 	}
+	if secret != nil {
+		coeffs[0] = *secret
+	}
 	var eb [32]byte
 	if _, err := io.ReadFull(rnd, eb[:]); err != nil {
 		return nil, fmt.Errorf("dkg: dealing of member %d: drawing the ephemeral key: %w", dealer, err)
@@ -276,7 +291,7 @@ func newDealing(n, t, dealer int, memberKeys [][]byte, rnd io.Reader, tweak func
 	if err != nil {
 		return nil, fmt.Errorf("dkg: dealing of member %d: ephemeral key: %w", dealer, err)
 	}
-	d := &Dealing{n: n, t: t, dealer: dealer, commits: make([]bls.G2Affine, t), boxes: make([][shareBoxSize]byte, n)}
+	d := &Dealing{n: n, t: t, dealer: dealer, reshare: secret != nil, commits: make([]bls.G2Affine, t), boxes: make([][shareBoxSize]byte, n)}
 	d.a0.ScalarMultiplicationBase(scalarBig(&coeffs[0]))
 	for k := range coeffs {
 		d.commits[k].ScalarMultiplicationBase(scalarBig(&coeffs[k]))
@@ -311,7 +326,11 @@ func (d *Dealing) Dealer() int { return d.dealer }
 // the value the share encryption is bound to.
 func (d *Dealing) computeDigest() [32]byte {
 	h := sha256.New()
-	h.Write([]byte(dkgDigestTag))
+	if d.reshare {
+		h.Write([]byte(reshareDigestTag))
+	} else {
+		h.Write([]byte(dkgDigestTag))
+	}
 	var u [12]byte
 	binary.BigEndian.PutUint32(u[0:], uint32(d.n))
 	binary.BigEndian.PutUint32(u[4:], uint32(d.t))
@@ -428,7 +447,7 @@ func (d *Dealing) wellFormed() error {
 	if err := checkDKGParams(d.n, d.t); err != nil {
 		return fmt.Errorf("dkg: malformed dealing: %w", err)
 	}
-	if d.dealer < 0 || d.dealer >= d.n || len(d.commits) != d.t || len(d.boxes) != d.n {
+	if d.dealer < 0 || d.dealer >= dealerBound(d.n, d.reshare) || len(d.commits) != d.t || len(d.boxes) != d.n {
 		return fmt.Errorf("dkg: malformed dealing of member %d", d.dealer)
 	}
 	return nil
@@ -708,6 +727,15 @@ func (c Complaint) Encode() []byte {
 // encoding of a curve point, c and z below ℓ. It does not verify it
 // (VerifyComplaint does).
 func DecodeComplaint(b []byte, n int) (Complaint, error) {
+	return DecodeComplaintOf(b, n, n)
+}
+
+// DecodeComplaintOf is DecodeComplaint for a key generation of n members
+// whose dealers are dealers many (the old members, for a reshare).
+func DecodeComplaintOf(b []byte, n, dealers int) (Complaint, error) {
+	if dealers < 1 || dealers > MaxMembers {
+		return Complaint{}, fmt.Errorf("dkg: decoding complaint: %w: dealer count %d outside [1,%d]", ErrEncoding, dealers, MaxMembers)
+	}
 	if n < 1 || n > MaxMembers {
 		return Complaint{}, fmt.Errorf("dkg: decoding complaint: %w: member count %d outside [1,%d]", ErrEncoding, n, MaxMembers)
 	}
@@ -719,8 +747,8 @@ func DecodeComplaint(b []byte, n int) (Complaint, error) {
 	dealer := d.U32()
 	complainer := d.U32()
 	if d.Err() == nil {
-		if dealer >= uint32(n) {
-			d.Fail(fmt.Errorf("dealer %d outside [0,%d)", dealer, n))
+		if dealer >= uint32(dealers) {
+			d.Fail(fmt.Errorf("dealer %d outside [0,%d)", dealer, dealers))
 		} else if complainer >= uint32(n) {
 			d.Fail(fmt.Errorf("complainer %d outside [0,%d)", complainer, n))
 		}
@@ -755,7 +783,11 @@ func (d *Dealing) Encode() []byte {
 		return nil
 	}
 	e := interfaces.NewEncoder(DealingSize(d.n, d.t))
-	header(e, tagDealing)
+	if d.reshare {
+		header(e, tagReshare)
+	} else {
+		header(e, tagDealing)
+	}
 	e.U32(uint32(d.n))
 	e.U32(uint32(d.t))
 	e.U32(uint32(d.dealer))
@@ -779,6 +811,19 @@ func (d *Dealing) Encode() []byte {
 // (below 2^255-19). Errors wrap ErrEncoding. The curve and subgroup checks
 // on the ephemeral key and the pairing check are left to Verify.
 func DecodeDealing(b []byte, n, t int) (*Dealing, error) {
+	return decodeDealing(b, n, t, false)
+}
+
+// dealerBound is how many dealers a dealing for n recipients may name:
+// the recipients themselves, or for a reshare dealing any old member.
+func dealerBound(n int, reshare bool) int {
+	if reshare {
+		return MaxMembers
+	}
+	return n
+}
+
+func decodeDealing(b []byte, n, t int, reshare bool) (*Dealing, error) {
 	if err := checkDKGParams(n, t); err != nil {
 		return nil, fmt.Errorf("dkg: decoding dealing: %w: %w", ErrEncoding, err)
 	}
@@ -786,19 +831,23 @@ func DecodeDealing(b []byte, n, t int) (*Dealing, error) {
 	if want := DealingSize(n, t); len(b) != want {
 		d.Fail(fmt.Errorf("%d bytes, want %d for n=%d, t=%d", len(b), want, n, t))
 	}
-	readHeader(d, tagDealing)
+	tag := uint8(tagDealing)
+	if reshare {
+		tag = tagReshare
+	}
+	readHeader(d, tag)
 	gotN, gotT, dealer := d.U32(), d.U32(), d.U32()
 	if d.Err() == nil {
 		if gotN != uint32(n) || gotT != uint32(t) {
 			d.Fail(fmt.Errorf("made for n=%d, t=%d, want n=%d, t=%d", gotN, gotT, n, t))
-		} else if dealer >= uint32(n) {
-			d.Fail(fmt.Errorf("dealer %d outside [0,%d)", dealer, n))
+		} else if bound := dealerBound(n, reshare); dealer >= uint32(bound) {
+			d.Fail(fmt.Errorf("dealer %d outside [0,%d)", dealer, bound))
 		}
 	}
 	if d.Err() != nil {
 		return nil, fmt.Errorf("dkg: decoding dealing: %w: %w", ErrEncoding, d.Err())
 	}
-	x := &Dealing{n: n, t: t, dealer: int(dealer), commits: make([]bls.G2Affine, t), boxes: make([][shareBoxSize]byte, n)}
+	x := &Dealing{n: n, t: t, dealer: int(dealer), reshare: reshare, commits: make([]bls.G2Affine, t), boxes: make([][shareBoxSize]byte, n)}
 	x.a0 = readG1(d, "A0")
 	for k := range x.commits {
 		x.commits[k] = readG2(d, fmt.Sprintf("commitment %d", k))
@@ -858,6 +907,9 @@ func assemblePublic(n, t int, dealings []*Dealing, qualified []int) (*PublicKeyS
 		}
 		if err := d.wellFormed(); err != nil {
 			return nil, nil, fmt.Errorf("dkg: assembling keys: %w", err)
+		}
+		if d.reshare {
+			return nil, nil, fmt.Errorf("dkg: assembling keys: dealing of member %d reshares an old key (AssembleReshare combines those)", d.dealer)
 		}
 		if d.n != n || d.t != t {
 			return nil, nil, fmt.Errorf("dkg: assembling keys: dealing of member %d made for n=%d, t=%d, want n=%d, t=%d", d.dealer, d.n, d.t, n, t)

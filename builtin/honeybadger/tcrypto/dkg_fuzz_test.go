@@ -72,3 +72,39 @@ func FuzzDecodeComplaint(f *testing.F) {
 		_, _ = VerifyComplaint(d, x, ms[x.Complainer].pub)
 	})
 }
+
+// FuzzDecodeReshareDealing checks that DecodeReshareDealing never panics,
+// that whatever it accepts re-encodes to the same bytes, is a reshare
+// dealing, and that VerifyReshare and Open do not panic on it.
+func FuzzDecodeReshareDealing(f *testing.F) {
+	ms := dkgMembers(f, 3, 32)
+	old, shares, err := Deal(4, 2, seeded(33))
+	if err != nil {
+		f.Fatal(err)
+	}
+	d, err := NewReshareDealing(3, 2, shares[3], memberKeys(ms), seeded(34))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(d.Encode(), 3, 2)
+	f.Add([]byte{}, 3, 2)
+	f.Add(d.Encode()[:100], 3, 2)
+	f.Fuzz(func(t *testing.T, b []byte, n, th int) {
+		x, err := DecodeReshareDealing(b, n, th)
+		if err != nil {
+			if x != nil {
+				t.Fatal("DecodeReshareDealing returned a dealing with an error")
+			}
+			return
+		}
+		if !bytes.Equal(x.Encode(), b) || !x.IsReshare() {
+			t.Fatalf("accepted encoding re-encodes differently")
+		}
+		_ = x.VerifyReshare(n, th, old)
+		if n == len(ms) {
+			for i := range ms {
+				_, _ = x.Open(i, ms[i].priv)
+			}
+		}
+	})
+}

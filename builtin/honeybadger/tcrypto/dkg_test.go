@@ -66,7 +66,7 @@ func dealAll(tb testing.TB, n, t int, ms []dkgMember, seed uint64, tweak map[int
 	keys := memberKeys(ms)
 	ds := make([]*Dealing, n)
 	for j := range ds {
-		d, err := newDealing(n, t, j, keys, seeded(seed*1000+uint64(j)), tweak[j])
+		d, err := newDealing(n, t, j, keys, seeded(seed*1000+uint64(j)), tweak[j], nil)
 		if err != nil {
 			tb.Fatalf("dealer %d: %v", j, err)
 		}
