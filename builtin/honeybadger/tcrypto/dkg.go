@@ -134,10 +134,10 @@ const (
 	// reshareDigestTag keeps a reshare dealing's digest, and so its share
 	// encryption and complaints, apart from a fresh dealing's.
 	reshareDigestTag = "CONSTELLATION-DKG-V1-RESHARE-DIGEST"
-	dkgKDFTag    = "CONSTELLATION-DKG-V1-SHARE-KEY"
-	dkgAADTag    = "CONSTELLATION-DKG-V1-SHARE-AAD"
-	dkgDLEQTag   = "CONSTELLATION-DKG-V1-COMPLAINT-CHALLENGE"
-	dkgNonceTag  = "CONSTELLATION-DKG-V1-COMPLAINT-NONCE"
+	dkgKDFTag        = "CONSTELLATION-DKG-V1-SHARE-KEY"
+	dkgAADTag        = "CONSTELLATION-DKG-V1-SHARE-AAD"
+	dkgDLEQTag       = "CONSTELLATION-DKG-V1-COMPLAINT-CHALLENGE"
+	dkgNonceTag      = "CONSTELLATION-DKG-V1-COMPLAINT-NONCE"
 )
 
 const (
