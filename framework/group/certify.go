@@ -255,7 +255,7 @@ func (n *Group) takeShare(ctx context.Context, m *certMsg, own bool) {
 		return
 	}
 	e := n.eraOf(b.Header.Epoch)
-	msg := CertificateMessage(e.id, m.Hash)
+	msg := CertificateMessage(n.certInstance(b.Header.Epoch), m.Hash)
 	if m.Whole {
 		if ts.VerifyGroupSignature(msg, m.Share) == nil {
 			n.storeCertificate(b, m.Share)

@@ -1553,6 +1553,17 @@ func (n *Group) signer() (interfaces.ThresholdSigner, error) {
 	return ts, nil
 }
 
+// certInstance is the instance a certificate of a block of epoch names:
+// its membership epoch's, or for a group that reshares its key
+// (Rotation.Reshare) the first one's for every block. Its group key never
+// changes, so what verifiers check a certificate against does not either.
+func (n *Group) certInstance(epoch uint64) interfaces.InstanceID {
+	if n.cfg.Rotation != nil && n.cfg.Rotation.Reshare {
+		return n.eras[0].id
+	}
+	return n.eraOf(epoch).id
+}
+
 // CertificateShare returns this member's share of the group's certificate
 // of the committed block at height. Call it from the goroutine that runs
 // the group, or after Run returned.
@@ -1565,7 +1576,7 @@ func (n *Group) CertificateShare(height uint64) (interfaces.SignatureShare, erro
 	if err != nil {
 		return interfaces.SignatureShare{}, err
 	}
-	sh, err := ts.SignShare(CertificateMessage(n.eraOf(b.Header.Epoch).id, b.Hash()))
+	sh, err := ts.SignShare(CertificateMessage(n.certInstance(b.Header.Epoch), b.Hash()))
 	return interfaces.SignatureShare{Member: n.self, Share: sh}, err
 }
 
@@ -1580,7 +1591,7 @@ func (n *Group) Certify(height uint64, shares []interfaces.SignatureShare) ([]by
 	if err != nil {
 		return nil, err
 	}
-	return ts.CombineShares(CertificateMessage(n.eraOf(b.Header.Epoch).id, b.Hash()), shares)
+	return ts.CombineShares(CertificateMessage(n.certInstance(b.Header.Epoch), b.Hash()), shares)
 }
 
 // VerifyCertificate checks the group's certificate of the block at height
@@ -1594,7 +1605,7 @@ func (n *Group) VerifyCertificate(height uint64, sig []byte) error {
 	if err != nil {
 		return err
 	}
-	return ts.VerifyGroupSignature(CertificateMessage(n.eraOf(b.Header.Epoch).id, b.Hash()), sig)
+	return ts.VerifyGroupSignature(CertificateMessage(n.certInstance(b.Header.Epoch), b.Hash()), sig)
 }
 
 // Refused counts the consensus messages this group's transport handler

@@ -60,6 +60,17 @@ type Rotation struct {
 	Committed func(b *interfaces.Block)
 	// Generator is the consensus engine's dealer-free key generation.
 	Generator interfaces.KeyGenerator
+	// Reshare makes every key generation reshare the group's key
+	// (interfaces.KeyResharer) instead of making a new one: the members
+	// of the membership epoch in force deal their shares to the next
+	// members, and the group key, Key from the first, never changes, so
+	// the group certifies every block under its first instance
+	// (Group.certInstance) and whoever checks its certificates keeps
+	// the key it started with. Members and Key are the group's first
+	// members (sorted) and group key; the Generator must reshare.
+	Reshare bool
+	Members []interfaces.StarID
+	Key     []byte
 	// Rand supplies this member's dealing randomness (crypto/rand when
 	// nil).
 	Rand io.Reader
@@ -83,6 +94,12 @@ type Fold struct {
 	cfg            Rotation
 	network, group string
 	round          uint64
+	// holders and key are, for a resharing rotation, who holds the
+	// group's key as of the last completed key generation (the first
+	// members until one completes), and that key set: the next
+	// reshare's dealers and the key they reshare.
+	holders []interfaces.StarID
+	key     []byte
 	session        *keygen.State
 	// completed is the key generation whose handover the next block
 	// carries (pending), once the session completed.
@@ -114,7 +131,17 @@ func NewFold(cfg Rotation, network, group string) (*Fold, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
-	return &Fold{cfg: cfg, network: network, group: group}, nil
+	f := &Fold{cfg: cfg, network: network, group: group}
+	if cfg.Reshare {
+		if _, ok := cfg.Generator.(interfaces.KeyResharer); !ok {
+			return nil, errors.New("rotation: the consensus engine cannot reshare a group key")
+		}
+		if len(cfg.Members) == 0 || len(cfg.Key) == 0 {
+			return nil, errors.New("rotation: a resharing rotation needs the group's first members and key")
+		}
+		f.holders, f.key = sortedStars(cfg.Members), slices.Clone(cfg.Key)
+	}
+	return f, nil
 }
 
 // open returns the key generations open: the group's own, then the new
@@ -242,6 +269,9 @@ func (f *Fold) step(b *interfaces.Block, applied func(tx *interfaces.Transaction
 			f.pending = &interfaces.Handover{Members: st.Session().Members, GroupKey: st.GroupKey()}
 			f.session = nil
 			out.completed = st
+			if f.cfg.Reshare {
+				f.holders, f.key = st.Session().Members, st.GroupKey()
+			}
 		case st.Failed():
 			out.failed = true
 			if err := f.openRound(b, st.Session().Members); err != nil {
@@ -304,6 +334,9 @@ func (f *Fold) step(b *interfaces.Block, applied func(tx *interfaces.Transaction
 func (f *Fold) openRound(b *interfaces.Block, members []interfaces.StarID) error {
 	f.round++
 	s := keygen.Session{Network: f.network, Group: f.group, Round: f.round, Members: sortedStars(members)}
+	if f.cfg.Reshare {
+		s.Dealers, s.Previous = f.holders, f.key
+	}
 	st, err := keygen.New(s, f.cfg.Generator, b.Header.Height, f.cfg.Window)
 	if err != nil {
 		return fmt.Errorf("rotation %d after block %d: %w", f.round, b.Header.Height, err)
@@ -511,27 +544,29 @@ func (n *Group) keyGenTxs() []*interfaces.Transaction {
 
 func (n *Group) keyGenTxsOf(st *keygen.State) []*interfaces.Transaction {
 	r := n.rot
-	me := st.Session().Index(n.self)
-	if me < 0 {
+	s := st.Session()
+	me, dealer := s.Index(n.self), s.DealerIndex(n.self)
+	if me < 0 && dealer < 0 {
 		return nil
 	}
-	id := st.Session().ID()
+	id := s.ID()
 	sub := r.mine[id]
 	if sub == nil {
 		sub = &submitted{answered: map[int]bool{}}
 		r.mine[id] = sub
 	}
 	var msgs []keygen.Message
-	if !sub.dealt && !st.Delivered(me) {
-		m, err := st.DealMessage(me, n.cfg.Key, r.cfg.Rand)
-		if err != nil {
-			n.log.Error("key generation: deal", "error", err)
-		} else {
-			msgs = append(msgs, m)
+	if dealer >= 0 && !sub.dealt && !st.Delivered(dealer) {
+		m, tried := n.dealMessage(st, dealer)
+		if m != nil {
+			msgs = append(msgs, *m)
 		}
-		sub.dealt = true
+		sub.dealt = tried
 	}
 	for j := range st.Session().Members {
+		if me < 0 {
+			break // an old member that is not a new one only deals
+		}
 		if sub.answered[j] || st.Answered(me, j) {
 			continue
 		}
@@ -565,6 +600,38 @@ func (n *Group) keyGenTxsOf(st *keygen.State) []*interfaces.Transaction {
 		out = append(out, tx)
 	}
 	return out
+}
+
+// dealMessage returns this member's dealing in st, dealer its index among
+// the dealers (nil if making it failed, which is logged), and whether it
+// tried: not yet, for a reshare whose dealer does not hold its share yet.
+// A reshare's dealer deals the share it holds of the key being reshared,
+// its keys of the membership epoch that holds that key, which it has once
+// the handover that made it a holder is committed.
+func (n *Group) dealMessage(st *keygen.State, dealer int) (*keygen.Message, bool) {
+	r := n.rot
+	s := st.Session()
+	if !s.Reshare() {
+		m, err := st.DealMessage(dealer, n.cfg.Key, r.cfg.Rand)
+		if err != nil {
+			n.log.Error("key generation: deal", "error", err)
+			return nil, true
+		}
+		return &m, true
+	}
+	for i := len(n.eras) - 1; i >= 0; i-- {
+		e := n.eras[i]
+		if e.keys == nil || !slices.Equal(e.members, s.Dealers) {
+			continue
+		}
+		m, err := st.DealReshareMessage(dealer, e.keys, r.cfg.Rand)
+		if err != nil {
+			n.log.Error("key generation: reshare deal", "error", err)
+			return nil, true
+		}
+		return &m, true
+	}
+	return nil, false
 }
 
 // submitKeyGen submits this member's pending key-generation messages.

@@ -3,6 +3,7 @@ package group
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -332,5 +333,100 @@ func TestAGroupFoundsAClusterThroughItsChain(t *testing.T) {
 		if len(founded[i]) != 1 || !bytes.Equal(founded[i][0].f.GroupKey, carried.GroupKey) {
 			t.Fatalf("after a restart %s replays %d foundings", c.names[i], len(founded[i]))
 		}
+	}
+}
+
+// TestAGroupResharesItsKey runs the rotating group with Reshare: at each
+// rotation the members in force deal their shares to the next ones, so
+// the group key never changes. After two rotations (the follower e drawn
+// in, a left out) every membership epoch's keys are under the first group
+// key, every certified block's certificate verifies under it and the first
+// instance, and a restart rebuilds the same membership epochs.
+func TestAGroupResharesItsKey(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two key generations")
+	}
+	const every = 8
+	f := honeybadger.Factory{}
+	c := rotatingClusterWith(t, every, nil)
+	c.closeAll()
+	members := slices.Clone(c.stars[:4])
+	slices.SortFunc(members, interfaces.CompareStars)
+	first, err := f.GroupKey(c.share[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := c.membership
+	c.membership = func(i int, cfg *Config) {
+		prev(i, cfg)
+		cfg.Certify = true
+		cfg.Rotation.Reshare, cfg.Rotation.Members, cfg.Rotation.Key = true, members, first
+	}
+	for i := range c.nodes {
+		c.dirs[i] = t.TempDir()
+		c.nodes[i] = c.open(t, i)
+	}
+	defer c.closeAll()
+	// Rotations every 8 blocks, on and on: wait for certificates in the
+	// first three membership epochs (a's store), the third having begun
+	// everywhere.
+	var why string
+	t.Cleanup(func() {
+		if t.Failed() && why != "" {
+			t.Log("waiting for:", why)
+		}
+	})
+	certifiedIn := func(n *Group, era int) bool {
+		e := n.eras[era]
+		for ep := e.start; e.last == 0 || ep <= e.last; ep++ {
+			if cert, _ := n.store.Certificate(ep + 1); cert != nil {
+				return true
+			}
+			if h, _ := n.Head(); ep+1 > h {
+				return false
+			}
+		}
+		return false
+	}
+	c.runUntil(t, func() bool {
+		for i, n := range c.nodes {
+			if k, _ := n.Membership(); k < 2 {
+				why = fmt.Sprintf("%s in membership epoch %d", c.names[i], k)
+				return false
+			}
+		}
+		for k := range 3 {
+			if !certifiedIn(c.nodes[0], k) {
+				why = fmt.Sprintf("a certificate of a block of membership epoch %d", k)
+				return false
+			}
+		}
+		why = ""
+		return true
+	}, nil)
+	ran := slices.Clone(c.nodes[0].eras)
+	c.reopen(t)
+	a := c.nodes[0]
+	for k := range ran {
+		if a.eras[k].id != ran[k].id {
+			t.Fatalf("after a restart membership epoch %d is another instance", k)
+		}
+	}
+	c.requireNoFork(t)
+	top, _ := a.Head()
+	byEra := map[interfaces.InstanceID]int{}
+	for h := uint64(1); h <= top; h++ {
+		cert, err := a.store.Certificate(h)
+		if err != nil || cert == nil {
+			continue
+		}
+		b, _ := a.Block(h)
+		if err := f.VerifyGroupKey(first, CertificateMessage(a.eras[0].id, b.Hash()), cert); err != nil {
+			t.Fatalf("the certificate of block %d (epoch %d) does not verify under the first key and instance: %v", h, b.Header.Epoch, err)
+		}
+		byEra[a.eraOf(b.Header.Epoch).id]++
+	}
+	if len(byEra) < 3 {
+		t.Fatalf("certified blocks in %d membership epochs, want 3 or more", len(byEra))
 	}
 }
