@@ -100,7 +100,7 @@ type Fold struct {
 	// reshare's dealers and the key they reshare.
 	holders []interfaces.StarID
 	key     []byte
-	session        *keygen.State
+	session *keygen.State
 	// completed is the key generation whose handover the next block
 	// carries (pending), once the session completed.
 	completed *keygen.State
