@@ -52,7 +52,8 @@ func (p MemberPayload) Encode() []byte {
 }
 
 // DecodeMemberPayload decodes and checks a TxMember payload: a known
-// action and a cluster that is not the galaxy.
+// action. Cluster may be GalaxyCluster: a candidacy for the galaxy, which
+// only a rotating galaxy's chain orders (the ledger decides).
 func DecodeMemberPayload(b []byte) (MemberPayload, error) {
 	var p MemberPayload
 	d := NewDecoder(b)
@@ -67,8 +68,6 @@ func DecodeMemberPayload(b []byte) (MemberPayload, error) {
 	switch {
 	case p.Action != MemberJoin && p.Action != MemberLeave:
 		return p, fmt.Errorf("decode membership payload: unknown action %d (1 joins, 2 leaves)", uint8(p.Action))
-	case p.Cluster == GalaxyCluster:
-		return p, fmt.Errorf("decode membership payload: a star stands for a cluster, not the galaxy")
 	}
 	return p, nil
 }

@@ -359,6 +359,19 @@ func replayPublished(c *cli.Context) error {
 		beacon.Height+1, node.Beacon(beacon.Signature).Short(), beacon.Height, beacon.Height, beacon.Height+1)
 	for _, s := range beacon.Sets {
 		cands := b.Candidates(s.Cluster)
+		if s.Cluster == interfaces.GalaxyCluster {
+			var streaks map[interfaces.StarID]uint64
+			cands, streaks = b.GalaxyCandidates()
+			fmt.Fprintf(c.App.Writer, "galaxy: %d of %d candidates drawn (a candidate is drawn from once its score reached the bar at %d rotation beacons in a row)\n", len(s.Members), len(cands), node.GalaxyStreak)
+			for _, m := range cands {
+				what := "not drawn"
+				if slices.Contains(s.Members, m) {
+					what = "drawn"
+				}
+				fmt.Fprintf(c.App.Writer, "  %s score %s, streak %d (%s)\n", m, scoreText(b.Reputation().Engine().Score(m)), streaks[m], what)
+			}
+			continue
+		}
 		fmt.Fprintf(c.App.Writer, "cluster %d: %d of %d candidates drawn\n", s.Cluster, len(s.Members), len(cands))
 		for _, m := range s.Members {
 			fmt.Fprintf(c.App.Writer, "  %s score %s\n", m, scoreText(b.Reputation().Engine().Score(m)))

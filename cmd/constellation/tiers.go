@@ -220,7 +220,16 @@ func (o *offlineTiers) rules(c interfaces.ClusterID) (*ledger.Rules, error) {
 	b := node.NewBeaconer(o.h, rep)
 	r.VerifyBeacon = b.Verify
 	r.VerifyCheckpoint = b.VerifyCheckpoint
-	r.Replayed = b.Reputation().Observe
+	fold, observe := r.Replayed, b.Reputation().Observe
+	r.Replayed = observe
+	if fold != nil { // a rotating galaxy's key generations (ReplayRules)
+		r.Replayed = func(bl *interfaces.Block) error {
+			if err := fold(bl); err != nil {
+				return err
+			}
+			return observe(bl)
+		}
+	}
 	return r, nil
 }
 

@@ -283,6 +283,9 @@ type ClusterInfo struct {
 // GalaxyInfo is the galaxy as a node knows it.
 type GalaxyInfo struct {
 	Members []string `json:"members"`
+	// Candidates are the stars standing for a rotating galaxy's seats
+	// (on a node that keeps the galaxy's chain).
+	Candidates []string `json:"candidates,omitempty"`
 	// BlackHoles is the newest black hole this node heard of.
 	BlackHoles uint64 `json:"black_holes"`
 	Here       bool   `json:"here"`

@@ -203,6 +203,9 @@ func (n *Group) certifyCommitted(ctx context.Context, b *interfaces.Block) {
 		return
 	}
 	h := b.Header.Height
+	if !n.eraOf(b.Header.Epoch).sits(n.self) {
+		return // a follower, or a member retired before this epoch: no share of it
+	}
 	sh, err := n.CertificateShare(h)
 	if err != nil {
 		n.log.Warn("certificate share", "height", h, "error", err)

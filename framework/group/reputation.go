@@ -28,6 +28,11 @@ func (r *Reputation) Also(fn func(*interfaces.Block) error) *Reputation {
 	return r
 }
 
+// ScoreInHook returns a star's score for a function Also registered,
+// which runs under r's lock (Score would wait for it forever): the score
+// before the block being folded.
+func (r *Reputation) ScoreInHook(s interfaces.StarID) interfaces.Score { return r.rep.Score(s) }
+
 // Expanding makes r observe, for each committed block b, the blocks
 // expand(b) instead: the galaxy's reputation folds the cluster blocks a
 // black hole finalizes, not the black hole. It returns r.

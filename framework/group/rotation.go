@@ -66,8 +66,9 @@ type Rotation struct {
 	// members, and the group key, Key from the first, never changes, so
 	// the group certifies every block under its first instance
 	// (Group.certInstance) and whoever checks its certificates keeps
-	// the key it started with. Members and Key are the group's first
-	// members (sorted) and group key; the Generator must reshare.
+	// the key it started with. A draw of the members in force opens
+	// nothing. Members and Key are the group's first members (sorted)
+	// and group key; the Generator must reshare.
 	Reshare bool
 	Members []interfaces.StarID
 	Key     []byte
@@ -302,6 +303,9 @@ func (f *Fold) step(b *interfaces.Block, applied func(tx *interfaces.Transaction
 		members, err := f.cfg.Draw(b)
 		if err != nil {
 			return out, fmt.Errorf("rotation after block %d: draw: %w", h, err)
+		}
+		if f.cfg.Reshare && slices.Equal(sortedStars(members), f.holders) {
+			members = nil // the members in force keep the key
 		}
 		if members != nil {
 			if err := f.openRound(b, members); err != nil {

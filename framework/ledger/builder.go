@@ -556,8 +556,13 @@ func (b *Builder) checkCluster(tx *interfaces.Transaction, sh shape) error {
 	if sh.member != nil {
 		// A star stands for the cluster whose chain orders its candidacy:
 		// it keeps that chain, so it can deal and take its seat if drawn.
-		if b.cluster == interfaces.GalaxyCluster || sh.member.Cluster != b.cluster {
+		// The galaxy's chain orders candidacies for the galaxy when it
+		// orders its own key generations (it rotates).
+		if sh.member.Cluster != b.cluster {
 			return fmt.Errorf("%w: a candidacy for cluster %d goes to cluster %d's chain", ErrWrongCluster, sh.member.Cluster, sh.member.Cluster)
+		}
+		if b.cluster == interfaces.GalaxyCluster && (b.rules == nil || b.rules.KeyGen == nil) {
+			return fmt.Errorf("%w: this galaxy does not rotate, so nobody stands for it", ErrWrongCluster)
 		}
 		return nil
 	}

@@ -323,6 +323,10 @@ func (n *Node) Clusters() (api.Clusters, error) {
 			}
 		}
 	}
+	if n.beaconer != nil && n.h.GalaxyRotates() {
+		cands, _ := n.beaconer.GalaxyCandidates()
+		gi.Candidates = starStrings(cands)
+	}
 	out.Galaxy = gi
 	return out, nil
 }

@@ -48,6 +48,9 @@ type Beaconer struct {
 // finalizes.
 func NewBeaconer(h *Hierarchy, rep *group.Reputation) *Beaconer {
 	b := &Beaconer{h: h, rep: rep.Expanding(FinalizedBlocks), placer: newPlacer(h), reg: newRegistry(h)}
+	if h.GalaxyRotates() {
+		b.reg.score = b.rep.ScoreInHook // the galaxy candidates' streaks (galaxy.go)
+	}
 	rep.Also(h.ObserveHandovers) // rotating clusters' keys, for their later checkpoints
 	rep.Also(b.reg.observe)
 	if b.placer != nil {
@@ -131,6 +134,13 @@ func (b *Beaconer) Draw(height uint64, sig []byte) (Drawn, error) {
 		}
 		slices.SortFunc(set, interfaces.CompareStars)
 		d.Sets = append(d.Sets, interfaces.DelegateSet{Cluster: id, Members: set})
+	}
+	if g := b.h.GalaxyPeriod(); g > 0 && height%g == 0 {
+		set, err := b.drawGalaxy(beacon)
+		if err != nil {
+			return Drawn{}, err
+		}
+		d.Sets = append(d.Sets, set)
 	}
 	return d, nil
 }

@@ -31,6 +31,10 @@ type Hierarchy struct {
 	// published for it at each RotateEvery-th black hole's beacon, with
 	// keys its new delegates generate (the manifest's rotation block).
 	RotateEvery uint64
+	// GalaxyEvery, when not 0, is how many black holes apart the
+	// galaxy rotates (a multiple of RotateEvery); 0 means
+	// GalaxyEveryRotations rotation beacons (galaxy.go).
+	GalaxyEvery uint64
 	// SeatCount is how many delegates each cluster draws (0: as many as
 	// its genesis delegates; the rotation block's seats).
 	SeatCount int
@@ -404,13 +408,17 @@ func (h *Hierarchy) rotation(c interfaces.ClusterID, gen interfaces.KeyGenerator
 // with rotation).
 func (h *Hierarchy) ReplayRules(c interfaces.ClusterID, gen interfaces.KeyGenerator) (*ledger.Rules, error) {
 	r := h.Rules(c)
-	if c == interfaces.GalaxyCluster || h.RotateEvery == 0 {
+	if h.RotateEvery == 0 || (c == interfaces.GalaxyCluster && !h.GalaxyRotates()) {
 		return r, nil
 	}
 	if gen == nil {
 		return nil, fmt.Errorf("cluster %d rotates, and the consensus engine cannot replay key generations", c)
 	}
-	f, err := group.NewFold(h.rotation(c, gen), h.Seed, interfaces.ClusterGroup(c))
+	rot := h.rotation(c, gen)
+	if c == interfaces.GalaxyCluster {
+		rot = h.galaxyRotation(gen)
+	}
+	f, err := group.NewFold(rot, h.Seed, interfaces.ClusterGroup(c))
 	if err != nil {
 		return nil, err
 	}

@@ -191,6 +191,16 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 			rot.Committed = mv.committed(h, cfg.Cluster)
 			cfg.Rotation = &rot
 		}
+		if cfg.Cluster == interfaces.GalaxyCluster && h.GalaxyRotates() {
+			// The galaxy reshares its key to the sets the rotation
+			// beacons draw for it (galaxy.go).
+			kg, ok := cfg.Consensus.(interfaces.KeyGenerator)
+			if !ok {
+				return nil, fmt.Errorf("consensus %s cannot generate keys without a dealer, which a rotating galaxy needs", cfg.Consensus.Info().Name)
+			}
+			rot := h.galaxyRotation(kg)
+			cfg.Rotation = &rot
+		}
 		if cfg.Cluster == interfaces.GalaxyCluster && cfg.Reputation != nil {
 			// The galaxy's reputation folds the cluster blocks each black
 			// hole finalizes; right after certifying a black hole, the
@@ -234,6 +244,9 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 		// that cluster's chain, so that its candidacy there is on record
 		// (and it can stand down there: member leave).
 		r.stand = cluster.Key
+	}
+	if galaxy != nil && h.GalaxyRotates() && !slices.Contains(h.Galaxy.Members, n.galaxy.Self()) {
+		r.standGalaxy = galaxy.Key // a galaxy candidate (galaxy.go)
 	}
 	galaxyG = n.galaxy
 	return n, nil

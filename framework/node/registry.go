@@ -34,6 +34,11 @@ import (
 // score. The counts start again at every rotation beacon: a star is left
 // out of one draw for each time it is seen absent, and may be drawn again
 // later, when its reputation decides.
+//
+// And who stands for the galaxy (galaxy.go): its genesis members from the
+// start, and every star whose join naming the galaxy a black hole holds,
+// until a leave there; with, for each, how many rotation beacons in a row
+// found its score at or above the bar.
 type registry struct {
 	mu       sync.Mutex
 	clusters int
@@ -54,6 +59,11 @@ type registry struct {
 	claimed  map[interfaces.ClusterID]uint64              // the last beacon each cluster claimed
 	sent     map[[2]interfaces.ClusterID]uint64           // (src, dst): the last batch src sent dst
 	credited map[[2]interfaces.ClusterID]uint64           // (src, dst): the last batch of src dst credited
+	// The galaxy's candidates and their streaks (galaxy.go), and the
+	// score the streaks read (the galaxy reputation's; nil: no streaks).
+	galaxy map[interfaces.StarID]bool
+	streak map[interfaces.StarID]uint64
+	score  func(interfaces.StarID) interfaces.Score
 }
 
 // absentBlocks is how many of its cluster's blocks in a row a delegate
@@ -65,7 +75,12 @@ const absentBlocks = 4
 func newRegistry(h *Hierarchy) *registry {
 	r := &registry{clusters: len(h.Clusters), genesis: len(h.Clusters), of: map[interfaces.StarID]interfaces.ClusterID{}, seated: map[interfaces.ClusterID][]interfaces.StarID{}, missed: map[interfaces.StarID]uint64{}, every: h.RotateEvery,
 		closing: map[interfaces.ClusterID]closingState{}, closed: map[interfaces.ClusterID]bool{}, parent: map[interfaces.ClusterID]interfaces.ClusterID{},
-		members: map[interfaces.ClusterID][]interfaces.StarID{}, claimed: map[interfaces.ClusterID]uint64{}, sent: map[[2]interfaces.ClusterID]uint64{}, credited: map[[2]interfaces.ClusterID]uint64{}}
+		members: map[interfaces.ClusterID][]interfaces.StarID{}, claimed: map[interfaces.ClusterID]uint64{}, sent: map[[2]interfaces.ClusterID]uint64{}, credited: map[[2]interfaces.ClusterID]uint64{},
+		galaxy: map[interfaces.StarID]bool{}, streak: map[interfaces.StarID]uint64{}}
+	for _, s := range h.Galaxy.Members {
+		r.galaxy[s] = true
+	}
+	r.seated[interfaces.GalaxyCluster] = slices.Clone(h.Galaxy.Members)
 	for c, g := range h.Clusters {
 		for _, s := range g.Members {
 			r.of[s] = interfaces.ClusterID(c)
@@ -113,8 +128,10 @@ func (r *registry) observe(bh *interfaces.Block) error {
 				r.seated[set.Cluster] = slices.Clone(set.Members)
 			}
 			clear(r.missed)
+			r.foldStreaksLocked()
 		}
 	}
+	r.foldGalaxyCandidaciesLocked(bh)
 	for _, b := range FinalizedBlocks(bh) {
 		c := b.Header.Cluster
 		if int(c) >= r.clusters {

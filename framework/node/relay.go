@@ -60,6 +60,10 @@ type relay struct {
 	// stand, for a node that keeps a cluster's chain without being one of
 	// its genesis delegates, signs its candidacy (nil otherwise).
 	stand  ed25519.PrivateKey
+	// standGalaxy, for a node that keeps the galaxy's chain without a
+	// genesis seat in a rotating galaxy, is its key until its candidacy
+	// for the galaxy is in that chain (galaxy.go).
+	standGalaxy ed25519.PrivateKey
 	galaxy *group.Group // nil when it is not a galaxy member
 
 	checkpoints chan *interfaces.CheckpointAnnounce
@@ -232,6 +236,7 @@ func (r *relay) run(ctx context.Context) error {
 		case <-tick.C:
 			r.answered = 0
 			r.standIfReady()
+			r.standForGalaxyIfReady()
 			r.announceAgain(ctx)
 			r.askForMissed(ctx)
 			r.prune()
@@ -275,6 +280,40 @@ func (r *relay) standIfReady() {
 		return
 	}
 	r.log.Debug("candidacy submitted", "cluster", c, "height", head, "finalized", final)
+}
+
+// standForGalaxyIfReady submits this node's candidacy for the galaxy
+// once its galaxy chain has caught up with the newest black hole it heard
+// of, once, as standIfReady does for a cluster.
+func (r *relay) standForGalaxyIfReady() {
+	if r.standGalaxy == nil || r.galaxy == nil {
+		return
+	}
+	r.mu.Lock()
+	heard := r.lastBH
+	r.mu.Unlock()
+	head, _ := r.galaxy.Head()
+	if heard == 0 || head < heard {
+		return
+	}
+	seq, _, err := r.galaxy.ChainHead(interfaces.MemberStar(r.galaxy.Self()))
+	if err != nil || seq > 0 {
+		if seq > 0 {
+			r.standGalaxy = nil
+			r.log.Info("candidacy committed; this star stands for the galaxy")
+		}
+		return
+	}
+	tx, err := interfaces.NewMemberTx(r.standGalaxy, 1, interfaces.ZeroHash, interfaces.MemberPayload{Action: interfaces.MemberJoin, Cluster: interfaces.GalaxyCluster})
+	if err != nil {
+		r.log.Error("sign galaxy candidacy", "error", err)
+		return
+	}
+	if err := r.galaxy.Submit(tx); err != nil && !expected(err) {
+		r.log.Warn("galaxy candidacy not pooled", "error", err)
+		return
+	}
+	r.log.Debug("galaxy candidacy submitted", "height", head)
 }
 
 func (r *relay) announceCheckpoint(ctx context.Context, b *interfaces.Block, cert []byte) *interfaces.CheckpointAnnounce {

@@ -42,7 +42,8 @@ func TestAClusterOverItsBoundSplitsAndTheNewOneRuns(t *testing.T) {
 				return
 			}
 			opening = p.Opens[0]
-			if len(p.Sets) != 3 || p.Sets[2].Cluster != 2 {
+			// The clusters' sets, then the galaxy's (it rotates too).
+			if len(p.Sets) != 4 || p.Sets[2].Cluster != 2 || p.Sets[3].Cluster != interfaces.GalaxyCluster {
 				t.Fatalf("the opening beacon publishes sets %v", p.Sets)
 			}
 			firstSet = p.Sets[2].Members

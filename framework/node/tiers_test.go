@@ -81,6 +81,8 @@ type tiersOpts struct {
 	placement  []byte
 	every      uint64
 	candidates map[string]interfaces.ClusterID
+	// galaxyCandidates keep the galaxy's chain with no genesis seat.
+	galaxyCandidates []string
 	alloc      []ledger.Allocation // besides alice's and bob's
 	seats      int                 // Hierarchy.SeatCount
 	split      int                 // Hierarchy.SplitAbove
@@ -149,6 +151,7 @@ func startTiersOpts(t *testing.T, o tiersOpts) *tiers {
 	for nm := range o.candidates {
 		names = append(names, nm)
 	}
+	names = append(names, o.galaxyCandidates...)
 	slices.Sort(names)
 	names = slices.Compact(names)
 	opens := map[string]func() (*node.Node, error){}
@@ -162,6 +165,9 @@ func startTiersOpts(t *testing.T, o tiersOpts) *tiers {
 			ks, ok := shares[gname][nm]
 			if cc, cand := o.candidates[nm]; cand && gname == interfaces.ClusterGroup(cc) {
 				ok = true // keeps the chain with no genesis share
+			}
+			if gname == interfaces.GalaxyGroup && slices.Contains(o.galaxyCandidates, nm) {
+				ok = true
 			}
 			if !ok {
 				return nil
