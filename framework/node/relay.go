@@ -59,12 +59,12 @@ type relay struct {
 	cluster *group.Group // nil when this node is no cluster's delegate
 	// stand, for a node that keeps a cluster's chain without being one of
 	// its genesis delegates, signs its candidacy (nil otherwise).
-	stand  ed25519.PrivateKey
+	stand ed25519.PrivateKey
 	// standGalaxy, for a node that keeps the galaxy's chain without a
 	// genesis seat in a rotating galaxy, is its key until its candidacy
 	// for the galaxy is in that chain (galaxy.go).
 	standGalaxy ed25519.PrivateKey
-	galaxy *group.Group // nil when it is not a galaxy member
+	galaxy      *group.Group // nil when it is not a galaxy member
 
 	checkpoints chan *interfaces.CheckpointAnnounce
 	blackHoles  chan *interfaces.BlackHoleAnnounce

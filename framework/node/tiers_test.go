@@ -83,10 +83,10 @@ type tiersOpts struct {
 	candidates map[string]interfaces.ClusterID
 	// galaxyCandidates keep the galaxy's chain with no genesis seat.
 	galaxyCandidates []string
-	alloc      []ledger.Allocation // besides alice's and bob's
-	seats      int                 // Hierarchy.SeatCount
-	split      int                 // Hierarchy.SplitAbove
-	merge      int                 // Hierarchy.MergeBelow
+	alloc            []ledger.Allocation // besides alice's and bob's
+	seats            int                 // Hierarchy.SeatCount
+	split            int                 // Hierarchy.SplitAbove
+	merge            int                 // Hierarchy.MergeBelow
 }
 
 // node returns the running node named nm (a star that moved to a new
