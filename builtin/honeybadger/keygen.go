@@ -169,13 +169,9 @@ func decodeQualified(members []interfaces.StarID, faulty int, qualified []interf
 	return ds, idx, n, t, nil
 }
 
-// AssembleKeys implements interfaces.KeyGenerator: the Keys blob of
-// member self.
-func (Factory) AssembleKeys(members []interfaces.StarID, faulty int, qualified []interfaces.Dealt, self int, key ed25519.PrivateKey) ([]byte, error) {
-	ds, idx, n, t, err := decodeQualified(members, faulty, qualified)
-	if err != nil {
-		return nil, err
-	}
+// openShares opens member self's share of each qualified dealing, by
+// dealer.
+func openShares(ds []*tcrypto.Dealing, members []interfaces.StarID, self int, key ed25519.PrivateKey) (map[int]tcrypto.DealingShare, error) {
 	priv, err := ownKey(members, self, key)
 	if err != nil {
 		return nil, err
@@ -187,6 +183,20 @@ func (Factory) AssembleKeys(members []interfaces.StarID, faulty int, qualified [
 			return nil, fmt.Errorf("honeybadger key generation: member %d has no share of qualified dealer %d: %w", self, d.Dealer(), err)
 		}
 		shares[d.Dealer()] = s
+	}
+	return shares, nil
+}
+
+// AssembleKeys implements interfaces.KeyGenerator: the Keys blob of
+// member self.
+func (Factory) AssembleKeys(members []interfaces.StarID, faulty int, qualified []interfaces.Dealt, self int, key ed25519.PrivateKey) ([]byte, error) {
+	ds, idx, n, t, err := decodeQualified(members, faulty, qualified)
+	if err != nil {
+		return nil, err
+	}
+	shares, err := openShares(ds, members, self, key)
+	if err != nil {
+		return nil, err
 	}
 	pk, sk, err := tcrypto.Assemble(n, t, ds, idx, self, shares)
 	if err != nil {

@@ -162,17 +162,9 @@ func (Factory) AssembleReshareKeys(oldGroup []byte, members []interfaces.StarID,
 	if err != nil {
 		return nil, err
 	}
-	priv, err := ownKey(members, self, key)
+	shares, err := openShares(ds, members, self, key)
 	if err != nil {
 		return nil, err
-	}
-	shares := make(map[int]tcrypto.DealingShare, len(ds))
-	for _, d := range ds {
-		s, err := d.Open(self, priv)
-		if err != nil {
-			return nil, fmt.Errorf("honeybadger reshare: member %d has no share of qualified old dealer %d: %w", self, d.Dealer(), err)
-		}
-		shares[d.Dealer()] = s
 	}
 	pk, sk, err := tcrypto.AssembleReshare(old, n, t, ds, idx, self, shares)
 	if err != nil {

@@ -360,17 +360,7 @@ func replayPublished(c *cli.Context) error {
 	for _, s := range beacon.Sets {
 		cands := b.Candidates(s.Cluster)
 		if s.Cluster == interfaces.GalaxyCluster {
-			var streaks map[interfaces.StarID]uint64
-			cands, streaks = b.GalaxyCandidates()
-			fmt.Fprintf(c.App.Writer, "galaxy: %d of %d candidates drawn (a candidate is drawn from once its score reached the bar at %d rotation beacons in a row)\n", len(s.Members), len(cands), node.GalaxyStreak)
-			for _, m := range cands {
-				what := "not drawn"
-				if slices.Contains(s.Members, m) {
-					what = "drawn"
-				}
-				fmt.Fprintf(c.App.Writer, "  %s score %s, streak %d (%s)\n", m, scoreText(b.Reputation().Engine().Score(m)), streaks[m], what)
-			}
-			continue
+			continue // below
 		}
 		fmt.Fprintf(c.App.Writer, "cluster %d: %d of %d candidates drawn\n", s.Cluster, len(s.Members), len(cands))
 		for _, m := range s.Members {
@@ -385,6 +375,28 @@ func replayPublished(c *cli.Context) error {
 				}
 				fmt.Fprintf(c.App.Writer, "  %s score %s (%s)\n", m, scoreText(b.Reputation().Engine().Score(m)), why)
 			}
+		}
+	}
+	if tiers.h.GalaxyRotates() {
+		var drawn []interfaces.StarID
+		for _, s := range beacon.Sets {
+			if s.Cluster == interfaces.GalaxyCluster {
+				drawn = s.Members
+			}
+		}
+		cands, streaks := b.GalaxyCandidates()
+		if drawn != nil {
+			fmt.Fprintf(c.App.Writer, "galaxy: %d of %d candidates drawn", len(drawn), len(cands))
+		} else {
+			fmt.Fprintf(c.App.Writer, "galaxy: %d candidates (it rotates every %d black holes; this beacon draws none)", len(cands), tiers.h.GalaxyPeriod())
+		}
+		fmt.Fprintf(c.App.Writer, "; one may be drawn once its score reached the bar at %d rotation beacons in a row\n", node.GalaxyStreak)
+		for _, m := range cands {
+			what := ""
+			if slices.Contains(drawn, m) {
+				what = ", drawn"
+			}
+			fmt.Fprintf(c.App.Writer, "  %s score %s, streak %d%s\n", m, scoreText(b.Reputation().Engine().Score(m)), streaks[m], what)
 		}
 	}
 	for _, cl := range beacon.Closes {

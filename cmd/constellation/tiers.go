@@ -189,7 +189,7 @@ func ownerOf(m *manifest.Manifest, set *catalog.Set) (func(interfaces.StarID) in
 
 // runsGroup reports whether a manifest node runs any consensus group.
 func runsGroup(mn *manifest.Node) bool {
-	return mn.KeepsCluster() || mn.HasRole(manifest.RoleGalaxy)
+	return mn.KeepsCluster() || mn.KeepsGalaxy()
 }
 
 var _ = os.Stdout

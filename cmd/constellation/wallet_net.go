@@ -82,10 +82,10 @@ func newWalletNet(apiAddr, manifestPath string) (*walletNet, error) {
 		}
 		if len(w.nodes) > 0 && w.nodes[0].addr == mn.API {
 			w.nodes[0].name = mn.Name
-			w.nodes[0].cluster, w.nodes[0].galaxy = manifestCluster(mn), mn.HasRole(manifest.RoleGalaxy)
+			w.nodes[0].cluster, w.nodes[0].galaxy = manifestCluster(mn), mn.KeepsGalaxy()
 			continue
 		}
-		w.nodes = append(w.nodes, &walletNode{name: mn.Name, addr: mn.API, cluster: manifestCluster(mn), galaxy: mn.HasRole(manifest.RoleGalaxy), cl: api.NewClient(mn.API)})
+		w.nodes = append(w.nodes, &walletNode{name: mn.Name, addr: mn.API, cluster: manifestCluster(mn), galaxy: mn.KeepsGalaxy(), cl: api.NewClient(mn.API)})
 	}
 	if len(w.nodes) == 0 {
 		return nil, fmt.Errorf("manifest %s names no node with an api address; give one with --api HOST:PORT", m.Filename)
@@ -239,7 +239,7 @@ func (w *walletNet) discoverFrom(ctx context.Context, n *walletNode) []*walletNo
 		if _, _, err := splitHostPort(x.API); err != nil {
 			continue
 		}
-		wn := &walletNode{name: x.Name, addr: x.API, cluster: x.Cluster, galaxy: slices.Contains(x.Roles, manifest.RoleGalaxy), cl: api.NewClient(x.API)}
+		wn := &walletNode{name: x.Name, addr: x.API, cluster: x.Cluster, galaxy: slices.Contains(x.Roles, manifest.RoleGalaxy) || slices.Contains(x.Roles, manifest.RoleGalaxyCandidate), cl: api.NewClient(x.API)}
 		w.nodes = append(w.nodes, wn)
 		added = append(added, wn)
 	}

@@ -267,6 +267,7 @@ func (m *Manifest) buildNodes(nodes []*rawNode, anchor hcl.Range) hcl.Diagnostic
 		at hcl.Range
 	}
 	var candidates []candidate
+	var galaxyCandidates []hcl.Range
 	if len(nodes) == 0 {
 		diags = append(diags, errDiag(anchor, "No nodes",
 			`A manifest declares at least one node. Add e.g.
@@ -476,6 +477,12 @@ node "star-1" {
 		case clusterRange == nil && n.HasRole(RoleCandidate):
 			diags = append(diags, errDiag(rn.Roles.Expr.Range(), "Candidate without a cluster",
 				`A candidate keeps one Star Cluster's chain and stands for its seats; name it: cluster = 0.`))
+		case n.HasRole(RoleGalaxy) && n.HasRole(RoleGalaxyCandidate):
+			diags = append(diags, errDiag(rn.Roles.Expr.Range(), "Galaxy member and galaxy candidate",
+				`A galaxy member (role "galaxy") holds a genesis seat in the galaxy and stands for it already; "galaxy-candidate" is for a node with no genesis seat there. Keep one of the two.`))
+		}
+		if n.HasRole(RoleGalaxyCandidate) {
+			galaxyCandidates = append(galaxyCandidates, rn.Roles.Expr.Range())
 		}
 		if n.HasRole(RoleCandidate) {
 			candidates = append(candidates, candidate{n: len(m.Nodes), at: rn.Roles.Expr.Range()})
@@ -483,6 +490,16 @@ node "star-1" {
 		m.Nodes = append(m.Nodes, n)
 	}
 	diags = append(diags, m.checkTiers(anchor)...)
+	for _, at := range galaxyCandidates {
+		switch {
+		case m.Network.Genesis.Rotation.Every == 0:
+			diags = append(diags, errDiag(at, "Galaxy candidate without rotation",
+				`Galaxy candidates take seats only when the galaxy rotates, at every fourth rotation beacon; without a rotation block in the genesis nothing would ever draw this node. Add genesis { rotation { every = 16 } } or drop the role.`))
+		case !m.HasGalaxy():
+			diags = append(diags, errDiag(at, "Galaxy candidate without a galaxy",
+				`A galaxy candidate keeps the galaxy's chain; give some nodes the "galaxy" role first.`))
+		}
+	}
 	for _, c := range candidates {
 		n := &m.Nodes[c.n]
 		switch k := m.Clusters(); {

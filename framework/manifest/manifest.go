@@ -30,10 +30,18 @@ const (
 	// with no genesis seat or key share, and stands for the cluster's
 	// seats once it has caught up; a rotation may draw it.
 	RoleCandidate = "candidate"
+	// RoleGalaxyCandidate keeps the galaxy's chain with no genesis seat
+	// or key share, and stands for the galaxy once it has caught up; a
+	// galaxy rotation may draw it (docs/hierarchy.md, galaxy rotation).
+	RoleGalaxyCandidate = "galaxy-candidate"
 )
 
 // Roles lists the known node roles in a fixed order.
-var Roles = []string{RoleStar, RoleCluster, RoleGalaxy, RoleCandidate}
+var Roles = []string{RoleStar, RoleCluster, RoleGalaxy, RoleCandidate, RoleGalaxyCandidate}
+
+// KeepsGalaxy reports whether the node keeps the galaxy's chain: a member
+// or a candidate.
+func (n *Node) KeepsGalaxy() bool { return n.HasRole(RoleGalaxy) || n.HasRole(RoleGalaxyCandidate) }
 
 // KeepsCluster reports whether the node keeps its cluster's chain: a
 // delegate or a candidate.

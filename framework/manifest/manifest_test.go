@@ -129,6 +129,8 @@ func TestEveryMistakeIsReportedAtItsLine(t *testing.T) {
 		{"delegate and candidate", strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"cluster\", \"candidate\"] #!\n  listen   =", 1), "Delegate and candidate", "Keep one"},
 		{"candidate without a cluster", strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"candidate\"] #!\n  listen   =", 1), "Candidate without a cluster", "cluster = 0"},
 		{"candidate without rotation", strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"candidate\"] #!\n  cluster = 0\n  listen   =", 1), "Candidate without rotation", "rotation"},
+		{"galaxy member and galaxy candidate", strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"galaxy\", \"galaxy-candidate\"] #!\n  listen   =", 1), "Galaxy member and galaxy candidate", "Keep one"},
+		{"galaxy candidate without rotation", strings.Replace(tBase, "  listen   =", "  roles = [\"star\", \"galaxy-candidate\"] #!\n  listen   =", 1), "Galaxy candidate without rotation", "rotation"},
 		{"rotation seats 0", strings.Replace(tBase, "  genesis {", "  genesis {\n    rotation {\n      seats = 0 #!\n    }", 1), "", "seats"},
 		{"rotation seats too many", strings.Replace(tBase, "  genesis {", "  genesis {\n    rotation {\n      seats = 1000 #!\n    }", 1), "Too many seats", "at most 256"},
 		{"split without seats", strings.Replace(tBase, "  genesis {", "  genesis {\n    rotation {\n      max_candidates = 8 #!\n    }", 1), "Split without seats", "seats = 4"},

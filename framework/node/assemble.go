@@ -346,7 +346,7 @@ func assembleTiers(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions,
 	if clusterCfg != nil {
 		// A star a beacon split off to a new cluster keeps that one's
 		// chain, in its own directory (founding.go).
-		moved, err := FollowMoves(clusterCfg, h, !mn.HasRole(manifest.RoleGalaxy))
+		moved, err := FollowMoves(clusterCfg, h, !mn.KeepsGalaxy())
 		if err != nil {
 			return nil, fmt.Errorf("node %q: %w", mn.Name, err)
 		}
@@ -354,11 +354,19 @@ func assembleTiers(m *manifest.Manifest, set *catalog.Set, opts AssembleOptions,
 			opts.Logger.Info("this star moved to a new cluster; keeping its chain", "cluster", clusterCfg.Cluster, "data", clusterCfg.DataDir, "first_member", clusterCfg.ConsensusKeys != nil)
 		}
 	}
-	if mn.HasRole(manifest.RoleGalaxy) {
-		ks, err := load(opts.GalaxyKeys, "galaxy")
-		if err != nil {
-			return nil, err
+	if mn.HasRole(manifest.RoleGalaxyCandidate) && !h.GalaxyRotates() {
+		return nil, fmt.Errorf("node %q is a galaxy candidate, and the galaxy does not rotate: consensus %s cannot reshare the galaxy's key (honeybadger can)", mn.Name, cons.Info.Name)
+	}
+	if mn.KeepsGalaxy() {
+		var ks []byte
+		if mn.HasRole(manifest.RoleGalaxy) {
+			if ks, err = load(opts.GalaxyKeys, "galaxy"); err != nil {
+				return nil, err
+			}
 		}
+		// A galaxy candidate has no share: it follows the galaxy's chain,
+		// stands once caught up, and takes a seat, with a share the
+		// members in force reshare to it, when a galaxy rotation draws it.
 		g := base
 		g.Reputation = nil
 		if l := set.One(interfaces.KindReputation); l != nil {

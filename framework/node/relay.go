@@ -282,6 +282,10 @@ func (r *relay) standIfReady() {
 	r.log.Debug("candidacy submitted", "cluster", c, "height", head, "finalized", final)
 }
 
+// galaxyStandLag is how many black holes behind the newest it heard of a
+// galaxy follower may be and count as caught up.
+const galaxyStandLag = 4
+
 // standForGalaxyIfReady submits this node's candidacy for the galaxy
 // once its galaxy chain has caught up with the newest black hole it heard
 // of, once, as standIfReady does for a cluster.
@@ -293,8 +297,8 @@ func (r *relay) standForGalaxyIfReady() {
 	heard := r.lastBH
 	r.mu.Unlock()
 	head, _ := r.galaxy.Head()
-	if heard == 0 || head < heard {
-		return
+	if heard == 0 || head+galaxyStandLag < heard {
+		return // black holes come faster than a follower syncs them: near is caught up
 	}
 	seq, _, err := r.galaxy.ChainHead(interfaces.MemberStar(r.galaxy.Self()))
 	if err != nil || seq > 0 {
