@@ -179,6 +179,15 @@ func (l *Locality) Relabel(beacon interfaces.Hash) {
 			order[label[s]] = l.keyed(label[s])
 		}
 	}
+	// No label grows past the cap coarsening merges up to (half a
+	// cluster's even share): with some traffic between communities,
+	// propagation alone can otherwise run one label over nearly every
+	// account, and one community cannot be spread over clusters.
+	limit := max(1, len(accounts)/(2*l.clusters))
+	size := map[interfaces.StarID]int{}
+	for _, s := range accounts {
+		size[label[s]]++
+	}
 	tally := map[interfaces.StarID]uint64{}
 	for r := 0; r < l.rounds; r++ {
 		changed := 0
@@ -190,11 +199,16 @@ func (l *Locality) Relabel(beacon interfaces.Hash) {
 			best, bestW, bestH := label[s], tally[label[s]], order[label[s]]
 			for lb, w := range tally {
 				h := order[lb]
+				if lb != label[s] && size[lb] >= limit {
+					continue
+				}
 				if w > bestW || (w == bestW && bytes.Compare(h[:], bestH[:]) < 0) {
 					best, bestW, bestH = lb, w, h
 				}
 			}
 			if best != label[s] {
+				size[label[s]]--
+				size[best]++
 				label[s] = best
 				changed++
 			}

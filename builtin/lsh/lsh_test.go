@@ -107,13 +107,13 @@ func TestOpeningAClusterMovesCommunitiesOnlyIntoIt(t *testing.T) {
 	}
 }
 
-// TestEveryClusterReceivesACommunity: two communities over two clusters,
-// under 32 keys. Rendezvous hashing alone lands both in one cluster for
+// TestEveryClusterReceivesACommunity: two communities learned under one
+// cluster, then a second cluster opened, under 32 keys. Rendezvous hashing alone lands both in one cluster for
 // about half the keys; the learner moves one of them into the empty
 // cluster, the one that ranks it higher, and is the same on a replay.
 func TestEveryClusterReceivesACommunity(t *testing.T) {
 	for k := range 32 {
-		l := NewLocality(2, 5)
+		l := NewLocality(1, 5)
 		for g := range 2 {
 			var prev interfaces.StarID
 			for i := range 6 {
@@ -127,6 +127,8 @@ func TestEveryClusterReceivesACommunity(t *testing.T) {
 			}
 		}
 		key := interfaces.Hash{byte(k), 7}
+		l.Relabel(key) // learned under one cluster, as before an opening
+		l.SetClusters(2)
 		l.Relabel(key)
 		if n := l.Labels(); n != 2 {
 			t.Fatalf("key %d: %d communities, want 2", k, n)
@@ -135,6 +137,33 @@ func TestEveryClusterReceivesACommunity(t *testing.T) {
 		l.Placed(func(_ interfaces.StarID, c interfaces.ClusterID) { got[c]++ })
 		if got[0] != 6 || got[1] != 6 {
 			t.Fatalf("key %d: clusters hold %v accounts, want 6 and 6", k, got)
+		}
+	}
+}
+
+// TestNoCommunityOutgrowsTheCap: eight groups of eight accounts, each
+// account also paying every account of the next group nearly as often as
+// its own, which lets label propagation run one label over every account.
+// Under a cap of half a cluster's share, at least two communities remain
+// for one cluster and four for two, so an opened cluster can receive one.
+func TestNoCommunityOutgrowsTheCap(t *testing.T) {
+	for _, k := range []int{1, 2} {
+		l := NewLocality(k, 10)
+		star := func(g, i int) interfaces.StarID { return interfaces.DevStar(fmt.Sprintf("cap%d-%d", g, i)) }
+		for g := range 8 {
+			for i := range 8 {
+				for j := range 8 {
+					if i != j {
+						l.LearnEdges([]interfaces.Edge{{From: star(g, i), To: star(g, j)}, {From: star(g, i), To: star(g, j)}})
+					}
+					l.LearnEdges([]interfaces.Edge{{From: star(g, i), To: star((g+1)%8, j)}, {From: star(g, i), To: star((g+1)%8, j)}})
+				}
+			}
+		}
+		l.Relabel(interfaces.Hash{5})
+		sizes := l.LabelSizes()
+		if len(sizes) < 2*k || sizes[0] > 64/(2*k) {
+			t.Fatalf("k=%d: communities of sizes %v, want %d or more of at most %d", k, sizes, 2*k, 64/(2*k))
 		}
 	}
 }
