@@ -36,10 +36,10 @@ import (
 //     of them land in one of two clusters half the time) takes, of the
 //     communities sharing a cluster with another, the one that ranks it
 //     highest, so an opened cluster always receives accounts once there
-//     are as many communities as clusters. (Coarsening merges no
-//     community past half of one cluster's share, so unless propagation
-//     itself made bigger ones there are at least 2k over k clusters:
-//     enough for the next cluster opened.)
+//     are as many communities as clusters. (Neither propagation nor
+//     coarsening grows a community past half of one cluster's share, so
+//     there are at least 2k over k clusters: enough for the next cluster
+//     opened.)
 //
 // So an account cannot choose its cluster with its key (the key only
 // names it; its label and the beacon place it), and by choosing its
