@@ -183,7 +183,7 @@ func (l *Locality) Relabel(beacon interfaces.Hash) {
 	// cluster's even share): with some traffic between communities,
 	// propagation alone can otherwise run one label over nearly every
 	// account, and one community cannot be spread over clusters.
-	limit := max(1, len(accounts)/(2*l.clusters))
+	limit := max(2, len(accounts)/(2*l.clusters)) // a pair always may form
 	size := map[interfaces.StarID]int{}
 	for _, s := range accounts {
 		size[label[s]]++
