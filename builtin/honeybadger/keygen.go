@@ -133,15 +133,22 @@ func (Factory) VerifyComplaint(members []interfaces.StarID, faulty, dealer int, 
 	if err != nil {
 		return false, err
 	}
+	return verifyComplaint(d, members, n, dealer, complainer, complaint)
+}
+
+// verifyComplaint checks member complainer's complaint against dealer's
+// decoded dealing d of n members and dealers many dealers.
+func verifyComplaint(d *tcrypto.Dealing, members []interfaces.StarID, dealers, dealer, complainer int, complaint []byte) (bool, error) {
+	n := len(members)
 	if err := checkIndex("complainer", complainer, n); err != nil {
 		return false, err
 	}
-	c, err := tcrypto.DecodeComplaint(complaint, n)
+	c, err := tcrypto.DecodeComplaintOf(complaint, n, dealers)
 	if err != nil {
 		return false, err
 	}
 	if c.Complainer != complainer || c.Dealer != dealer {
-		return false, fmt.Errorf("honeybadger key generation: complaint of member %d against member %d sent as member %d's against member %d", c.Complainer, c.Dealer, complainer, dealer)
+		return false, fmt.Errorf("honeybadger key generation: complaint of member %d against dealer %d sent as member %d's against dealer %d", c.Complainer, c.Dealer, complainer, dealer)
 	}
 	pub, err := tcrypto.X25519FromEd25519Public(members[complainer].PublicKey())
 	if err != nil {

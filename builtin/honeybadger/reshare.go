@@ -112,25 +112,11 @@ func respond(d *tcrypto.Dealing, members []interfaces.StarID, self int, key ed25
 
 // VerifyReshareComplaint implements interfaces.KeyResharer.
 func (Factory) VerifyReshareComplaint(oldGroup []byte, members []interfaces.StarID, faulty, dealer int, dealing []byte, complainer int, complaint []byte) (bool, error) {
-	d, old, n, _, err := decodeReshare(oldGroup, members, faulty, dealer, dealing)
+	d, old, _, _, err := decodeReshare(oldGroup, members, faulty, dealer, dealing)
 	if err != nil {
 		return false, err
 	}
-	if err := checkIndex("complainer", complainer, n); err != nil {
-		return false, err
-	}
-	c, err := tcrypto.DecodeComplaintOf(complaint, n, old.N())
-	if err != nil {
-		return false, err
-	}
-	if c.Complainer != complainer || c.Dealer != dealer {
-		return false, fmt.Errorf("honeybadger reshare: complaint of member %d against old member %d sent as member %d's against old member %d", c.Complainer, c.Dealer, complainer, dealer)
-	}
-	pub, err := tcrypto.X25519FromEd25519Public(members[complainer].PublicKey())
-	if err != nil {
-		return false, err
-	}
-	return tcrypto.VerifyComplaint(d, c, pub)
+	return verifyComplaint(d, members, old.N(), dealer, complainer, complaint)
 }
 
 // decodeReshared decodes the qualified reshare dealings.
