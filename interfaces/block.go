@@ -199,6 +199,14 @@ type BlockMeta struct {
 	// flight to each cluster (a closing cluster's chain stops only when
 	// none is). Nil when the block did none of these.
 	Flow *Flow
+	// Clusters, in a hierarchy's galaxy blocks (black holes), is how many
+	// Star Clusters are in force once the block is applied: the genesis
+	// clusters, plus those the beacons opened, less those whose closing
+	// finished (a beacon this block holds included). Their ids are the
+	// delegate sets of the last rotation beacon. The galaxy's ledger
+	// computes it from its chain (ledger.Rules.Clusters), so a light
+	// client reads it off any certified black hole. 0 outside a galaxy.
+	Clusters uint32
 }
 
 // Flow is BlockMeta.Flow.
@@ -307,10 +315,15 @@ func (m *BlockMeta) EncodeTo(e *Encoder) {
 	// version 5 with the edges, the handover flag and handover, the
 	// candidacies (perhaps none) and the foundings (at least one).
 	// Version 6 ends with the foundings (perhaps none) and the flow.
-	v6 := m.Flow != nil
+	// Version 7 ends with the foundings, a flow flag and flow, and the
+	// cluster count (at least 1).
+	v7 := m.Clusters > 0
+	v6 := m.Flow != nil || v7
 	v5 := len(m.Founded) > 0 || v6
 	v4 := len(m.Candidacy) > 0 || v5
 	switch {
+	case v7:
+		e.U8(7)
 	case v6:
 		e.U8(6)
 	case v5:
@@ -373,6 +386,9 @@ func (m *BlockMeta) EncodeTo(e *Encoder) {
 			e.VarBytes(f.GroupKey)
 		}
 	}
+	if v7 {
+		e.Bool(m.Flow != nil)
+	}
 	if f := m.Flow; f != nil {
 		e.U64(f.Claimed)
 		for _, rs := range [][]Route{f.Sent, f.Credited} {
@@ -383,6 +399,9 @@ func (m *BlockMeta) EncodeTo(e *Encoder) {
 			}
 		}
 	}
+	if v7 {
+		e.U32(m.Clusters)
+	}
 }
 
 // maxMetaEntries bounds list lengths inside BlockMeta.
@@ -391,8 +410,8 @@ const maxMetaEntries = 1 << 16
 func decodeMetaFrom(d *Decoder) BlockMeta {
 	var m BlockMeta
 	v := d.U8()
-	if d.Err() == nil && (v < 1 || v > 6) {
-		d.Fail(fmt.Errorf("block meta version %d, want 1 to 6", v))
+	if d.Err() == nil && (v < 1 || v > 7) {
+		d.Fail(fmt.Errorf("block meta version %d, want 1 to 7", v))
 	}
 	stars := func() []StarID {
 		n := d.Len(maxMetaEntries)
@@ -473,7 +492,7 @@ func decodeMetaFrom(d *Decoder) BlockMeta {
 			m.Founded = append(m.Founded, f)
 		}
 	}
-	if v == 6 {
+	if v == 6 || (v == 7 && d.Bool()) {
 		f := &Flow{Claimed: d.U64()}
 		routes := func(max int) []Route {
 			k := d.Len(max)
@@ -492,6 +511,12 @@ func decodeMetaFrom(d *Decoder) BlockMeta {
 			d.Fail(errors.New("block meta: batches sent not sorted by destination"))
 		}
 		m.Flow = f
+	}
+	if v == 7 {
+		m.Clusters = d.U32()
+		if d.Err() == nil && (m.Clusters == 0 || m.Clusters > MaxClusters) {
+			d.Fail(fmt.Errorf("block meta: %d clusters, want 1 to %d", m.Clusters, MaxClusters))
+		}
 	}
 	return m
 }

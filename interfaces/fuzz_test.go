@@ -159,6 +159,10 @@ func FuzzDecodeBlockMeta(f *testing.F) {
 	f.Add(m.Encode())
 	m.Flow = &interfaces.Flow{}
 	f.Add(m.Encode())
+	m.Clusters = 3
+	f.Add(m.Encode())
+	m.Flow = nil
+	f.Add(m.Encode())
 	f.Add((&interfaces.BlockMeta{}).Encode())
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := interfaces.DecodeBlockMeta(raw)

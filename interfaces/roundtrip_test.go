@@ -264,3 +264,32 @@ func TestMetaHandoverRoundTrips(t *testing.T) {
 		t.Fatal("metadata without a handover changed its encoding")
 	}
 }
+
+// A black hole's cluster count travels in the metadata with or without a
+// flow, is committed to by the digest, and a count of 0 (a cluster
+// block's) keeps the older encoding.
+func TestMetaClusterCountRoundTrips(t *testing.T) {
+	plain := interfaces.BlockMeta{Members: []interfaces.StarID{interfaces.DevStar("a")}}
+	for _, flow := range []*interfaces.Flow{nil, {Claimed: 3}} {
+		m := plain
+		m.Flow = flow
+		before := m.Encode()
+		m.Clusters = 5
+		got, err := interfaces.DecodeBlockMeta(m.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Clusters != 5 || (got.Flow == nil) != (flow == nil) {
+			t.Fatalf("round trip gave %+v", got)
+		}
+		zero := m
+		zero.Clusters = 0
+		if zero.Digest() == m.Digest() || !bytes.Equal(zero.Encode(), before) {
+			t.Fatal("the count is not committed to, or a count of 0 changed the encoding")
+		}
+	}
+	bad := interfaces.BlockMeta{Clusters: interfaces.MaxClusters + 1}
+	if _, err := interfaces.DecodeBlockMeta(bad.Encode()); err == nil {
+		t.Fatal("a count over MaxClusters decoded")
+	}
+}

@@ -6,13 +6,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/constellation-chain/constellation/framework/api"
 	"github.com/constellation-chain/constellation/framework/keys"
+	"github.com/constellation-chain/constellation/framework/store"
+	"github.com/constellation-chain/constellation/interfaces"
 )
 
 // TestTheGalaxyRotatesFromTheCLI runs the default network on ports of its
@@ -87,7 +91,7 @@ func TestTheGalaxyRotatesFromTheCLI(t *testing.T) {
 		}
 	}
 	t.Logf("the galaxy seated %s", seated)
-	time.Sleep(5 * time.Second)
+	time.Sleep(8 * time.Second) // black holes after the handover finalize transfers
 	tn.Process.Signal(os.Interrupt)
 	if err := tn.Wait(); err != nil {
 		t.Fatalf("testnet: %v\n%s", err, tnOut.String())
@@ -98,6 +102,23 @@ func TestTheGalaxyRotatesFromTheCLI(t *testing.T) {
 			t.Fatalf("chain verify %s exit %d\n%s\n%s", n, code, out, errOut)
 		}
 	}
+	// A light client's proof of a transfer that a black hole after the
+	// galaxy's handover finalized verifies under the genesis file's galaxy
+	// key: resharing kept it.
+	txid, after := transferFinalizedAfterHandover(t, data)
+	proof := filepath.Join(dir, "tx.proof")
+	if o, e, code := run(t, dir, "proof", "--data", data, "--out", proof, txid); code != 0 {
+		t.Fatalf("proof: %s %s", o, e)
+	}
+	vout, verr, vcode := run(t, dir, "verify", "--genesis", genesis, proof)
+	m := regexp.MustCompile(`finalized by black hole (\d+)`).FindStringSubmatch(vout)
+	if vcode != 0 || m == nil {
+		t.Fatalf("verify of a proof finalized after the galaxy's handover at black hole %d: exit %d\n%s\n%s", after, vcode, vout, verr)
+	}
+	if bh, _ := strconv.ParseUint(m[1], 10, 64); bh <= after {
+		t.Fatalf("the proof is of black hole %d, not after the handover at %d", bh, after)
+	}
+	t.Logf("a proof of black hole %s, after the galaxy's handover at %d, verifies under the genesis key", m[1], after)
 	out, errOut, code := run(t, dir, "reputation", "replay", "--galaxy", filepath.Join(data, "star-1"), "--manifest", path, "--genesis", genesis)
 	if code != 0 {
 		t.Fatalf("reputation replay exit %d\n%s\n%s", code, out, errOut)
@@ -106,4 +127,57 @@ func TestTheGalaxyRotatesFromTheCLI(t *testing.T) {
 		t.Fatalf("reputation replay does not list the four genesis members and both galaxy candidates as standing for the galaxy:\n%s", out)
 	}
 	t.Logf("reputation replay:\n%s", out)
+}
+
+// transferFinalizedAfterHandover returns a transfer of cluster 0 (star-1's
+// chain) whose checkpoint a black hole after the galaxy's first handover
+// holds, and that handover's black hole.
+func transferFinalizedAfterHandover(t *testing.T, data string) (string, uint64) {
+	t.Helper()
+	gst, err := store.Open(filepath.Join(data, "star-1", "galaxy", "chain"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gst.Close()
+	cst, err := store.Open(filepath.Join(data, "star-1", "chain"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cst.Close()
+	head, _, _ := gst.Head()
+	var handover uint64
+	for h := uint64(1); h <= head && handover == 0; h++ {
+		if b, err := gst.Block(h); err == nil && b.Meta.Handover != nil {
+			handover = h
+		}
+	}
+	if handover == 0 {
+		t.Fatalf("no black hole of %d hands the galaxy over", head)
+	}
+	for h := head; h > handover; h-- {
+		bh, err := gst.Block(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tx := range bh.Txs {
+			if tx.Kind != interfaces.TxCheckpoint {
+				continue
+			}
+			cp, err := interfaces.DecodeCheckpointPayload(tx.Payload)
+			if err != nil || cp.Header.Cluster != 0 {
+				continue
+			}
+			b, err := cst.Block(cp.Header.Height)
+			if err != nil {
+				continue
+			}
+			for _, x := range b.Txs {
+				if x.Kind == interfaces.TxTransfer {
+					return x.ID().String(), handover
+				}
+			}
+		}
+	}
+	t.Fatalf("no transfer of cluster 0 is finalized after the galaxy's handover at black hole %d of %d", handover, head)
+	return "", 0
 }

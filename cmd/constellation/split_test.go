@@ -310,20 +310,22 @@ func TestAGrowingNetworkOpensAClusterAndReplacesAKilledDelegate(t *testing.T) {
 	}
 	// No noO lost or made: at every black hole, across both clusters.
 	m, h := oneClusterHierarchy(t, splitManifest(listed), genesis)
-	// Cluster 0's chain from a genesis delegate that stayed, cluster 1's
-	// from one that moved (and that was not killed: its copy is whole).
-	c0, c1 := "", ""
-	for i := 1; i <= 4 && c0 == ""; i++ {
+	// Cluster 0's chain from a genesis node that stayed, cluster 1's from
+	// one that moved, not the killed one (its copy may be torn), each the
+	// longest copy: a candidate that only follows may lag what the galaxy
+	// finalized when the network stops.
+	var stayed, movedOK []string
+	for i := 1; i <= 4; i++ {
 		if n := fmt.Sprintf("star-%d", i); !slices.Contains(moved, n) && n != victim {
-			c0 = n
+			stayed = append(stayed, n)
 		}
 	}
 	for _, n := range moved {
 		if n != victim {
-			c1 = filepath.Join(n, "cluster-1")
-			break
+			movedOK = append(movedOK, filepath.Join(n, "cluster-1"))
 		}
 	}
+	c0, c1 := longestChain(t, data, stayed), longestChain(t, data, movedOK)
 	if c0 == "" || c1 == "" {
 		t.Fatalf("no whole copy of both clusters' chains (moved %v, killed %s)", moved, victim)
 	}
@@ -593,4 +595,23 @@ func TestAClusterClosesFromTheCLI(t *testing.T) {
 			t.Fatalf("chain verify %s exit %d\n%s\n%s", d, code, out, errOut)
 		}
 	}
+}
+
+// longestChain returns the one of dirs (under data) whose chain store has
+// the highest head, "" for none.
+func longestChain(t *testing.T, data string, dirs []string) string {
+	t.Helper()
+	best, top := "", uint64(0)
+	for _, d := range dirs {
+		st, err := store.Open(filepath.Join(data, d, "chain"), store.Options{})
+		if err != nil {
+			continue
+		}
+		h, _, _ := st.Head()
+		st.Close()
+		if best == "" || h > top {
+			best, top = d, h
+		}
+	}
+	return best
 }

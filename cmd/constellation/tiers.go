@@ -219,6 +219,7 @@ func (o *offlineTiers) rules(c interfaces.ClusterID) (*ledger.Rules, error) {
 	}
 	b := node.NewBeaconer(o.h, rep)
 	r.VerifyBeacon = b.Verify
+	r.Clusters = b.Live
 	r.VerifyCheckpoint = b.VerifyCheckpoint
 	fold, observe := r.Replayed, b.Reputation().Observe
 	r.Replayed = observe

@@ -308,6 +308,9 @@ type BlockSummary struct {
 	Members  []string            `json:"members"`
 	Handover []string            `json:"handover,omitempty"`
 	Founded  map[uint32][]string `json:"founded,omitempty"`
+	// Clusters, in a black hole (a galaxy block), is how many Star
+	// Clusters are in force once it is applied (BlockMeta.Clusters).
+	Clusters uint32 `json:"clusters,omitempty"`
 }
 
 func starStrings(ss []interfaces.StarID) []string {
@@ -347,6 +350,7 @@ func BlockSummaryOf(b *interfaces.Block) BlockSummary {
 		s.Proposers = append(s.Proposers, p.String())
 	}
 	s.Members = starStrings(b.Meta.Members)
+	s.Clusters = b.Meta.Clusters
 	if b.Meta.Handover != nil {
 		s.Handover = starStrings(b.Meta.Handover.Members)
 	}

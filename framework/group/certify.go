@@ -3,6 +3,7 @@ package group
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/constellation-chain/constellation/interfaces"
@@ -77,7 +78,16 @@ type certState struct {
 	shares    map[uint64]map[interfaces.StarID][]byte // valid shares of uncertified blocks
 	early     map[uint64][]*certMsg                   // shares of blocks not committed here yet
 	certified uint64                                  // every block at or below is certified or skipped
+	// floor is the lowest height that may still lack a certificate this
+	// member can help make (askOldest); 0 until the first scan.
+	floor uint64
 }
+
+// maxShareHeights bounds the uncertified heights whose shares are kept.
+const maxShareHeights = 4 * maxCertAhead
+
+// certScan bounds the blocks askOldest looks at on one sync tick.
+const certScan = 4096
 
 func newCertState() *certState {
 	return &certState{shares: map[uint64]map[interfaces.StarID][]byte{}, early: map[uint64][]*certMsg{}}
@@ -296,9 +306,12 @@ func (n *Group) storeCertificate(b *interfaces.Block, sig []byte) {
 		return
 	}
 	delete(n.cert.shares, h)
-	for k := range n.cert.shares {
-		if k+maxCertAhead < h {
-			delete(n.cert.shares, k) // too old to matter to anyone
+	if len(n.cert.shares) > maxShareHeights {
+		// Heights that never completed: keep the newest, so a member
+		// cannot fill this with shares of every old block.
+		hs := slices.Sorted(maps.Keys(n.cert.shares))
+		for _, k := range hs[:len(hs)-maxShareHeights/2] {
+			delete(n.cert.shares, k)
 		}
 	}
 	if n.cfg.OnCertified != nil {
@@ -340,6 +353,51 @@ func (n *Group) askCertificates(ctx context.Context) {
 	}
 	if asked == 0 {
 		n.cert.certified = n.head.Height
+	}
+	n.askOldest(ctx)
+}
+
+// askOldest rebroadcasts this member's shares of the oldest committed
+// blocks below askCertificates' window that it holds no certificate of,
+// from cert.floor up. Every share of a block can be lost (a member that
+// started late, an inbox that overflowed under load), and a cluster block
+// left without a certificate holds back every later checkpoint of the
+// cluster, since the galaxy takes them in order. A member that has the
+// certificate answers a share with it (takeShare), so a member that lacks
+// one gets it this way too.
+func (n *Group) askOldest(ctx context.Context) {
+	if n.cert.floor == 0 {
+		n.cert.floor = 1
+	}
+	asked, scanned := 0, 0
+	for h := n.cert.floor; h+maxCertAhead <= n.head.Height && asked < certRetry && scanned < certScan; h++ {
+		scanned++
+		have, err := n.store.Certificate(h)
+		if err != nil {
+			return
+		}
+		if have == nil {
+			b, err := n.store.Block(h)
+			if err != nil {
+				return
+			}
+			if _, err := n.signerFor(b.Header.Epoch); err == nil {
+				sh, err := n.CertificateShare(h)
+				if err != nil {
+					return
+				}
+				m := &certMsg{Height: h, Hash: b.Hash(), Member: n.self, Share: sh.Share}
+				n.takeShare(ctx, m, true) // with the others' answers, it may complete here
+				n.publishCert(ctx, m)
+				asked++
+				continue
+			}
+			// No key of its membership epoch is left here: this member
+			// cannot help, and asks no more about it.
+		}
+		if h == n.cert.floor {
+			n.cert.floor++
+		}
 	}
 }
 

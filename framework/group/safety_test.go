@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -588,4 +589,57 @@ func TestASubmittedDuplicateIsGossipedAgain(t *testing.T) {
 			t.Fatalf("second submission: %v, want a duplicate", err)
 		}
 	})
+}
+
+// muteCerts drops what a member publishes on certificate topics while
+// mute is set.
+type muteCerts struct {
+	interfaces.Transport
+	mute *atomic.Bool
+}
+
+func (m muteCerts) Publish(ctx context.Context, topic string, payload []byte) error {
+	if m.mute.Load() && strings.HasPrefix(topic, "cert/") {
+		return nil
+	}
+	return m.Transport.Publish(ctx, topic, payload)
+}
+
+// TestABlockWhoseSharesWereAllLostIsCertifiedLater: every certificate
+// share of the first blocks is lost (here: dropped until the chain is far
+// past them), so no member holds their certificates when the shares flow
+// again. Asking about the newest blocks alone never reaches them; the
+// members ask about the oldest too, and every member ends up with the
+// certificate of block 1 (the galaxy takes a cluster's checkpoints in
+// order, so one uncertified block would hold back all later ones).
+func TestABlockWhoseSharesWereAllLostIsCertifiedLater(t *testing.T) {
+	c := newCluster(t, "a", "b", "c", "d")
+	c.closeAll()
+	var mute atomic.Bool
+	mute.Store(true)
+	c.membership = func(i int, cfg *Config) {
+		cfg.Certify = true
+		cfg.Transport = muteCerts{Transport: cfg.Transport, mute: &mute}
+	}
+	c.reopen(t)
+	defer c.closeAll()
+	c.runUntil(t, func() bool {
+		if mute.Load() {
+			for _, n := range c.nodes {
+				if h, _ := n.Head(); h < maxCertAhead+8 {
+					return false
+				}
+			}
+			if cert, _ := c.nodes[0].Certificate(1); cert != nil {
+				t.Fatal("block 1 is certified although every share was dropped")
+			}
+			mute.Store(false)
+		}
+		for _, n := range c.nodes {
+			if cert, _ := n.Certificate(1); cert == nil {
+				return false
+			}
+		}
+		return true
+	}, nil)
 }

@@ -41,12 +41,15 @@ type Builder struct {
 	finished  bool
 	rules     *Rules
 	receipts  map[interfaces.ClusterID]*interfaces.ReceiptBatch
-	edges     []sampled                                      // this block's transfers, for the metadata's sample
-	candidacy []interfaces.Candidacy                         // this block's membership transactions, for the metadata
-	claimed   uint64                                         // beacons this chain has applied, once receipts exist
-	flow      interfaces.Flow                                // the block's claims and credits (BlockMeta.Flow)
-	verified  *sigcache.Cache                                // what Preverify verified, without Rules.Signatures
-	deploys   map[interfaces.StarID]interfaces.DeployPayload // this block's deploys, by contract
+	edges     []sampled              // this block's transfers, for the metadata's sample
+	candidacy []interfaces.Candidacy // this block's membership transactions, for the metadata
+	claimed   uint64                 // beacons this chain has applied, once receipts exist
+	flow      interfaces.Flow        // the block's claims and credits (BlockMeta.Flow)
+	// clusterDelta is what the block's beacon does to the cluster count:
+	// the clusters it opens less those whose closing it finishes.
+	clusterDelta int
+	verified     *sigcache.Cache                                // what Preverify verified, without Rules.Signatures
+	deploys      map[interfaces.StarID]interfaces.DeployPayload // this block's deploys, by contract
 	// composites are this block's composite deploys, by composite.
 	composites map[interfaces.StarID]interfaces.CompositePayload
 }
@@ -366,6 +369,14 @@ func (b *Builder) Apply(tx *interfaces.Transaction) error {
 		}
 		b.composites[interfaces.ContractStar(tx.Sender, tx.Seq)] = *sh.composite
 	}
+	if sh.beacon != nil {
+		b.clusterDelta += len(sh.beacon.Opens)
+		for _, c := range sh.beacon.Closes {
+			if c.Done {
+				b.clusterDelta--
+			}
+		}
+	}
 	if sh.credit != nil {
 		b.flow.Credited = append(b.flow.Credited, interfaces.Route{Cluster: sh.credit.Batch.Src, Seq: sh.credit.Batch.Seq})
 	}
@@ -680,6 +691,10 @@ func (b *Builder) Finish(epoch uint64, timestamp int64, meta interfaces.BlockMet
 	meta.Founded = nil
 	if b.rules != nil && b.rules.Founded != nil {
 		meta.Founded = b.rules.Founded()
+	}
+	meta.Clusters = 0
+	if b.rules != nil && b.rules.Clusters != nil {
+		meta.Clusters = uint32(max(0, b.rules.Clusters()+b.clusterDelta))
 	}
 	for dst, r := range b.receipts {
 		acct := interfaces.OutboxStar(dst)

@@ -45,6 +45,11 @@ type Rules struct {
 	// Founded, when set, returns the new clusters' first memberships the
 	// block being built must carry (BlockMeta.Founded), or nil.
 	Founded func() []interfaces.Founding
+	// Clusters, when set (the galaxy's chain), returns how many clusters
+	// are in force as of the parent of the block being built; the
+	// builder adds what the block's beacon opens and finishes closing,
+	// and the block carries the result (BlockMeta.Clusters).
+	Clusters func() int
 	// Signatures, when set, holds the transactions whose signatures this
 	// node verified already (its pool's): Apply trusts a hit instead of
 	// verifying again, and records what it verifies, as does

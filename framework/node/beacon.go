@@ -169,6 +169,10 @@ func (b *Beaconer) VerifyCheckpoint(cp *interfaces.CheckpointPayload) error {
 // folded: the cluster ids used, closed clusters included (Closed).
 func (b *Beaconer) Clusters() int { return b.reg.count() }
 
+// Live returns how many clusters are in force as of the last black hole
+// folded: opened and not closed (the galaxy ledger's Rules.Clusters).
+func (b *Beaconer) Live() int { return len(b.reg.live()) }
+
 // Absent returns the stars that stopped contributing as of the last black
 // hole folded: those the next rotation leaves out of its draw while enough
 // others stand (registry.drawable), sorted.

@@ -207,6 +207,7 @@ func OpenTiers(h *Hierarchy, tr interfaces.Transport, log hclog.Logger, cluster,
 			// member proposes the beacon with the delegate sets drawn.
 			beaconer = NewBeaconer(h, cfg.Reputation)
 			cfg.Rules.VerifyBeacon = beaconer.Verify
+			cfg.Rules.Clusters = beaconer.Live
 			cfg.Rules.VerifyCheckpoint = beaconer.VerifyCheckpoint
 			announce := cfg.OnCertified
 			cfg.OnCertified = func(b *interfaces.Block, sig []byte) {
