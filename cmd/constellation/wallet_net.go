@@ -327,6 +327,10 @@ func (w *walletNet) waitFinal(ctx context.Context, p *progress, loc *located, tx
 			resend = time.Now().Add(resubmitEvery)
 		}
 		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+			// The node's pool may have dropped it for good, and says why.
+			if ts, err := cl.TxStatus(ctx, id); err == nil && ts.Status == api.TxDropped {
+				return fmt.Errorf("tx %s will not commit: %s dropped it: %s", id, loc.node, ts.Reason)
+			}
 			// Another transaction of the account's may have taken the
 			// sequence number (a second send at the same time): then this
 			// one can never commit.

@@ -177,6 +177,14 @@ func (c *Client) Tx(ctx context.Context, id interfaces.Hash) (TxRecord, error) {
 	return out, err
 }
 
+// TxStatus returns where transaction id stands on the node: committed,
+// pending, dropped (with the reason) or unknown.
+func (c *Client) TxStatus(ctx context.Context, id interfaces.Hash) (TxStatus, error) {
+	var out TxStatus
+	err := c.do(ctx, http.MethodGet, "/v1/txs/"+id.String()+"/status", nil, &out)
+	return out, err
+}
+
 // Chain returns up to limit of a star's transactions, newest first,
 // starting at from (the chain's head when zero); limit 0 asks for the
 // node's default. Pass the answer's Next as from for the older ones.

@@ -128,6 +128,18 @@ func (f *fullBackend) Tx(id interfaces.Hash) (TxRecord, error) {
 	return TxRecord{ID: id.String(), Kind: "transfer", Chain: "cluster/0", Height: 3}, nil
 }
 
+var droppedTx = interfaces.Hash{8}
+
+func (f *fullBackend) TxStatus(id interfaces.Hash) (TxStatus, error) {
+	switch id {
+	case knownTx:
+		return TxStatus{ID: id.String(), Status: TxCommitted, Chain: "cluster/0", Height: 3}, nil
+	case droppedTx:
+		return TxStatus{ID: id.String(), Status: TxDropped, Chain: "cluster/0", Reason: "another transaction of sender x took sequence 1"}, nil
+	}
+	return TxStatus{ID: id.String(), Status: TxUnknown}, nil
+}
+
 func (f *fullBackend) Chain(star interfaces.StarID, from interfaces.Hash, limit int) (StarChain, error) {
 	if star == interfaces.DevStar("elsewhere") {
 		return StarChain{}, fmt.Errorf("%w: another cluster's", ErrNotHere)

@@ -48,6 +48,64 @@ type TxRecord struct {
 	Timestamp int64  `json:"timestamp"`
 }
 
+// TxStatuser is implemented by backends that say where a transaction
+// stands, committed or not (GET /v1/txs/{id}/status).
+type TxStatuser interface {
+	TxStatus(id interfaces.Hash) (TxStatus, error)
+}
+
+// Transaction states (TxStatus.Status).
+const (
+	TxCommitted = "committed" // a chain this node keeps holds it
+	TxPending   = "pending"   // this node's pool holds it
+	TxDropped   = "dropped"   // this node's pool dropped it, uncommitted; Reason says why
+	TxUnknown   = "unknown"   // none of these: never seen here, forgotten, or another cluster's
+)
+
+// TxStatus is where a transaction stands on this node.
+type TxStatus struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	// Reason, for a dropped transaction, is why it can never be
+	// included: another transaction took its sequence, it does not
+	// chain from its sender's committed head, it waited behind a gap in
+	// its sender's sequence, or the ledger refused it (with the rule).
+	Reason string `json:"reason,omitempty"`
+	// Chain is the chain that holds it, or whose pool holds or dropped
+	// it; Height the block, for a committed one.
+	Chain  string `json:"chain,omitempty"`
+	Height uint64 `json:"height,omitempty"`
+}
+
+func (s *server) getTxStatus(w http.ResponseWriter, r *http.Request) {
+	var get func(interfaces.Hash) (TxStatus, error)
+	if ts, ok := s.b.(TxStatuser); ok {
+		get = ts.TxStatus
+	}
+	byID(w, r, get, "this node does not say where transactions stand", "transaction status")
+}
+
+// byID answers a GET of what path parameter {id} names: 400 for a bad
+// id, 404 (missing) when the backend cannot look it up (get nil), else
+// what get returns.
+func byID[T any](w http.ResponseWriter, r *http.Request, get func(interfaces.Hash) (T, error), missing, what string) {
+	id, err := pathHash(r, "id")
+	if err != nil {
+		writeFieldError(w, http.StatusBadRequest, err)
+		return
+	}
+	if get == nil {
+		writeError(w, http.StatusNotFound, "%s", missing)
+		return
+	}
+	v, err := get(id)
+	if err != nil {
+		backendError(w, what, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
 // TxRecordOf describes tx, committed in block b of chain.
 func TxRecordOf(tx *interfaces.Transaction, b *interfaces.Block, chain string) TxRecord {
 	r := TxRecord{
@@ -292,22 +350,11 @@ type GalaxyInfo struct {
 }
 
 func (s *server) getTx(w http.ResponseWriter, r *http.Request) {
-	id, err := pathHash(r, "id")
-	if err != nil {
-		writeFieldError(w, http.StatusBadRequest, err)
-		return
+	var get func(interfaces.Hash) (TxRecord, error)
+	if tr, ok := s.b.(TxReader); ok {
+		get = tr.Tx
 	}
-	tr, ok := s.b.(TxReader)
-	if !ok {
-		writeError(w, http.StatusNotFound, "this node does not look transactions up by id")
-		return
-	}
-	rec, err := tr.Tx(id)
-	if err != nil {
-		backendError(w, "read transaction", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, rec)
+	byID(w, r, get, "this node does not look transactions up by id", "read transaction")
 }
 
 func (s *server) getChain(w http.ResponseWriter, r *http.Request) {

@@ -207,6 +207,7 @@ func TestBadRequestsNameTheField(t *testing.T) {
 		{"GET", "/v1/txs/zz", "", nil, 400, "id"},
 		{"GET", "/v1/txs/" + strings.Repeat("ab", 31), "", nil, 400, "id"},
 		{"GET", "/v1/txs/" + interfaces.Hash{1}.String(), "", nil, 404, ""},
+		{"GET", "/v1/txs/zz/status", "", nil, 400, "id"},
 		{"GET", "/v1/accounts/nothex", "", nil, 400, "star"},
 		{"GET", "/v1/accounts/nothex/chain", "", nil, 400, "star"},
 		{"GET", "/v1/accounts/" + star + "/chain?limit=0", "", nil, 400, "limit"},
@@ -280,9 +281,14 @@ func TestReadsThroughTheClient(t *testing.T) {
 	if ci, err := c.Cluster(ctx, 1); err != nil || ci.Source != "genesis" {
 		t.Errorf("Cluster: %+v %v", ci, err)
 	}
+	for id, want := range map[interfaces.Hash]string{knownTx: TxCommitted, droppedTx: TxDropped, {9}: TxUnknown} {
+		if st, err := c.TxStatus(ctx, id); err != nil || st.Status != want || (want == TxDropped) != (st.Reason != "") {
+			t.Errorf("TxStatus %s: %+v %v, want %s", id.Short(), st, err, want)
+		}
+	}
 	// A plain backend says what it does not serve.
 	plain, _ := newServer(t)
-	for _, p := range []string{"/v1/txs/" + knownTx.String(), "/v1/memes", "/v1/clusters", "/v1/events"} {
+	for _, p := range []string{"/v1/txs/" + knownTx.String(), "/v1/txs/" + knownTx.String() + "/status", "/v1/memes", "/v1/clusters", "/v1/events"} {
 		if code, eb, _ := request(t, plain, "GET", p, "", nil); code != 404 || eb.Error == "" {
 			t.Errorf("plain GET %s: %d %q", p, code, eb.Error)
 		}

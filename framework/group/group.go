@@ -813,6 +813,12 @@ func (n *Group) ChainHead(s interfaces.StarID) (uint64, interfaces.Hash, error) 
 // PoolLen returns how many transactions wait.
 func (n *Group) PoolLen() int { return n.pool.Len() }
 
+// PoolStatus says whether the pool holds transaction id, or else why it
+// dropped it uncommitted ("" when it did not, or forgot).
+func (n *Group) PoolStatus(id interfaces.Hash) (pending bool, reason string) {
+	return n.pool.Status(id)
+}
+
 // Submit adds a signed transaction to the pool. The error says why a
 // transaction was refused (bad signature, duplicate, stale sequence, full).
 // A duplicate, one the pool holds and the chain has not committed, is
@@ -1324,7 +1330,7 @@ func (n *Group) commit(d interfaces.Decision) error {
 		}
 	}
 	n.pool.Committed(block.Txs)
-	n.pool.Drop(res.Refused)
+	n.pool.Drop(res.Refused, res.RefusedWhy)
 	n.observe(block)
 	if err := n.rotate(block); err != nil {
 		return err

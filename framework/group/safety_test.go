@@ -643,3 +643,38 @@ func TestABlockWhoseSharesWereAllLostIsCertifiedLater(t *testing.T) {
 		return true
 	}, nil)
 }
+
+// TestAConflictingTransactionIsDroppedWithAReason: the faucet signs two
+// transfers with sequence 1, one handed to a and one to d. One commits;
+// the other can never be included, and the pool that held it says why
+// (PoolStatus, which GET /v1/txs/{id}/status and wallet send read).
+func TestAConflictingTransactionIsDroppedWithAReason(t *testing.T) {
+	c := newCluster(t, "a", "b", "c", "d")
+	defer c.closeAll()
+	faucet := interfaces.DevKey("faucet")
+	one, _ := interfaces.NewTransfer(faucet, 1, interfaces.Hash{}, interfaces.DevStar("x"), 1)
+	two, _ := interfaces.NewTransfer(faucet, 1, interfaces.Hash{}, interfaces.DevStar("y"), 2)
+	var reason string
+	c.runUntil(t, func() bool {
+		for _, n := range c.nodes {
+			for _, tx := range []*interfaces.Transaction{one, two} {
+				if pending, why := n.PoolStatus(tx.ID()); !pending && why != "" {
+					reason = why
+					return true
+				}
+			}
+		}
+		return false
+	}, func(ctx context.Context) {
+		if err := c.nodes[0].Submit(one); err != nil {
+			t.Error(err)
+		}
+		if err := c.nodes[3].Submit(two); err != nil && !errors.Is(err, pool.ErrConflict) {
+			t.Error(err)
+		}
+	})
+	if !strings.Contains(reason, "sequence 1") {
+		t.Fatalf("the dropped transfer's reason %q does not name the sequence it lost", reason)
+	}
+	t.Logf("dropped: %s", reason)
+}

@@ -61,6 +61,8 @@ type Result struct {
 	// later and are not in Refused.
 	Rejected int
 	Refused  []*interfaces.Transaction
+	// RefusedWhy is the ledger's error for each of Refused.
+	RefusedWhy []error
 	// Duplicates counts transactions more than one member proposed.
 	Duplicates int
 	// Undecodable names proposers whose contribution did not decode; they
@@ -139,6 +141,7 @@ func Fold(inst Instance, view ledger.View, parent Parent, d interfaces.Decision)
 			res.Rejected++
 			if !errors.Is(err, ledger.ErrInsufficientBalance) && !errors.Is(err, ledger.ErrSequenceGap) && !errors.Is(err, ledger.ErrReceiptsFull) && !errors.Is(err, ledger.ErrNotYet) {
 				res.Refused = append(res.Refused, tx)
+				res.RefusedWhy = append(res.RefusedWhy, err)
 			}
 		}
 		txs, retry = retry, nil

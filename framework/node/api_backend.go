@@ -109,6 +109,31 @@ func (n *Node) Tx(id interfaces.Hash) (api.TxRecord, error) {
 		api.ErrNotFound, n.groupNames(), id)
 }
 
+// TxStatus implements api.TxStatuser: committed in a chain this node
+// keeps, else pending in or dropped from one of its pools.
+func (n *Node) TxStatus(id interfaces.Hash) (api.TxStatus, error) {
+	st := api.TxStatus{ID: id.String(), Status: api.TxUnknown}
+	rec, err := n.Tx(id)
+	switch {
+	case err == nil:
+		st.Status, st.Chain, st.Height = api.TxCommitted, rec.Chain, rec.Height
+		return st, nil
+	case !errors.Is(err, api.ErrNotFound):
+		return st, err
+	}
+	for _, g := range n.Groups() {
+		pending, why := g.PoolStatus(id)
+		switch {
+		case pending:
+			st.Status, st.Chain, st.Reason = api.TxPending, g.Name(), ""
+			return st, nil
+		case why != "":
+			st.Status, st.Chain, st.Reason = api.TxDropped, g.Name(), why
+		}
+	}
+	return st, nil
+}
+
 func (n *Node) groupNames() string {
 	var names []string
 	for _, g := range n.Groups() {

@@ -103,7 +103,15 @@ type Pool struct {
 	// blocks counts the calls to Committed; evicted the senders evicted
 	// for waiting behind a gap.
 	blocks, evicted uint64
+	// why says, for the transactions the pool dropped last without their
+	// being committed, why (Status); forgotten holds their ids in the
+	// order they were dropped, the oldest forgotten first past maxWhy.
+	why       map[interfaces.Hash]string
+	forgotten []interfaces.Hash
 }
+
+// maxWhy bounds the dropped transactions whose reason the pool keeps.
+const maxWhy = 8192
 
 // New returns an empty pool.
 func New(opts Options) *Pool {
@@ -119,7 +127,34 @@ func New(opts Options) *Pool {
 	if opts.GapBlocks == 0 {
 		opts.GapBlocks = 256
 	}
-	return &Pool{opts: opts, ids: map[interfaces.Hash]struct{}{}, senders: map[interfaces.StarID]*sender{}}
+	return &Pool{opts: opts, ids: map[interfaces.Hash]struct{}{}, senders: map[interfaces.StarID]*sender{}, why: map[interfaces.Hash]string{}}
+}
+
+// Status says whether the pool holds the transaction id (pending), or
+// else why it dropped it without its being committed (reason, "" when it
+// never held it or forgot: it keeps the last maxWhy reasons).
+func (p *Pool) Status(id interfaces.Hash) (pending bool, reason string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.ids[id]; ok {
+		return true, ""
+	}
+	return false, p.why[id]
+}
+
+// forgetLocked drops one waiting transaction that will never be
+// included, and keeps why for Status.
+func (p *Pool) forgetLocked(s *sender, seq uint64, why string) {
+	id := s.txs[seq].id
+	p.dropLocked(s, seq)
+	if _, ok := p.why[id]; !ok {
+		p.forgotten = append(p.forgotten, id)
+	}
+	p.why[id] = why
+	if len(p.forgotten) > maxWhy {
+		delete(p.why, p.forgotten[0])
+		p.forgotten = p.forgotten[1:]
+	}
 }
 
 func txSize(t *interfaces.Transaction) int { return 170 + len(t.Payload) + len(t.CounterSig) }
@@ -353,9 +388,11 @@ func (p *Pool) Committed(block []*interfaces.Transaction) {
 	defer p.evictGapsLocked()
 	// Each sender once, at the highest sequence the block holds for it.
 	top := map[interfaces.StarID]uint64{}
+	included := map[interfaces.Hash]struct{}{}
 	for _, tx := range block {
 		if _, ok := p.senders[tx.Chain()]; ok {
 			top[tx.Chain()] = max(top[tx.Chain()], tx.Seq)
+			included[tx.ID()] = struct{}{}
 		}
 	}
 	for id, inBlock := range top {
@@ -365,9 +402,13 @@ func (p *Pool) Committed(block []*interfaces.Transaction) {
 			committed = inBlock
 			known = false // the store is behind this block: no recheck
 		}
-		for seq := range s.txs {
-			if seq <= committed {
+		for seq, e := range s.txs {
+			switch _, in := included[e.id]; {
+			case seq > committed:
+			case in:
 				p.dropLocked(s, seq)
+			default:
+				p.forgetLocked(s, seq, fmt.Sprintf("another transaction of sender %s took sequence %d", id.Short(), seq))
 			}
 		}
 		// Recheck: a waiting next transaction that no longer chains from
@@ -375,7 +416,11 @@ func (p *Pool) Committed(block []*interfaces.Transaction) {
 		// can never be included, nor can what follows it.
 		if e, ok := s.txs[committed+1]; known && ok && !e.tx.Kind.Certified() && e.tx.Prev != last {
 			for seq := range s.txs {
-				p.dropLocked(s, seq)
+				why := fmt.Sprintf("it follows sequence %d, which can never be included", committed+1)
+				if seq == committed+1 {
+					why = fmt.Sprintf("it names previous transaction %s, and sender %s's last committed one is %s", e.tx.Prev.Short(), id.Short(), last.Short())
+				}
+				p.forgetLocked(s, seq, why)
 			}
 		}
 		if _, ok := p.senders[id]; ok {
@@ -402,8 +447,9 @@ func (p *Pool) evictGapsLocked() {
 		if s.ready > 0 || p.blocks-s.touched < p.opts.GapBlocks {
 			continue
 		}
+		why := fmt.Sprintf("it waited %d blocks behind a gap: sender %s's sequence %d never arrived", p.opts.GapBlocks, s.id.Short(), s.base+1)
 		for seq := range s.txs {
-			p.dropLocked(s, seq)
+			p.forgetLocked(s, seq, why)
 		}
 		p.evicted++
 	}
@@ -432,16 +478,21 @@ func (p *Pool) dropLocked(s *sender, seq uint64) {
 
 // Drop removes transactions the ledger refused for good (bad signature,
 // wrong previous hash, replay, double spend), so they are not proposed again.
-func (p *Pool) Drop(txs []*interfaces.Transaction) {
+// why, when not nil, holds the ledger's reason for each (Status).
+func (p *Pool) Drop(txs []*interfaces.Transaction, why []error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, tx := range txs {
+	for i, tx := range txs {
 		s := p.senders[tx.Chain()]
 		if s == nil {
 			continue
 		}
 		if e, ok := s.txs[tx.Seq]; ok && e.id == tx.ID() {
-			p.dropLocked(s, tx.Seq)
+			reason := "the ledger refused it"
+			if i < len(why) && why[i] != nil {
+				reason = "the ledger refused it: " + why[i].Error()
+			}
+			p.forgetLocked(s, tx.Seq, reason)
 			p.recount(s)
 		}
 	}
