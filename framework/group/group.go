@@ -347,6 +347,7 @@ func Open(cfg Config) (*Group, error) {
 		}
 		return seq, last
 	}
+	popts.Forgot = func(kind string) { n.mx.Evicted(kind) } // n.mx is set below, before anything runs
 	n.pool = pool.New(popts)
 
 	head := st.Parent()

@@ -42,6 +42,23 @@ network "devnet" {
       halving = 100000
       until   = 1000000
     }
+
+    # Delegate rotation (optional; needs a galaxy). Every `every` black
+    # holes (default 16) each cluster takes the delegate set the galaxy's
+    # beacon drew for it by reputation, `seats` of them (default: as many as
+    # its genesis delegates), and the new set generates its threshold keys
+    # without a dealer; the galaxy rotates at every fourth rotation, keeping
+    # its key. Stars beyond the seats stand with the "candidate" role or
+    # `constellation member join`; `max_candidates` and `min_candidates`
+    # open and close clusters as they grow and shrink. This network has no
+    # stars beyond its seats, so a rotation would only draw the same
+    # delegates again, and it leaves rotation off. To turn it on:
+    #
+    #   rotation {
+    #     every = 16
+    #   }
+    #
+    # See docs/hierarchy.md, "Rotation and keys without a dealer".
   }
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/constellation-chain/constellation/framework/pool"
 	"github.com/constellation-chain/constellation/interfaces"
 )
 
@@ -20,6 +21,7 @@ type Group struct {
 
 	height, epoch, numTxs, delegates, missing, byzantine prometheus.Gauge
 	totalTxs, refused, dropped, sendDropped              prometheus.Counter
+	evicted                                              map[string]prometheus.Counter // by reason
 	interval, epochTime, walFsync                        prometheus.Observer
 
 	mu      sync.Mutex
@@ -40,8 +42,12 @@ func (r *Registry) Group(name string) *Group {
 			r.faults.WithLabelValues(name, k.String(), p)
 		}
 	}
+	evicted := map[string]prometheus.Counter{}
+	for _, k := range EvictReasons {
+		evicted[k] = r.evicted.WithLabelValues(name, k) // present from the start, at zero
+	}
 	return &Group{
-		r: r, name: name,
+		r: r, name: name, evicted: evicted,
 		height:      r.height.WithLabelValues(name),
 		epoch:       r.epoch.WithLabelValues(name),
 		numTxs:      r.numTxs.WithLabelValues(name),
@@ -55,6 +61,21 @@ func (r *Registry) Group(name string) *Group {
 		interval:    r.interval.WithLabelValues(name),
 		epochTime:   r.epochTime.WithLabelValues(name),
 		walFsync:    r.walFsync.WithLabelValues(name),
+	}
+}
+
+// EvictReasons are the reasons of constellation_mempool_evicted_txs (the
+// pool's Forgot kinds).
+var EvictReasons = []string{pool.ForgotSuperseded, pool.ForgotWrongPrev, pool.ForgotGap, pool.ForgotRefused}
+
+// Evicted counts a transaction the group's pool dropped uncommitted, for
+// reason (one of EvictReasons).
+func (g *Group) Evicted(reason string) {
+	if g == nil {
+		return
+	}
+	if c, ok := g.evicted[reason]; ok {
+		c.Inc()
 	}
 }
 

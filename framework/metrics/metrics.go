@@ -38,6 +38,7 @@ const (
 	LabelPlugin      = "plugin"       // a plugin as the manifest names it, kind/name
 	LabelMethod      = "method"       // a plugin RPC method, Service/Method
 	LabelCode        = "code"         // a gRPC status code
+	LabelReason      = "reason"       // why a pool dropped a transaction (pool.Forgot*)
 )
 
 // Registry holds one node's series. All methods are safe for concurrent
@@ -61,6 +62,7 @@ type Registry struct {
 	sendDropped *prometheus.CounterVec
 	walFsync    *prometheus.HistogramVec
 	pool        *funcGauges
+	evicted     *prometheus.CounterVec
 	sendBytes   *prometheus.CounterVec
 	recvBytes   *prometheus.CounterVec
 	sendMsgs    *prometheus.CounterVec
@@ -116,6 +118,7 @@ func New() *Registry {
 	r.walFsync = hv("consensus", "wal_fsync_duration_seconds", "Time to flush and fsync the group's write-ahead log.", prometheus.ExponentialBuckets(0.0001, 4, 10), LabelGroup)
 	r.pool = &funcGauges{desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "mempool", "size"), "Number of transactions waiting in the group's pool.", []string{LabelGroup}, nil), fns: map[string]func() int{}}
 	add(r.pool)
+	r.evicted = cv("mempool", "evicted_txs", "Transactions the group's pool dropped without their being committed, by reason: superseded (another took the sequence), wrong_prev (no longer chains from the committed head), gap (waited behind a gap in the sender's sequence), refused (by the ledger).", LabelGroup, LabelReason)
 	r.peers = &peersGauge{desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "p2p", "peers"), "Number of peers the transport is connected to.", nil, nil)}
 	add(r.peers)
 	r.sendBytes = cv("p2p", "message_send_bytes_total", "Payload bytes handed to the transport, by message kind.", LabelMessageType)

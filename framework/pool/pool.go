@@ -68,7 +68,20 @@ type Options struct {
 	// verified, so a copy that arrives again is not verified again and the
 	// ledger can trust the pool's check (nil verifies every arrival).
 	Signatures *sigcache.Cache
+	// Forgot, when set, is told the reason kind (Forgot*) of each
+	// transaction dropped uncommitted; it is called under the pool's lock
+	// and must not call back into the pool.
+	Forgot func(kind string)
 }
+
+// The kinds of reason a transaction is dropped uncommitted for
+// (Options.Forgot).
+const (
+	ForgotSuperseded = "superseded" // another transaction took its sequence
+	ForgotWrongPrev  = "wrong_prev" // it, or one before it, does not chain from the committed head
+	ForgotGap        = "gap"        // it waited behind a gap in its sender's sequence
+	ForgotRefused    = "refused"    // the ledger refused it
+)
 
 type entry struct {
 	tx *interfaces.Transaction
@@ -144,8 +157,11 @@ func (p *Pool) Status(id interfaces.Hash) (pending bool, reason string) {
 
 // forgetLocked drops one waiting transaction that will never be
 // included, and keeps why for Status.
-func (p *Pool) forgetLocked(s *sender, seq uint64, why string) {
+func (p *Pool) forgetLocked(s *sender, seq uint64, kind, why string) {
 	id := s.txs[seq].id
+	if p.opts.Forgot != nil {
+		p.opts.Forgot(kind)
+	}
 	p.dropLocked(s, seq)
 	if _, ok := p.why[id]; !ok {
 		p.forgotten = append(p.forgotten, id)
@@ -408,7 +424,7 @@ func (p *Pool) Committed(block []*interfaces.Transaction) {
 			case in:
 				p.dropLocked(s, seq)
 			default:
-				p.forgetLocked(s, seq, fmt.Sprintf("another transaction of sender %s took sequence %d", id.Short(), seq))
+				p.forgetLocked(s, seq, ForgotSuperseded, fmt.Sprintf("another transaction of sender %s took sequence %d", id.Short(), seq))
 			}
 		}
 		// Recheck: a waiting next transaction that no longer chains from
@@ -420,7 +436,7 @@ func (p *Pool) Committed(block []*interfaces.Transaction) {
 				if seq == committed+1 {
 					why = fmt.Sprintf("it names previous transaction %s, and sender %s's last committed one is %s", e.tx.Prev.Short(), id.Short(), last.Short())
 				}
-				p.forgetLocked(s, seq, why)
+				p.forgetLocked(s, seq, ForgotWrongPrev, why)
 			}
 		}
 		if _, ok := p.senders[id]; ok {
@@ -449,7 +465,7 @@ func (p *Pool) evictGapsLocked() {
 		}
 		why := fmt.Sprintf("it waited %d blocks behind a gap: sender %s's sequence %d never arrived", p.opts.GapBlocks, s.id.Short(), s.base+1)
 		for seq := range s.txs {
-			p.forgetLocked(s, seq, why)
+			p.forgetLocked(s, seq, ForgotGap, why)
 		}
 		p.evicted++
 	}
@@ -492,7 +508,7 @@ func (p *Pool) Drop(txs []*interfaces.Transaction, why []error) {
 			if i < len(why) && why[i] != nil {
 				reason = "the ledger refused it: " + why[i].Error()
 			}
-			p.forgetLocked(s, tx.Seq, reason)
+			p.forgetLocked(s, tx.Seq, ForgotRefused, reason)
 			p.recount(s)
 		}
 	}

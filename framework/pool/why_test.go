@@ -3,6 +3,7 @@ package pool
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -19,7 +20,8 @@ func TestADroppedTransactionSaysWhy(t *testing.T) {
 	k := interfaces.DevKey("alice")
 	alice := interfaces.DevStar("alice")
 	h := heads{}
-	p := New(Options{Head: h.head, GapBlocks: 16})
+	kinds := map[string]int{}
+	p := New(Options{Head: h.head, GapBlocks: 16, Forgot: func(k string) { kinds[k]++ }})
 	mine := chained(t, k, 1, interfaces.Hash{}, 3)
 	for _, tx := range mine {
 		if err := p.Add(tx); err != nil {
@@ -63,6 +65,9 @@ func TestADroppedTransactionSaysWhy(t *testing.T) {
 	p.Drop([]*interfaces.Transaction{carol}, []error{errors.New("bad counter-signature")})
 	if _, why := p.Status(carol.ID()); why != "the ledger refused it: bad counter-signature" {
 		t.Fatalf("carol's: %q", why)
+	}
+	if want := map[string]int{ForgotSuperseded: 1, ForgotWrongPrev: 2, ForgotGap: 1, ForgotRefused: 1}; !maps.Equal(kinds, want) {
+		t.Fatalf("the drops were told as %v, want %v", kinds, want)
 	}
 	if pending, why := p.Status(interfaces.Hash{1}); pending || why != "" {
 		t.Fatalf("a transaction never seen: pending %v, reason %q", pending, why)
