@@ -722,6 +722,7 @@ func (n *Group) queueStep(env interfaces.Envelope, m *interfaces.SignedMessage) 
 		// restart sees the others' current epochs): those epochs come
 		// to it as blocks through sync, and queueing their messages
 		// would only flood the inbox ahead of the ones it can use.
+		n.mx.LeftToSync()
 		if c := atomic.AddUint64(&n.leftToSync, 1); c&(c-1) == 0 {
 			n.log.Info("behind the group; leaving consensus messages of later epochs to block sync (logged at 1, 2, 4, … messages)", "from", env.From.Short(), "epoch", m.Epoch, "undecided", n.horizon.Load(), "left", c)
 		}

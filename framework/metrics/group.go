@@ -20,7 +20,7 @@ type Group struct {
 	name string
 
 	height, epoch, numTxs, delegates, missing, byzantine prometheus.Gauge
-	totalTxs, refused, dropped, sendDropped              prometheus.Counter
+	totalTxs, refused, dropped, sendDropped, leftToSync  prometheus.Counter
 	evicted                                              map[string]prometheus.Counter // by reason
 	interval, epochTime, walFsync                        prometheus.Observer
 
@@ -57,6 +57,7 @@ func (r *Registry) Group(name string) *Group {
 		totalTxs:    r.totalTxs.WithLabelValues(name),
 		refused:     r.refused.WithLabelValues(name),
 		dropped:     r.dropped.WithLabelValues(name),
+		leftToSync:  r.leftToSync.WithLabelValues(name),
 		sendDropped: r.sendDropped.WithLabelValues(name),
 		interval:    r.interval.WithLabelValues(name),
 		epochTime:   r.epochTime.WithLabelValues(name),
@@ -171,6 +172,14 @@ func (g *Group) Refused() {
 func (g *Group) Dropped() {
 	if g != nil {
 		g.dropped.Inc()
+	}
+}
+
+// LeftToSync counts a consensus message of an epoch too far ahead of the
+// group's undecided one, left to block sync (the node is behind).
+func (g *Group) LeftToSync() {
+	if g != nil {
+		g.leftToSync.Inc()
 	}
 }
 

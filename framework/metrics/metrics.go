@@ -59,6 +59,7 @@ type Registry struct {
 	faults      *prometheus.CounterVec
 	refused     *prometheus.CounterVec
 	dropped     *prometheus.CounterVec
+	leftToSync  *prometheus.CounterVec
 	sendDropped *prometheus.CounterVec
 	walFsync    *prometheus.HistogramVec
 	pool        *funcGauges
@@ -114,6 +115,7 @@ func New() *Registry {
 	r.faults = cv("consensus", "faults_seen_total", "Faults the consensus engine reported to this node, by kind and whether they came with evidence.", LabelGroup, LabelKind, LabelProvable)
 	r.refused = cv("consensus", "messages_refused_total", "Consensus messages refused before the engine (undecodable, badly signed, for another instance or recipient).", LabelGroup)
 	r.dropped = cv("consensus", "messages_dropped_total", "Consensus messages dropped because the group's inbox was full.", LabelGroup)
+	r.leftToSync = cv("consensus", "messages_left_to_sync_total", "Consensus messages of epochs too far ahead of the group's undecided one, left to block sync because this node is behind.", LabelGroup)
 	r.sendDropped = cv("p2p", "send_queue_dropped_total", "Messages of the group to a peer dropped because the peer's send queue was full (a peer that does not keep up).", LabelGroup)
 	r.walFsync = hv("consensus", "wal_fsync_duration_seconds", "Time to flush and fsync the group's write-ahead log.", prometheus.ExponentialBuckets(0.0001, 4, 10), LabelGroup)
 	r.pool = &funcGauges{desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "mempool", "size"), "Number of transactions waiting in the group's pool.", []string{LabelGroup}, nil), fns: map[string]func() int{}}

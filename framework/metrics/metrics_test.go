@@ -46,6 +46,8 @@ func TestANodeWithoutMetricsRecordsNothingAndNeverPanics(t *testing.T) {
 	g.Fault(interfaces.FaultEquivocation, true)
 	g.Refused()
 	g.Dropped()
+	g.LeftToSync()
+	g.Evicted("gap")
 	g.SendDropped()
 	g.WALSynced(time.Millisecond)
 	g.Pool(func() int { return 1 })
@@ -195,5 +197,35 @@ func TestTheMeteredTransportCountsBothWaysByKind(t *testing.T) {
 	}
 	if v := value(gather(t, rb), "constellation_p2p_peers"); v != float64(len(b.Peers())) {
 		t.Errorf("peers = %v, want the transport's %d", v, len(b.Peers()))
+	}
+}
+
+// TestPoolEvictionsAndMessagesLeftToSyncAreCounted: each eviction reason
+// is a series from the start, at zero; an unknown reason counts nothing.
+func TestPoolEvictionsAndMessagesLeftToSyncAreCounted(t *testing.T) {
+	r := metrics.New()
+	g := r.Group("cluster/0")
+	g.Evicted("gap")
+	g.Evicted("gap")
+	g.Evicted("no such reason")
+	g.LeftToSync()
+	fams := gather(t, r)
+	ev := fams["constellation_mempool_evicted_txs"]
+	if ev == nil || len(ev.GetMetric()) != len(metrics.EvictReasons) {
+		t.Fatalf("evicted series: %v", ev)
+	}
+	for _, m := range ev.GetMetric() {
+		want := 0.0
+		for _, l := range m.GetLabel() {
+			if l.GetName() == metrics.LabelReason && l.GetValue() == "gap" {
+				want = 2
+			}
+		}
+		if m.GetCounter().GetValue() != want {
+			t.Fatalf("%v: %v, want %v", m.GetLabel(), m.GetCounter().GetValue(), want)
+		}
+	}
+	if l := fams["constellation_consensus_messages_left_to_sync_total"]; l == nil || l.GetMetric()[0].GetCounter().GetValue() != 1 {
+		t.Fatalf("left to sync: %v", l)
 	}
 }
