@@ -69,7 +69,8 @@ type TxStatus struct {
 	// Reason, for a dropped transaction, is why it can never be
 	// included: another transaction took its sequence, it does not
 	// chain from its sender's committed head, it waited behind a gap in
-	// its sender's sequence, or the ledger refused it (with the rule).
+	// its sender's sequence, its sender's balance stayed short, or the
+	// ledger refused it (with the rule).
 	Reason string `json:"reason,omitempty"`
 	// Chain is the chain that holds it, or whose pool holds or dropped
 	// it; Height the block, for a committed one.

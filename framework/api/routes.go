@@ -83,7 +83,7 @@ func table() []Route {
 			OK:          http.StatusOK, Answer: typeOf[TxRecord](), Errors: []int{400, 404},
 			handle: (*server).getTx},
 		{Method: "GET", Path: "/v1/txs/{id}/status", Tag: "transactions", Summary: "where a transaction stands: committed, pending, dropped (with the reason) or unknown",
-			Description: "committed: a chain this node keeps holds it (chain, height); pending: this node's pool holds it; dropped: this node's pool dropped it without its being committed, and reason says why (another transaction took its sequence, it does not chain from its sender's committed head, it waited behind a gap in its sender's sequence, or the ledger refused it); unknown: none of these (never seen here, forgotten among more than 8192 drops, or another cluster's).",
+			Description: "committed: a chain this node keeps holds it (chain, height); pending: this node's pool holds it; dropped: this node's pool dropped it without its being committed, and reason says why (another transaction took its sequence, it does not chain from its sender's committed head, it waited behind a gap in its sender's sequence, its sender's balance stayed short for 256 decided blocks, or the ledger refused it); unknown: none of these (never seen here, forgotten among more than 8192 drops, or another cluster's).",
 			Params:      []Param{pathParam("id", "the transaction id, "+hashDesc, "string")},
 			OK:          http.StatusOK, Answer: typeOf[TxStatus](), Errors: []int{400},
 			handle: (*server).getTxStatus},

@@ -1333,6 +1333,7 @@ func (n *Group) commit(d interfaces.Decision) error {
 	}
 	n.pool.Committed(block.Txs)
 	n.pool.Drop(res.Refused, res.RefusedWhy)
+	n.pool.Short(res.Short)
 	n.observe(block)
 	if err := n.rotate(block); err != nil {
 		return err

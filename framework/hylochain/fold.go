@@ -63,6 +63,10 @@ type Result struct {
 	Refused  []*interfaces.Transaction
 	// RefusedWhy is the ledger's error for each of Refused.
 	RefusedWhy []error
+	// Short are the decided transactions the ledger refused because
+	// their sender's balance was short: they may apply later, once the
+	// sender is paid, and the pool gives them a bounded number of blocks.
+	Short []*interfaces.Transaction
 	// Duplicates counts transactions more than one member proposed.
 	Duplicates int
 	// Undecodable names proposers whose contribution did not decode; they
@@ -139,6 +143,9 @@ func Fold(inst Instance, view ledger.View, parent Parent, d interfaces.Decision)
 				continue
 			}
 			res.Rejected++
+			if errors.Is(err, ledger.ErrInsufficientBalance) {
+				res.Short = append(res.Short, tx)
+			}
 			if !errors.Is(err, ledger.ErrInsufficientBalance) && !errors.Is(err, ledger.ErrSequenceGap) && !errors.Is(err, ledger.ErrReceiptsFull) && !errors.Is(err, ledger.ErrNotYet) {
 				res.Refused = append(res.Refused, tx)
 				res.RefusedWhy = append(res.RefusedWhy, err)

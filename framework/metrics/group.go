@@ -67,7 +67,7 @@ func (r *Registry) Group(name string) *Group {
 
 // EvictReasons are the reasons of constellation_mempool_evicted_txs (the
 // pool's Forgot kinds).
-var EvictReasons = []string{pool.ForgotSuperseded, pool.ForgotWrongPrev, pool.ForgotGap, pool.ForgotRefused}
+var EvictReasons = []string{pool.ForgotSuperseded, pool.ForgotWrongPrev, pool.ForgotGap, pool.ForgotRefused, pool.ForgotShort}
 
 // Evicted counts a transaction the group's pool dropped uncommitted, for
 // reason (one of EvictReasons).

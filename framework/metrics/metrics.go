@@ -120,7 +120,7 @@ func New() *Registry {
 	r.walFsync = hv("consensus", "wal_fsync_duration_seconds", "Time to flush and fsync the group's write-ahead log.", prometheus.ExponentialBuckets(0.0001, 4, 10), LabelGroup)
 	r.pool = &funcGauges{desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "mempool", "size"), "Number of transactions waiting in the group's pool.", []string{LabelGroup}, nil), fns: map[string]func() int{}}
 	add(r.pool)
-	r.evicted = cv("mempool", "evicted_txs", "Transactions the group's pool dropped without their being committed, by reason: superseded (another took the sequence), wrong_prev (no longer chains from the committed head), gap (waited behind a gap in the sender's sequence), refused (by the ledger).", LabelGroup, LabelReason)
+	r.evicted = cv("mempool", "evicted_txs", "Transactions the group's pool dropped without their being committed, by reason: superseded (another took the sequence), wrong_prev (no longer chains from the committed head), gap (waited behind a gap in the sender's sequence), refused (by the ledger), short (the sender's balance stayed short).", LabelGroup, LabelReason)
 	r.peers = &peersGauge{desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "p2p", "peers"), "Number of peers the transport is connected to.", nil, nil)}
 	add(r.peers)
 	r.sendBytes = cv("p2p", "message_send_bytes_total", "Payload bytes handed to the transport, by message kind.", LabelMessageType)

@@ -5,8 +5,10 @@
 // serves senders by priority (their reputation) instead of fees:
 // low-priority senders wait longer but are never dropped while there is room.
 // Only what can never be included is evicted: transactions a committed one
-// made obsolete, and those left behind a gap in their sender's sequence
-// for Options.GapBlocks blocks.
+// made obsolete, those the ledger refused for good, those left behind a
+// gap in their sender's sequence for Options.GapBlocks blocks, and those
+// whose sender's balance stayed short for Options.ShortBlocks decided
+// blocks. Each leaves a reason Status answers with.
 package pool
 
 import (
@@ -59,6 +61,14 @@ type Options struct {
 	// evicts them: the missing one was lost (dropped with a node that
 	// crashed, say) and the sender has moved on. Default 256.
 	GapBlocks uint64
+	// ShortBlocks bounds how many decided blocks may refuse a transaction
+	// because its sender's balance is short (Short) before the pool drops
+	// it and the sender's later ones: a payment to the sender may be on
+	// its way (the pool does not refuse such a transaction at admission,
+	// since credits from other clusters and funding still in flight make
+	// a balance grow), but one that stays short would be proposed, and
+	// refused, in every block. Default 256, as GapBlocks.
+	ShortBlocks uint32
 	// Certified checks a transaction whose kind a group certificate
 	// authenticates (interfaces.TxKind.Certified) before it is admitted,
 	// so forged ones never reach a proposal; nil refuses every such
@@ -81,11 +91,15 @@ const (
 	ForgotWrongPrev  = "wrong_prev" // it, or one before it, does not chain from the committed head
 	ForgotGap        = "gap"        // it waited behind a gap in its sender's sequence
 	ForgotRefused    = "refused"    // the ledger refused it
+	ForgotShort      = "short"      // its sender's balance stayed short, or that of one before it
 )
 
 type entry struct {
 	tx *interfaces.Transaction
 	id interfaces.Hash
+	// short counts the decided blocks that refused it for its sender's
+	// short balance (Options.ShortBlocks).
+	short uint32
 }
 
 type sender struct {
@@ -139,6 +153,9 @@ func New(opts Options) *Pool {
 	}
 	if opts.GapBlocks == 0 {
 		opts.GapBlocks = 256
+	}
+	if opts.ShortBlocks == 0 {
+		opts.ShortBlocks = 256
 	}
 	return &Pool{opts: opts, ids: map[interfaces.Hash]struct{}{}, senders: map[interfaces.StarID]*sender{}, why: map[interfaces.Hash]string{}}
 }
@@ -489,6 +506,43 @@ func (p *Pool) dropLocked(s *sender, seq uint64) {
 	p.bytes -= txSize(e.tx)
 	if len(s.txs) == 0 {
 		delete(p.senders, s.id)
+	}
+}
+
+// Short counts, for each of txs a decided block held and the ledger
+// refused because its sender's balance was short, one more such block;
+// at Options.ShortBlocks the pool drops it and the sender's later
+// transactions (which chain from it), with the reason.
+func (p *Pool) Short(txs []*interfaces.Transaction) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, tx := range txs {
+		s := p.senders[tx.Chain()]
+		if s == nil {
+			continue
+		}
+		e, ok := s.txs[tx.Seq]
+		if !ok || e.id != tx.ID() {
+			continue
+		}
+		e.short++
+		s.txs[tx.Seq] = e
+		if e.short < p.opts.ShortBlocks {
+			continue
+		}
+		what := "what it spends"
+		if t, err := interfaces.DecodeTransferPayload(tx.Payload); err == nil && tx.Kind == interfaces.TxTransfer {
+			what = fmt.Sprintf("the %d it sends", t.Amount)
+		}
+		for seq := range s.txs {
+			switch {
+			case seq == tx.Seq:
+				p.forgetLocked(s, seq, ForgotShort, fmt.Sprintf("%d decided blocks refused it: sender %s's balance stayed short of %s", e.short, tx.Sender.Short(), what))
+			case seq > tx.Seq:
+				p.forgetLocked(s, seq, ForgotShort, fmt.Sprintf("it follows sequence %d, which its sender's balance could not pay", tx.Seq))
+			}
+		}
+		p.recount(s) // a sender left with nothing still gives back its ready run
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,5 +95,40 @@ func TestTheReasonsKeptAreBounded(t *testing.T) {
 	}
 	if _, why := p.Status(first); why != "" {
 		t.Fatalf("the oldest reason is still kept: %q", why)
+	}
+}
+
+// TestATransactionWhoseSenderStaysShortIsDroppedAfterShortBlocks: the
+// ledger refuses a transfer whose sender cannot pay it; the pool keeps it
+// (a payment to the sender may be on its way) for ShortBlocks decided
+// blocks that refuse it, then drops it and what chains from it, saying
+// why, and no longer counts them includable.
+func TestATransactionWhoseSenderStaysShortIsDroppedAfterShortBlocks(t *testing.T) {
+	var kinds []string
+	p := New(Options{ShortBlocks: 3, Forgot: func(k string) { kinds = append(kinds, k) }})
+	txs := chained(t, interfaces.DevKey("poor"), 1, interfaces.Hash{}, 2)
+	for _, tx := range txs {
+		if err := p.Add(tx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		p.Short(txs[:1])
+	}
+	if p.Len() != 2 || p.Includable() != 2 {
+		t.Fatalf("after 2 short blocks: len %d includable %d, want both kept", p.Len(), p.Includable())
+	}
+	p.Short(txs[:1])
+	if p.Len() != 0 || p.Includable() != 0 {
+		t.Fatalf("after 3 short blocks: len %d includable %d, want 0 and 0", p.Len(), p.Includable())
+	}
+	if _, why := p.Status(txs[0].ID()); !strings.Contains(why, "balance stayed short of the 1 it sends") {
+		t.Fatalf("reason %q", why)
+	}
+	if _, why := p.Status(txs[1].ID()); !strings.Contains(why, "follows sequence 1") {
+		t.Fatalf("reason of the next %q", why)
+	}
+	if !slices.Equal(kinds, []string{ForgotShort, ForgotShort}) {
+		t.Fatalf("told %v", kinds)
 	}
 }
