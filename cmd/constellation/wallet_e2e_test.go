@@ -317,10 +317,6 @@ func TestWalletSendsAcrossClustersAndWaitsForFinality(t *testing.T) {
 		}
 		return out
 	}
-	t.Logf("faucet → alice:\n%s", send("faucet.json", "alice.json", 5000))
-	t.Logf("alice → bob:\n%s", send("alice.json", "bob.json", 1200))
-	send("alice.json", carol, 300)
-
 	balance := func(file string) (uint64, string) {
 		out := read("balance", "--keystore", file)
 		var b uint64
@@ -331,6 +327,21 @@ func TestWalletSendsAcrossClustersAndWaitsForFinality(t *testing.T) {
 		}
 		return b, out
 	}
+	t.Logf("faucet → alice:\n%s", send("faucet.json", "alice.json", 5000))
+	// The faucet's account may be in the other cluster: then alice is
+	// paid by a credit once the faucet's block is final, a moment after
+	// send returned.
+	for until := time.Now().Add(20 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		if b, _ := balance("alice.json"); b == 5000 {
+			break
+		}
+		if time.Now().After(until) {
+			_, out := balance("alice.json")
+			t.Fatalf("alice was not credited 5000 within 20 s:\n%s", out)
+		}
+	}
+	t.Logf("alice → bob:\n%s", send("alice.json", "bob.json", 1200))
+	send("alice.json", carol, 300)
 	if b, out := balance("alice.json"); b != 5000-1200-300 || !strings.Contains(out, "cluster 0 answered by star-1") {
 		t.Fatalf("alice's balance %d, want %d:\n%s", b, 5000-1200-300, out)
 	}
