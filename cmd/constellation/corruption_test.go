@@ -96,13 +96,23 @@ func startCorruptionNet(t *testing.T) (*corruptionNet, error) {
 	if err := tn.Start(); err != nil {
 		return nil, err
 	}
+	started := regexp.MustCompile(`star-(\d) +started \(pid (\d+)`)
 	pids := func() []int {
 		var ps []int
-		for _, m := range regexp.MustCompile(`star-\d +started \(pid (\d+)`).FindAllStringSubmatch(out.String(), -1) {
-			p, _ := strconv.Atoi(m[1])
+		for _, m := range started.FindAllStringSubmatch(out.String(), -1) {
+			p, _ := strconv.Atoi(m[2])
 			ps = append(ps, p)
 		}
 		return ps
+	}
+	star4 := func() int {
+		for _, m := range started.FindAllStringSubmatch(out.String(), -1) {
+			if m[1] == "4" {
+				p, _ := strconv.Atoi(m[2])
+				return p
+			}
+		}
+		return 0
 	}
 	stop := func() {
 		for _, p := range pids() {
@@ -113,14 +123,19 @@ func startCorruptionNet(t *testing.T) (*corruptionNet, error) {
 	}
 	// Kill once the chain is past height 20 and star-4's log holds
 	// enough records for every case (right after a block it may hold
-	// few).
+	// few). star-4 is frozen (SIGSTOP) while its log is counted, so that
+	// it cannot commit a block and compact the log between the count and
+	// the kill.
 	c1 := api.NewClient("127.0.0.1:8901")
 	records := 0
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if h := statusHeight(c1); h >= 20 {
+		if p := star4(); p != 0 && statusHeight(c1) >= 20 {
+			syscall.Kill(p, syscall.SIGSTOP)
+			waitStopped(p)
 			if records = logRecords(filepath.Join(n.data(4), "wal")); records >= 12 {
-				break
+				break // killed frozen, below
 			}
+			syscall.Kill(p, syscall.SIGCONT)
 		}
 		if time.Now().After(deadline) {
 			stop()
@@ -142,6 +157,27 @@ func startCorruptionNet(t *testing.T) (*corruptionNet, error) {
 	}
 	n.height = h
 	return n, nil
+}
+
+// waitStopped waits, up to a second, until every thread of process pid is
+// stopped (state T in /proc/pid/task/*/stat): a SIGSTOP takes effect
+// once a thread in a system call returns from it.
+func waitStopped(pid int) {
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		all := len(stats) > 0
+		for _, st := range stats {
+			b, _ := os.ReadFile(st)
+			// The state follows the command name's closing parenthesis.
+			if i := bytes.LastIndexByte(b, ')'); i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
+				all = false
+				break
+			}
+		}
+		if all {
+			return
+		}
+	}
 }
 
 // chainHeight reads a data directory's head with `chain head`.

@@ -81,6 +81,7 @@ type certState struct {
 	// floor is the lowest height that may still lack a certificate this
 	// member can help make (askOldest); 0 until the first scan.
 	floor uint64
+	next  uint64 // where askOldest's turn goes on from (0: the floor)
 }
 
 // maxShareHeights bounds the uncertified heights whose shares are kept.
@@ -263,18 +264,18 @@ func (n *Group) takeShare(ctx context.Context, m *certMsg, own bool) {
 	if err != nil || b.Hash() != m.Hash {
 		return
 	}
+	msg := CertificateMessage(n.certInstance(b.Header.Epoch), m.Hash)
+	if m.Whole {
+		if n.verifyCertificate(b.Header.Epoch, msg, m.Share) == nil {
+			n.storeCertificate(b, m.Share)
+		}
+		return
+	}
 	ts, err := n.signerFor(b.Header.Epoch)
 	if err != nil {
 		return
 	}
 	e := n.eraOf(b.Header.Epoch)
-	msg := CertificateMessage(n.certInstance(b.Header.Epoch), m.Hash)
-	if m.Whole {
-		if ts.VerifyGroupSignature(msg, m.Share) == nil {
-			n.storeCertificate(b, m.Share)
-		}
-		return
-	}
 	if !own && ts.VerifyShare(m.Member, msg, m.Share) != nil {
 		return
 	}
@@ -357,48 +358,115 @@ func (n *Group) askCertificates(ctx context.Context) {
 	n.askOldest(ctx)
 }
 
-// askOldest rebroadcasts this member's shares of the oldest committed
-// blocks below askCertificates' window that it holds no certificate of,
-// from cert.floor up. Every share of a block can be lost (a member that
-// started late, an inbox that overflowed under load), and a cluster block
-// left without a certificate holds back every later checkpoint of the
-// cluster, since the galaxy takes them in order. A member that has the
-// certificate answers a share with it (takeShare), so a member that lacks
-// one gets it this way too.
+// askOldest asks about the oldest committed blocks below
+// askCertificates' window that this member holds no certificate of, from
+// cert.floor up. Every share of a block can be lost (a member that started
+// late, an inbox that overflowed under load), and a cluster block left
+// without a certificate holds back every later checkpoint of the cluster,
+// since the galaxy takes them in order. A member that has the certificate
+// answers with it (takeShare), so a member that lacks one gets it this way
+// too.
+//
+// While this member still holds the block's signer it asks with its
+// share, which may complete the certificate where nobody has it yet.
+// Once that signer is gone (maxEnded membership epochs later) it asks
+// with an empty share, which only a holder of the certificate answers, and
+// checks the answer with the group key (verifyCertificate). A block it can
+// neither sign nor check is passed over.
+//
+// Each tick asks about the oldest certRetry/2 uncertified blocks and
+// about certRetry/2 more in turn from cert.next, so blocks nobody can
+// answer do not stop the asks about those above them.
 func (n *Group) askOldest(ctx context.Context) {
 	if n.cert.floor == 0 {
 		n.cert.floor = 1
 	}
+	// The oldest first, since the galaxy takes checkpoints in order; then
+	// the next ones in turn.
+	top, scanned := n.askFrom(ctx, n.cert.floor, certRetry/2, certScan)
+	n.cert.next = max(n.cert.next, top)
+	n.cert.next, _ = n.askFrom(ctx, n.cert.next, certRetry/2, certScan-scanned)
+	if n.cert.next+maxCertAhead > n.head.Height {
+		n.cert.next = 0 // the top: from the oldest again
+	}
+}
+
+// askFrom asks about up to asks uncertified blocks from height h up,
+// below askCertificates' window, looking at no more than scan blocks. It
+// returns the height after the last one it looked at and how many it
+// looked at, and moves cert.floor past the blocks at the floor that need
+// no asking.
+func (n *Group) askFrom(ctx context.Context, h uint64, asks, scan int) (uint64, int) {
 	asked, scanned := 0, 0
-	for h := n.cert.floor; h+maxCertAhead <= n.head.Height && asked < certRetry && scanned < certScan; h++ {
+	for ; h+maxCertAhead <= n.head.Height && asked < asks && scanned < scan; h++ {
 		scanned++
 		have, err := n.store.Certificate(h)
 		if err != nil {
-			return
+			return h, scanned
 		}
 		if have == nil {
 			b, err := n.store.Block(h)
 			if err != nil {
-				return
+				return h, scanned
 			}
+			m := &certMsg{Height: h, Hash: b.Hash(), Member: n.self}
 			if _, err := n.signerFor(b.Header.Epoch); err == nil {
 				sh, err := n.CertificateShare(h)
 				if err != nil {
-					return
+					return h, scanned
 				}
-				m := &certMsg{Height: h, Hash: b.Hash(), Member: n.self, Share: sh.Share}
+				m.Share = sh.Share
 				n.takeShare(ctx, m, true) // with the others' answers, it may complete here
 				n.publishCert(ctx, m)
 				asked++
 				continue
 			}
-			// No key of its membership epoch is left here: this member
-			// cannot help, and asks no more about it.
+			if _, err := n.groupKeyOf(b.Header.Epoch); err == nil {
+				n.publishCert(ctx, m)
+				asked++
+				continue
+			}
+			// Neither a key to sign with nor one to check the answer:
+			// this member cannot help, and asks no more about it.
 		}
 		if h == n.cert.floor {
 			n.cert.floor++
 		}
 	}
+	return h, scanned
+}
+
+// groupKeyOf returns the public group key of the membership epoch that
+// decided epoch, for checking a certificate without its signer: the first
+// key where the group reshares it, else the key inside the epoch's key
+// material. It fails for an engine without group keys (not an
+// interfaces.GroupVerifier) or an epoch this member holds no keys of.
+func (n *Group) groupKeyOf(epoch uint64) ([]byte, error) {
+	gv, ok := n.cfg.Consensus.(interfaces.GroupVerifier)
+	if !ok {
+		return nil, fmt.Errorf("the consensus engine has no group keys to check a certificate with")
+	}
+	if r := n.cfg.Rotation; r != nil && r.Reshare && len(r.Key) > 0 {
+		return r.Key, nil
+	}
+	e := n.eraOf(epoch)
+	if len(e.keys) == 0 {
+		return nil, fmt.Errorf("epoch %d belongs to a membership epoch this member holds no keys of", epoch)
+	}
+	return gv.GroupKey(e.keys)
+}
+
+// verifyCertificate checks a whole certificate of a block of epoch: with
+// the epoch's signer while this member holds it, else with the group key.
+func (n *Group) verifyCertificate(epoch uint64, msg, sig []byte) error {
+	if ts, err := n.signerFor(epoch); err == nil {
+		return ts.VerifyGroupSignature(msg, sig)
+	}
+	key, err := n.groupKeyOf(epoch)
+	if err != nil {
+		return err
+	}
+	return n.cfg.Consensus.(interfaces.GroupVerifier).VerifyGroupKey(key, msg, sig)
 }
 
 // Certificate returns the group's certificate of the block at height, nil

@@ -7,12 +7,14 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
-
-	"github.com/hashicorp/go-hclog"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/constellation-chain/constellation/builtin/honeybadger"
 	"github.com/constellation-chain/constellation/builtin/memnet"
@@ -336,6 +338,35 @@ func TestAGroupFoundsAClusterThroughItsChain(t *testing.T) {
 	}
 }
 
+// resharingCluster is rotatingCluster, rotating every 8 blocks, with
+// Reshare and certificates on, reopened from empty stores; also, when
+// set, changes node i's configuration. It returns the group key.
+func resharingCluster(t *testing.T, also func(i int, cfg *Config)) (*cluster, []byte) {
+	t.Helper()
+	c := rotatingClusterWith(t, 8, nil)
+	c.closeAll()
+	members := slices.Clone(c.stars[:4])
+	slices.SortFunc(members, interfaces.CompareStars)
+	first, err := honeybadger.Factory{}.GroupKey(c.share[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := c.membership
+	c.membership = func(i int, cfg *Config) {
+		prev(i, cfg)
+		cfg.Certify = true
+		cfg.Rotation.Reshare, cfg.Rotation.Members, cfg.Rotation.Key = true, members, first
+		if also != nil {
+			also(i, cfg)
+		}
+	}
+	for i := range c.nodes {
+		c.dirs[i] = t.TempDir()
+		c.nodes[i] = c.open(t, i)
+	}
+	return c, first
+}
+
 // TestAGroupResharesItsKey runs the rotating group with Reshare: at each
 // rotation the members in force deal their shares to the next ones, so
 // the group key never changes. After two rotations (the follower e drawn
@@ -346,26 +377,8 @@ func TestAGroupResharesItsKey(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two key generations")
 	}
-	const every = 8
 	f := honeybadger.Factory{}
-	c := rotatingClusterWith(t, every, nil)
-	c.closeAll()
-	members := slices.Clone(c.stars[:4])
-	slices.SortFunc(members, interfaces.CompareStars)
-	first, err := f.GroupKey(c.share[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	prev := c.membership
-	c.membership = func(i int, cfg *Config) {
-		prev(i, cfg)
-		cfg.Certify = true
-		cfg.Rotation.Reshare, cfg.Rotation.Members, cfg.Rotation.Key = true, members, first
-	}
-	for i := range c.nodes {
-		c.dirs[i] = t.TempDir()
-		c.nodes[i] = c.open(t, i)
-	}
+	c, first := resharingCluster(t, nil)
 	defer c.closeAll()
 	// Rotations every 8 blocks, on and on: wait for certificates in the
 	// first three membership epochs (a's store), the third having begun
@@ -428,5 +441,78 @@ func TestAGroupResharesItsKey(t *testing.T) {
 	}
 	if len(byEra) < 3 {
 		t.Fatalf("certified blocks in %d membership epochs, want 3 or more", len(byEra))
+	}
+}
+
+// deafCerts is muteCerts that also drops the certificate traffic it
+// would receive.
+type deafCerts struct{ muteCerts }
+
+func (d deafCerts) Subscribe(topic string, h interfaces.Handler) (func(), error) {
+	if !strings.HasPrefix(topic, "cert/") {
+		return d.Transport.Subscribe(topic, h)
+	}
+	return d.Transport.Subscribe(topic, func(e interfaces.Envelope) {
+		if !d.mute.Load() {
+			h(e)
+		}
+	})
+}
+
+// TestAMemberGetsTheCertificatesOfEpochsWhoseKeysItDropped: a hears no
+// certificate traffic through the first membership epochs of a group that
+// reshares its key every 8 blocks, while the others certify every block.
+// When a hears again it has long dropped the signers of those epochs
+// (maxEnded), so it has no share to ask with; it asks with an empty one,
+// the others answer with the certificate, and a checks it with the group
+// key. This is how a landing run of TestAGroupResharesItsKey failed: a
+// never held a certificate of membership epoch 0.
+func TestAMemberGetsTheCertificatesOfEpochsWhoseKeysItDropped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs ten key generations")
+	}
+	f := honeybadger.Factory{}
+	var deaf atomic.Bool
+	deaf.Store(true)
+	c, first := resharingCluster(t, func(i int, cfg *Config) {
+		if i == 0 {
+			cfg.Transport = deafCerts{muteCerts{Transport: cfg.Transport, mute: &deaf}}
+		}
+	})
+	defer c.closeAll()
+	a := c.nodes[0]
+	c.runUntil(t, func() bool {
+		if deaf.Load() {
+			// a sits in about four membership epochs of five (the
+			// draw leaves one star out): by epoch 2*maxEnded it has
+			// signed more than maxEnded after epoch 0, whose signer it
+			// dropped (checked below, once the nodes stopped).
+			if k, _ := a.Membership(); k < 2*maxEnded {
+				return false
+			}
+			if cert, _ := c.nodes[1].Certificate(1); cert == nil {
+				return false
+			}
+			if cert, _ := a.Certificate(1); cert != nil {
+				t.Fatal("a holds the certificate of block 1 although it heard no certificate traffic")
+			}
+			deaf.Store(false)
+			return false
+		}
+		cert, _ := a.Certificate(1)
+		return cert != nil
+	}, nil)
+	if _, err := a.signerFor(0); err == nil {
+		t.Fatal("a still holds the signer of membership epoch 0: the test does not show what it is for")
+	}
+	c.reopen(t)
+	a = c.nodes[0]
+	cert, _ := a.Certificate(1)
+	b, err := a.Block(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.VerifyGroupKey(first, CertificateMessage(a.eras[0].id, b.Hash()), cert); err != nil {
+		t.Fatalf("a's certificate of block 1 does not verify under the group key: %v", err)
 	}
 }
