@@ -139,6 +139,9 @@ func (b *faultBook) take(epoch, decided uint64, anyDecided bool) []interfaces.Fa
 	return out
 }
 
+// waiting reports whether evidence is queued that no block holds yet.
+func (b *faultBook) waiting() bool { return len(b.pending) > 0 }
+
 // committed records the faults a committed block holds.
 func (b *faultBook) committed(fs []interfaces.Fault) {
 	for _, f := range fs {

@@ -75,6 +75,14 @@ type Config struct {
 	// Interval is how long the node waits between proposals when fewer than
 	// B/N transactions wait in the pool.
 	Interval time.Duration
+	// EmptyInterval, when positive, is how long a member with nothing to
+	// order waits after its last block before it proposes an empty
+	// contribution (CometBFT's create_empty_blocks_interval). It proposes
+	// at once, as ever, when a transaction is includable, evidence waits
+	// to be carried, or another member's message shows the next epoch
+	// under way, so an idle network makes a block every EmptyInterval
+	// and a loaded one is not slowed. Zero proposes every Interval.
+	EmptyInterval time.Duration
 	// Transport carries consensus messages between members; nil for a
 	// single-member network.
 	Transport interfaces.Transport
@@ -215,7 +223,13 @@ type Group struct {
 	lastDecision        time.Time
 	lastRetransmit      time.Time
 	kick                chan struct{}
-	syncer              *blocksync.Syncer
+	// heard is the newest epoch another member's consensus message was
+	// for (heardAny: there was one), lastBlock when the last block was
+	// committed here: what EmptyInterval's wait looks at (idle).
+	heard     uint64
+	heardAny  bool
+	lastBlock time.Time
+	syncer    *blocksync.Syncer
 	// recent holds the last consensus messages received, fed again to a
 	// fresh engine after catch-up moves it to a later epoch.
 	recent     []*interfaces.SignedMessage
@@ -1005,6 +1019,9 @@ func (n *Group) propose(ctx context.Context) error {
 	if last := n.eras[n.cur].last; last != 0 && n.engine.Epoch() > last {
 		return nil // the next membership epoch's instance proposes from there
 	}
+	if n.idle() {
+		return nil // nothing to order yet: no empty block before EmptyInterval
+	}
 	share := n.share()
 	candidates := n.pool.Reap(n.cfg.BatchSize)
 	txs := candidates
@@ -1054,6 +1071,9 @@ func (n *Group) step(ctx context.Context, m *interfaces.SignedMessage) error {
 		if m.Epoch > undecided+maxEpochsAhead {
 			return nil
 		}
+		if m.Epoch >= undecided && (!n.heardAny || m.Epoch > n.heard) {
+			n.heard, n.heardAny = m.Epoch, true
+		}
 		n.remember(m)
 		n.signed.add(m)
 		n.lat.heard(m.Epoch, undecided, m.From, now)
@@ -1086,7 +1106,30 @@ collect:
 	if err != nil {
 		return fmt.Errorf("consensus step: %w", err)
 	}
-	return n.handle(ctx, out)
+	if err := n.handle(ctx, out); err != nil {
+		return err
+	}
+	if n.cfg.EmptyInterval > 0 && !n.proposed && n.othersBusy() {
+		// Another member started the epoch this one waited to start:
+		// join at once (HoneyBadger needs N-f contributions).
+		return n.propose(ctx)
+	}
+	return nil
+}
+
+// othersBusy reports whether another member's message was for the
+// undecided epoch or a later one.
+func (n *Group) othersBusy() bool { return n.heardAny && n.heard >= n.undecided() }
+
+// idle reports whether this member waits, with EmptyInterval, before
+// contributing to the next epoch: no transaction is includable, no
+// evidence waits, no other member started the epoch, and the last block
+// is younger than EmptyInterval.
+func (n *Group) idle() bool {
+	if n.cfg.EmptyInterval <= 0 || n.lastBlock.IsZero() || n.othersBusy() || n.book.waiting() {
+		return false
+	}
+	return n.pool.Includable() == 0 && n.cfg.Now().Sub(n.lastBlock) < n.cfg.EmptyInterval
 }
 
 // maxStepBatch bounds the messages fed to the engine in one call.
@@ -1319,6 +1362,7 @@ func (n *Group) commit(d interfaces.Decision) error {
 		n.log.Warn("decided contributions carried what the fold refused", "height", block.Header.Height, "undecodable", len(res.Undecodable), "bad_evidence", res.BadEvidence)
 	}
 	n.head = block.Header
+	n.lastBlock = n.cfg.Now()
 	n.horizon.Store(n.undecided())
 	n.book.committed(block.Meta.Faults)
 	n.mx.Committed(block)
@@ -1518,7 +1562,8 @@ func (n *Group) retransmitIfStalled(ctx context.Context) {
 		return
 	}
 	now := time.Now()
-	if n.lastDecision.IsZero() {
+	if n.lastDecision.IsZero() || (n.cfg.EmptyInterval > 0 && !n.proposed && !n.othersBusy()) {
+		// Nothing in flight (an idle wait, EmptyInterval): no stall.
 		n.lastDecision = now
 	}
 	if now.Sub(n.lastDecision) < n.stallAfter() || now.Sub(n.lastRetransmit) < n.stallAfter() {
