@@ -223,11 +223,10 @@ type Group struct {
 	lastDecision        time.Time
 	lastRetransmit      time.Time
 	kick                chan struct{}
-	// heard is the newest epoch another member's consensus message was
-	// for (heardAny: there was one), lastBlock when the last block was
+	// heard is one more than the newest epoch another member's consensus
+	// message was for (0: none yet), lastBlock when the last block was
 	// committed here: what EmptyInterval's wait looks at (idle).
 	heard     uint64
-	heardAny  bool
 	lastBlock time.Time
 	syncer    *blocksync.Syncer
 	// recent holds the last consensus messages received, fed again to a
@@ -1071,8 +1070,8 @@ func (n *Group) step(ctx context.Context, m *interfaces.SignedMessage) error {
 		if m.Epoch > undecided+maxEpochsAhead {
 			return nil
 		}
-		if m.Epoch >= undecided && (!n.heardAny || m.Epoch > n.heard) {
-			n.heard, n.heardAny = m.Epoch, true
+		if m.Epoch >= undecided {
+			n.heard = max(n.heard, m.Epoch+1)
 		}
 		n.remember(m)
 		n.signed.add(m)
@@ -1119,7 +1118,7 @@ collect:
 
 // othersBusy reports whether another member's message was for the
 // undecided epoch or a later one.
-func (n *Group) othersBusy() bool { return n.heardAny && n.heard >= n.undecided() }
+func (n *Group) othersBusy() bool { return n.heard > n.undecided() }
 
 // idle reports whether this member waits, with EmptyInterval, before
 // contributing to the next epoch: no transaction is includable, no
